@@ -1,0 +1,18 @@
+// One jest run, several projects: each part of the tree gets the environment it needs.
+// swc strips types only; `npm run typecheck` is the type check.
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2020' }, module: { type: 'commonjs' } }];
+
+const common = {
+  transform: { '^.+\\.ts$': swc },
+  // ts before js and json: a stale .js or a component's index.json must never shadow the source.
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testPathIgnorePatterns: ['/node_modules/', '/miniprogram_npm/'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'auth', testEnvironment: 'node', testMatch: ['<rootDir>/test/auth/**/*.test.ts'] },
+    { ...common, displayName: 'server', testEnvironment: 'node', testMatch: ['<rootDir>/test/server/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testEnvironment: 'node', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};

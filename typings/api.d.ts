@@ -1,0 +1,123 @@
+/**
+ * The HTTP contract between the mini-program and the developer server, written once.
+ * Both sides import these types (`import type`), so a change here is a compile error on
+ * whichever side drifts. Types only: the mini-program cannot load code from outside
+ * `miniprogram/` at run time.
+ */
+
+/** Every error the server answers, with the HTTP status it comes with. */
+export interface ErrorCodeStatus {
+  BAD_REQUEST: 400;
+  INVALID_CODE: 401;
+  SESSION_EXPIRED: 401;
+  INVALID_USER_DATA: 400;
+  USER_BLOCKED: 403;
+  NOT_FOUND: 404;
+  PAYLOAD_TOO_LARGE: 413;
+  UNSUPPORTED_MEDIA_TYPE: 415;
+  RATE_LIMITED: 429;
+  INTERNAL: 500;
+  WECHAT_UNAVAILABLE: 502 | 503;
+  WECHAT_TIMEOUT: 504;
+  STORE_UNAVAILABLE: 503;
+}
+export type ApiErrorCode = keyof ErrorCodeStatus;
+
+/** The one error envelope: every non-2xx answer has exactly this body. */
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string };
+}
+
+/** The user as the client sees it. Never carries openid, unionid or session_key. */
+export interface User {
+  /** Opaque, stable id chosen by the server. */
+  id: string;
+  /** User-typed; empty until the user sets it. */
+  nickname: string;
+  /** Empty until the user uploads an avatar. */
+  avatarUrl: string;
+  /** True once both nickname and avatarUrl are set. */
+  profileComplete: boolean;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+/** POST /auth/login */
+export interface LoginRequest {
+  code: string;
+}
+export interface LoginResponse {
+  /** Opaque bearer token: send as `Authorization: Bearer <skey>`. */
+  skey: string;
+  /** Epoch ms after which the skey is no longer accepted (absolute lifetime). */
+  expiresAt: number;
+  user: User;
+  /** True when this login created the user. */
+  isNewUser: boolean;
+}
+
+/** GET /auth/session */
+export interface SessionResponse {
+  user: User;
+  expiresAt: number;
+}
+
+/** POST /auth/logout */
+export interface LogoutResponse {
+  ok: true;
+}
+
+/** POST /auth/user-info: what WeChat hands the client, passed through unchanged. */
+export interface UserInfoRequest {
+  rawData: string;
+  signature: string;
+  encryptedData: string;
+  iv: string;
+}
+export interface UserInfoResponse {
+  user: User;
+}
+
+/** GET /api/profile, PUT /api/profile */
+export interface ProfileResponse {
+  user: User;
+}
+export interface ProfileUpdateRequest {
+  nickname?: string;
+  avatarUrl?: string;
+}
+
+/** POST /api/avatar (multipart, field `file`) */
+export interface AvatarUploadResponse {
+  avatarUrl: string;
+}
+
+/** GET /api/orders */
+export type OrderStatus = 'pending' | 'paid' | 'shipped' | 'completed';
+export interface Order {
+  id: string;
+  title: string;
+  /** Price in fen (1/100 yuan), an integer. */
+  amountFen: number;
+  status: OrderStatus;
+  createdAt: number;
+}
+export interface OrdersResponse {
+  orders: Order[];
+}
+
+/** Development routes (simulated WeChat only; absent in real mode). */
+export interface DevCodeRequest {
+  /** Simulated user name; the same name always maps to the same openid. */
+  user?: string;
+}
+export interface DevCodeResponse {
+  code: string;
+}
+export interface DevExpireRequest {
+  /** Expire only this session; all sessions when omitted. */
+  skey?: string;
+}
+export interface DevExpireResponse {
+  expired: number;
+}
