@@ -1,0 +1,38 @@
+/** Every way an auth-service call can fail. A closed set: switch on it exhaustively. */
+export type AuthErrorCode =
+  /** The request never got an answer (offline, DNS, `request:fail interrupted` in background). */
+  | 'NETWORK'
+  /** No answer within `timeout`; the underlying task was aborted. */
+  | 'TIMEOUT'
+  /** The server answered with a non-2xx status; see `statusCode` and `data`. */
+  | 'HTTP'
+  /** The server rejected the session again after a fresh login and one retry. */
+  | 'SESSION_EXPIRED'
+  /** `wx.login` or the login request failed; `cause` holds the underlying error. */
+  | 'LOGIN_FAILED'
+  /** The caller aborted, or logged out while the call waited for a login. */
+  | 'CANCELLED';
+
+export class AuthError extends Error {
+  /** Stable across bundles: `instanceof` breaks when two copies of this file are loaded. */
+  override readonly name = 'AuthError';
+  readonly code: AuthErrorCode;
+  /** HTTP status, when an answer arrived (HTTP, SESSION_EXPIRED, and LOGIN_FAILED from an HTTP error). */
+  readonly statusCode?: number;
+  /** The response body, when an answer arrived. */
+  readonly data?: unknown;
+  readonly cause?: unknown;
+
+  constructor(code: AuthErrorCode, where: string, detail: string, cause?: unknown, statusCode?: number, data?: unknown) {
+    super(`${where}: ${detail}`);
+    this.code = code;
+    this.cause = cause;
+    this.statusCode = statusCode;
+    this.data = data;
+  }
+}
+
+/** True for any error this service rejects with; narrows to one code when `code` is given. */
+export function isAuthError(error: unknown, code?: AuthErrorCode): error is AuthError {
+  return error instanceof Error && error.name === 'AuthError' && (!code || (error as AuthError).code === code);
+}

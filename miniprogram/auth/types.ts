@@ -1,0 +1,169 @@
+import type { AuthError } from './errors';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'DELETE' | 'TRACE' | 'CONNECT';
+type Header = Record<string, string>;
+
+/** What a wx API calls `fail` with. */
+export interface WxFailure {
+  errMsg: string;
+}
+interface WxCallbacks<R> {
+  success?: (result: R) => void;
+  fail?: (error: WxFailure) => void;
+}
+interface WxAnswer {
+  statusCode: number;
+  data: unknown;
+  header: Header;
+}
+interface WxTask {
+  abort(): void;
+}
+
+/**
+ * The part of `wx` the service uses, callback style as WeChat defines it. The real `wx`
+ * satisfies it; tests and Node adapters provide their own.
+ */
+export interface WxLike {
+  login(options: WxCallbacks<{ code: string }> & { timeout?: number }): void;
+  checkSession(options: WxCallbacks<unknown>): void;
+  request(
+    options: WxCallbacks<WxAnswer> & {
+      url: string;
+      method?: HttpMethod;
+      data?: string | object | ArrayBuffer;
+      header?: Header;
+      timeout?: number;
+      dataType?: string;
+      responseType?: 'text' | 'arraybuffer';
+    },
+  ): WxTask;
+  uploadFile(
+    options: WxCallbacks<{ statusCode: number; data: string }> & {
+      url: string;
+      filePath: string;
+      name: string;
+      header?: Header;
+      formData?: Record<string, unknown>;
+      timeout?: number;
+    },
+  ): WxTask;
+  getStorageSync(key: string): any; // eslint-disable-line @typescript-eslint/no-explicit-any -- wx's own signature
+  setStorageSync(key: string, data: unknown): void;
+  removeStorageSync(key: string): void;
+}
+
+/** The login state the developer's server issued. */
+export interface Session<U = unknown> {
+  /** Opaque token sent as `Authorization: Bearer <skey>`. */
+  skey: string;
+  /** Epoch ms, on this device's clock (corrected for the server's clock at login). */
+  expiresAt: number;
+  user: U;
+}
+
+/** Body of the server's 200 answer to `POST {loginPath}`: at least these fields. */
+export interface LoginAnswer<U = unknown> {
+  skey: string;
+  /** Epoch ms on the server's clock. */
+  expiresAt: number;
+  user: U;
+}
+
+/** Anything shaped like the standard AbortSignal (AbortController is not in every base library). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+export interface Response<T = unknown> {
+  statusCode: number;
+  data: T;
+  header: Header;
+}
+
+interface CallOptions {
+  /** Appended to `baseURL`. The skey is only ever sent to `baseURL`. */
+  url: string;
+  header?: Header;
+  /** Per attempt, ms. Defaults to the client's `timeout`. */
+  timeout?: number;
+  /** `false` for public endpoints: no skey, no login, no expiry handling. */
+  auth?: boolean;
+  signal?: AbortSignalLike;
+}
+
+export interface RequestOptions extends CallOptions {
+  method?: HttpMethod;
+  data?: string | object | ArrayBuffer;
+  dataType?: string;
+  responseType?: 'text' | 'arraybuffer';
+}
+
+export interface UploadOptions extends CallOptions {
+  filePath: string;
+  /** Multipart field name of the file. */
+  name: string;
+  formData?: Record<string, unknown>;
+}
+
+/** A pending call that can be aborted: it then rejects with a CANCELLED error. */
+export interface PendingCall<T> extends Promise<T> {
+  abort(): void;
+}
+
+export interface AuthOptions {
+  /** Origin (and optional path prefix) of the developer's server, e.g. `https://api.example.com`. */
+  baseURL: string;
+  /** The wx API; defaults to the global `wx`, looked up when a call runs. */
+  wx?: WxLike;
+  /** Default `/auth/login`. */
+  loginPath?: string;
+  /** Default `/auth/logout`. */
+  logoutPath?: string;
+  /** Storage key of the session record; give each client its own. Default `auth_session`. */
+  storageKey?: string;
+  /** Per attempt, ms. Default 10000. */
+  timeout?: number;
+  /** Most `wx.request`/`wx.uploadFile` calls in flight at once (WeChat allows 10). Default 10. */
+  maxConcurrent?: number;
+  /** Does this answer mean "log in again"? Default: HTTP 401. */
+  isSessionExpired?(response: Response): boolean;
+  /** Extra attempts after a network failure, for idempotent methods only. Default 2. */
+  retries?: number;
+  /** First backoff delay in ms, doubled on each retry. Default 300. */
+  retryDelay?: number;
+  /** A stored session this close (ms) to its expiry counts as expired. Default 30000. */
+  expiryMargin?: number;
+}
+
+export interface AuthEvents<U> {
+  login: (session: Session<U>) => void;
+  logout: () => void;
+  /** The server rejected the current skey; a new login follows when a request needs one. */
+  sessionExpired: () => void;
+  loginFailed: (error: AuthError) => void;
+}
+
+export interface AuthClient<U = unknown> {
+  /** Forces a fresh login; concurrent callers share one. Rejects with LOGIN_FAILED (or CANCELLED). */
+  login(): Promise<Session<U>>;
+  /** The cached session if still valid (no network), else a login. */
+  ensureSession(): Promise<Session<U>>;
+  /**
+   * Like ensureSession, and also asks `wx.checkSession` whether WeChat's session_key (which the
+   * server holds for this session) is still valid, logging in again if not. Use it before sending
+   * data WeChat encrypted with that key, not before ordinary requests.
+   */
+  ensureWechatSession(): Promise<Session<U>>;
+  /** Settles with the launch-time login's outcome: the session, or null. Never rejects. */
+  ready(): Promise<Session<U> | null>;
+  /** The session held now, without checking expiry or touching the network. */
+  getSession(): Session<U> | null;
+  request<T = unknown>(options: RequestOptions): PendingCall<Response<T>>;
+  uploadFile<T = unknown>(options: UploadOptions): PendingCall<Response<T>>;
+  /** Clears the session at once, then tells the server (best effort). Never rejects. */
+  logout(): Promise<void>;
+  on<E extends keyof AuthEvents<U>>(event: E, listener: AuthEvents<U>[E]): () => void;
+}
