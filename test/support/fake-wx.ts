@@ -94,11 +94,11 @@ export function createFakeWx() {
       if (settled) return;
       settled = true;
       stats.inFlight--;
-      if ('abort' in outcome) return fail && fail({ errMsg: `${api}:fail abort` });
       if (outcome === 'hang') return;
-      if ('fail' in outcome) return fail && fail({ errMsg: outcome.fail });
+      if ('abort' in outcome) return fail?.({ errMsg: `${api}:fail abort` });
+      if ('fail' in outcome) return fail?.({ errMsg: outcome.fail });
       const body = api === 'uploadFile' ? JSON.stringify(outcome.data) : outcome.data;
-      success && success({ statusCode: outcome.statusCode, data: body, header: outcome.header || {} });
+      if (success) success({ statusCode: outcome.statusCode, data: body, header: outcome.header || {} });
     };
     serve(req, (outcome) => {
       if (outcome === 'hang') return; // stays in flight until aborted
@@ -117,13 +117,13 @@ export function createFakeWx() {
     login({ success, fail }) {
       stats.logins++;
       setTimeout(() => {
-        if (behaviour.loginFails) fail && fail({ errMsg: behaviour.loginFails });
-        else success && success({ code: `code-${stats.logins}` });
+        if (!behaviour.loginFails) success?.({ code: `code-${stats.logins}` });
+        else fail?.({ errMsg: behaviour.loginFails });
       }, 0);
     },
     checkSession({ success, fail }) {
       stats.checkSessions++;
-      setTimeout(() => (behaviour.wechatSessionValid ? success && success({}) : fail && fail({ errMsg: 'checkSession:fail session expired' })), 0);
+      setTimeout(() => (behaviour.wechatSessionValid ? success?.({}) : fail?.({ errMsg: 'checkSession:fail session expired' })), 0);
     },
     request({ url, method = 'GET', header, data, success, fail }) {
       stats.requests++;
@@ -131,7 +131,7 @@ export function createFakeWx() {
     },
     uploadFile({ url, header, formData, filePath, name, success, fail }) {
       stats.uploads++;
-      return startCall(url, 'POST', header, { formData, filePath, name }, success, fail, 'uploadFile');
+      return startCall(url, 'POST', header, { formData, filePath, name }, success as (r: { statusCode: number; data: unknown }) => void, fail, 'uploadFile');
     },
     getStorageSync(key) {
       const raw = storage.get(key);

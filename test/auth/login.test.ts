@@ -1,0 +1,278 @@
+import { isAuthError, type AuthError } from '../../miniprogram/auth';
+import { createFakeWx, type FakeWx } from '../support/fake-wx';
+import { HOUR, makeAuth, storeSession } from './helpers';
+
+let fake: FakeWx;
+beforeEach(() => {
+  fake = createFakeWx();
+});
+
+const rejectionOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: AuthError) => e);
+
+describe('login', () => {
+  test('concurrent login() calls share one wx.login and one login request', async () => {
+    const auth = makeAuth(fake);
+    const sessions = await Promise.all([auth.login(), auth.login(), auth.ensureSession()]);
+
+    expect(new Set(sessions.map((s) => s.skey))).toEqual(new Set(['skey-1']));
+    expect(fake.stats.logins).toBe(1);
+    expect(fake.sentTo('/auth/login')).toHaveLength(1);
+    expect(fake.sentTo('/auth/login')[0].data).toEqual({ code: 'code-1' });
+  });
+
+  test('the login request carries no skey and the code only in its body', async () => {
+    storeSession(fake, 'skey-old', Date.now() - 1);
+    const auth = makeAuth(fake);
+    await auth.request({ url: '/api/me' });
+
+    const [loginRequest] = fake.sentTo('/auth/login');
+    expect(loginRequest.method).toBe('POST');
+    expect(loginRequest.header.Authorization).toBeUndefined();
+    expect(loginRequest.url).toBe('https://api.test/auth/login');
+  });
+
+  test('with the login endpoint down every waiting request rejects with LOGIN_FAILED, and the next call logs in', async () => {
+    fake.route('/auth/login', () => ({ statusCode: 503, data: { error: { code: 'WECHAT_UNAVAILABLE', message: 'busy' } } }));
+    const auth = makeAuth(fake);
+    const failed: AuthError[] = [];
+    auth.on('loginFailed', (e) => failed.push(e));
+
+    const errors = await Promise.all(Array.from({ length: 20 }, (_, i) => rejectionOf(auth.request({ url: `/api/${i}` }))));
+
+    expect(errors.every((e) => isAuthError(e, 'LOGIN_FAILED') && e.statusCode === 503)).toBe(true);
+    expect((errors[0].data as { error: { code: string } }).error.code).toBe('WECHAT_UNAVAILABLE');
+    expect(fake.stats.loginRequests).toBe(1);
+    expect(failed).toHaveLength(1);
+    expect(fake.sent.filter((r) => r.path.startsWith('/api/'))).toHaveLength(0);
+
+    // No poisoned promise: once the server is back, the next call logs in.
+    fake.route('/auth/login', () => ({ statusCode: 200, data: { skey: 'skey-new', expiresAt: Date.now() + HOUR, user: {} } }));
+    fake.issueSession('skey-new');
+    await expect(auth.request({ url: '/api/again' })).resolves.toMatchObject({ statusCode: 200 });
+    expect(fake.stats.loginRequests).toBe(2);
+  });
+
+  test('a failing wx.login rejects with LOGIN_FAILED carrying the errMsg, and sends nothing', async () => {
+    fake.behaviour.loginFails = 'login:fail system error';
+    const auth = makeAuth(fake);
+    const error = await rejectionOf(auth.login());
+
+    expect(isAuthError(error, 'LOGIN_FAILED')).toBe(true);
+    expect(error.message).toContain('login:fail system error');
+    expect(error.cause).toEqual({ errMsg: 'login:fail system error' });
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('an unreachable login endpoint is a LOGIN_FAILED whose cause is the NETWORK error, sent once', async () => {
+    fake.route('/auth/login', () => ({ fail: 'request:fail net::ERR_CONNECTION_REFUSED' }));
+    const auth = makeAuth(fake);
+    const error = await rejectionOf(auth.login());
+
+    expect(error.code).toBe('LOGIN_FAILED');
+    expect(isAuthError(error.cause, 'NETWORK')).toBe(true);
+    expect(fake.stats.loginRequests).toBe(1);
+  });
+
+  test.each([
+    ['no skey', { expiresAt: Date.now() + HOUR, user: {} }],
+    ['an empty skey', { skey: '', expiresAt: Date.now() + HOUR, user: {} }],
+    ['a string expiresAt', { skey: 'k', expiresAt: 'tomorrow', user: {} }],
+    ['no user', { skey: 'k', expiresAt: Date.now() + HOUR }],
+    ['an HTML page', '<html>oops</html>'],
+  ])('a login answer with %s is a LOGIN_FAILED and stores nothing', async (_, body) => {
+    fake.route('/auth/login', () => ({ statusCode: 200, data: body }));
+    const auth = makeAuth(fake);
+
+    expect((await rejectionOf(auth.login())).code).toBe('LOGIN_FAILED');
+    expect(auth.getSession()).toBeNull();
+    expect(fake.storage.size).toBe(0);
+  });
+
+  test('a server whose every answer is "expired" gets one login and one retry per request, then SESSION_EXPIRED', async () => {
+    fake.route('/api/me', () => ({ statusCode: 401, data: { error: { code: 'SESSION_EXPIRED', message: '' } } }));
+    const auth = makeAuth(fake);
+    const error = await rejectionOf(auth.request({ url: '/api/me' }));
+
+    expect(error.code).toBe('SESSION_EXPIRED');
+    expect(error.statusCode).toBe(401);
+    expect(fake.sentTo('/api/me')).toHaveLength(2);
+    expect(fake.stats.logins).toBe(2); // the first session, then one renewal
+  });
+
+  test('the expiry detector can be replaced for servers that signal expiry differently', async () => {
+    storeSession(fake, 'skey-old');
+    fake.route('/api/legacy', (req) =>
+      req.skey === 'skey-old' ? { statusCode: 200, data: { code: -1 } } : { statusCode: 200, data: { code: 0 } },
+    );
+    const auth = makeAuth(fake, { isSessionExpired: (r) => (r.data as { code: number }).code === -1 });
+    const answer = await auth.request<{ code: number }>({ url: '/api/legacy' });
+
+    expect(answer.data.code).toBe(0);
+    expect(fake.stats.logins).toBe(1);
+  });
+});
+
+describe('sessions', () => {
+  test('a warm start with a valid stored session makes exactly one network call for one request', async () => {
+    storeSession(fake, 'skey-warm');
+    fake.issueSession('skey-warm');
+    const auth = makeAuth(fake);
+    const answer = await auth.request<{ skey: string }>({ url: '/api/me' });
+
+    expect(answer.data.skey).toBe('skey-warm');
+    expect(fake.stats.requests).toBe(1);
+    expect(fake.stats.logins).toBe(0);
+    expect(fake.stats.checkSessions).toBe(0);
+  });
+
+  test('ensureSession answers from the cache without any network call', async () => {
+    storeSession(fake, 'skey-warm');
+    const auth = makeAuth(fake);
+
+    expect((await auth.ensureSession()).skey).toBe('skey-warm');
+    expect(fake.stats.requests + fake.stats.logins).toBe(0);
+  });
+
+  test('a stored session inside the safety margin of its expiry counts as expired', async () => {
+    storeSession(fake, 'skey-almost', Date.now() + 10_000);
+    const auth = makeAuth(fake, { expiryMargin: 30_000 });
+
+    expect((await auth.ensureSession()).skey).toBe('skey-1');
+    expect(fake.stats.logins).toBe(1);
+  });
+
+  test('a session survives a restart: a new client reads it from storage', async () => {
+    await makeAuth(fake).login();
+    const restarted = makeAuth(fake);
+
+    expect(restarted.getSession()).toMatchObject({ skey: 'skey-1', user: { id: 'u1' } });
+    expect(JSON.parse(fake.storage.get('auth_session')!)).toMatchObject({ v: 1, skey: 'skey-1' });
+  });
+
+  test('expiresAt is moved onto the device clock when the phone clock is a day behind the server', async () => {
+    const serverNow = Date.now() + 24 * HOUR;
+    fake.behaviour.serverDate = new Date(serverNow).toUTCString();
+    fake.route('/auth/login', () => ({ statusCode: 200, data: { skey: 'k', expiresAt: serverNow + HOUR, user: {} }, header: { Date: new Date(serverNow).toUTCString() } }));
+    const auth = makeAuth(fake);
+    const session = await auth.login();
+
+    expect(Math.abs(session.expiresAt - (Date.now() + HOUR))).toBeLessThan(2000);
+    // Without the correction this session would look valid for 25 hours.
+    await auth.ensureSession();
+    expect(fake.stats.logins).toBe(1);
+  });
+
+  test('ensureWechatSession logs in again only when wx.checkSession says WeChat\'s session is gone', async () => {
+    storeSession(fake, 'skey-warm');
+    const auth = makeAuth(fake);
+
+    expect((await auth.ensureWechatSession()).skey).toBe('skey-warm');
+    expect(fake.stats.logins).toBe(0);
+
+    fake.behaviour.wechatSessionValid = false;
+    expect((await auth.ensureWechatSession()).skey).toBe('skey-1');
+    expect(fake.stats.logins).toBe(1);
+    expect(fake.stats.checkSessions).toBe(2);
+  });
+
+  test('ordinary requests never call wx.checkSession', async () => {
+    const auth = makeAuth(fake);
+    await Promise.all([auth.request({ url: '/api/a' }), auth.request({ url: '/api/b' })]);
+    await auth.request({ url: '/api/c' });
+
+    expect(fake.stats.checkSessions).toBe(0);
+  });
+
+  test('ready() waits for the launch-time login, so a page never races App.onLaunch', async () => {
+    const auth = makeAuth(fake);
+    auth.ensureSession(); // what App.onLaunch does, without awaiting
+    const session = await auth.ready();
+
+    expect(session && session.skey).toBe('skey-1');
+    expect(fake.stats.logins).toBe(1);
+  });
+
+  test('ready() settles with null when the launch-time login fails', async () => {
+    fake.behaviour.loginFails = 'login:fail';
+    const auth = makeAuth(fake);
+    auth.ensureSession().catch(() => undefined);
+
+    await expect(auth.ready()).resolves.toBeNull();
+  });
+});
+
+describe('logout', () => {
+  test('logout clears the session at once, tells the server with the old skey, and the next request logs in', async () => {
+    const auth = makeAuth(fake);
+    await auth.login();
+    const events: string[] = [];
+    auth.on('logout', () => events.push('logout'));
+
+    const done = auth.logout();
+    expect(auth.getSession()).toBeNull();
+    expect(fake.storage.has('auth_session')).toBe(false);
+    expect(events).toEqual(['logout']);
+    await done;
+
+    expect(fake.sentTo('/auth/logout')[0].skey).toBe('skey-1');
+    expect(fake.isValid('skey-1')).toBe(false);
+    await auth.request({ url: '/api/me' });
+    expect(fake.stats.logins).toBe(2);
+  });
+
+  test('logout resolves even when the server cannot be reached', async () => {
+    const auth = makeAuth(fake);
+    await auth.login();
+    fake.route('/auth/logout', () => ({ fail: 'request:fail timeout' }));
+
+    await expect(auth.logout()).resolves.toBeUndefined();
+    expect(auth.getSession()).toBeNull();
+  });
+
+  test('a login that finishes after a logout is discarded and its waiters are cancelled', async () => {
+    const auth = makeAuth(fake);
+    const pending = auth.request({ url: '/api/me' });
+    auth.logout();
+
+    expect((await rejectionOf(pending)).code).toBe('CANCELLED');
+    expect(auth.getSession()).toBeNull();
+    expect(fake.sentTo('/api/me')).toHaveLength(0);
+  });
+});
+
+describe('events', () => {
+  test('login, sessionExpired and loginFailed reach their listeners until they unsubscribe', async () => {
+    storeSession(fake, 'skey-old');
+    const auth = makeAuth(fake);
+    const seen: string[] = [];
+    const offLogin = auth.on('login', (s) => seen.push(`login:${s.skey}`));
+    auth.on('sessionExpired', () => seen.push('expired'));
+    auth.on('loginFailed', (e) => seen.push(`failed:${e.code}`));
+
+    await auth.request({ url: '/api/me' });
+    offLogin();
+    await auth.login();
+    fake.behaviour.loginFails = 'login:fail';
+    await auth.login().catch(() => undefined);
+
+    expect(seen).toEqual(['expired', 'login:skey-1', 'failed:LOGIN_FAILED']);
+  });
+
+  test('a listener that throws does not break the login', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const auth = makeAuth(fake);
+      auth.on('login', () => {
+        throw new Error('listener bug');
+      });
+      const login = auth.login();
+      // The listener's error is rethrown on a later turn, where App.onError sees it...
+      await expect(jest.advanceTimersByTimeAsync(10)).rejects.toThrow('listener bug');
+      // ...and the login itself went through.
+      await expect(login).resolves.toMatchObject({ skey: 'skey-1' });
+      expect(makeAuth(fake).getSession()).toMatchObject({ skey: 'skey-1' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,0 +1,222 @@
+import { createAuth, isAuthError, type AuthError } from '../../miniprogram/auth';
+import { BASE_URL, createFakeWx, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
+import { makeAuth, storeSession } from './helpers';
+
+let fake: FakeWx;
+beforeEach(() => {
+  fake = createFakeWx();
+  storeSession(fake, 'skey-warm');
+  fake.issueSession('skey-warm');
+});
+
+const rejectionOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: AuthError) => e);
+
+describe('request', () => {
+  test('an authenticated request carries the skey only in the Authorization header', async () => {
+    const auth = makeAuth(fake);
+    await auth.request({ url: '/api/orders?page=2', method: 'POST', data: { note: 'hi' }, header: { 'X-Trace': 't1' } });
+
+    const [sent] = fake.sent;
+    expect(sent.header).toEqual({ 'X-Trace': 't1', Authorization: 'Bearer skey-warm' });
+    expect(sent.url).toBe(`${BASE_URL}/api/orders?page=2`);
+    expect(sent.url).not.toContain('skey-warm');
+    expect(JSON.stringify(sent.data)).not.toContain('skey-warm');
+  });
+
+  test('a non-2xx answer rejects with an HTTP error carrying status, body, method and URL', async () => {
+    fake.route('/api/broken', () => ({ statusCode: 500, data: { error: { code: 'INTERNAL', message: 'boom' } } }));
+    const auth = makeAuth(fake);
+    const error = await rejectionOf(auth.request({ url: '/api/broken' }));
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('AuthError');
+    expect(error.code).toBe('HTTP');
+    expect(error.statusCode).toBe(500);
+    expect(error.data).toEqual({ error: { code: 'INTERNAL', message: 'boom' } });
+    expect(error.message).toBe(`GET ${BASE_URL}/api/broken: HTTP 500`);
+    expect(fake.sentTo('/api/broken')).toHaveLength(1);
+  });
+
+  test('a public request (auth: false) neither waits for nor triggers a login', async () => {
+    fake.storage.clear();
+    const auth = makeAuth(fake);
+    const answer = await auth.request({ url: '/public', auth: false });
+
+    expect(answer.data).toEqual({ public: true });
+    expect(fake.stats.logins).toBe(0);
+    expect(fake.sent[0].header.Authorization).toBeUndefined();
+  });
+
+  test('the global wx is looked up when a call runs, not when the client is created', async () => {
+    const auth = createAuth({ baseURL: BASE_URL });
+    (globalThis as { wx?: unknown }).wx = fake.wx;
+    try {
+      await expect(auth.request({ url: '/api/me' })).resolves.toMatchObject({ statusCode: 200 });
+      expect(fake.stats.requests).toBe(1);
+    } finally {
+      delete (globalThis as { wx?: unknown }).wx;
+    }
+  });
+
+  test('uploadFile attaches the skey, parses the JSON answer and heals an expired session', async () => {
+    fake.expireAllSessions();
+    const auth = makeAuth(fake);
+    const answer = await auth.uploadFile<{ skey: string }>({ url: '/api/avatar', filePath: 'wxfile://tmp/a.png', name: 'file' });
+
+    expect(answer.data.skey).toBe('skey-1');
+    expect(fake.stats.uploads).toBe(2);
+    expect(fake.sentTo('/api/avatar').map((r) => r.skey)).toEqual(['skey-warm', 'skey-1']);
+    expect(fake.stats.logins).toBe(1);
+  });
+
+  test('an upload hit by a network failure is not sent again', async () => {
+    fake.route('/api/avatar', () => ({ fail: 'uploadFile:fail socket closed' }));
+    const auth = makeAuth(fake);
+
+    expect((await rejectionOf(auth.uploadFile({ url: '/api/avatar', filePath: 'f', name: 'file' }))).code).toBe('NETWORK');
+    expect(fake.stats.uploads).toBe(1);
+  });
+});
+
+describe('network failures', () => {
+  test('a POST hit by a network failure is sent exactly once and rejects with NETWORK', async () => {
+    fake.route('/api/pay', () => ({ fail: 'request:fail net::ERR_CONNECTION_RESET' }));
+    const auth = makeAuth(fake);
+    const error = await rejectionOf(auth.request({ url: '/api/pay', method: 'POST', data: { amount: 1 } }));
+
+    expect(isAuthError(error, 'NETWORK')).toBe(true);
+    expect(error.cause).toEqual({ errMsg: 'request:fail net::ERR_CONNECTION_RESET' });
+    expect(fake.sentTo('/api/pay')).toHaveLength(1);
+  });
+
+  test('a GET is retried after network failures and succeeds once the network is back', async () => {
+    let calls = 0;
+    fake.route('/api/feed', () => (++calls < 3 ? { fail: 'request:fail interrupted' } : { statusCode: 200, data: 'fresh' }));
+    const auth = makeAuth(fake);
+
+    await expect(auth.request({ url: '/api/feed' })).resolves.toMatchObject({ data: 'fresh' });
+    expect(fake.sentTo('/api/feed')).toHaveLength(3);
+  });
+
+  test('a GET gives up after the configured number of retries', async () => {
+    fake.route('/api/feed', () => ({ fail: 'request:fail' }));
+    const auth = makeAuth(fake, { retries: 1 });
+
+    expect((await rejectionOf(auth.request({ url: '/api/feed' }))).code).toBe('NETWORK');
+    expect(fake.sentTo('/api/feed')).toHaveLength(2);
+  });
+
+  test('a retry waits out its backoff without holding a request slot', async () => {
+    let calls = 0;
+    fake.route('/api/flaky', () => (++calls === 1 ? { fail: 'request:fail' } : { statusCode: 200, data: 'ok' }));
+    const auth = makeAuth(fake, { maxConcurrent: 1, retryDelay: 50 });
+    const order: string[] = [];
+    const flaky = auth.request({ url: '/api/flaky' }).then(() => order.push('flaky'));
+    const other = auth.request({ url: '/api/other' }).then(() => order.push('other'));
+    await Promise.all([flaky, other]);
+
+    expect(order).toEqual(['other', 'flaky']);
+  });
+});
+
+describe('timeouts and cancellation', () => {
+  beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+  afterEach(() => jest.useRealTimers());
+
+  test('a request with no answer within timeout aborts its task and rejects with TIMEOUT', async () => {
+    fake.route('/api/slow', () => 'hang');
+    const auth = makeAuth(fake, { timeout: 5000 });
+    const outcome = rejectionOf(auth.request({ url: '/api/slow' }));
+    await jest.advanceTimersByTimeAsync(4999);
+    expect(fake.stats.aborted).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    const error = await outcome;
+
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toContain('GET https://api.test/api/slow');
+    expect(fake.stats.aborted).toBe(1);
+    expect(fake.stats.inFlight).toBe(0);
+  });
+
+  test('a timed-out GET is not retried: the server may still be working on it', async () => {
+    fake.route('/api/slow', () => 'hang');
+    const auth = makeAuth(fake);
+    const outcome = rejectionOf(auth.request({ url: '/api/slow', timeout: 100 }));
+    await jest.advanceTimersByTimeAsync(1000);
+
+    expect((await outcome).code).toBe('TIMEOUT');
+    expect(fake.sentTo('/api/slow')).toHaveLength(1);
+  });
+
+  test('WeChat\'s own "request:fail timeout" is reported as TIMEOUT', async () => {
+    fake.route('/api/slow', () => ({ fail: 'request:fail timeout' }));
+    const auth = makeAuth(fake);
+    const outcome = rejectionOf(auth.request({ url: '/api/slow' }));
+    await jest.advanceTimersByTimeAsync(10);
+
+    expect((await outcome).code).toBe('TIMEOUT');
+  });
+
+  test('a wx.login that never answers rejects with TIMEOUT inside LOGIN_FAILED instead of hanging', async () => {
+    fake.storage.clear();
+    fake.wx.login = () => undefined;
+    const auth = makeAuth(fake, { timeout: 1000 });
+    const outcome = rejectionOf(auth.request({ url: '/api/me' }));
+    await jest.advanceTimersByTimeAsync(1000);
+    const error = await outcome;
+
+    expect(error.code).toBe('LOGIN_FAILED');
+    expect(isAuthError(error.cause, 'TIMEOUT')).toBe(true);
+  });
+
+  test('aborting a request in flight aborts its task and rejects with CANCELLED', async () => {
+    fake.route('/api/slow', () => 'hang');
+    const auth = makeAuth(fake);
+    const call = auth.request({ url: '/api/slow' });
+    await jest.advanceTimersByTimeAsync(1);
+    call.abort();
+
+    expect((await rejectionOf(call)).code).toBe('CANCELLED');
+    expect(fake.stats.aborted).toBe(1);
+  });
+
+  test('a queued request cancelled through its signal is never sent and frees its place in line', async () => {
+    const gate = deferred<FakeOutcome>();
+    fake.route('/api/first', () => gate.promise);
+    const auth = makeAuth(fake, { maxConcurrent: 1 });
+    const controller = new AbortController();
+    const first = auth.request({ url: '/api/first' });
+    const queued = auth.request({ url: '/api/queued', signal: controller.signal });
+    const third = auth.request({ url: '/api/third' });
+    await jest.advanceTimersByTimeAsync(1);
+    controller.abort();
+    expect((await rejectionOf(queued)).code).toBe('CANCELLED');
+
+    gate.resolve({ statusCode: 200, data: 1 });
+    await jest.advanceTimersByTimeAsync(10);
+    await Promise.all([first, third]);
+    expect(fake.sentTo('/api/queued')).toHaveLength(0);
+    expect(fake.sent.map((r) => r.path)).toEqual(['/api/first', '/api/third']);
+  });
+
+  test('a request whose signal is already aborted rejects at once and sends nothing', async () => {
+    const auth = makeAuth(fake);
+    const error = await rejectionOf(auth.request({ url: '/api/me', signal: AbortSignal.abort() }));
+
+    expect(error.code).toBe('CANCELLED');
+    expect(fake.stats.requests).toBe(0);
+  });
+
+  test('a request cancelled while it waits for a login rejects at once; the login goes on for others', async () => {
+    fake.storage.clear();
+    const auth = makeAuth(fake);
+    const cancelled = auth.request({ url: '/api/a' });
+    const kept = auth.request({ url: '/api/b' });
+    cancelled.abort();
+    expect((await rejectionOf(cancelled)).code).toBe('CANCELLED');
+    await jest.advanceTimersByTimeAsync(10);
+
+    await expect(kept).resolves.toMatchObject({ statusCode: 200 });
+    expect(fake.sent.map((r) => r.path)).toEqual(['/auth/login', '/api/b']);
+  });
+});
