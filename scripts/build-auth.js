@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Builds the auth service (miniprogram/auth, the app's own source) into the publishable
+// mini-program package packages/auth: one CommonJS file that WeChat's base library runs as is,
+// plus .d.ts declarations. Prints the minified + gzipped size and fails above the budget.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+const zlib = require('node:zlib');
+const { execFileSync } = require('node:child_process');
+const esbuild = require('esbuild');
+
+const ROOT = path.join(__dirname, '..');
+const PACKAGE = path.join(ROOT, 'packages', 'auth');
+const DIST = path.join(PACKAGE, 'miniprogram_dist');
+const ENTRY = path.join(ROOT, 'miniprogram', 'auth', 'index.ts');
+const BUDGET_BYTES = 4096;
+
+// ES2015 runs on every supported base library; esbuild lowers async/await and ?. to it.
+const common = { entryPoints: [ENTRY], bundle: true, format: 'cjs', platform: 'neutral', target: 'es2015', write: false, logLevel: 'silent' };
+
+/** Minified + gzipped size of the package's code, the figure the budget is about. */
+function measure() {
+  const [min] = esbuild.buildSync({ ...common, minify: true }).outputFiles;
+  return zlib.gzipSync(min.contents, { level: 9 }).length;
+}
+
+function build() {
+  fs.rmSync(DIST, { recursive: true, force: true });
+  fs.mkdirSync(DIST, { recursive: true });
+  const [readable] = esbuild.buildSync({ ...common, banner: { js: '/* wx-login-auth: see README.md */' } }).outputFiles;
+  fs.writeFileSync(path.join(DIST, 'index.js'), readable.contents);
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(PACKAGE, 'tsconfig.json')], { stdio: 'inherit' });
+  return { dist: DIST, gzipBytes: measure(), budgetBytes: BUDGET_BYTES };
+}
+
+module.exports = { build, measure, PACKAGE, DIST, BUDGET_BYTES };
+
+if (require.main === module) {
+  const { gzipBytes } = build();
+  console.log(`packages/auth built: ${gzipBytes} bytes minified + gzipped (budget ${BUDGET_BYTES})`);
+  if (gzipBytes > BUDGET_BYTES) {
+    console.error(`over budget by ${gzipBytes - BUDGET_BYTES} bytes`);
+    process.exit(1);
+  }
+}
