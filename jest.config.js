@@ -14,5 +14,14 @@ module.exports = {
     { ...common, displayName: 'auth', testEnvironment: 'node', testMatch: ['<rootDir>/test/auth/**/*.test.ts'] },
     { ...common, displayName: 'server', testEnvironment: 'node', testMatch: ['<rootDir>/test/server/**/*.test.ts'] },
     { ...common, displayName: 'e2e', testEnvironment: 'node', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
+    // module folder, which is where a mini-program's require('<package>') looks.
+    {
+      ...common,
+      displayName: 'package',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/test/package/**/*.test.ts'],
+      moduleDirectories: ['node_modules', 'miniprogram_npm'],
+    },
   ],
 };

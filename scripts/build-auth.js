@@ -36,8 +36,10 @@ function build() {
 module.exports = { build, measure, PACKAGE, DIST, BUDGET_BYTES };
 
 if (require.main === module) {
-  const { gzipBytes } = build();
-  console.log(`packages/auth built: ${gzipBytes} bytes minified + gzipped (budget ${BUDGET_BYTES})`);
+  const result = build();
+  const { gzipBytes } = result;
+  if (process.argv.includes('--json')) console.log(JSON.stringify(result));
+  else console.log(`packages/auth built: ${gzipBytes} bytes minified + gzipped (budget ${BUDGET_BYTES})`);
   if (gzipBytes > BUDGET_BYTES) {
     console.error(`over budget by ${gzipBytes - BUDGET_BYTES} bytes`);
     process.exit(1);
