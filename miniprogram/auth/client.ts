@@ -136,7 +136,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
         if (isCancelled) throw cancelled;
         await slots.acquire(!!isLogin, (leave) => (abortStage = leave));
         let sent: Session<U> | null = null;
-        let response: Response;
+        let response: Response | undefined;
+        let failure: unknown;
         try {
           if (isCancelled) throw cancelled;
           if (authed) {
@@ -148,13 +149,17 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           const { auth: _a, signal: _s, timeout: _t, ...wxOptions } = o;
           response = await send(getWx(), upload, where, { ...wxOptions, url: baseURL + o.url, method, header }, o.timeout || timeout, (a) => (abortStage = a));
         } catch (error) {
-          if (isAuthError(error, 'NETWORK') && IDEMPOTENT.test(method) && failures < retries) {
+          failure = error;
+        } finally {
+          slots.release();
+        }
+        if (!response) {
+          // Backoff happens after the slot is released, so others go ahead meanwhile.
+          if (isAuthError(failure, 'NETWORK') && IDEMPOTENT.test(method) && failures < retries) {
             await new Promise((resolve) => setTimeout(resolve, retryDelay * 2 ** failures++));
             continue;
           }
-          throw error;
-        } finally {
-          slots.release();
+          throw failure;
         }
         if (sent && isSessionExpired(response)) {
           // Only the skey that was rejected is cleared: a late 401 for an older skey leaves a newer one alone.

@@ -107,15 +107,26 @@ describe('network failures', () => {
   });
 
   test('a retry waits out its backoff without holding a request slot', async () => {
-    let calls = 0;
-    fake.route('/api/flaky', () => (++calls === 1 ? { fail: 'request:fail' } : { statusCode: 200, data: 'ok' }));
-    const auth = makeAuth(fake, { maxConcurrent: 1, retryDelay: 50 });
-    const order: string[] = [];
-    const flaky = auth.request({ url: '/api/flaky' }).then(() => order.push('flaky'));
-    const other = auth.request({ url: '/api/other' }).then(() => order.push('other'));
-    await Promise.all([flaky, other]);
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      let calls = 0;
+      fake.route('/api/flaky', () => (++calls === 1 ? { fail: 'request:fail' } : { statusCode: 200, data: 'ok' }));
+      const auth = makeAuth(fake, { maxConcurrent: 1, retryDelay: 10_000 });
+      const flaky = auth.request({ url: '/api/flaky' });
+      let otherDone = false;
+      const other = auth.request({ url: '/api/other' }).then(() => (otherDone = true));
+      await jest.advanceTimersByTimeAsync(100);
 
-    expect(order).toEqual(['other', 'flaky']);
+      // Still in its 10 s backoff, yet the only slot served the other request.
+      expect(otherDone).toBe(true);
+      expect(fake.sentTo('/api/flaky')).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(10_000);
+      await expect(flaky).resolves.toMatchObject({ data: 'ok' });
+      await other;
+      expect(fake.sentTo('/api/flaky')).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 
