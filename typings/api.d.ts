@@ -15,6 +15,8 @@ export interface ErrorCodeStatus {
   NOT_FOUND: 404;
   PAYLOAD_TOO_LARGE: 413;
   UNSUPPORTED_MEDIA_TYPE: 415;
+  /** Request line or headers beyond the server's limit. */
+  HEADERS_TOO_LARGE: 431;
   RATE_LIMITED: 429;
   INTERNAL: 500;
   WECHAT_UNAVAILABLE: 502 | 503;
@@ -120,4 +122,22 @@ export interface DevExpireRequest {
 }
 export interface DevExpireResponse {
   expired: number;
+}
+
+/** POST /dev/faults: the next `times` (default 1) code exchanges wait `delayMs`, then fail with `errcode` if given. */
+export type WeChatErrcode = -1 | 40029 | 40163 | 45011 | 40226;
+export interface DevFaultRequest {
+  errcode?: WeChatErrcode;
+  delayMs?: number;
+  times?: number;
+}
+export interface DevFaultResponse {
+  /** Faults queued, including these. */
+  pending: number;
+}
+
+/** POST /dev/user-data: what WeChat would hand the client (a UserInfoRequest) for this user's current session_key. */
+export interface DevUserDataRequest {
+  /** Simulated user name; the default development user when omitted. */
+  user?: string;
 }

@@ -1,0 +1,135 @@
+import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
+import multipart from '@fastify/multipart';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from './config';
+import type { Context } from './context';
+import { clientErrorHandler, installErrorHandling } from './errors';
+import { authRoutes } from './routes/auth';
+import { avatarRoutes } from './routes/avatar';
+import { devRoutes } from './routes/dev';
+import { orderRoutes } from './routes/orders';
+import { profileRoutes } from './routes/profile';
+import { createMemoryStores } from './stores/memory';
+import { createRedisStores } from './stores/redis';
+import type { Clock, Stores } from './stores/types';
+import { createWeChatClient, type Transport } from './wechat/client';
+import { createSimulator, registerSimulatorRoutes } from './wechat/simulator';
+
+export interface AppOptions {
+  config: Config;
+  /** Defaults to Date.now; tests move time with their own. */
+  now?: Clock;
+  /** Defaults to the stores the config names (memory, or Redis with REDIS_URL). Closed with the app. */
+  stores?: Stores;
+  /** How the WeChat client reaches WeChat; defaults to fetch. */
+  wechatTransport?: Transport;
+  /** Where log lines go; defaults to stdout. `false` turns logging off. */
+  log?: Writable | false;
+}
+
+/** Keeps only the path: query strings can carry secrets (jscode2session's appid/secret/js_code). */
+function pathOf(url: string): string {
+  return url.split('?')[0].slice(0, 200);
+}
+
+/**
+ * One line per request, written when the answer is sent: method, path (no query), status and
+ * time. No headers, no bodies, so no skey or code can end up in a log.
+ */
+class RequestLog extends LogController {
+  override incomingRequest(): void {
+    // The completion line says all; a second line per request is noise.
+  }
+  override routeNotFound(): void {
+    // Logged as a 404 by requestCompleted; fastify's own line would include the query string.
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (error) reply.log.error({ ...line, err: error }, 'request failed');
+    else reply.log.info(line, 'request');
+  }
+}
+
+/** The address other processes on this machine reach a listening server at. */
+function loopbackOrigin(app: FastifyInstance): string | null {
+  const address = app.server.address() as AddressInfo | string | null;
+  if (address === null || typeof address === 'string') return null;
+  const host = address.family === 'IPv6' ? (address.address === '::' ? '[::1]' : `[${address.address}]`) : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * The whole server, not yet listening: tests use inject() or listen on port 0, index.ts listens
+ * on the configured address. Closing the app closes its stores.
+ */
+export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, log }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      log === false
+        ? false
+        : {
+            level: config.logLevel,
+            ...(log ? { stream: log } : {}),
+            redact: { paths: ['req.headers.authorization', '*.session_key', '*.sessionKey', '*.skey', '*.secret'], censor: '[redacted]' },
+          },
+    logController: new RequestLog(),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    clientErrorHandler,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  const stores =
+    givenStores ??
+    (config.redisUrl
+      ? await createRedisStores({ url: config.redisUrl, now, sessionIdleMs: config.sessionIdleMs, onError: (error) => app.log.warn({ err: error.message }, 'redis') })
+      : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
+  app.addHook('onClose', () => stores.close());
+
+  const simulated = config.wechat.mode === 'simulated';
+  const simulator = simulated ? createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now }) : null;
+  const origin = () => config.publicUrl ?? loopbackOrigin(app) ?? `http://${config.host}:${config.port}`;
+  const ctx: Context = {
+    config,
+    now,
+    stores,
+    simulator,
+    origin,
+    wechat: createWeChatClient({
+      // Simulated mode: the server asks its own simulator, over HTTP like the real thing.
+      baseUrl: () => config.wechat.apiBase ?? loopbackOrigin(app) ?? 'http://127.0.0.1',
+      appId: config.wechat.appId,
+      secret: config.wechat.secret,
+      timeoutMs: config.wechat.timeoutMs,
+      ...(wechatTransport ? { transport: wechatTransport } : {}),
+    }),
+  };
+
+  installErrorHandling(app);
+  // Answers carry skeys and personal data: no cache may keep them (avatars override this).
+  app.addHook('onSend', async (_request, reply) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
+  // wx.request sends `content-type: application/json` even without data; an empty body is "no body".
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+  await app.register(multipart, {
+    limits: { fileSize: config.avatarMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 50 },
+  });
+
+  authRoutes(app, ctx);
+  profileRoutes(app, ctx);
+  avatarRoutes(app, ctx);
+  orderRoutes(app, ctx);
+  if (simulator) {
+    registerSimulatorRoutes(app, simulator);
+    devRoutes(app, ctx, simulator);
+  }
+  return app;
+}

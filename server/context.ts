@@ -1,0 +1,16 @@
+import type { Config } from './config';
+import type { Clock, Stores } from './stores/types';
+import type { WeChatClient } from './wechat/client';
+import type { Simulator } from './wechat/simulator';
+
+/** What the routes share; built once per app by buildApp. */
+export interface Context {
+  config: Config;
+  now: Clock;
+  stores: Stores;
+  wechat: WeChatClient;
+  /** Null in real mode: no simulator, no development routes. */
+  simulator: Simulator | null;
+  /** Origin of this server as clients reach it, for URLs it hands out. */
+  origin(): string;
+}

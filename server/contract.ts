@@ -1,0 +1,81 @@
+/**
+ * The JSON schemas of every route, each typed by its contract type in typings/api.d.ts.
+ * Response schemas also decide what is serialized: a field that is not in the contract
+ * (session_key, openid) cannot leak into an answer by accident.
+ */
+import type {
+  AvatarUploadResponse,
+  DevCodeRequest,
+  DevCodeResponse,
+  DevExpireRequest,
+  DevExpireResponse,
+  DevFaultRequest,
+  DevFaultResponse,
+  DevUserDataRequest,
+  LoginRequest,
+  LoginResponse,
+  LogoutResponse,
+  Order,
+  OrdersResponse,
+  ProfileResponse,
+  ProfileUpdateRequest,
+  SessionResponse,
+  User,
+  UserInfoRequest,
+  UserInfoResponse,
+} from '../typings/api';
+import { array, boolean, constant, integer, object, oneOf, optional, string } from './schema';
+
+/** Long enough for any real value, short enough that nothing absurd reaches a handler. */
+const text = (maxLength: number) => string({ maxLength });
+
+const user = object<User>({
+  id: string(),
+  nickname: string(),
+  avatarUrl: string(),
+  profileComplete: boolean(),
+  createdAt: integer(),
+});
+
+export const loginRequest = object<LoginRequest>({ code: string({ minLength: 1, maxLength: 128 }) });
+export const loginResponse = object<LoginResponse>({ skey: string(), expiresAt: integer(), user, isNewUser: boolean() });
+export const sessionResponse = object<SessionResponse>({ user, expiresAt: integer() });
+export const logoutResponse = object<LogoutResponse>({ ok: constant(true) });
+
+export const userInfoRequest = object<UserInfoRequest>({
+  rawData: text(4096),
+  signature: text(64),
+  encryptedData: text(16384),
+  iv: text(64),
+});
+export const userInfoResponse = object<UserInfoResponse>({ user });
+
+export const profileResponse = object<ProfileResponse>({ user });
+export const profileUpdateRequest = object<ProfileUpdateRequest>(
+  { nickname: optional(text(256)), avatarUrl: optional(text(2048)) },
+  { minProperties: 1 },
+);
+export const avatarUploadResponse = object<AvatarUploadResponse>({ avatarUrl: string() });
+
+const order = object<Order>({
+  id: string(),
+  title: string(),
+  amountFen: integer(),
+  status: oneOf({ pending: true, paid: true, shipped: true, completed: true }),
+  createdAt: integer(),
+});
+export const ordersResponse = object<OrdersResponse>({ orders: array(order) });
+
+const userName = string({ minLength: 1, maxLength: 64 });
+export const devCodeRequest = object<DevCodeRequest>({ user: optional(userName) });
+export const devCodeResponse = object<DevCodeResponse>({ code: string() });
+export const devExpireRequest = object<DevExpireRequest>({ skey: optional(text(256)) });
+export const devExpireResponse = object<DevExpireResponse>({ expired: integer() });
+export const devFaultRequest = object<DevFaultRequest>({
+  errcode: optional({ type: 'integer', enum: [-1, 40029, 40163, 45011, 40226] }),
+  delayMs: optional(integer({ minimum: 0, maximum: 60_000 })),
+  times: optional(integer({ minimum: 1, maximum: 100 })),
+});
+export const devFaultResponse = object<DevFaultResponse>({ pending: integer() });
+export const devUserDataRequest = object<DevUserDataRequest>({ user: optional(userName) });
+export const devUserDataResponse = object<UserInfoRequest>({ rawData: string(), signature: string(), encryptedData: string(), iv: string() });

@@ -1,0 +1,108 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { ApiErrorBody, ApiErrorCode, ErrorCodeStatus } from '../typings/api';
+
+/** The default HTTP status of each error code (the contract allows a few codes two statuses). */
+const STATUS: { [C in ApiErrorCode]: ErrorCodeStatus[C] } = {
+  BAD_REQUEST: 400,
+  INVALID_CODE: 401,
+  SESSION_EXPIRED: 401,
+  INVALID_USER_DATA: 400,
+  USER_BLOCKED: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  HEADERS_TOO_LARGE: 431,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  WECHAT_UNAVAILABLE: 502,
+  WECHAT_TIMEOUT: 504,
+  STORE_UNAVAILABLE: 503,
+};
+
+/** An error the client is meant to see: its code, message and status go out in the envelope. */
+export class ApiError<C extends ApiErrorCode = ApiErrorCode> extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(readonly code: C, message: string, options: { status?: ErrorCodeStatus[C]; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = options.status ?? STATUS[code];
+    this.headers = options.headers ?? {};
+  }
+}
+
+export function envelope(code: ApiErrorCode, message: string): ApiErrorBody {
+  return { error: { code, message } };
+}
+
+/** Fastify's own client errors (body parser, validation, multipart limits) carry only a status. */
+function codeForStatus(status: number): ApiErrorCode {
+  switch (status) {
+    case 404:
+      return 'NOT_FOUND';
+    case 413:
+      return 'PAYLOAD_TOO_LARGE';
+    case 406: // @fastify/multipart's "the request is not multipart"
+    case 415:
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 429:
+      return 'RATE_LIMITED';
+    default:
+      return 'BAD_REQUEST';
+  }
+}
+
+function send(reply: FastifyReply, status: number, body: ApiErrorBody): FastifyReply {
+  return reply.status(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * One envelope for every failure. Client errors keep the message fastify or the route wrote
+ * (they describe the request, never a secret); anything else is a bug and is logged in full
+ * but answered with a generic 500.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) {
+      // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
+      if (error.status >= 500) request.log.warn({ code: error.code, cause: error.cause instanceof Error ? error.cause.message : undefined }, error.message);
+      reply.headers(error.headers);
+      return send(reply, error.status, envelope(error.code, error.message));
+    }
+    const status = error.statusCode ?? 500;
+    if (error.validation) {
+      return send(reply, 400, envelope('BAD_REQUEST', error.message));
+    }
+    if (status >= 400 && status < 500) {
+      const finalStatus = status === 406 ? 415 : status;
+      return send(reply, finalStatus, envelope(codeForStatus(status), error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(reply, 500, envelope('INTERNAL', 'internal server error'));
+  });
+
+  app.setNotFoundHandler((request, reply) => send(reply, 404, envelope('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0].slice(0, 100)}`)));
+}
+
+/**
+ * Requests so broken that Node's HTTP parser rejects them before fastify sees them (oversized
+ * headers, invalid header characters) still get the envelope instead of Node's bare answer.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, body] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, envelope('HEADERS_TOO_LARGE', 'request line or headers too large')]
+      : [400, envelope('BAD_REQUEST', 'malformed HTTP request')];
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+  );
+}

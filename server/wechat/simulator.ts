@@ -1,0 +1,131 @@
+/**
+ * A stand-in for WeChat's jscode2session, reached over HTTP like the real one, so that the
+ * server's login path is the same code in both modes. Dev-only; never registered in real mode.
+ */
+import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import type { UserInfoRequest, WeChatErrcode } from '../../typings/api';
+import type { Clock } from '../stores/types';
+
+/** Codes that wx.login returns in DevTools (not minted here) all log in as this user. */
+export const DEFAULT_USER = 'developer';
+const CODE_LIFETIME_MS = 5 * 60 * 1000;
+/** Used codes are remembered this long (a replay within it is 40163) and at most this many. */
+const USED_CODE_MEMORY_MS = 24 * 3600 * 1000;
+const USED_CODE_LIMIT = 100_000;
+
+const ERRMSG: Record<WeChatErrcode, string> = {
+  [-1]: 'system error',
+  40029: 'invalid code',
+  40163: 'code been used',
+  45011: 'api minute-quota reach limit mustslower retry next minute',
+  40226: 'invalid risky user',
+};
+
+type Answer = { session_key: string; openid: string } | { errcode: number; errmsg: string };
+
+interface Fault {
+  errcode?: WeChatErrcode;
+  delayMs: number;
+}
+
+export interface Simulator {
+  /** A fresh one-time code for the named simulated user. */
+  mintCode(user?: string): string;
+  /** The same name always maps to the same openid. */
+  openidFor(user: string): string;
+  /** The next `times` exchanges wait `delayMs`, then fail with `errcode` if given. Returns how many are queued. */
+  injectFaults(fault: Fault, times: number): number;
+  /** What WeChat hands the client for this user's current session_key; null before the user's first login. */
+  userData(user?: string): UserInfoRequest | null;
+  exchange(query: Record<string, string | undefined>): Promise<Answer>;
+}
+
+export function createSimulator({ appId, secret, now }: { appId: string; secret: string; now: Clock }): Simulator {
+  const minted = new Map<string, { user: string; at: number }>();
+  const used = new Map<string, number>();
+  const sessionKeys = new Map<string, string>();
+  const faults: Fault[] = [];
+  const secretDigest = createHash('sha256').update(secret).digest();
+
+  const openidFor = (user: string) => `o${createHash('sha256').update(`wx-login-simulator:${user}`).digest('base64url').slice(0, 27)}`;
+  const fail = (errcode: number, errmsg: string): Answer => ({ errcode, errmsg: `${errmsg}, rid: ${randomBytes(6).toString('hex')}` });
+
+  const remember = (code: string) => {
+    const at = now();
+    used.set(code, at);
+    // Map order is insertion order: the oldest entries come first.
+    for (const [old, usedAt] of used) {
+      if (used.size <= USED_CODE_LIMIT && at - usedAt < USED_CODE_MEMORY_MS) break;
+      used.delete(old);
+    }
+  };
+
+  return {
+    mintCode(user = DEFAULT_USER) {
+      const code = randomBytes(24).toString('base64url');
+      minted.set(code, { user, at: now() });
+      return code;
+    },
+
+    openidFor,
+
+    injectFaults(fault, times) {
+      for (let i = 0; i < times; i++) faults.push(fault);
+      return faults.length;
+    },
+
+    userData(user = DEFAULT_USER) {
+      const openid = openidFor(user);
+      const sessionKey = sessionKeys.get(openid);
+      if (sessionKey === undefined) return null;
+      const profile = { nickName: user, gender: 0, language: 'zh_CN', city: '', province: '', country: '', avatarUrl: '' };
+      const rawData = JSON.stringify(profile);
+      const iv = randomBytes(16);
+      const payload = JSON.stringify({ openId: openid, ...profile, watermark: { timestamp: Math.floor(now() / 1000), appid: appId } });
+      const cipher = createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
+      return {
+        rawData,
+        signature: createHash('sha1').update(rawData + sessionKey).digest('hex'),
+        encryptedData: Buffer.concat([cipher.update(payload, 'utf8'), cipher.final()]).toString('base64'),
+        iv: iv.toString('base64'),
+      };
+    },
+
+    async exchange({ appid, secret: givenSecret, js_code: code, grant_type: grantType }) {
+      if (appid !== appId) return fail(40013, 'invalid appid');
+      if (!timingSafeEqual(createHash('sha256').update(givenSecret ?? '').digest(), secretDigest)) return fail(40125, 'invalid appsecret');
+      if (grantType !== 'authorization_code') return fail(40002, 'invalid grant_type');
+      if (!code) return fail(41008, 'missing code');
+
+      const fault = faults.shift();
+      if (fault) {
+        if (fault.delayMs > 0) await sleep(fault.delayMs);
+        if (fault.errcode !== undefined) return fail(fault.errcode, ERRMSG[fault.errcode]);
+      }
+
+      if (used.has(code)) return fail(40163, ERRMSG[40163]);
+      const mint = minted.get(code);
+      minted.delete(code);
+      remember(code);
+      if (mint && now() - mint.at > CODE_LIFETIME_MS) return fail(40029, ERRMSG[40029]);
+
+      const openid = openidFor(mint?.user ?? DEFAULT_USER);
+      // WeChat may hand out a new session_key on every login; the latest is the current one.
+      const sessionKey = randomBytes(16).toString('base64');
+      sessionKeys.set(openid, sessionKey);
+      return { session_key: sessionKey, openid };
+    },
+  };
+}
+
+/** WeChat's route shape: always HTTP 200, errors as errcode/errmsg in the body. */
+export function registerSimulatorRoutes(app: FastifyInstance, simulator: Simulator): void {
+  app.get('/sns/jscode2session', async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const text = (key: string) => (typeof query[key] === 'string' ? (query[key] as string) : undefined);
+    const answer = await simulator.exchange({ appid: text('appid'), secret: text('secret'), js_code: text('js_code'), grant_type: text('grant_type') });
+    return reply.type('text/plain').send(JSON.stringify(answer));
+  });
+}

@@ -1,0 +1,154 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app';
+import { loadConfig, type Config } from '../../server/config';
+import { createMemoryStores } from '../../server/stores/memory';
+import type { Stores } from '../../server/stores/types';
+import type { Transport } from '../../server/wechat/client';
+import type { LoginResponse } from '../../typings/api';
+
+export interface FakeClock {
+  now: () => number;
+  advance(ms: number): void;
+}
+
+export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+/** The default configuration with a private upload folder, plus overrides. */
+export function testConfig(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Config {
+  const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-test-'));
+  return { ...loadConfig({ UPLOAD_DIR: uploadDir, ...env }), ...overrides };
+}
+
+/** Collects log lines, to check what reaches them. */
+export function logSink(): { stream: Writable; text(): string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, text: () => chunks.join('') };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  clock: FakeClock;
+  config: Config;
+  stores: Stores;
+}
+
+/**
+ * An app for inject(): memory stores on a fake clock, and the WeChat client's HTTP calls
+ * injected into the same app's simulator instead of going over a socket.
+ */
+export async function testApp(options: { config?: Partial<Config>; stores?: Stores; clock?: FakeClock; log?: Writable; transport?: Transport } = {}): Promise<TestApp> {
+  const clock = options.clock ?? fakeClock();
+  const config = testConfig(options.config);
+  const stores = options.stores ?? createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
+  // Called only after `app` below exists.
+  const injected: Transport = async (url) => {
+    const { pathname, search } = new URL(url);
+    const response = await app.inject({ method: 'GET', url: pathname + search });
+    return { status: response.statusCode, body: response.body };
+  };
+  const app = await buildApp({ config, now: clock.now, stores, log: options.log ?? false, wechatTransport: options.transport ?? injected });
+  return { app, clock, config, stores };
+}
+
+export async function mintCode(app: FastifyInstance, user?: string): Promise<string> {
+  const response = await app.inject({ method: 'POST', url: '/dev/codes', payload: user === undefined ? {} : { user } });
+  return response.json<{ code: string }>().code;
+}
+
+export async function login(app: FastifyInstance, user?: string): Promise<LoginResponse> {
+  const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: await mintCode(app, user) } });
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
+  return response.json<LoginResponse>();
+}
+
+export const bearer = (skey: string) => ({ authorization: `Bearer ${skey}` });
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const redisAvailable = spawnSync('redis-server', ['--version']).status === 0;
+/** Set by .ci/run: there, a missing redis-server is a failure, not a skip. */
+export const redisRequired = process.env.REQUIRE_REDIS === '1';
+
+/** A private redis-server on a free port, without persistence, in a temporary folder. */
+export async function startRedis(): Promise<RedisServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-redis-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
+    child.once('error', reject);
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * `describe` for suites that need redis-server: skipped with a printed reason when it is missing,
+ * unless REQUIRE_REDIS=1, where the suite fails instead.
+ */
+export function describeWithRedis(name: string, suite: (redis: () => RedisServer) => void): void {
+  if (!redisAvailable && !redisRequired) {
+    console.log(`Skipping "${name}": redis-server is not installed (apt-get install redis-server; CI sets REQUIRE_REDIS=1).`);
+    describe.skip(name, () => suite(() => ({ url: '', stop: async () => undefined })));
+    return;
+  }
+  describe(name, () => {
+    let server: RedisServer | undefined;
+    beforeAll(async () => {
+      if (!redisAvailable) throw new Error('REQUIRE_REDIS=1 but redis-server is not installed');
+      server = await startRedis();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+    suite(() => {
+      if (!server) throw new Error('redis-server did not start');
+      return server;
+    });
+  });
+}
