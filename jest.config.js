@@ -9,11 +9,18 @@ const common = {
   testPathIgnorePatterns: ['/node_modules/', '/miniprogram_npm/'],
 };
 
+// fastify's inject() (light-my-request) requires `cookie`, which ships only as ESM; jest's own
+// module loader cannot require ESM on Node 20, so swc compiles it to CommonJS for the server tests.
+const withEsmCookie = {
+  transform: { ...common.transform, '/node_modules/cookie/.+\\.js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
+};
+
 module.exports = {
   projects: [
     { ...common, displayName: 'auth', testEnvironment: 'node', testMatch: ['<rootDir>/test/auth/**/*.test.ts'] },
-    { ...common, displayName: 'server', testEnvironment: 'node', testMatch: ['<rootDir>/test/server/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testEnvironment: 'node', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...common, ...withEsmCookie, displayName: 'server', testEnvironment: 'node', testMatch: ['<rootDir>/test/server/**/*.test.ts'] },
+    { ...common, ...withEsmCookie, displayName: 'e2e', testEnvironment: 'node', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
     // module folder, which is where a mini-program's require('<package>') looks.
     {
