@@ -20,6 +20,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'auth', testEnvironment: 'node', testMatch: ['<rootDir>/test/auth/**/*.test.ts'] },
     { ...common, ...withEsmCookie, displayName: 'server', testEnvironment: 'node', testMatch: ['<rootDir>/test/server/**/*.test.ts'] },
+    { ...common, ...withEsmCookie, displayName: 'reliability', testEnvironment: 'node', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'] },
     { ...common, ...withEsmCookie, displayName: 'e2e', testEnvironment: 'node', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
     // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
     // module folder, which is where a mini-program's require('<package>') looks.
