@@ -1,0 +1,164 @@
+/**
+ * "我的": who is logged in, the entries that need it, and logout. Follows the auth service's
+ * events live; the login component does the logging in.
+ */
+import Dialog from '@vant/weapp/dialog/dialog';
+import Toast from '@vant/weapp/toast/toast';
+import type { DoneEventDetail, PanelStep, ProfileEventDetail } from '../../components/login-panel/events';
+import { appAuth, launchError } from '../../services/app-context';
+import { displayName, fetchProfile } from '../../services/profile';
+import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
+import { errorMessage, isSilentError } from '../../utils/error-message';
+import type { User } from '../../../typings/api';
+
+interface Entry {
+  key: string;
+  title: string;
+  icon: string;
+  /** A page to open, or an action of this page. */
+  url?: string;
+  action?: 'editProfile' | 'privacy' | 'about';
+  needsLogin: boolean;
+}
+
+const ENTRIES: Entry[] = [
+  { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
+  { key: 'profile', title: '个人资料', icon: 'contact-o', action: 'editProfile', needsLogin: true },
+  { key: 'privacy', title: '隐私保护指引', icon: 'shield-o', action: 'privacy', needsLogin: false },
+  { key: 'about', title: '关于', icon: 'info-o', action: 'about', needsLogin: false },
+];
+
+interface LoginPanel {
+  open(step?: PanelStep, user?: User | null): void;
+}
+
+Component({
+  data: {
+    user: null as User | null,
+    name: displayName(null),
+    /** The launch-time login is still running: no "未登录" flash before it answers. */
+    checking: false,
+    /** Why the user is logged out, when there is something to say. */
+    hint: '',
+    entries: ENTRIES,
+    /** An entry tapped while logged out, continued after the login. */
+    pendingEntry: '',
+  },
+
+  lifetimes: {
+    attached() {
+      const auth = appAuth();
+      keepSubscription(
+        this,
+        watchSession(auth, (user, change) => {
+          this.showUser(user);
+          if (change === 'sessionExpired') this.setData({ hint: '登录已过期，请重新登录' });
+        }),
+      );
+      const session = auth.getSession();
+      this.showUser(session ? session.user : null);
+      if (!session) {
+        this.setData({ checking: true });
+        auth.ready().then((ready) => {
+          this.setData({ checking: false });
+          if (ready) return this.showUser(ready.user);
+          const failure = launchError();
+          if (failure && !isSilentError(failure)) this.setData({ hint: `自动登录失败：${errorMessage(failure)}` });
+        });
+      }
+    },
+    detached() {
+      dropSubscription(this);
+    },
+  },
+
+  methods: {
+    /** Page show: the stored user may be stale (edited on another device), so ask the server. */
+    onShow() {
+      const auth = appAuth();
+      if (!auth.getSession()) return;
+      fetchProfile(auth).then(
+        (user) => this.showUser(user),
+        (error: unknown) => {
+          if (!isSilentError(error)) this.toast(errorMessage(error));
+        },
+      );
+    },
+
+    showUser(user: User | null) {
+      this.setData({ user, name: displayName(user), ...(user ? { hint: '' } : {}) });
+    },
+
+    panel(): LoginPanel {
+      return this.selectComponent('#login') as unknown as LoginPanel;
+    },
+
+    onLogin() {
+      this.panel().open('login');
+    },
+
+    onEditProfile() {
+      this.panel().open('profile', this.data.user);
+    },
+
+    onEntry(event: WechatMiniprogram.BaseEvent<Record<string, never>, { key: string }>) {
+      const entry = ENTRIES.find((e) => e.key === event.currentTarget.dataset.key);
+      if (!entry) return;
+      if (entry.needsLogin && !this.data.user) {
+        this.setData({ pendingEntry: entry.key });
+        this.panel().open('login');
+        return;
+      }
+      this.runEntry(entry);
+    },
+
+    runEntry(entry: Entry) {
+      if (entry.url) {
+        wx.navigateTo({ url: entry.url, fail: () => this.toast('页面打开失败，请稍后重试') });
+      } else if (entry.action === 'editProfile') {
+        this.onEditProfile();
+      } else if (entry.action === 'privacy') {
+        wx.openPrivacyContract({ fail: () => this.toast('隐私保护指引暂时无法打开，请稍后再试') });
+      } else if (entry.action === 'about') {
+        Dialog.alert({ context: this, selector: '#van-dialog', title: '关于', message: '这是一个微信小程序登录示例：一键登录、完善头像昵称、登录后查看订单。' }).then(
+          () => undefined,
+          () => undefined, // closed: nothing to do
+        );
+      }
+    },
+
+    onLoginDone(event: WechatMiniprogram.CustomEvent<DoneEventDetail>) {
+      const { user } = event.detail;
+      if (user) this.showUser(user);
+      const pending = ENTRIES.find((e) => e.key === this.data.pendingEntry);
+      this.setData({ pendingEntry: '' });
+      if (pending && user) this.runEntry(pending);
+    },
+
+    onLoginClosed() {
+      this.setData({ pendingEntry: '' });
+    },
+
+    onProfileSaved(event: WechatMiniprogram.CustomEvent<ProfileEventDetail>) {
+      this.showUser(event.detail.user);
+    },
+
+    onLogout() {
+      Dialog.confirm({
+        context: this,
+        selector: '#van-dialog',
+        title: '退出登录',
+        message: '退出后需要重新登录才能查看订单，确定退出吗？',
+        confirmButtonText: '退出',
+        cancelButtonText: '取消',
+      }).then(
+        () => appAuth().logout().then(() => this.toast('已退出登录')),
+        () => undefined, // the user changed their mind
+      );
+    },
+
+    toast(message: string) {
+      Toast({ message, context: this, selector: '#van-toast' });
+    },
+  },
+});

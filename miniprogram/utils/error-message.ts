@@ -1,0 +1,81 @@
+/**
+ * Every way a call can fail, in words the user understands. Pages and components show these;
+ * the auth service never shows anything itself.
+ */
+import { isAuthError, type AuthError, type AuthErrorCode } from '../auth/index';
+import type { ApiErrorCode } from '../../typings/api';
+
+/** A Record, so a new server code is a compile error here until it has its message. */
+const SERVER_MESSAGES: Record<ApiErrorCode, string> = {
+  BAD_REQUEST: '请求有误，请稍后重试',
+  INVALID_CODE: '微信登录凭证已失效，请重新登录',
+  SESSION_EXPIRED: '登录已过期，请重新登录',
+  INVALID_USER_DATA: '填写的信息有误，请检查后重试',
+  USER_BLOCKED: '账号已被限制使用，如有疑问请联系客服',
+  NOT_FOUND: '内容不存在或已被删除',
+  PAYLOAD_TOO_LARGE: '图片太大了，请换一张',
+  UNSUPPORTED_MEDIA_TYPE: '不支持这种图片格式，请换一张',
+  HEADERS_TOO_LARGE: '请求异常，请稍后重试',
+  RATE_LIMITED: '操作太频繁，请稍后再试',
+  INTERNAL: '服务器繁忙，请稍后重试',
+  WECHAT_UNAVAILABLE: '微信服务暂时不可用，请稍后重试',
+  WECHAT_TIMEOUT: '微信服务响应超时，请稍后重试',
+  STORE_UNAVAILABLE: '服务器繁忙，请稍后重试',
+};
+
+const OFFLINE = '网络不可用，请检查网络后重试';
+const TIMEOUT = '网络超时，请稍后重试';
+const FALLBACK = '出了点问题，请稍后重试';
+
+/** The server's error code from its envelope, when the answer carried one we know. */
+function serverErrorCode(error: AuthError): ApiErrorCode | undefined {
+  const data = error.data as { error?: { code?: unknown } } | undefined;
+  const code = data && typeof data === 'object' && data.error ? data.error.code : undefined;
+  return typeof code === 'string' && code in SERVER_MESSAGES ? (code as ApiErrorCode) : undefined;
+}
+
+/** The server's error code behind any error, looking through a failed login to its cause. */
+export function serverErrorCodeOf(error: unknown): ApiErrorCode | undefined {
+  if (!isAuthError(error)) return undefined;
+  return serverErrorCode(error) || (isAuthError(error.cause) ? serverErrorCodeOf(error.cause) : undefined);
+}
+
+function byStatus(statusCode: number | undefined): string {
+  if (statusCode === 429) return SERVER_MESSAGES.RATE_LIMITED;
+  if (statusCode === 403) return '没有权限进行此操作';
+  if (statusCode !== undefined && statusCode >= 500) return SERVER_MESSAGES.INTERNAL;
+  return statusCode ? `请求失败（${statusCode}），请稍后重试` : FALLBACK;
+}
+
+function describe(error: AuthError): string {
+  const code: AuthErrorCode = error.code;
+  switch (code) {
+    case 'NETWORK':
+      return OFFLINE;
+    case 'TIMEOUT':
+      return TIMEOUT;
+    case 'CANCELLED':
+      return '操作已取消';
+    case 'SESSION_EXPIRED':
+      return SERVER_MESSAGES.SESSION_EXPIRED;
+    case 'HTTP': {
+      const serverCode = serverErrorCode(error);
+      return serverCode ? SERVER_MESSAGES[serverCode] : byStatus(error.statusCode);
+    }
+    case 'LOGIN_FAILED':
+      // The login request's own failure says what went wrong; without one, wx.login itself failed.
+      if (isAuthError(error.cause)) return describe(error.cause);
+      if (error.statusCode !== undefined && error.statusCode >= 400) return byStatus(error.statusCode);
+      return error.statusCode ? '登录失败，请稍后重试' : '微信登录失败，请稍后重试';
+  }
+}
+
+/** A short Chinese sentence for any error a page may meet. */
+export function errorMessage(error: unknown): string {
+  return isAuthError(error) ? describe(error) : FALLBACK;
+}
+
+/** Cancellation is the user's (or a logout's) doing: nothing to tell them. */
+export function isSilentError(error: unknown): boolean {
+  return isAuthError(error, 'CANCELLED');
+}
