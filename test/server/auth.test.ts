@@ -78,7 +78,7 @@ describe('POST /auth/login', () => {
     expect((await login(app)).user.id).toBe(devtools.user.id);
   });
 
-  it.each([
+  it.each<[object, string]>([
     [{}, 'no code'],
     [{ code: '' }, 'an empty code'],
     [{ code: 42 }, 'a number'],

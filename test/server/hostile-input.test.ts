@@ -1,0 +1,95 @@
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { bearer, login, testApp } from './helpers';
+
+/** Every bad request gets a 4xx in the one envelope, and the server keeps serving. */
+describe('hostile input', () => {
+  let app: FastifyInstance;
+  let skey: string;
+  beforeAll(async () => {
+    ({ app } = await testApp({ config: { bodyLimitBytes: 2048 } }));
+    ({ skey } = await login(app));
+  });
+  afterAll(() => app.close());
+  afterEach(async () => {
+    expect((await app.inject({ url: '/auth/session', headers: bearer(skey) })).statusCode).toBe(200);
+  });
+
+  const expectEnvelope = (response: { statusCode: number; json(): unknown }, status: number, code: string) => {
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toEqual({ error: { code, message: expect.any(String) } });
+  };
+
+  it('answers malformed JSON with 400 BAD_REQUEST', async () => {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"code": "abc"' });
+    expectEnvelope(response, 400, 'BAD_REQUEST');
+  });
+
+  it('answers a prototype-poisoning body with 400 BAD_REQUEST', async () => {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload: '{"code":"a","__proto__":{"admin":true}}' });
+    expectEnvelope(response, 400, 'BAD_REQUEST');
+  });
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])('answers content type %s with 415 UNSUPPORTED_MEDIA_TYPE', async (type) => {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': type }, payload: 'code=abc' });
+    expectEnvelope(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a JSON body that is not an object with 400 BAD_REQUEST', async () => {
+    for (const payload of ['"abc"', '[]', 'null', '42']) {
+      expectEnvelope(await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload }), 400, 'BAD_REQUEST');
+    }
+  });
+
+  it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'x'.repeat(4096) } });
+    expectEnvelope(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers unknown routes and methods with 404 NOT_FOUND', async () => {
+    expectEnvelope(await app.inject({ url: '/wp-admin/?x=1' }), 404, 'NOT_FOUND');
+    expectEnvelope(await app.inject({ method: 'DELETE', url: '/auth/login' }), 404, 'NOT_FOUND');
+    expectEnvelope(await app.inject({ url: '/avatars/..%2f..%2fetc%2fpasswd' }), 404, 'NOT_FOUND');
+  });
+
+  describe('over a real socket', () => {
+    let port: number;
+    beforeAll(async () => {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      port = (app.server.address() as { port: number }).port;
+    });
+
+    const raw = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(text));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+
+    it('answers headers beyond Node’s limit with 431 HEADERS_TOO_LARGE in the envelope', async () => {
+      const answer = await raw(`GET /auth/session HTTP/1.1\r\nHost: x\r\nX-Junk: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1])).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String) } });
+    });
+
+    it('answers an unparsable request with 400 BAD_REQUEST in the envelope', async () => {
+      const answer = await raw('GET /auth/session HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1]).error.code).toBe('BAD_REQUEST');
+    });
+
+    it('survives a client that hangs up halfway through a body', async () => {
+      await new Promise<void>((resolve) => {
+        const req = httpRequest({ port, method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+        req.on('error', () => resolve());
+        req.write('{"code":"ab', () => req.destroy());
+        req.on('close', () => resolve());
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/auth/session`, { headers: bearer(skey) });
+      expect(response.status).toBe(200);
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app';
+import type { LoginResponse } from '../../typings/api';
+import { testConfig } from './helpers';
+
+/** The server as users run it: listening, asking its own simulator over loopback HTTP. */
+describe('a listening server in simulated mode', () => {
+  let app: FastifyInstance;
+  let base: string;
+  beforeAll(async () => {
+    app = await buildApp({ config: testConfig({ wechat: { ...testConfig().wechat, timeoutMs: 300 } }), log: false });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => app.close());
+
+  const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  it('logs in with a minted code through the simulator over HTTP', async () => {
+    const { code } = (await (await post('/dev/codes', { user: 'zoe' })).json()) as { code: string };
+    const response = await post('/auth/login', { code });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const { skey } = (await response.json()) as LoginResponse;
+    expect((await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${skey}` } })).status).toBe(200);
+  });
+
+  it('answers the real jscode2session shapes: no errcode on success, errcode and errmsg on failure', async () => {
+    const { wechat } = testConfig();
+    const wrongSecret = await fetch(`${base}/sns/jscode2session?appid=${wechat.appId}&secret=nope&js_code=x&grant_type=authorization_code`);
+    expect(wrongSecret.status).toBe(200); // WeChat's own convention, only on the simulated WeChat route
+    expect(await wrongSecret.json()).toEqual({ errcode: 40125, errmsg: expect.stringMatching(/^invalid appsecret, rid: /) });
+  });
+
+  it('answers 504 WECHAT_TIMEOUT when WeChat is slower than the timeout, then recovers', async () => {
+    await post('/dev/faults', { delayMs: 1000 });
+    const { code } = (await (await post('/dev/codes')).json()) as { code: string };
+    const slow = await post('/auth/login', { code });
+    expect(slow.status).toBe(504);
+    expect(((await slow.json()) as { error: { code: string } }).error.code).toBe('WECHAT_TIMEOUT');
+    const { code: next } = (await (await post('/dev/codes')).json()) as { code: string };
+    expect((await post('/auth/login', { code: next })).status).toBe(200);
+  });
+
+  it('accepts a dev route without a body, as curl -X POST sends it', async () => {
+    const response = await fetch(`${base}/dev/codes`, { method: 'POST' });
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('real mode', () => {
+  it('registers neither the simulator nor any development route', async () => {
+    const app = await buildApp({ config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: 's3cr3t' }), log: false });
+    for (const [method, url] of [
+      ['POST', '/dev/codes'],
+      ['POST', '/dev/faults'],
+      ['POST', '/dev/sessions/expire'],
+      ['POST', '/dev/user-data'],
+      ['GET', '/sns/jscode2session?appid=x'],
+    ] as const) {
+      const response = await app.inject({ method, url, payload: method === 'POST' ? {} : undefined });
+      expect(response.statusCode).toBe(404);
+    }
+    await app.close();
+  });
+
+  it('sends the configured appid and secret to WeChat and hides both from the client', async () => {
+    const seen: string[] = [];
+    const app = await buildApp({
+      config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: 's3cr3t' }),
+      log: false,
+      wechatTransport: async (url) => {
+        seen.push(url);
+        return { status: 200, body: '{"errcode":40029,"errmsg":"invalid code, rid: 1"}' };
+      },
+    });
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'c0de' } });
+    expect(seen).toEqual(['https://api.weixin.qq.com/sns/jscode2session?appid=wx0123456789abcdef&secret=s3cr3t&js_code=c0de&grant_type=authorization_code']);
+    expect(response.statusCode).toBe(401);
+    expect(response.body).not.toMatch(/s3cr3t|rid: 1/);
+    await app.close();
+  });
+});
