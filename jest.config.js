@@ -22,6 +22,15 @@ module.exports = {
     { ...common, ...withEsmCookie, displayName: 'server', testEnvironment: 'node', testMatch: ['<rootDir>/test/server/**/*.test.ts'] },
     { ...common, ...withEsmCookie, displayName: 'reliability', testEnvironment: 'node', testMatch: ['<rootDir>/test/reliability/**/*.test.ts'] },
     { ...common, ...withEsmCookie, displayName: 'e2e', testEnvironment: 'node', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'ui',
+      testEnvironment: 'jsdom',
+      testMatch: ['<rootDir>/test/miniprogram/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
+      // The copy build:npm makes, as the mini-program resolves it at run time.
+      moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+    },
     // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
     // module folder, which is where a mini-program's require('<package>') looks.
     {

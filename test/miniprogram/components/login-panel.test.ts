@@ -1,0 +1,267 @@
+import type { LoginEventDetail } from '../../../miniprogram/components/login-panel/events';
+import { deferred, type FakeOutcome } from '../../support/fake-wx';
+import { platform, makeUser } from '../support/platform';
+import { attr, buttonEvent, exists, load, mount, recordEvents, select, tapButton, textOf, waitFor, type Rendered } from '../support/render';
+
+const panel = load('components/login-panel/index');
+
+/** An inline panel, after its privacy check has answered. */
+async function renderPanel(): Promise<{ comp: Rendered; events: Record<string, unknown[]> }> {
+  const comp = mount(panel, { mode: 'inline' });
+  const events = recordEvents(comp, 'login', 'profile', 'done', 'close');
+  await waitFor(() => expect(textOf(comp)).toContain(platform().privacy.contractName));
+  return { comp, events };
+}
+
+/** Logs in through the plain one-tap button and waits for the outcome event. */
+async function tapLogin(comp: Rendered, events: Record<string, unknown[]>): Promise<LoginEventDetail> {
+  tapButton(comp, '#login-button');
+  await waitFor(() => expect(events.login).toHaveLength(1));
+  return events.login[0] as LoginEventDetail;
+}
+
+const envelope = (statusCode: number, code: string): FakeOutcome => ({ statusCode, data: { error: { code, message: code } } });
+
+describe('login panel: privacy consent', () => {
+  test('offers "同意并登录" instead of the plain login button while privacy is not yet accepted', async () => {
+    platform().privacy.needAuthorization = true;
+    const { comp } = await renderPanel();
+
+    await waitFor(() => expect(exists(comp, '#agree-privacy-login')).toBe(true));
+    expect(exists(comp, '#login-button')).toBe(false);
+    expect((select(comp, '#agree-privacy-login').data as { openType: string }).openType).toBe('agreePrivacyAuthorization');
+    expect(textOf(comp)).toContain('登录前请阅读并同意《示例隐私保护指引》');
+  });
+
+  test('a tap alone does not log in before WeChat reports the consent', async () => {
+    platform().privacy.needAuthorization = true;
+    const { comp, events } = await renderPanel();
+    await waitFor(() => expect(exists(comp, '#agree-privacy-login')).toBe(true));
+
+    tapButton(comp, '#agree-privacy-login');
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+
+    expect(platform().fake.stats.logins).toBe(0);
+    expect(events.login).toHaveLength(0);
+  });
+
+  test('agreeing logs in once and switches to the plain wording', async () => {
+    platform().privacy.needAuthorization = true;
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+    const { comp, events } = await renderPanel();
+    await waitFor(() => expect(exists(comp, '#agree-privacy-login')).toBe(true));
+
+    buttonEvent(comp, '#agree-privacy-login', 'agreeprivacyauthorization');
+
+    await waitFor(() => expect(events.login).toHaveLength(1));
+    expect(events.login[0]).toEqual({ ok: true, user: platform().server.user });
+    expect(platform().fake.stats.logins).toBe(1);
+    expect(exists(comp, '#agree-privacy-login')).toBe(false);
+  });
+
+  test('the privacy contract opens through wx.openPrivacyContract', async () => {
+    const { comp } = await renderPanel();
+
+    select(comp, '.privacy-contract').dispatchEvent('tap');
+
+    await waitFor(() => expect(platform().privacy.contractOpened).toBe(1));
+  });
+
+  test('answers WeChat\'s consent request from the completion step when a privacy API runs first', async () => {
+    const { comp, events } = await renderPanel();
+    await tapLogin(comp, events);
+    await waitFor(() => expect(textOf(comp)).toContain('完善资料'));
+    const resolve = jest.fn();
+
+    platform().privacy.needListener!(resolve);
+    await waitFor(() => expect(exists(comp, '#agree-privacy')).toBe(true));
+    expect(textOf(comp)).toContain('使用头像和昵称前，请阅读并同意');
+    buttonEvent(comp, '#agree-privacy', 'agreeprivacyauthorization');
+
+    await waitFor(() => expect(resolve).toHaveBeenCalledWith({ event: 'agree', buttonId: 'agree-privacy' }));
+    expect(resolve).toHaveBeenCalledTimes(1);
+    await waitFor(() => expect(exists(comp, '#agree-privacy')).toBe(false));
+  });
+});
+
+describe('login panel: one-tap login', () => {
+  test('shows a loading button while logging in, ignores a second tap, then emits login with the user', async () => {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+    const answer = deferred<void>();
+    const serveLogin = platform().fake;
+    const { comp, events } = await renderPanel();
+    const original = platform().server.user;
+    serveLogin.route('/auth/login', async () => {
+      await answer.promise;
+      serveLogin.issueSession('slow-skey');
+      return { statusCode: 200, data: { skey: 'slow-skey', expiresAt: Date.now() + 3600_000, user: original } };
+    });
+
+    tapButton(comp, '#login-button');
+    await waitFor(() => expect(textOf(comp)).toContain('登录中…'));
+    tapButton(comp, '#login-button');
+    answer.resolve();
+
+    await waitFor(() => expect(events.login).toHaveLength(1));
+    expect(events.login[0]).toEqual({ ok: true, user: original });
+    expect(platform().fake.sentTo('/auth/login')).toHaveLength(1);
+    expect(platform().auth.getSession()?.skey).toBe('slow-skey');
+    // A complete profile needs no completion step: the flow ends at once.
+    await waitFor(() => expect(events.done).toEqual([{ user: original }]));
+    expect(textOf(comp)).not.toContain('登录中…');
+  });
+
+  test('a new user is taken to the completion step after the login event', async () => {
+    const { comp, events } = await renderPanel();
+
+    const detail = await tapLogin(comp, events);
+
+    expect(detail).toEqual({ ok: true, user: expect.objectContaining({ id: 'u1', profileComplete: false }) });
+    await waitFor(() => expect(textOf(comp)).toContain('完善资料'));
+    expect(events.done).toHaveLength(0);
+  });
+
+  test('opened as a popup, open() shows it and close() hides it with a close event', async () => {
+    const comp = mount(panel);
+    const events = recordEvents(comp, 'close');
+    expect(comp.instance.data.show).toBe(false);
+    expect(textOf(comp)).not.toContain('微信一键登录');
+
+    (comp.instance as unknown as { open(): void }).open();
+    await waitFor(() => expect(textOf(comp)).toContain('微信一键登录'));
+    (comp.instance as unknown as { close(): void }).close();
+
+    await waitFor(() => expect(events.close).toHaveLength(1));
+    expect(comp.instance.data.show).toBe(false);
+  });
+});
+
+describe('login panel: failures', () => {
+  const cases: [string, string, () => void][] = [
+    ['offline', '网络不可用，请检查网络后重试', () => platform().fake.route('/auth/login', () => ({ fail: 'request:fail network is down' }))],
+    ['a network timeout', '网络超时，请稍后重试', () => platform().fake.route('/auth/login', () => ({ fail: 'request:fail timeout' }))],
+    ['the server failing', '服务器繁忙，请稍后重试', () => platform().fake.route('/auth/login', () => envelope(500, 'INTERNAL'))],
+    ['a proxy answering 503 without an envelope', '服务器繁忙，请稍后重试', () => platform().fake.route('/auth/login', () => ({ statusCode: 503, data: 'Service Unavailable' }))],
+    ['too many attempts', '操作太频繁，请稍后再试', () => platform().fake.route('/auth/login', () => envelope(429, 'RATE_LIMITED'))],
+    ['WeChat being down', '微信服务暂时不可用，请稍后重试', () => platform().fake.route('/auth/login', () => envelope(503, 'WECHAT_UNAVAILABLE'))],
+    ['WeChat timing out', '微信服务响应超时，请稍后重试', () => platform().fake.route('/auth/login', () => envelope(504, 'WECHAT_TIMEOUT'))],
+    ['an invalid code', '微信登录凭证已失效，请重新登录', () => platform().fake.route('/auth/login', () => envelope(401, 'INVALID_CODE'))],
+    ['wx.login failing', '微信登录失败，请稍后重试', () => (platform().fake.behaviour.loginFails = 'login:fail system error')],
+  ];
+
+  test.each(cases)('after %s, it shows "%s" and emits a failed login event', async (_name, message, arrange) => {
+    arrange();
+    const { comp, events } = await renderPanel();
+
+    const detail = await tapLogin(comp, events);
+
+    expect(detail).toEqual({ ok: false, error: expect.objectContaining({ name: 'AuthError', code: 'LOGIN_FAILED' }), message });
+    // The inline line and the toast both carry it.
+    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain(message));
+    expect(textOf(select(comp, '.login-panel__error'))).toBe(message);
+    expect(exists(comp, '#login-button')).toBe(true);
+    expect(platform().auth.getSession()).toBeNull();
+    expect(events.done).toHaveLength(0);
+  });
+
+  test('a blocked account is told in a dialog, not a passing toast', async () => {
+    platform().fake.route('/auth/login', () => envelope(403, 'USER_BLOCKED'));
+    const { comp, events } = await renderPanel();
+
+    const detail = await tapLogin(comp, events);
+
+    expect(detail).toMatchObject({ ok: false, message: '账号已被限制使用，如有疑问请联系客服' });
+    await waitFor(() => expect(textOf(select(comp, '#van-dialog'))).toContain('账号已被限制使用，如有疑问请联系客服'));
+    expect(textOf(select(comp, '#van-dialog'))).toContain('无法登录');
+    expect(textOf(select(comp, '#van-toast'))).toBe('');
+  });
+
+  test('a failed attempt can be retried and then succeeds', async () => {
+    platform().fake.route('/auth/login', () => envelope(429, 'RATE_LIMITED'));
+    const { comp, events } = await renderPanel();
+    await tapLogin(comp, events);
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+    platform().fake.route('/auth/login', () => {
+      platform().fake.issueSession('retry-skey');
+      return { statusCode: 200, data: { skey: 'retry-skey', expiresAt: Date.now() + 3600_000, user: platform().server.user } };
+    });
+
+    tapButton(comp, '#login-button');
+
+    await waitFor(() => expect(events.login).toHaveLength(2));
+    expect(events.login[1]).toMatchObject({ ok: true });
+    expect(exists(comp, '.login-panel__error')).toBe(false);
+  });
+});
+
+describe('login panel: profile completion', () => {
+  async function atCompletion() {
+    const { comp, events } = await renderPanel();
+    await tapLogin(comp, events);
+    await waitFor(() => expect(textOf(comp)).toContain('完善资料'));
+    return { comp, events };
+  }
+
+  /** What WeChat does on a form-type="submit" tap: collect named fields, fire submit on the form. */
+  function submit(comp: Rendered, value: Record<string, string>) {
+    select(comp, '.profile-form').dispatchEvent('submit', { detail: { value } });
+  }
+
+  test('uploads the chosen avatar, then saves it with the nickname read on submit', async () => {
+    const { comp, events } = await atCompletion();
+
+    select(comp, '.avatar-picker').dispatchEvent('chooseavatar', { detail: { avatarUrl: 'wxfile://tmp/avatar.png' } });
+    await waitFor(() => expect(attr(select(comp, '.avatar-picker__image'), 'src')).toBe('wxfile://tmp/avatar.png'));
+    submit(comp, { nickname: '  小明  ' });
+
+    await waitFor(() => expect(events.done).toHaveLength(1));
+    const [upload] = platform().fake.sentTo('/api/avatar');
+    expect(upload.data).toMatchObject({ filePath: 'wxfile://tmp/avatar.png', name: 'file' });
+    const puts = platform().fake.sentTo('/api/profile').filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(1);
+    expect(puts[0].data).toEqual({ avatarUrl: 'https://cdn.test/avatars/u1.png', nickname: '小明' });
+    expect(platform().fake.sent.map((r) => r.path)).toEqual(['/auth/login', '/api/avatar', '/api/profile']);
+    const saved = { user: expect.objectContaining({ nickname: '小明', avatarUrl: 'https://cdn.test/avatars/u1.png', profileComplete: true }) };
+    expect(events.profile).toEqual([saved]);
+    expect(events.done).toEqual([saved]);
+    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain('资料已保存'));
+  });
+
+  test('takes the nickname WeChat leaves in the form, not what was typed before its check', async () => {
+    const { comp, events } = await atCompletion();
+
+    submit(comp, { nickname: '' });
+    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain('请选择头像或填写昵称'));
+    submit(comp, { nickname: '小红' });
+
+    await waitFor(() => expect(events.profile).toHaveLength(1));
+    expect(platform().fake.sentTo('/api/avatar')).toHaveLength(0);
+    expect(platform().fake.sentTo('/api/profile').map((r) => r.data)).toEqual([{ nickname: '小红' }]);
+  });
+
+  test('a failed upload keeps the step open and saves nothing', async () => {
+    const { comp, events } = await atCompletion();
+    platform().fake.route('/api/avatar', () => envelope(413, 'PAYLOAD_TOO_LARGE'));
+
+    select(comp, '.avatar-picker').dispatchEvent('chooseavatar', { detail: { avatarUrl: 'wxfile://tmp/huge.png' } });
+    await waitFor(() => expect(comp.instance.data.avatarPath).toBe('wxfile://tmp/huge.png'));
+    submit(comp, { nickname: '小明' });
+
+    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain('图片太大了，请换一张'));
+    expect(platform().fake.sentTo('/api/profile')).toHaveLength(0);
+    expect(events.done).toHaveLength(0);
+    expect(textOf(comp)).toContain('完善资料');
+  });
+
+  test('skipping ends the flow without saving', async () => {
+    const { comp, events } = await atCompletion();
+
+    tapButton(comp, '#skip-profile');
+
+    await waitFor(() => expect(events.done).toHaveLength(1));
+    expect(events.done[0]).toEqual({ user: expect.objectContaining({ id: 'u1', profileComplete: false }) });
+    expect(events.profile).toHaveLength(0);
+    expect(platform().fake.sentTo('/api/profile')).toHaveLength(0);
+    expect(textOf(comp)).toContain('微信一键登录');
+  });
+});

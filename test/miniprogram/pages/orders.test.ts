@@ -1,0 +1,131 @@
+import type { Order } from '../../../typings/api';
+import { deferred } from '../../support/fake-wx';
+import { platform, makeUser } from '../support/platform';
+import { exists, load, mount, select, tapButton, textOf, tick, waitFor, type Rendered } from '../support/render';
+
+const ordersPage = load('pages/orders/orders');
+
+const ORDER: Order = { id: 'o1', title: '手冲咖啡豆 250g', amountFen: 6800, status: 'paid', createdAt: new Date(2026, 10, 20, 9, 5).getTime() };
+
+interface OrdersPage {
+  onLoad(): Promise<void>;
+  onPullDownRefresh(): Promise<void>;
+}
+const pageOf = (page: Rendered) => page.instance as unknown as OrdersPage;
+
+async function openPage(): Promise<Rendered> {
+  platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+  await platform().auth.login();
+  const page = mount(ordersPage);
+  pageOf(page).onLoad();
+  return page;
+}
+
+describe('orders page', () => {
+  test('shows a loading state until the orders arrive, then lists them', async () => {
+    platform().server.orders = [ORDER];
+    const release = deferred<void>();
+    const serve = platform().fake;
+    const original = { ...platform().server };
+    serve.route('/api/orders', async () => {
+      await release.promise;
+      return { statusCode: 200, data: { orders: original.orders } };
+    });
+
+    const page = await openPage();
+    await waitFor(() => expect(textOf(page)).toContain('加载中…'));
+    expect(exists(page, '.orders-empty')).toBe(false);
+    release.resolve();
+
+    await waitFor(() => expect(textOf(page)).toContain('手冲咖啡豆 250g'));
+    expect(textOf(page)).toContain('¥68.00');
+    expect(textOf(page)).toContain('待发货');
+    expect(textOf(page)).toContain('2026-11-20 09:05');
+    expect(textOf(page)).not.toContain('加载中…');
+  });
+
+  test('shows the empty state when there are no orders', async () => {
+    const page = await openPage();
+
+    await waitFor(() => expect(exists(page, '.orders-empty')).toBe(true));
+    expect(textOf(page)).toContain('暂无订单');
+    expect(exists(page, '.orders-error')).toBe(false);
+  });
+
+  test('shows the error state with its message, and retry loads again', async () => {
+    platform().fake.route('/api/orders', () => ({ statusCode: 500, data: { error: { code: 'INTERNAL', message: 'boom' } } }));
+    const page = await openPage();
+
+    await waitFor(() => expect(exists(page, '.orders-error')).toBe(true));
+    expect(textOf(select(page, '.orders-error'))).toContain('服务器繁忙，请稍后重试');
+    platform().server.orders = [ORDER];
+    platform().fake.route('/api/orders', () => ({ statusCode: 200, data: { orders: [ORDER] } }));
+    tapButton(page, '#retry');
+
+    await waitFor(() => expect(textOf(page)).toContain('手冲咖啡豆 250g'));
+    expect(exists(page, '.orders-error')).toBe(false);
+    expect(platform().fake.sentTo('/api/orders')).toHaveLength(2);
+  });
+
+  test('offline, it says so', async () => {
+    platform().fake.route('/api/orders', () => ({ fail: 'request:fail network is down' }));
+    const page = await openPage();
+
+    await waitFor(() => expect(textOf(select(page, '.orders-error'))).toContain('网络不可用，请检查网络后重试'));
+    // GET is idempotent: the auth service tried it three times before giving up.
+    expect(platform().fake.sentTo('/api/orders')).toHaveLength(3);
+  });
+
+  test('pull-to-refresh reloads the list, keeps the old one on screen meanwhile, and stops the indicator', async () => {
+    platform().server.orders = [ORDER];
+    const page = await openPage();
+    await waitFor(() => expect(textOf(page)).toContain('手冲咖啡豆 250g'));
+    platform().server.orders = [ORDER, { ...ORDER, id: 'o2', title: '陶瓷滤杯', amountFen: 12900, status: 'shipped' }];
+
+    const refreshed = pageOf(page).onPullDownRefresh();
+    expect(textOf(page)).toContain('手冲咖啡豆 250g');
+    expect(textOf(page)).not.toContain('加载中…');
+    await refreshed;
+
+    expect(textOf(page)).toContain('陶瓷滤杯');
+    expect(textOf(page)).toContain('已发货');
+    expect(platform().stopPullDownRefresh).toHaveBeenCalledTimes(1);
+  });
+
+  test('an expired session is healed without the user noticing: one login, one retry, the list shown', async () => {
+    platform().server.orders = [ORDER];
+    const page = await openPage();
+    await waitFor(() => expect(textOf(page)).toContain('手冲咖啡豆 250g'));
+    const loginsBefore = platform().fake.stats.logins;
+    platform().fake.expireAllSessions();
+
+    await pageOf(page).onPullDownRefresh();
+
+    expect(platform().fake.stats.logins).toBe(loginsBefore + 1);
+    expect(platform().fake.sentTo('/api/orders')).toHaveLength(3); // the first load, the rejected one, the retry
+    expect(textOf(page)).toContain('手冲咖啡豆 250g');
+    expect(exists(page, '.orders-error')).toBe(false);
+  });
+
+  test('a late answer from an earlier load does not overwrite a newer one', async () => {
+    const first = deferred<void>();
+    let calls = 0;
+    platform().fake.route('/api/orders', async () => {
+      if (++calls === 1) {
+        await first.promise;
+        return { statusCode: 200, data: { orders: [] } };
+      }
+      return { statusCode: 200, data: { orders: [ORDER] } };
+    });
+    const page = await openPage();
+
+    await pageOf(page).onPullDownRefresh();
+    first.resolve();
+    // Once the stale answer is delivered, one more turn lets the page handle it.
+    await waitFor(() => expect(platform().fake.stats.inFlight).toBe(0));
+    await tick();
+
+    expect(textOf(page)).toContain('手冲咖啡豆 250g');
+    expect(exists(page, '.orders-empty')).toBe(false);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Stateful fakes of the platform around the pages: the app object behind getApp(), the page
+ * stack, navigation, privacy consent and pull-down refresh. The network and storage the auth
+ * service sees come from test/support/fake-wx.ts instead (each test creates its own).
+ */
+import { createAuth, type AuthClient, type AuthError } from '../../../miniprogram/auth/index';
+import type { Order, User } from '../../../typings/api';
+import { BASE_URL, createFakeWx, type FakeWx } from '../../support/fake-wx';
+
+/** What the fake developer server knows, on top of fake-wx's sessions. */
+export interface ServerState {
+  /** The user every login answers with; PUT /api/profile updates it. */
+  user: User;
+  orders: Order[];
+  /** What POST /api/avatar answers. */
+  avatarUrl: string;
+}
+
+export interface Platform {
+  fake: FakeWx;
+  server: ServerState;
+  auth: AuthClient<User>;
+  /** What getApp() returns: the shape of IAppOption (typings/index.d.ts). */
+  app: { globalData: { launchError: AuthError | null }; auth: AuthClient<User> };
+  /** wx.navigateTo / switchTab calls, in order. */
+  navigations: { api: 'navigateTo' | 'switchTab'; url: string }[];
+  privacy: {
+    /** What wx.getPrivacySetting answers. */
+    needAuthorization: boolean;
+    contractName: string;
+    contractOpened: number;
+    /** The listener registered with wx.onNeedPrivacyAuthorization, if any. */
+    needListener: ((resolve: (r: unknown) => void) => void) | null;
+  };
+  stopPullDownRefresh: jest.Mock;
+}
+
+let current: Platform | null = null;
+
+/** The platform of the running test; created fresh by beforeEach. */
+export function platform(): Platform {
+  if (!current) throw new Error('platform() used outside a test');
+  return current;
+}
+
+const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000 };
+
+/** A user as the fake server stores it. */
+export function makeUser(fields: Partial<User> = {}): User {
+  const user = { ...USER, ...fields };
+  user.profileComplete = !!(user.nickname && user.avatarUrl);
+  return user;
+}
+
+/** Routes of the developer server the UI calls, over fake-wx's session bookkeeping. */
+function serve(fake: FakeWx, server: ServerState): void {
+  let issued = 0;
+  const unauthorized = { statusCode: 401, data: { error: { code: 'SESSION_EXPIRED', message: 'log in again' } } };
+  fake.route('/auth/login', () => {
+    const skey = `ui-skey-${++issued}`;
+    fake.issueSession(skey);
+    return { statusCode: 200, data: { skey, expiresAt: Date.now() + 3600_000, user: server.user, isNewUser: !server.user.profileComplete } };
+  });
+  fake.route('/api/profile', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    if (req.method === 'PUT') server.user = makeUser({ ...server.user, ...(req.data as Partial<User>) });
+    return { statusCode: 200, data: { user: server.user } };
+  });
+  fake.route('/api/avatar', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    return { statusCode: 200, data: { avatarUrl: server.avatarUrl } };
+  });
+  fake.route('/api/orders', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    return { statusCode: 200, data: { orders: server.orders } };
+  });
+}
+
+function createPlatform(): Platform {
+  const fake = createFakeWx();
+  const server: ServerState = { user: makeUser(), orders: [], avatarUrl: 'https://cdn.test/avatars/u1.png' };
+  serve(fake, server);
+  const auth = createAuth<User>({ baseURL: BASE_URL, wx: fake.wx, retryDelay: 1 });
+  const app: Platform['app'] = { globalData: { launchError: null }, auth };
+  const p: Platform = {
+    fake,
+    server,
+    auth,
+    app,
+    navigations: [],
+    privacy: { needAuthorization: false, contractName: '《示例隐私保护指引》', contractOpened: 0, needListener: null },
+    stopPullDownRefresh: jest.fn(),
+  };
+  return p;
+}
+
+type Callbacks = { success?: (r: unknown) => void; fail?: (e: { errMsg: string }) => void; complete?: (r: unknown) => void };
+const succeed = (o: Callbacks | undefined, result: object) => {
+  o?.success?.(result);
+  o?.complete?.(result);
+};
+
+/** Replaces the wx APIs the UI calls and that miniprogram-simulate leaves inert or missing. */
+export function installPlatform(): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  g.getApp = () => platform().app;
+  g.getCurrentPages = () => [];
+  const w = wx as unknown as Record<string, unknown>;
+  Object.assign(w, {
+    getPrivacySetting(o: Callbacks) {
+      const { needAuthorization, contractName } = platform().privacy;
+      setTimeout(() => succeed(o, { needAuthorization, privacyContractName: contractName, errMsg: 'getPrivacySetting:ok' }), 0);
+    },
+    openPrivacyContract(o: Callbacks) {
+      platform().privacy.contractOpened++;
+      setTimeout(() => succeed(o, { errMsg: 'openPrivacyContract:ok' }), 0);
+    },
+    onNeedPrivacyAuthorization(listener: Platform['privacy']['needListener']) {
+      platform().privacy.needListener = listener;
+    },
+    navigateTo(o: Callbacks & { url: string }) {
+      platform().navigations.push({ api: 'navigateTo', url: o.url });
+      setTimeout(() => succeed(o, { errMsg: 'navigateTo:ok' }), 0);
+    },
+    switchTab(o: Callbacks & { url: string }) {
+      platform().navigations.push({ api: 'switchTab', url: o.url });
+      setTimeout(() => succeed(o, { errMsg: 'switchTab:ok' }), 0);
+    },
+    stopPullDownRefresh(o?: Callbacks) {
+      platform().stopPullDownRefresh();
+      succeed(o, { errMsg: 'stopPullDownRefresh:ok' });
+    },
+  });
+
+  beforeEach(() => {
+    current = createPlatform();
+  });
+  afterEach(() => {
+    current = null;
+  });
+}
