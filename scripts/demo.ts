@@ -1,0 +1,94 @@
+/**
+ * `npm run demo`: the login journey of the mini-program, step by step in a terminal, against a
+ * server started with `npm run server` (HOST/PORT as for the server). The real auth service runs
+ * on the Node wx adapter, so what works here works the same in WeChat DevTools.
+ */
+import { createAuth } from '../miniprogram/auth/index';
+import { createNodeWx } from '../tools/node-wx';
+import type { DevExpireResponse, OrdersResponse, ProfileResponse, User } from '../typings/api';
+
+const host = process.env.HOST && process.env.HOST !== '0.0.0.0' ? process.env.HOST : '127.0.0.1';
+const base = `http://${host}:${process.env.PORT || 3000}`;
+
+let stepNo = 0;
+async function step<T>(title: string, run: () => Promise<T>, describe: (value: T) => string): Promise<T> {
+  stepNo++;
+  try {
+    const value = await run();
+    process.stdout.write(`✔ ${stepNo}. ${title}: ${describe(value)}\n`);
+    return value;
+  } catch (error) {
+    process.stdout.write(`✘ ${stepNo}. ${title}: ${error instanceof Error ? error.message : String(error)}\n`);
+    throw error;
+  }
+}
+
+const short = (skey: string) => `${skey.slice(0, 6)}…`;
+
+async function main(): Promise<void> {
+  const wx = createNodeWx({ server: base, user: `demo-${process.pid}` });
+  const auth = createAuth<User>({ baseURL: base, wx, timeout: 5000 });
+  const codes: string[] = [];
+  const login = wx.login.bind(wx);
+  wx.login = (options) => login({ ...options, success: (result) => (codes.push(result.code), options.success?.(result)) });
+
+  await step(
+    `server at ${base}`,
+    async () => {
+      const response = await fetch(`${base}/auth/session`).catch(() => {
+        throw new Error(`nothing answers at ${base}; start it with \`npm run server\``);
+      });
+      if (response.status !== 401) throw new Error(`expected 401 without a session, got ${response.status}`);
+      return response.status;
+    },
+    () => 'answers, and refuses a request without a session (401)',
+  );
+  const first = await step('log in (wx.login → POST /auth/login)', () => auth.login(), (s) => `skey ${short(s.skey)} for user ${s.user.id}`);
+  await step('read the profile', () => auth.request<ProfileResponse>({ url: '/api/profile' }), (r) => `nickname "${r.data.user.nickname}", complete: ${r.data.user.profileComplete}`);
+  await step(
+    'set an emoji nickname',
+    () => auth.request<ProfileResponse>({ url: '/api/profile', method: 'PUT', data: { nickname: '小明 🐱' } }),
+    (r) => `nickname is now "${r.data.user.nickname}"`,
+  );
+  await step('list orders', () => auth.request<OrdersResponse>({ url: '/api/orders' }), (r) => `${r.data.orders.length} orders`);
+  await step(
+    'expire the session on the server (POST /dev/sessions/expire)',
+    async () => {
+      const response = await fetch(`${base}/dev/sessions/expire`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ skey: first.skey }) });
+      return (await response.json()) as DevExpireResponse;
+    },
+    (r) => `${r.expired} session expired`,
+  );
+  const loginsBefore = wx.calls.login;
+  await step(
+    'read the profile again',
+    () => auth.request<ProfileResponse>({ url: '/api/profile' }),
+    () => `401 healed by ${wx.calls.login - loginsBefore} transparent re-login, new skey ${short(auth.getSession()!.skey)}`,
+  );
+  await step(
+    'replay an old code',
+    async () => {
+      const response = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: codes[0] }) });
+      const body = (await response.json()) as { error?: { code: string } };
+      if (response.status !== 401) throw new Error(`expected 401, got ${response.status}`);
+      return body.error?.code;
+    },
+    (code) => `refused: 401 ${code}`,
+  );
+  const last = auth.getSession()!.skey;
+  await step('log out', () => auth.logout(), () => 'local session cleared, server told');
+  await step(
+    'use the old skey',
+    async () => {
+      const response = await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${last}` } });
+      if (response.status !== 401) throw new Error(`expected 401, got ${response.status}`);
+      return ((await response.json()) as { error: { code: string } }).error.code;
+    },
+    (code) => `refused: 401 ${code}`,
+  );
+  process.stdout.write('Done: the whole login flow works against this server.\n');
+}
+
+main().catch(() => {
+  process.exitCode = 1;
+});
