@@ -137,6 +137,11 @@ describe('profile page, logged in', () => {
     const panel = select(page, '#login');
     expect(panel.instance.data.nickname).toBe('小明');
     expect(attr(select(panel, '.avatar-picker__image'), 'src')).toBe('https://cdn.test/avatars/xm.png');
+
+    // The form's value wins over the prefilled one: WeChat may have changed it after its check.
+    select(panel, '.profile-form').dispatchEvent('submit', { detail: { value: { nickname: '小红' } } });
+    await waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('小红'));
+    expect(platform().fake.sentTo('/api/profile').filter((r) => r.method === 'PUT').map((r) => r.data)).toEqual([{ nickname: '小红' }]);
   });
 
   test('logout asks first, does nothing on cancel, and clears everything on confirm', async () => {
