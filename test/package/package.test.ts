@@ -35,6 +35,7 @@ test('the built code requires nothing at run time', () => {
 });
 
 test('the built code exports the public API', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built CommonJS file, loaded as a mini-program loads it
   const api = require(path.join(built.dist, 'index.js'));
   expect(Object.keys(api).sort()).toEqual(['AuthError', 'createAuth', 'isAuthError']);
   const error = new api.AuthError('HTTP', 'GET /x', 'HTTP 500');
