@@ -10,14 +10,16 @@
  * files no longer in the source are deleted, and packages no longer in `dependencies` are removed.
  * Running it twice changes nothing the second time, and an up-to-date tree costs a few stats.
  *
- * Usage: node scripts/build-npm.js [--quiet]
+ * Usage: node scripts/build-npm.js [--quiet] [--project DIR]
  */
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 
-const root = path.resolve(__dirname, '..');
+// --project DIR builds another mini-program project laid out like this one (the package test's consumer).
+const projectArg = process.argv.indexOf('--project');
+const root = projectArg > 0 ? path.resolve(process.argv[projectArg + 1]) : path.resolve(__dirname, '..');
 const outDir = path.join(root, 'miniprogram', 'miniprogram_npm');
 const quiet = process.argv.includes('--quiet');
 
