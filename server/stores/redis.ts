@@ -141,8 +141,8 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
     },
 
     async close() {
-      if (redis.status === 'ready') await redis.quit();
-      else redis.disconnect();
+      // QUIT lets pending replies arrive; when Redis is already gone, just drop the connection.
+      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }

@@ -146,9 +146,12 @@ export function describeWithRedis(name: string, suite: (redis: () => RedisServer
     afterAll(async () => {
       await server?.stop();
     });
-    suite(() => {
-      if (!server) throw new Error('redis-server did not start');
-      return server;
-    });
+    // Nested, so that the suite's own afterAll hooks (closing clients) run before the server stops.
+    describe('with redis-server', () =>
+      suite(() => {
+        if (!server) throw new Error('redis-server did not start');
+        return server;
+      }),
+    );
   });
 }
