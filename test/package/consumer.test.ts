@@ -178,6 +178,8 @@ describe('inside the consumer mini-program', () => {
     wx = createNodeWx({ server: base, user: 'second-team' });
     (globalThis as { wx?: unknown }).wx = wx;
     const comp = simulate.render(id, { server: base });
+    // test/tsconfig has no DOM lib; jsdom provides the document at run time.
+    const { document } = globalThis as unknown as { document: { createElement(tag: string): Parameters<typeof comp.attach>[0] } };
     comp.attach(document.createElement('parent-wrapper'));
 
     comp.querySelector('.sign-in')!.dispatchEvent('tap');
