@@ -202,6 +202,10 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       ),
     ready: () => (pendingLogin || Promise.resolve(current())).then((s) => (isFresh(s) ? s : null), () => null),
     getSession: current,
+    updateUser(user) {
+      const s = current();
+      if (s) store({ ...s, user });
+    },
     request: (o) => call(o, false),
     uploadFile: (o) => call(o, true),
     logout() {

@@ -161,6 +161,8 @@ export interface AuthClient<U = unknown> {
   ready(): Promise<Session<U> | null>;
   /** The session held now, without checking expiry or touching the network. */
   getSession(): Session<U> | null;
+  /** Replaces the cached user (after a profile update), in memory and storage. No-op when logged out. */
+  updateUser(user: U): void;
   request<T = unknown>(options: RequestOptions): PendingCall<Response<T>>;
   uploadFile<T = unknown>(options: UploadOptions): PendingCall<Response<T>>;
   /** Clears the session at once, then tells the server (best effort). Never rejects. */

@@ -32,6 +32,8 @@ export async function uploadAvatar(auth: Auth, filePath: string): Promise<string
 
 export async function saveProfile(auth: Auth, update: ProfileUpdateRequest): Promise<User> {
   const { data } = await auth.request<ProfileResponse>({ url: '/api/profile', method: 'PUT', data: update });
+  // Keep the session's copy current, so getSession() and the next launch show the saved profile.
+  auth.updateUser(data.user);
   return data.user;
 }
 

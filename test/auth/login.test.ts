@@ -149,6 +149,20 @@ describe('sessions', () => {
     expect(JSON.parse(fake.storage.get('auth_session')!)).toMatchObject({ v: 1, skey: 'skey-1' });
   });
 
+  test('updateUser replaces the cached user in memory and storage, and does nothing when logged out', async () => {
+    const auth = makeAuth(fake);
+    auth.updateUser({ id: 'ghost' });
+    expect(auth.getSession()).toBeNull();
+    expect(fake.storage.size).toBe(0);
+
+    await auth.login();
+    auth.updateUser({ id: 'u1-renamed' });
+
+    expect(auth.getSession()).toMatchObject({ skey: 'skey-1', user: { id: 'u1-renamed' } });
+    expect(makeAuth(fake).getSession()).toMatchObject({ skey: 'skey-1', user: { id: 'u1-renamed' } });
+    expect(fake.stats.requests).toBe(1);
+  });
+
   test('expiresAt is moved onto the device clock when the phone clock is a day behind the server', async () => {
     const serverNow = Date.now() + 24 * HOUR;
     fake.behaviour.serverDate = new Date(serverNow).toUTCString();
