@@ -117,7 +117,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const where = `${method} ${baseURL}${o.url}`;
     const authed = o.auth !== false;
     const { signal } = o;
-    const cancelled = new AuthError('CANCELLED', where, 'aborted');
+    // Built only when needed: most calls are never aborted, and an Error's stack is not free.
+    const cancelled = () => new AuthError('CANCELLED', where, 'aborted');
     let isCancelled = false;
     let abortStage = () => {};
     let rejectCall: (e: unknown) => void = () => {};
@@ -125,7 +126,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       if (isCancelled) return;
       isCancelled = true;
       abortStage();
-      rejectCall(cancelled);
+      rejectCall(cancelled());
     };
 
     async function run(): Promise<Response<T>> {
@@ -133,13 +134,13 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       let failures = 0;
       for (let round = 0; round < retries + 4; round++) {
         if (authed) await ensureSession();
-        if (isCancelled) throw cancelled;
+        if (isCancelled) throw cancelled();
         await slots.acquire(!!isLogin, (leave) => (abortStage = leave));
         let sent: Session<U> | null = null;
         let response: Response | undefined;
         let failure: unknown;
         try {
-          if (isCancelled) throw cancelled;
+          if (isCancelled) throw cancelled();
           if (authed) {
             sent = current();
             // Cleared while this call waited in line: log in first, without holding the slot.
@@ -180,7 +181,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const pending = new Promise<Response<T>>((resolve, reject) => {
       rejectCall = reject;
       if (signal) {
-        if (signal.aborted) return reject(cancelled);
+        if (signal.aborted) return reject(cancelled());
         signal.addEventListener('abort', abort);
       }
       run().then(resolve, reject);
