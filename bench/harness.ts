@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from '../tools/free-port';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,16 +20,7 @@ export const ROOT = (() => {
 /** Found in any checkout of the project, also when this file runs from a bundle in bench/.tmp. */
 const TSX_CLI = createRequire(path.join(ROOT, 'package.json')).resolve('tsx/cli');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Polls `probe` until it resolves true, at most `ms`; rejects naming `what` otherwise. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, ms = 15_000): Promise<void> {

@@ -7,12 +7,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setImmediate as nodeSetImmediate } from 'node:timers';
 import { deserialize, serialize } from 'node:v8';
 import simulate from 'miniprogram-simulate';
+import { freePort } from '../../tools/free-port';
 import { createNodeWx, type NodeWx } from '../../tools/node-wx';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -54,16 +54,6 @@ Component({
   },
 });
 `;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
 
 /** The real server, as `npm run server` starts it, in its own process. */
 async function startServer(): Promise<void> {

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../tools/free-port';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -78,16 +78,6 @@ export async function login(app: FastifyInstance, user?: string): Promise<LoginR
 
 export const bearer = (skey: string) => ({ authorization: `Bearer ${skey}` });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RedisServer {
   url: string;
