@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, installErrorHandling } from './errors';
+import { LazyRequestLogger, logsAt } from './logging';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
@@ -45,6 +46,9 @@ class RequestLog extends LogController {
     // Logged as a 404 by requestCompleted; fastify's own line would include the query string.
   }
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Runs for every request: when the level drops the line (LOG_LEVEL=warn in production or the
+    // benchmark), build nothing.
+    if (!logsAt(reply.log, error ? 'error' : 'info')) return;
     const line = { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
     if (error) reply.log.error({ ...line, err: error }, 'request failed');
     else reply.log.info(line, 'request');
@@ -74,6 +78,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
             redact: { paths: ['req.headers.authorization', '*.session_key', '*.sessionKey', '*.skey', '*.secret'], censor: '[redacted]' },
           },
     logController: new RequestLog(),
+    // request.log is made on first use; see LazyRequestLogger. (With log: false there is nothing to make.)
+    ...(log === false ? {} : { childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options) }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     clientErrorHandler,
@@ -108,8 +114,10 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
 
   installErrorHandling(app);
   // Answers carry skeys and personal data: no cache may keep them (avatars override this).
-  app.addHook('onSend', async (_request, reply) => {
+  // Callback style, not async: an async hook costs a promise and a microtask turn on every answer.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
 
   // wx.request sends `content-type: application/json` even without data; an empty body is "no body".
@@ -119,14 +127,19 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     if (body === '') done(null, undefined);
     else parseJson(request, body as string, done);
   });
-  await app.register(multipart, {
-    limits: { fileSize: config.avatarMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 50 },
-  });
 
   authRoutes(app, ctx);
   profileRoutes(app, ctx);
-  avatarRoutes(app, ctx);
   orderRoutes(app, ctx);
+  // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
+  // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it
+  // is kept in the avatars' own scope instead of taxing every JSON request.
+  await app.register(async (avatars) => {
+    await avatars.register(multipart, {
+      limits: { fileSize: config.avatarMaxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 50 },
+    });
+    avatarRoutes(avatars, ctx);
+  });
   if (simulator) {
     registerSimulatorRoutes(app, simulator);
     devRoutes(app, ctx, simulator);

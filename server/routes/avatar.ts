@@ -29,7 +29,7 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
   app.post<{ Reply: AvatarUploadResponse }>('/api/avatar', { schema: { response: { 200: C.avatarUploadResponse } } }, async (request) => {
     await authenticate(request, ctx.stores);
     if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the avatar as multipart/form-data (wx.uploadFile)');
-    // Size and count limits are the multipart plugin's (registered in app.ts): past them, 413.
+    // Size and count limits are the multipart plugin's (registered for these routes in app.ts): past them, 413.
     const file = await request.file();
     if (!file) throw new ApiError('BAD_REQUEST', 'the upload has no file');
     if (file.fieldname !== 'file') throw new ApiError('BAD_REQUEST', 'the file field must be named "file"');
