@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AvatarUploadResponse } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
@@ -21,6 +21,22 @@ function sniffImage(bytes: Buffer): ImageExt | null {
   return null;
 }
 
+/**
+ * The first file of the multipart body. busboy throws plain Errors for a body it cannot parse (no
+ * boundary, cut short): that is the client's fault, a 400. The plugin's limit errors carry their
+ * own 4xx status and pass through.
+ */
+async function readUpload(request: FastifyRequest): Promise<{ fieldname: string; bytes: Buffer }> {
+  try {
+    const file = await request.file();
+    if (!file) throw new ApiError('BAD_REQUEST', 'the upload has no file');
+    return { fieldname: file.fieldname, bytes: await file.toBuffer() };
+  } catch (error) {
+    if (error instanceof ApiError || typeof (error as { statusCode?: unknown }).statusCode === 'number') throw error;
+    throw new ApiError('BAD_REQUEST', 'the multipart body is malformed');
+  }
+}
+
 const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
 
 export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
@@ -30,10 +46,8 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
     await authenticate(request, ctx.stores);
     if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the avatar as multipart/form-data (wx.uploadFile)');
     // Size and count limits are the multipart plugin's (registered for these routes in app.ts): past them, 413.
-    const file = await request.file();
-    if (!file) throw new ApiError('BAD_REQUEST', 'the upload has no file');
-    if (file.fieldname !== 'file') throw new ApiError('BAD_REQUEST', 'the file field must be named "file"');
-    const bytes = await file.toBuffer();
+    const { fieldname, bytes } = await readUpload(request);
+    if (fieldname !== 'file') throw new ApiError('BAD_REQUEST', 'the file field must be named "file"');
     const ext = sniffImage(bytes);
     if (!ext) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the avatar must be a PNG, JPEG, GIF or WebP image');
 
