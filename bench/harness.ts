@@ -17,8 +17,6 @@ export const ROOT = (() => {
   }
   throw new Error(`no project root above ${__dirname}`);
 })();
-/** Found in any checkout of the project, also when this file runs from a bundle in bench/.tmp. */
-const TSX_CLI = createRequire(path.join(ROOT, 'package.json')).resolve('tsx/cli');
 
 export { freePort };
 
@@ -75,14 +73,28 @@ const answers = (url: string) => async () => {
   return true;
 };
 
+/** The server compiled as `npm run server` compiles it, once per process (its own file: jest runs several). */
+let compiledServer: string | undefined;
+function compileServer(): string {
+  if (!compiledServer) {
+    const { buildServer } = createRequire(path.join(ROOT, 'package.json'))(path.join(ROOT, 'scripts', 'build-server.js')) as { buildServer(outfile: string): string };
+    compiledServer = buildServer(path.join(ROOT, 'bench', '.tmp', `server-${process.pid}.js`));
+    process.once('exit', () => {
+      rmSync(compiledServer!, { force: true });
+      rmSync(`${compiledServer}.map`, { force: true });
+    });
+  }
+  return compiledServer;
+}
+
 /**
- * The real server, started like `npm run server` (tsx server/index.ts) with the simulated WeChat.
- * `env` adds to or overrides the environment (REDIS_URL, LOG_LEVEL, LOGIN_RATE_LIMIT...).
+ * The real server, started like `npm run server` (compiled, then run by node) with the simulated
+ * WeChat. `env` adds to or overrides the environment (REDIS_URL, LOG_LEVEL, LOGIN_RATE_LIMIT...).
  */
 export async function startServer(env: Record<string, string> = {}): Promise<Proc> {
   const port = await freePort();
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-bench-'));
-  const child = spawn(process.execPath, [TSX_CLI, path.join(ROOT, 'server', 'index.ts')], {
+  const child = spawn(process.execPath, ['--enable-source-maps', compileServer()], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), UPLOAD_DIR: uploadDir, WX_APPID: '', WX_SECRET: '', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   out('## Server');
   out();
   out(
-    `autocannon (in the benchmark's process) against the real server (\`tsx server/index.ts\`, as \`npm run server\` starts it; simulated WeChat; ` +
+    `autocannon (in the benchmark's process) against the real server (compiled and run by node, as \`npm run server\` starts it; simulated WeChat; ` +
       `LOG_LEVEL=warn, so no line per request; login limiter raised because every connection comes from 127.0.0.1), ${CONNECTIONS} connections, ` +
       'beside a bare node:http server answering a body of the same size, alternating, 3 runs of 3 s each after a 1 s warm-up, medians. ' +
       'A Fastify with nothing registered answering the same body shows what the framework alone costs. Load generator and server share the machine.',
