@@ -1,6 +1,6 @@
 import { AuthError, isAuthError } from './errors';
 import { readSession, writeSession } from './storage';
-import { callWx, createSlots, send } from './transport';
+import { APP_LIMIT, callWx, clear, enqueue, leave, send, type Share, type Ticket, type Timer } from './transport';
 import type {
   AuthClient,
   AuthEvents,
@@ -15,6 +15,25 @@ import type {
 } from './types';
 
 const IDEMPOTENT = /^(GET|HEAD|OPTIONS|PUT|DELETE)$/;
+/** A path on baseURL: nothing after the base can name another host or userinfo. */
+const PATH = /^\/(?![/\\])[^@\\]*$/;
+const BASE = /^https?:\/\/[^/?#@\\\s]+(\/[^?#@\\\s]*)?$/;
+/** An skey goes into a header: visible ASCII only. */
+const TOKEN = /^[\x21-\x7e]+$/;
+/** Epoch ms before 1973: an `expiresAt` this small was sent in seconds. */
+const MIN_EPOCH_MS = 1e11;
+
+const isPositive = (v: unknown) => typeof v === 'number' && v > 0 && v < Infinity;
+const isAtLeast0 = (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity;
+const isWhole = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const invalid = (where: string, name: string, rule: string, value: unknown) =>
+  new TypeError(`${where}: ${name} must be ${rule}, got ${typeof value === 'function' ? 'a function' : JSON.stringify(value)}`);
+
+/** What a call saw when it began: the logouts and the renewals so far. */
+interface Origin {
+  epoch: number;
+  renewals: number;
+}
 
 export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   const {
@@ -23,21 +42,47 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     logoutPath = '/auth/logout',
     storageKey = 'auth_session',
     timeout = 10000,
-    maxConcurrent = 10,
+    uploadTimeout = 60000,
+    maxConcurrent = APP_LIMIT,
     retries = 2,
     retryDelay = 300,
     expiryMargin = 30000,
     isSessionExpired = (response: Response) => response.statusCode === 401,
-  } = options;
+  } = options || ({} as AuthOptions);
+  // A mistake here would otherwise surface as every call hanging or failing, far from its cause.
+  const rules: [string, unknown, boolean, string][] = [
+    ['baseURL', baseURL, typeof baseURL === 'string' && BASE.test(baseURL), 'an http(s) URL without query or credentials, like "https://api.example.com"'],
+    ['loginPath', loginPath, PATH.test(loginPath), 'a path like "/auth/login"'],
+    ['logoutPath', logoutPath, PATH.test(logoutPath), 'a path like "/auth/logout"'],
+    ['storageKey', storageKey, typeof storageKey === 'string' && storageKey !== '', 'a non-empty string'],
+    ['timeout', timeout, isPositive(timeout), 'a number of ms above 0'],
+    ['uploadTimeout', uploadTimeout, isPositive(uploadTimeout), 'a number of ms above 0'],
+    ['maxConcurrent', maxConcurrent, isWhole(maxConcurrent, 1, APP_LIMIT), `an integer from 1 to ${APP_LIMIT} (WeChat's limit for the whole app)`],
+    ['retries', retries, isWhole(retries, 0, 10), 'an integer from 0 to 10'],
+    ['retryDelay', retryDelay, isAtLeast0(retryDelay), 'a number of ms, 0 or more'],
+    ['expiryMargin', expiryMargin, isAtLeast0(expiryMargin), 'a number of ms, 0 or more'],
+    ['isSessionExpired', isSessionExpired, typeof isSessionExpired === 'function', 'a function'],
+  ];
+  for (const [name, value, ok, rule] of rules) if (!ok) throw invalid('createAuth', name, rule, value);
+
+  const base = baseURL.replace(/\/$/, '');
   // Read at call time, never at import: the module loads where no global wx exists.
   const getWx = (): WxLike => options.wx || wx;
-  const slots = createSlots(maxConcurrent);
+  const share: Share = { max: maxConcurrent, active: 0 };
   const listeners: { [E in keyof AuthEvents<U>]?: AuthEvents<U>[E][] } = {};
-  /** undefined until first read from storage; null when logged out. */
+  /** undefined until first read from storage; null when logged out. Frozen: getSession hands it out. */
   let session: Session<U> | null | undefined;
-  let pendingLogin: Promise<Session<U>> | null = null;
-  /** Bumped by logout, so a login that straddles a logout is discarded. */
+  /** Logouts so far. Nothing begun before a logout may log in, store a session or send with one. */
   let epoch = 0;
+  /**
+   * Sessions cleared because the server refused them, so far; and how many there had been when the
+   * login that made the session held now began (0 for one from storage).
+   */
+  let renewals = 0;
+  let sessionRenewals = 0;
+  /** The skey this run's wx.login made that no wx.checkSession has confirmed yet. */
+  let unconfirmed: string | null = null;
+  let pendingLogin: { promise: Promise<Session<U>>; cancel(): void } | null = null;
 
   function emit<E extends keyof AuthEvents<U>>(event: E, ...args: Parameters<AuthEvents<U>[E]>): void {
     for (const listener of (listeners[event] || []).slice()) {
@@ -53,143 +98,260 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   }
 
   function current(): Session<U> | null {
-    if (session === undefined) session = readSession<U>(getWx(), storageKey);
+    if (session === undefined) {
+      const stored = readSession<U>(getWx(), storageKey);
+      session = stored && Object.freeze(stored);
+    }
     return session;
   }
 
   function store(next: Session<U> | null): void {
-    session = next;
+    session = next && Object.freeze(next);
     writeSession(getWx(), storageKey, next);
   }
 
   const isFresh = (s: Session<U> | null): s is Session<U> => !!s && s.expiresAt - expiryMargin > Date.now();
 
-  function login(): Promise<Session<U>> {
-    if (!pendingLogin) {
-      const started = epoch;
-      const where = `POST ${baseURL}${loginPath}`;
-      pendingLogin = exchangeCode(where).then(
-        (fresh) => {
-          pendingLogin = null;
-          if (started !== epoch) throw new AuthError('CANCELLED', where, 'logged out during login');
-          store(fresh);
-          emit('login', fresh);
-          return fresh;
-        },
-        (cause: unknown) => {
-          pendingLogin = null;
-          const error = isAuthError(cause, 'LOGIN_FAILED')
-            ? cause
-            : new AuthError('LOGIN_FAILED', where, isAuthError(cause) ? cause.message : String(cause), cause,
-                isAuthError(cause) ? cause.statusCode : undefined, isAuthError(cause) ? cause.data : undefined);
-          emit('loginFailed', error);
-          throw error;
-        },
-      );
-    }
-    return pendingLogin;
-  }
+  const origin = (): Origin => ({ epoch, renewals });
 
-  async function exchangeCode(where: string): Promise<Session<U>> {
-    const { code } = await callWx<{ code: string }>('wx.login', timeout, (cb) => getWx().login({ ...cb, timeout }), 'LOGIN_FAILED');
-    if (!code) throw new AuthError('LOGIN_FAILED', 'wx.login', 'no code');
-    const answer = await call<Partial<LoginAnswer<U>>>({ url: loginPath, method: 'POST', data: { code }, auth: false }, false, true);
-    const { skey, expiresAt, user } = answer.data || {};
-    if (typeof skey !== 'string' || !skey || typeof expiresAt !== 'number' || user === undefined) {
-      throw new AuthError('LOGIN_FAILED', where, 'malformed login answer', undefined, answer.statusCode);
-    }
-    // Phones' clocks drift: move expiresAt onto this device's clock using the answer's Date header.
-    const serverNow = Date.parse(answer.header.Date || answer.header.date);
-    return { skey, expiresAt: serverNow ? expiresAt - serverNow + Date.now() : expiresAt, user };
+  /** The session a call begun at `from` may send now, or null. One begun before the last logout may send none. */
+  function usable(from: Origin, where: string): Session<U> | null {
+    if (from.epoch !== epoch) throw new AuthError('CANCELLED', where, 'logged out after the call began');
+    const s = current();
+    return isFresh(s) ? s : null;
   }
 
   function ensureSession(): Promise<Session<U>> {
     const s = current();
-    return pendingLogin || (isFresh(s) ? Promise.resolve(s) : login());
+    return pendingLogin ? pendingLogin.promise : isFresh(s) ? Promise.resolve(s) : login();
+  }
+
+  /** One login shared by every caller; a logout cancels it at once, and its outcome is then ignored. */
+  function login(): Promise<Session<U>> {
+    if (pendingLogin) return pendingLogin.promise;
+    const where = `POST ${base}${loginPath}`;
+    const began = epoch;
+    const renewalsAtStart = renewals;
+    const cancelled = () => new AuthError('CANCELLED', where, 'logged out during the login');
+    // Each step checks that no logout came in between: only then may it go on to the next.
+    const live = <R>(value: R): R => {
+      if (began !== epoch) throw cancelled();
+      return value;
+    };
+    let post: PendingCall<Response> | undefined;
+    const attempt = {} as { promise: Promise<Session<U>>; cancel(): void };
+    const end = () => {
+      if (pendingLogin === attempt) pendingLogin = null;
+    };
+    attempt.promise = new Promise<Session<U>>((resolve, reject) => {
+      attempt.cancel = () => {
+        reject(cancelled());
+        if (post) post.abort();
+      };
+      callWx<{ code: string }>('wx.login', timeout, (cb) => getWx().login({ ...cb, timeout }), 'LOGIN_FAILED')
+        .then(live)
+        .then(({ code }) => {
+          if (!code) throw new AuthError('LOGIN_FAILED', 'wx.login', 'no code');
+          return (post = call({ url: loginPath, method: 'POST', data: { code }, auth: false }, false, true));
+        })
+        .then((answer) => {
+          const fresh = accept(live(answer), where);
+          end();
+          store(fresh);
+          sessionRenewals = renewalsAtStart;
+          unconfirmed = fresh.skey;
+          emit('login', session as Session<U>);
+          return session as Session<U>;
+        })
+        .then(
+          resolve,
+          (cause: unknown) => {
+            end();
+            if (began !== epoch) return reject(cancelled());
+            const error = isAuthError(cause, 'LOGIN_FAILED')
+              ? cause
+              : new AuthError('LOGIN_FAILED', where, isAuthError(cause) ? cause.message : String(cause), cause,
+                  isAuthError(cause) ? cause.statusCode : undefined, isAuthError(cause) ? cause.data : undefined);
+            emit('loginFailed', error);
+            reject(error);
+          },
+        );
+    });
+    pendingLogin = attempt;
+    return attempt.promise;
   }
 
   /**
-   * The request pipeline: wait for a session (holding no slot), take a slot, send with the skey
-   * current at that moment, and heal an expired session with one shared login and one retry.
+   * A login answer becomes a session only if it is usable; otherwise LOGIN_FAILED naming the field,
+   * and nothing is stored. Its body is kept out of the error: it holds the skey.
+   */
+  function accept(answer: Response, where: string): Session<U> {
+    const body = answer.data;
+    const { skey, expiresAt, user } = (body && typeof body === 'object' ? body : {}) as Partial<LoginAnswer<U>>;
+    const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, answer.statusCode);
+    if (typeof skey !== 'string' || !TOKEN.test(skey)) throw refuse('skey must be a non-empty string of visible ASCII characters');
+    if (user === undefined) throw refuse('user is missing');
+    if (!isAtLeast0(expiresAt)) throw refuse('expiresAt must be a number, epoch milliseconds');
+    if ((expiresAt as number) < MIN_EPOCH_MS) throw refuse(`expiresAt must be epoch milliseconds; ${expiresAt} looks like seconds`);
+    // Phones' clocks drift: move expiresAt onto this device's clock using the answer's Date header.
+    const now = Date.now();
+    const serverNow = Date.parse(answer.header.Date || answer.header.date);
+    const local = serverNow ? (expiresAt as number) - serverNow + now : (expiresAt as number);
+    if (local - expiryMargin <= now) {
+      throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away on this device's clock, not beyond expiryMargin (${expiryMargin} ms)`);
+    }
+    return { skey, expiresAt: local, user: user as U };
+  }
+
+  function expired(answer: Response, where: string): boolean {
+    try {
+      return isSessionExpired(answer);
+    } catch (e) {
+      throw new AuthError('HTTP', where, `isSessionExpired threw: ${e}`, e, answer.statusCode, answer.data);
+    }
+  }
+
+  /**
+   * The request pipeline. Each attempt goes through the states numbered below; a call leaves the
+   * loop only by an answer or an error, and goes round again only to back off (at most `retries`
+   * times) or to renew (at most once: a session renewed after the call began is never renewed by it).
    */
   function call<T>(o: RequestOptions | UploadOptions, upload: boolean, isLogin?: boolean): PendingCall<Response<T>> {
     const method = upload ? 'POST' : (o as RequestOptions).method || 'GET';
-    const where = `${method} ${baseURL}${o.url}`;
+    const where = `${method} ${base}${o.url}`;
     const authed = o.auth !== false;
+    const from = origin();
+    const limit = o.timeout || (upload ? uploadTimeout : timeout);
     const { signal } = o;
-    // Built only when needed: most calls are never aborted, and an Error's stack is not free.
-    const cancelled = () => new AuthError('CANCELLED', where, 'aborted');
-    let isCancelled = false;
-    let abortStage = () => {};
-    let rejectCall: (e: unknown) => void = () => {};
-    const abort = () => {
-      if (isCancelled) return;
-      isCancelled = true;
-      abortStage();
-      rejectCall(cancelled());
+    /** Set by abort or timeout: no stage starts after it, and the current one is left at once. */
+    let stopped: AuthError | undefined;
+    let over = false;
+    let leaveStage: () => void = () => {};
+    let rejectCall: (e: AuthError) => void = () => {};
+    // The attempt's clock runs while the call waits on the network: for a session, or for its answer.
+    let timeLeft = limit;
+    let clockStart = 0;
+    let timer: Timer;
+
+    const stop = (error: AuthError) => {
+      if (stopped || over) return;
+      stopped = error;
+      clear(timer);
+      leaveStage();
+      rejectCall(error);
     };
+    const startClock = (detail: string) => {
+      clockStart = Date.now();
+      timer = setTimeout(() => stop(new AuthError('TIMEOUT', where, `${detail} within ${limit} ms`)), timeLeft);
+    };
+    const stopClock = () => {
+      clear(timer);
+      timeLeft = Math.max(1, timeLeft - (Date.now() - clockStart));
+    };
+    /** Enters one stage unless the call was stopped; a stop leaves it at once, after `undo`. */
+    const stage = <R>(start: () => Promise<R>, undo?: () => void): Promise<R> =>
+      stopped
+        ? Promise.reject(stopped)
+        : new Promise<R>((resolve, reject) => {
+            leaveStage = () => {
+              if (undo) undo();
+              reject(stopped);
+            };
+            start().then(resolve, reject);
+          });
+
+    const { auth: _a, signal: _s, timeout: _t, ...wxOptions } = o;
 
     async function run(): Promise<Response<T>> {
-      let renewed = false;
-      let failures = 0;
-      for (let round = 0; round < retries + 4; round++) {
-        if (authed) await ensureSession();
-        if (isCancelled) throw cancelled();
-        await slots.acquire(!!isLogin, (leave) => (abortStage = leave));
+      if (typeof o.url !== 'string' || !PATH.test(o.url)) throw invalid(where, 'url', 'a path on baseURL like "/api/orders" (no scheme, "//", "@" or "\\")', o.url);
+      if (o.timeout !== undefined && !isPositive(o.timeout)) throw invalid(where, 'timeout', 'a number of ms above 0', o.timeout);
+      if (authed && o.header && Object.keys(o.header).some((name) => /^authorization$/i.test(name))) {
+        throw new TypeError(`${where}: an authenticated call sends the session's Authorization header; pass auth: false to send your own`);
+      }
+      for (let failures = 0; ; ) {
+        timeLeft = limit;
+        // 1. Waiting for a session, holding no slot: the cached one, or the login shared by every caller.
+        if (authed && (!usable(from, where) || pendingLogin)) {
+          startClock('no session');
+          await stage(ensureSession);
+          stopClock();
+        }
+
+        // 2. Queued for a slot of the app's pool (a login goes first). The clock does not run: the
+        //    line moves as the calls ahead of it answer or time out.
+        let ticket!: Ticket;
+        await stage(() => new Promise<void>((go) => enqueue((ticket = { share, go }), !!isLogin)), () => leave(ticket));
+
+        // 3. In flight, with the session current as the call leaves the line.
         let sent: Session<U> | null = null;
-        let response: Response | undefined;
+        let sentRenewals = 0;
+        let answer: Response | undefined;
         let failure: unknown;
         try {
-          if (isCancelled) throw cancelled();
-          if (authed) {
-            sent = current();
-            // Cleared while this call waited in line: log in first, without holding the slot.
-            if (!sent) continue;
-          }
+          sent = authed ? usable(from, where) : null;
+          sentRenewals = sessionRenewals;
+          if (authed && !sent) continue; // lost to another call's renewal while in line: back to 1
           const header = sent ? { ...o.header, Authorization: `Bearer ${sent.skey}` } : o.header;
-          const { auth: _a, signal: _s, timeout: _t, ...wxOptions } = o;
-          response = await send(getWx(), upload, where, { ...wxOptions, url: baseURL + o.url, method, header }, o.timeout || timeout, (a) => (abortStage = a));
+          let abortTask = () => {};
+          startClock('no answer');
+          answer = await stage(
+            () => send(getWx(), upload, where, { ...wxOptions, url: base + o.url, method, header }, timeLeft, (abort) => (abortTask = abort)),
+            () => abortTask(),
+          );
         } catch (error) {
           failure = error;
         } finally {
-          slots.release();
+          clear(timer);
+          leave(ticket);
         }
-        if (!response) {
-          // Backoff happens after the slot is released, so others go ahead meanwhile.
+
+        if (!answer) {
+          // 4. Backing off after a network failure, idempotent methods only, holding no slot.
           if (isAuthError(failure, 'NETWORK') && IDEMPOTENT.test(method) && failures < retries) {
-            await new Promise((resolve) => setTimeout(resolve, retryDelay * 2 ** failures++));
+            let backoff: Timer;
+            await stage(() => new Promise((wake) => (backoff = setTimeout(wake, retryDelay * 2 ** failures++))), () => clear(backoff));
             continue;
           }
           throw failure;
         }
-        if (sent && isSessionExpired(response)) {
-          // Only the skey that was rejected is cleared: a late 401 for an older skey leaves a newer one alone.
-          if (current() && current()!.skey === sent.skey) {
+
+        if (sent && expired(answer, where)) {
+          // 5. Renewing. A call begun before a logout stops here (CANCELLED). A session that a
+          //    renewal since the call began logged in, refused too, shows the server refuses fresh
+          //    sessions: another login would only loop, so the call ends. Else back to 1 for a login.
+          usable(from, where);
+          if (sentRenewals > from.renewals) {
+            throw new AuthError('SESSION_EXPIRED', where, 'refused the session renewed for this call', undefined, answer.statusCode, answer.data);
+          }
+          // Only the skey that was refused is cleared: a late 401 for an older skey leaves a newer one alone.
+          if (session && session.skey === sent.skey) {
+            renewals++;
             store(null);
             emit('sessionExpired');
           }
-          if (renewed) throw new AuthError('SESSION_EXPIRED', where, 'rejected after a fresh login', undefined, response.statusCode, response.data);
-          renewed = true;
           continue;
         }
-        if (response.statusCode >= 200 && response.statusCode < 300) return response as Response<T>;
-        throw new AuthError('HTTP', where, `HTTP ${response.statusCode}`, undefined, response.statusCode, response.data);
+        if (answer.statusCode >= 200 && answer.statusCode < 300) return answer as Response<T>;
+        throw new AuthError('HTTP', where, `HTTP ${answer.statusCode}`, undefined, answer.statusCode, answer.data);
       }
-      throw new AuthError('SESSION_EXPIRED', where, 'no usable session');
     }
 
+    // Built only when needed: most calls are never aborted, and an Error's stack is not free.
+    const abort = () => stop(new AuthError('CANCELLED', where, 'aborted'));
     const pending = new Promise<Response<T>>((resolve, reject) => {
       rejectCall = reject;
       if (signal) {
-        if (signal.aborted) return reject(cancelled());
+        if (signal.aborted) return abort();
         signal.addEventListener('abort', abort);
       }
       run().then(resolve, reject);
     }) as PendingCall<Response<T>>;
-    if (signal) {
-      const detach = () => signal.removeEventListener('abort', abort);
-      pending.then(detach, detach);
-    }
+    const finish = () => {
+      over = true;
+      clear(timer);
+      if (signal) signal.removeEventListener('abort', abort);
+    };
+    pending.then(finish, finish);
     pending.abort = abort;
     return pending;
   }
@@ -197,11 +359,25 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   return {
     login,
     ensureSession,
-    ensureWechatSession: () =>
-      ensureSession().then((s) =>
-        callWx('wx.checkSession', timeout, (cb) => getWx().checkSession(cb), 'LOGIN_FAILED').then(() => s, login),
-      ),
-    ready: () => (pendingLogin || Promise.resolve(current())).then((s) => (isFresh(s) ? s : null), () => null),
+    ensureWechatSession() {
+      const from = origin();
+      const where = 'wx.checkSession';
+      return ensureSession().then((s) =>
+        callWx(where, timeout, (cb) => getWx().checkSession(cb), 'LOGIN_FAILED').then(
+          () => true,
+          () => false,
+        ).then((confirmed) => {
+          usable(from, where); // begun before a logout: CANCELLED, and no login
+          if (s.skey !== unconfirmed) return confirmed ? s : login();
+          // WeChat's session_key cannot have expired right after this run's own wx.login made it:
+          // a failure then shows checkSession can't be trusted here (DevTools' tourist mode fails
+          // it every time). The fresh session stands, instead of a login per call.
+          if (confirmed) unconfirmed = null;
+          return s;
+        }),
+      );
+    },
+    ready: () => (pendingLogin ? pendingLogin.promise : Promise.resolve(current())).then((s) => (isFresh(s) ? s : null), () => null),
     getSession: current,
     updateUser(user) {
       const s = current();
@@ -211,7 +387,13 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     uploadFile: (o) => call(o, true),
     logout() {
       const s = current();
+      const ending = !!(s || pendingLogin);
       epoch++;
+      if (pendingLogin) {
+        pendingLogin.cancel();
+        pendingLogin = null;
+      }
+      if (!ending) return Promise.resolve();
       store(null);
       emit('logout');
       if (!s) return Promise.resolve();

@@ -1,16 +1,19 @@
 /** Every way an auth-service call can fail. A closed set: switch on it exhaustively. */
 export type AuthErrorCode =
-  /** The request never got an answer (offline, DNS, `request:fail interrupted` in background). */
+  /** The request never got an answer (offline, DNS, `request:fail interrupted` in background). Idempotent methods are retried first. */
   | 'NETWORK'
-  /** No answer within `timeout`; the underlying task was aborted. */
+  /** No session or no answer within `timeout`, or WeChat said it timed out; never retried. */
   | 'TIMEOUT'
-  /** The server answered with a non-2xx status; see `statusCode` and `data`. */
+  /** The server answered with a non-2xx status (or `isSessionExpired` threw on it); see `statusCode` and `data`. */
   | 'HTTP'
-  /** The server rejected the session again after a fresh login and one retry. */
+  /**
+   * The server refused the session a renewal since the call began logged in: a fresh login was
+   * refused too, so another would not help. Each call renews at most once.
+   */
   | 'SESSION_EXPIRED'
-  /** `wx.login` or the login request failed; `cause` holds the underlying error. */
+  /** `wx.login` or the login request failed, or its answer was unusable (the message names the field); `cause` holds the underlying error. */
   | 'LOGIN_FAILED'
-  /** The caller aborted, or logged out while the call waited for a login. */
+  /** The caller aborted, or a logout ended a call (or login) begun before it. */
   | 'CANCELLED';
 
 export class AuthError extends Error {

@@ -84,10 +84,17 @@ export interface Response<T = unknown> {
 }
 
 interface CallOptions {
-  /** Appended to `baseURL`. The skey is only ever sent to `baseURL`. */
+  /**
+   * A path on `baseURL`: one leading `/`, and no `//`, `@` or `\` (anything else rejects with a
+   * TypeError before any wx call), so the skey only ever goes to `baseURL`'s host.
+   */
   url: string;
+  /** On an authenticated call `Authorization` is the service's: supplying one is a TypeError. */
   header?: Header;
-  /** Per attempt, ms. Defaults to the client's `timeout`. */
+  /**
+   * Per attempt, ms: covers the wait for a login and the request in flight (not the wait for a
+   * free slot). Defaults to the client's `timeout` (`uploadTimeout` for uploads).
+   */
   timeout?: number;
   /** `false` for public endpoints: no skey, no login, no expiry handling. */
   auth?: boolean;
@@ -124,11 +131,17 @@ export interface AuthOptions {
   logoutPath?: string;
   /** Storage key of the session record; give each client its own. Default `auth_session`. */
   storageKey?: string;
-  /** Per attempt, ms. Default 10000. */
+  /** Per attempt of a request, ms (see `RequestOptions.timeout`); also bounds `wx.login`. Default 10000. */
   timeout?: number;
-  /** Most `wx.request`/`wx.uploadFile` calls in flight at once (WeChat allows 10). Default 10. */
+  /** Per attempt of an upload, ms. Default 60000, WeChat's own default for network calls. */
+  uploadTimeout?: number;
+  /**
+   * Most of this client's calls in flight at once, 1 to 10. Every client of the app also shares
+   * one pool of 10 (WeChat's limit for `wx.request`, `wx.uploadFile` and `wx.downloadFile`
+   * together), so this can only lower a client's share. Default 10.
+   */
   maxConcurrent?: number;
-  /** Does this answer mean "log in again"? Default: HTTP 401. */
+  /** Does this answer mean "log in again"? Default: HTTP 401. If it throws, the call rejects with HTTP. */
   isSessionExpired?(response: Response): boolean;
   /** Extra attempts after a network failure, for idempotent methods only. Default 2. */
   retries?: number;
@@ -154,18 +167,25 @@ export interface AuthClient<U = unknown> {
   /**
    * Like ensureSession, and also asks `wx.checkSession` whether WeChat's session_key (which the
    * server holds for this session) is still valid, logging in again if not. Use it before sending
-   * data WeChat encrypted with that key, not before ordinary requests.
+   * data WeChat encrypted with that key, not before ordinary requests. A failure for a session that
+   * this run's own `wx.login` just made is not believed (DevTools' tourist mode fails every
+   * checkSession): that session is kept instead of logging in again on every call.
    */
   ensureWechatSession(): Promise<Session<U>>;
   /** Settles with the launch-time login's outcome: the session, or null. Never rejects. */
   ready(): Promise<Session<U> | null>;
-  /** The session held now, without checking expiry or touching the network. */
+  /** The session held now (a frozen object), without checking expiry or touching the network. */
   getSession(): Session<U> | null;
   /** Replaces the cached user (after a profile update), in memory and storage. No-op when logged out. */
   updateUser(user: U): void;
   request<T = unknown>(options: RequestOptions): PendingCall<Response<T>>;
   uploadFile<T = unknown>(options: UploadOptions): PendingCall<Response<T>>;
-  /** Clears the session at once, then tells the server (best effort). Never rejects. */
+  /**
+   * Clears the session at once, then tells the server (best effort). Never rejects. A login in
+   * flight is cancelled, and nothing begun before the logout may log in, store a session, emit
+   * `login` or send with a session afterwards: such calls end CANCELLED (or with the answer that
+   * was already on its way). Emits `logout` only when there was a session or a login to end.
+   */
   logout(): Promise<void>;
   on<E extends keyof AuthEvents<U>>(event: E, listener: AuthEvents<U>[E]): () => void;
 }

@@ -168,16 +168,21 @@ describe('timeouts and cancellation', () => {
     expect((await outcome).code).toBe('TIMEOUT');
   });
 
-  test('a wx.login that never answers rejects with TIMEOUT inside LOGIN_FAILED instead of hanging', async () => {
+  test('a wx.login that never answers: the request ends TIMEOUT at its own timeout and the login ends LOGIN_FAILED, nothing hangs', async () => {
     fake.storage.clear();
     fake.wx.login = () => undefined;
     const auth = makeAuth(fake, { timeout: 1000 });
+    const loginFailures: AuthError[] = [];
+    auth.on('loginFailed', (e) => loginFailures.push(e));
     const outcome = rejectionOf(auth.request({ url: '/api/me' }));
     await jest.advanceTimersByTimeAsync(1000);
     const error = await outcome;
 
-    expect(error.code).toBe('LOGIN_FAILED');
-    expect(isAuthError(error.cause, 'TIMEOUT')).toBe(true);
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe('GET https://api.test/api/me: no session within 1000 ms');
+    expect(loginFailures.map((e) => e.code)).toEqual(['LOGIN_FAILED']);
+    expect(isAuthError(loginFailures[0].cause, 'TIMEOUT')).toBe(true);
+    expect(fake.stats.requests).toBe(0);
   });
 
   test('aborting a request in flight aborts its task and rejects with CANCELLED', async () => {
