@@ -23,6 +23,7 @@ const TOKEN = /^[\x21-\x7e]+$/;
 /** Epoch ms before 1973: an `expiresAt` this small was sent in seconds. */
 const MIN_EPOCH_MS = 1e11;
 
+const MS = 'a number of ms above 0';
 const isPositive = (v: unknown) => typeof v === 'number' && v > 0 && v < Infinity;
 const isAtLeast0 = (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity;
 const isWhole = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
@@ -51,13 +52,13 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   } = options || ({} as AuthOptions);
   // A mistake here would otherwise surface as every call hanging or failing, far from its cause.
   const rules: [string, unknown, boolean, string][] = [
-    ['baseURL', baseURL, typeof baseURL === 'string' && BASE.test(baseURL), 'an http(s) URL without query or credentials, like "https://api.example.com"'],
+    ['baseURL', baseURL, typeof baseURL === 'string' && BASE.test(baseURL), 'an http(s) URL like "https://api.example.com"'],
     ['loginPath', loginPath, PATH.test(loginPath), 'a path like "/auth/login"'],
     ['logoutPath', logoutPath, PATH.test(logoutPath), 'a path like "/auth/logout"'],
     ['storageKey', storageKey, typeof storageKey === 'string' && storageKey !== '', 'a non-empty string'],
-    ['timeout', timeout, isPositive(timeout), 'a number of ms above 0'],
-    ['uploadTimeout', uploadTimeout, isPositive(uploadTimeout), 'a number of ms above 0'],
-    ['maxConcurrent', maxConcurrent, isWhole(maxConcurrent, 1, APP_LIMIT), `an integer from 1 to ${APP_LIMIT} (WeChat's limit for the whole app)`],
+    ['timeout', timeout, isPositive(timeout), MS],
+    ['uploadTimeout', uploadTimeout, isPositive(uploadTimeout), MS],
+    ['maxConcurrent', maxConcurrent, isWhole(maxConcurrent, 1, APP_LIMIT), `an integer from 1 to ${APP_LIMIT}`],
     ['retries', retries, isWhole(retries, 0, 10), 'an integer from 0 to 10'],
     ['retryDelay', retryDelay, isAtLeast0(retryDelay), 'a number of ms, 0 or more'],
     ['expiryMargin', expiryMargin, isAtLeast0(expiryMargin), 'a number of ms, 0 or more'],
@@ -189,16 +190,16 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const body = answer.data;
     const { skey, expiresAt, user } = (body && typeof body === 'object' ? body : {}) as Partial<LoginAnswer<U>>;
     const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, answer.statusCode);
-    if (typeof skey !== 'string' || !TOKEN.test(skey)) throw refuse('skey must be a non-empty string of visible ASCII characters');
+    if (typeof skey !== 'string' || !TOKEN.test(skey)) throw refuse('skey must be a non-empty string, visible ASCII');
     if (user === undefined) throw refuse('user is missing');
-    if (!isAtLeast0(expiresAt)) throw refuse('expiresAt must be a number, epoch milliseconds');
-    if ((expiresAt as number) < MIN_EPOCH_MS) throw refuse(`expiresAt must be epoch milliseconds; ${expiresAt} looks like seconds`);
+    if (!isAtLeast0(expiresAt)) throw refuse('expiresAt must be a number, epoch ms');
+    if ((expiresAt as number) < MIN_EPOCH_MS) throw refuse(`expiresAt must be epoch ms; ${expiresAt} looks like seconds`);
     // Phones' clocks drift: move expiresAt onto this device's clock using the answer's Date header.
     const now = Date.now();
     const serverNow = Date.parse(answer.header.Date || answer.header.date);
     const local = serverNow ? (expiresAt as number) - serverNow + now : (expiresAt as number);
     if (local - expiryMargin <= now) {
-      throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away on this device's clock, not beyond expiryMargin (${expiryMargin} ms)`);
+      throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away (device clock), within expiryMargin`);
     }
     return { skey, expiresAt: local, user: user as U };
   }
@@ -263,10 +264,10 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const { auth: _a, signal: _s, timeout: _t, ...wxOptions } = o;
 
     async function run(): Promise<Response<T>> {
-      if (typeof o.url !== 'string' || !PATH.test(o.url)) throw invalid(where, 'url', 'a path on baseURL like "/api/orders" (no scheme, "//", "@" or "\\")', o.url);
-      if (o.timeout !== undefined && !isPositive(o.timeout)) throw invalid(where, 'timeout', 'a number of ms above 0', o.timeout);
+      if (typeof o.url !== 'string' || !PATH.test(o.url)) throw invalid(where, 'url', 'a path like "/api/orders"', o.url);
+      if (o.timeout !== undefined && !isPositive(o.timeout)) throw invalid(where, 'timeout', MS, o.timeout);
       if (authed && o.header && Object.keys(o.header).some((name) => /^authorization$/i.test(name))) {
-        throw new TypeError(`${where}: an authenticated call sends the session's Authorization header; pass auth: false to send your own`);
+        throw new TypeError(`${where}: Authorization is the session's here; send your own with auth: false`);
       }
       for (let failures = 0; ; ) {
         timeLeft = limit;
