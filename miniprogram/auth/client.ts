@@ -73,6 +73,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   const listeners: { [E in keyof AuthEvents<U>]?: AuthEvents<U>[E][] } = {};
   /** undefined until first read from storage; null when logged out. Frozen: getSession hands it out. */
   let session: Session<U> | null | undefined;
+  /** A user is signed in, as far as the app knows: a session was held and no logout has come since. */
+  let signedIn = false;
   /** Logouts so far. Nothing begun before a logout may log in, store a session or send with one. */
   let epoch = 0;
   /**
@@ -102,6 +104,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     if (session === undefined) {
       const stored = readSession<U>(getWx(), storageKey);
       session = stored && Object.freeze(stored);
+      signedIn = !!stored;
     }
     return session;
   }
@@ -161,6 +164,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           store(fresh);
           sessionRenewals = renewalsAtStart;
           unconfirmed = fresh.skey;
+          signedIn = true;
           emit('login', session as Session<U>);
           return session as Session<U>;
         })
@@ -388,7 +392,10 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     uploadFile: (o) => call(o, true),
     logout() {
       const s = current();
-      const ending = !!(s || pendingLogin);
+      // A session cleared by a refusal leaves the user signed in: logging out from the
+      // sessionExpired event still ends something.
+      const ending = signedIn || !!pendingLogin;
+      signedIn = false;
       epoch++;
       if (pendingLogin) {
         pendingLogin.cancel();

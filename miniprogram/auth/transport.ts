@@ -46,6 +46,9 @@ function admit(): void {
   }
 }
 
+/** Slots held and calls in line across the app, for tests that check nothing is left behind. */
+export const poolState = () => ({ active, waiting: line.length });
+
 /** Joins the line for a slot (a login joins at its head). */
 export function enqueue(ticket: Ticket, first: boolean): void {
   if (first) line.unshift(ticket);

@@ -1,10 +1,11 @@
 import { createFakeWx, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
-import { makeAuth, storeSession } from './helpers';
+import { expectPoolEmpty, makeAuth, rejectionOf, storeSession } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => {
   fake = createFakeWx();
 });
+afterEach(expectPoolEmpty);
 
 const fifty = <T>(make: (i: number) => Promise<T>) => Promise.all(Array.from({ length: 50 }, (_, i) => make(i)));
 

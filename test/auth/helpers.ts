@@ -1,4 +1,5 @@
-import { createAuth, type AuthOptions } from '../../miniprogram/auth';
+import { createAuth, type AuthError, type AuthOptions } from '../../miniprogram/auth';
+import { poolState } from '../../miniprogram/auth/transport';
 import { BASE_URL, type FakeWx } from '../support/fake-wx';
 
 export const HOUR = 60 * 60 * 1000;
@@ -11,4 +12,21 @@ export function makeAuth(fake: FakeWx, options: Partial<AuthOptions> = {}) {
 /** Puts a session in storage as an earlier run of the app would have left it. */
 export function storeSession(fake: FakeWx, skey: string, expiresAt = Date.now() + HOUR, key = 'auth_session') {
   fake.storage.set(key, JSON.stringify({ v: 1, skey, expiresAt, user: { id: 'u1' } }));
+}
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export const rejectionOf = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: AuthError) => e,
+  );
+
+/**
+ * The request pool is one per module, shared by every client, so it outlives a test: each test
+ * must end with every slot given back and nobody in line, or it would starve the next one.
+ */
+export function expectPoolEmpty() {
+  expect(poolState()).toEqual({ active: 0, waiting: 0 });
 }

@@ -1,13 +1,13 @@
 import { isAuthError, type AuthError } from '../../miniprogram/auth';
 import { createFakeWx, type FakeWx } from '../support/fake-wx';
-import { HOUR, makeAuth, storeSession } from './helpers';
+import { expectPoolEmpty, HOUR, makeAuth, rejectionOf, storeSession } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => {
   fake = createFakeWx();
 });
+afterEach(expectPoolEmpty);
 
-const rejectionOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: AuthError) => e);
 
 describe('login', () => {
   test('concurrent login() calls share one wx.login and one login request', async () => {

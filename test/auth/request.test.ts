@@ -1,6 +1,6 @@
 import { createAuth, isAuthError, type AuthError } from '../../miniprogram/auth';
 import { BASE_URL, createFakeWx, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
-import { makeAuth, storeSession } from './helpers';
+import { expectPoolEmpty, makeAuth, rejectionOf, storeSession } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => {
@@ -8,8 +8,8 @@ beforeEach(() => {
   storeSession(fake, 'skey-warm');
   fake.issueSession('skey-warm');
 });
+afterEach(expectPoolEmpty);
 
-const rejectionOf = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: AuthError) => e);
 
 describe('request', () => {
   test('an authenticated request carries the skey only in the Authorization header', async () => {

@@ -1,10 +1,11 @@
 import { createFakeWx, type FakeWx } from '../support/fake-wx';
-import { HOUR, makeAuth } from './helpers';
+import { expectPoolEmpty, HOUR, makeAuth } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => {
   fake = createFakeWx();
 });
+afterEach(expectPoolEmpty);
 
 describe('stored session', () => {
   test.each([

@@ -12,6 +12,8 @@ export interface FakeRequest {
   data: unknown;
   /** The skey from the Authorization header, if any. */
   skey?: string;
+  /** The `timeout` the service passed to wx. */
+  timeout?: number;
 }
 
 export interface FakeAnswer {
@@ -36,8 +38,13 @@ export function createFakeWx() {
   const behaviour = {
     /** errMsg to fail wx.login with, or null. */
     loginFails: null as string | null,
-    /** wx.checkSession result. */
+    /** wx.checkSession result; a wx.login starts a new WeChat session, as on a phone. */
     wechatSessionValid: true,
+    /**
+     * WeChat DevTools' tourist mode (`appid: "touristappid"`): wx.login answers the same mock code
+     * every time and wx.checkSession always fails.
+     */
+    touristMode: false,
     /** Throw from setStorageSync (quota). */
     storageWriteThrows: false,
     /** Server session lifetime in ms. */
@@ -81,10 +88,11 @@ export function createFakeWx() {
     success: ((r: { statusCode: number; data: unknown; header: Record<string, string> }) => void) | undefined,
     fail: ((e: { errMsg: string }) => void) | undefined,
     api: 'request' | 'uploadFile',
+    timeout: number | undefined,
   ) {
     const path = url.startsWith(BASE_URL) ? url.slice(BASE_URL.length) : url;
     const auth = (header && header.Authorization) || '';
-    const req: FakeRequest = { url, path, method, header: { ...header }, data, skey: auth.startsWith('Bearer ') ? auth.slice(7) : undefined };
+    const req: FakeRequest = { url, path, method, header: { ...header }, data, skey: auth.startsWith('Bearer ') ? auth.slice(7) : undefined, timeout };
     sent.push(req);
     if (path === '/auth/login') stats.loginRequests++;
     stats.inFlight++;
@@ -117,21 +125,23 @@ export function createFakeWx() {
     login({ success, fail }) {
       stats.logins++;
       setTimeout(() => {
-        if (!behaviour.loginFails) success?.({ code: `code-${stats.logins}` });
-        else fail?.({ errMsg: behaviour.loginFails });
+        if (behaviour.loginFails) return fail?.({ errMsg: behaviour.loginFails });
+        behaviour.wechatSessionValid = true;
+        success?.({ code: behaviour.touristMode ? 'the code is a mock one' : `code-${stats.logins}` });
       }, 0);
     },
     checkSession({ success, fail }) {
       stats.checkSessions++;
-      setTimeout(() => (behaviour.wechatSessionValid ? success?.({}) : fail?.({ errMsg: 'checkSession:fail session expired' })), 0);
+      const valid = behaviour.wechatSessionValid && !behaviour.touristMode;
+      setTimeout(() => (valid ? success?.({}) : fail?.({ errMsg: 'checkSession:fail session expired' })), 0);
     },
-    request({ url, method = 'GET', header, data, success, fail }) {
+    request({ url, method = 'GET', header, data, timeout, success, fail }) {
       stats.requests++;
-      return startCall(url, method, header, data, success, fail, 'request');
+      return startCall(url, method, header, data, success, fail, 'request', timeout);
     },
-    uploadFile({ url, header, formData, filePath, name, success, fail }) {
+    uploadFile({ url, header, formData, filePath, name, timeout, success, fail }) {
       stats.uploads++;
-      return startCall(url, 'POST', header, { formData, filePath, name }, success as (r: { statusCode: number; data: unknown }) => void, fail, 'uploadFile');
+      return startCall(url, 'POST', header, { formData, filePath, name }, success as (r: { statusCode: number; data: unknown }) => void, fail, 'uploadFile', timeout);
     },
     getStorageSync(key) {
       const raw = storage.get(key);
