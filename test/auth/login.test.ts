@@ -73,19 +73,82 @@ describe('login', () => {
     expect(fake.stats.loginRequests).toBe(1);
   });
 
-  test.each([
-    ['no skey', { expiresAt: Date.now() + HOUR, user: {} }],
-    ['an empty skey', { skey: '', expiresAt: Date.now() + HOUR, user: {} }],
-    ['a string expiresAt', { skey: 'k', expiresAt: 'tomorrow', user: {} }],
-    ['no user', { skey: 'k', expiresAt: Date.now() + HOUR }],
-    ['an HTML page', '<html>oops</html>'],
-  ])('a login answer with %s is a LOGIN_FAILED and stores nothing', async (_, body) => {
+  // The likeliest server mistakes, each of which used to be stored and then cost a login per request.
+  const bad: [string, unknown, RegExp][] = [
+    ['no skey', { expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string/],
+    ['an empty skey', { skey: '', expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string/],
+    ['a numeric skey', { skey: 12345, expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string/],
+    ['an skey that would break the header', { skey: 'k\r\nX-Evil: 1', expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string, visible ASCII/],
+    ['no user', { skey: 'k', expiresAt: Date.now() + HOUR }, /user is missing/],
+    ['a string expiresAt', { skey: 'k', expiresAt: 'tomorrow', user: {} }, /expiresAt must be a number/],
+    ['expiresAt NaN', { skey: 'k', expiresAt: NaN, user: {} }, /expiresAt must be a number/],
+    ['expiresAt in seconds (the JWT convention)', { skey: 'k', expiresAt: Math.floor(Date.now() / 1000) + 7200, user: {} }, /expiresAt must be epoch ms; \d+ looks like seconds/],
+    ['expiresAt already past', { skey: 'k', expiresAt: Date.now() - 1000, user: {} }, /expiresAt is -\d+ s away \(device clock\), within expiryMargin/],
+    ['expiresAt inside the 30 s safety margin', { skey: 'k', expiresAt: Date.now() + 20_000, user: {} }, /expiresAt is 20 s away \(device clock\), within expiryMargin/],
+    ['an HTML page', '<html>oops</html>', /skey must be a non-empty string/],
+    ['an empty body', '', /skey must be a non-empty string/],
+  ];
+  test.each(bad)('a login answer with %s is LOGIN_FAILED naming the field, and stores nothing', async (_, body, message) => {
     fake.route('/auth/login', () => ({ statusCode: 200, data: body }));
     const auth = makeAuth(fake);
+    const failures: AuthError[] = [];
+    auth.on('loginFailed', (e) => failures.push(e));
+    const error = await rejectionOf(auth.login());
 
-    expect((await rejectionOf(auth.login())).code).toBe('LOGIN_FAILED');
+    expect(error.code).toBe('LOGIN_FAILED');
+    expect(error.message).toMatch(message);
+    expect(error.message).toContain('POST https://api.test/auth/login: unusable login answer: ');
+    expect(error.statusCode).toBe(200);
+    expect(error.data).toBeUndefined(); // the body may hold an skey: kept out of anything that gets logged
+    expect(failures).toEqual([error]);
     expect(auth.getSession()).toBeNull();
     expect(fake.storage.size).toBe(0);
+    expect(fake.stats.storageWrites).toBe(0);
+  });
+
+  test('an unusable login answer causes no storm: concurrent callers share one login, and each later call costs one', async () => {
+    fake.route('/auth/login', () => ({ statusCode: 200, data: { skey: 'k', expiresAt: Math.floor(Date.now() / 1000) + 7200, user: {} } }));
+    const auth = makeAuth(fake);
+
+    const errors = await Promise.all(Array.from({ length: 5 }, (_, i) => rejectionOf(auth.request({ url: `/api/${i}` }))));
+    expect(errors.every((e) => e.code === 'LOGIN_FAILED' && /looks like seconds/.test(e.message))).toBe(true);
+    expect(fake.stats.logins).toBe(1);
+    expect(fake.stats.loginRequests).toBe(1);
+
+    for (let i = 0; i < 5; i++) expect((await rejectionOf(auth.request({ url: '/api/again' }))).code).toBe('LOGIN_FAILED');
+    expect(fake.stats.logins).toBe(6);
+    expect(fake.stats.loginRequests).toBe(6);
+    expect(fake.sentTo('/api/again')).toHaveLength(0);
+    await expect(auth.ready()).resolves.toBeNull();
+  });
+
+  test('an expiresAt that looks past on a phone whose clock runs a day fast is accepted once corrected by the Date header', async () => {
+    const serverNow = Date.now() - 24 * HOUR; // the phone is a day ahead of the server
+    fake.route('/auth/login', () => ({
+      statusCode: 200,
+      data: { skey: 'k', expiresAt: serverNow + 2 * HOUR, user: {} },
+      header: { Date: new Date(serverNow).toUTCString() },
+    }));
+    fake.issueSession('k');
+    const auth = makeAuth(fake);
+    const session = await auth.login();
+
+    expect(Math.abs(session.expiresAt - (Date.now() + 2 * HOUR))).toBeLessThan(2000);
+    await auth.request({ url: '/api/me' });
+    expect(fake.stats.logins).toBe(1);
+  });
+
+  test('an expiresAt that is fine on the phone\'s clock but inside the margin on the server\'s is refused', async () => {
+    const serverNow = Date.now() + HOUR; // the phone is an hour behind the server
+    fake.route('/auth/login', () => ({
+      statusCode: 200,
+      data: { skey: 'k', expiresAt: serverNow + 10_000, user: {} },
+      header: { date: new Date(serverNow).toUTCString() },
+    }));
+    const auth = makeAuth(fake);
+
+    expect((await rejectionOf(auth.login())).message).toMatch(/within expiryMargin/);
+    expect(auth.getSession()).toBeNull();
   });
 
   test('a server whose every answer is "expired" gets one login and one retry per request, then SESSION_EXPIRED', async () => {
