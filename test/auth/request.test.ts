@@ -159,13 +159,110 @@ describe('timeouts and cancellation', () => {
     expect(fake.sentTo('/api/slow')).toHaveLength(1);
   });
 
-  test('WeChat\'s own "request:fail timeout" is reported as TIMEOUT', async () => {
-    fake.route('/api/slow', () => ({ fail: 'request:fail timeout' }));
+  // Wordings from public reports of real devices (Android cronet and HttpURLConnection, iOS in
+  // three languages, DevTools) and from WeChat's network guide.
+  test.each([
+    'request:fail timeout',
+    'request:fail socket time out :3000',
+    'request:fail socket time out timeout:6000',
+    'request:fail socket timeout',
+    'request:fail fail:time out',
+    'request:fail errcode:-118 cronet_error_code:-118 error_msg:net::ERR_CONNECTION_TIMED_OUT',
+    'request:fail -7:net::ERR_TIMED_OUT',
+    'request:fail net::ERR_CONNECTION_TIMED_OUT',
+    'request:fail The request timed out.',
+    'request:fail 请求超时。',
+    'request:fail 要求逾時。',
+  ])('WeChat\'s "%s" is TIMEOUT, and a GET is sent once', async (errMsg) => {
+    fake.route('/api/slow', () => ({ fail: errMsg }));
     const auth = makeAuth(fake);
     const outcome = rejectionOf(auth.request({ url: '/api/slow' }));
     await jest.advanceTimersByTimeAsync(10);
+    const error = await outcome;
+
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe(`GET https://api.test/api/slow: ${errMsg}`);
+    expect(fake.sentTo('/api/slow')).toHaveLength(1);
+  });
+
+  test('WeChat\'s "uploadFile:fail timeout" is TIMEOUT', async () => {
+    fake.route('/api/avatar', () => ({ fail: 'uploadFile:fail timeout' }));
+    const auth = makeAuth(fake);
+    const outcome = rejectionOf(auth.uploadFile({ url: '/api/avatar', filePath: 'f', name: 'file' }));
+    await jest.advanceTimersByTimeAsync(10);
 
     expect((await outcome).code).toBe('TIMEOUT');
+    expect(fake.stats.uploads).toBe(1);
+  });
+
+  test.each([
+    'request:fail interrupted',
+    'request:fail net::ERR_CONNECTION_RESET',
+    'request:fail errcode:-101 cronet_error_code:-101 error_msg:net::ERR_CONNECTION_RESET',
+    'request:fail errcode:10011 cronet_error_code:0 error_msg:network change, cancel all task',
+    'request:fail ssl hand shake error',
+    'request:fail 似乎已断开与互联网的连接。',
+  ])('"%s" is NETWORK, and a GET is tried three times', async (errMsg) => {
+    fake.route('/api/flaky', () => ({ fail: errMsg }));
+    const auth = makeAuth(fake);
+    const outcome = rejectionOf(auth.request({ url: '/api/flaky' }));
+    await jest.advanceTimersByTimeAsync(100);
+
+    expect((await outcome).code).toBe('NETWORK');
+    expect(fake.sentTo('/api/flaky')).toHaveLength(3);
+  });
+
+  test('requests default to a 10 s timeout and uploads to WeChat\'s 60 s, and wx is given the same figure', async () => {
+    fake.route('/api/slow', () => 'hang');
+    fake.route('/api/avatar', () => 'hang');
+    const auth = makeAuth(fake);
+    const request = rejectionOf(auth.request({ url: '/api/slow' }));
+    const upload = rejectionOf(auth.uploadFile({ url: '/api/avatar', filePath: 'f', name: 'file' }));
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect((await request).code).toBe('TIMEOUT');
+    expect(fake.stats.aborted).toBe(1);
+
+    await jest.advanceTimersByTimeAsync(49_999);
+    expect(fake.stats.aborted).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect((await upload).message).toBe('POST https://api.test/api/avatar: no answer within 60000 ms');
+    expect(fake.sentTo('/api/slow')[0].timeout).toBe(10_000);
+    expect(fake.sentTo('/api/avatar')[0].timeout).toBe(60_000);
+  });
+
+  test('a call\'s timeout covers its wait for a login: it ends TIMEOUT then, and is never sent when the login lands', async () => {
+    fake.storage.clear();
+    const login = fake.wx.login;
+    fake.wx.login = (options) => void setTimeout(() => login(options), 8000);
+    const auth = makeAuth(fake, { timeout: 20_000 });
+    const outcome = rejectionOf(auth.request({ url: '/api/me', timeout: 5000 }));
+    await jest.advanceTimersByTimeAsync(4999);
+    expect(fake.stats.requests).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    const error = await outcome;
+
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe('GET https://api.test/api/me: no session within 5000 ms');
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(auth.getSession()).toMatchObject({ skey: 'skey-1' }); // the login went on for everyone else
+    expect(fake.sentTo('/api/me')).toHaveLength(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  test('the time spent waiting for a login is taken from the same attempt\'s timeout', async () => {
+    fake.storage.clear();
+    const login = fake.wx.login;
+    fake.wx.login = (options) => void setTimeout(() => login(options), 3000);
+    fake.route('/api/me', () => 'hang');
+    const auth = makeAuth(fake);
+    const outcome = rejectionOf(auth.request({ url: '/api/me', timeout: 5000 }));
+    await jest.advanceTimersByTimeAsync(3010);
+    expect(fake.sentTo('/api/me')).toHaveLength(1);
+    expect(fake.sentTo('/api/me')[0].timeout).toBeLessThanOrEqual(2000);
+    await jest.advanceTimersByTimeAsync(1990);
+
+    expect((await outcome).code).toBe('TIMEOUT');
+    expect(fake.stats.aborted).toBe(1);
   });
 
   test('a wx.login that never answers: the request ends TIMEOUT at its own timeout and the login ends LOGIN_FAILED, nothing hangs', async () => {
@@ -234,5 +331,74 @@ describe('timeouts and cancellation', () => {
 
     await expect(kept).resolves.toMatchObject({ statusCode: 200 });
     expect(fake.sent.map((r) => r.path)).toEqual(['/auth/login', '/api/b']);
+  });
+
+  test('a call aborted during its retry backoff never starts a login, and its backoff timer is cleared', async () => {
+    fake.route('/api/feed', () => ({ fail: 'request:fail interrupted' }));
+    fake.route('/api/other', () => ({ statusCode: 401, data: {} }));
+    fake.behaviour.loginFails = 'login:fail';
+    const auth = makeAuth(fake, { retryDelay: 10_000 });
+    const feed = auth.request({ url: '/api/feed' });
+    await jest.advanceTimersByTimeAsync(10);
+    // Meanwhile another call's 401 clears the session and its renewal fails: no session, no login under way.
+    const other = rejectionOf(auth.request({ url: '/api/other' }));
+    await jest.advanceTimersByTimeAsync(10);
+    expect((await other).code).toBe('LOGIN_FAILED');
+    expect(auth.getSession()).toBeNull();
+    const loginsBefore = fake.stats.logins;
+
+    feed.abort();
+    expect((await rejectionOf(feed)).code).toBe('CANCELLED');
+    expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(fake.stats.logins).toBe(loginsBefore);
+    expect(fake.sentTo('/api/feed')).toHaveLength(1);
+  });
+
+  test('a call aborted while it waits for a renewal rejects at once, and starts no login when that renewal fails', async () => {
+    fake.expireAllSessions();
+    const loginAnswer = deferred<FakeOutcome>();
+    fake.route('/auth/login', () => loginAnswer.promise);
+    const auth = makeAuth(fake);
+    const call = auth.request({ url: '/api/me' });
+    await jest.advanceTimersByTimeAsync(10);
+    expect(fake.stats.logins).toBe(1); // renewing after the 401
+
+    call.abort();
+    expect((await rejectionOf(call)).code).toBe('CANCELLED');
+    loginAnswer.resolve({ statusCode: 503, data: {} });
+    await jest.advanceTimersByTimeAsync(60_000);
+
+    expect(fake.stats.logins).toBe(1);
+    expect(fake.sentTo('/api/me')).toHaveLength(1);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  test('a call aborted in the same turn its session arrives is never sent', async () => {
+    fake.storage.clear();
+    const auth = makeAuth(fake);
+    const call = auth.request({ url: '/api/me' });
+    // Runs right after the call's own reaction to the login: between two of its states.
+    auth.ensureSession().then(() => call.abort());
+    await jest.advanceTimersByTimeAsync(10);
+
+    expect((await rejectionOf(call)).code).toBe('CANCELLED');
+    expect(fake.sentTo('/api/me')).toHaveLength(0);
+    expect(fake.stats.requests).toBe(1); // the login request only
+  });
+
+  test('an aborted call leaves no timer behind, in line or in flight', async () => {
+    fake.route('/api/slow', () => 'hang');
+    const auth = makeAuth(fake, { maxConcurrent: 1 });
+    const inFlight = auth.request({ url: '/api/slow' });
+    const inLine = auth.request({ url: '/api/slow' });
+    await jest.advanceTimersByTimeAsync(10);
+    inLine.abort();
+    inFlight.abort();
+
+    expect((await rejectionOf(inLine)).code).toBe('CANCELLED');
+    expect((await rejectionOf(inFlight)).code).toBe('CANCELLED');
+    expect(jest.getTimerCount()).toBe(0);
+    expect(fake.sentTo('/api/slow')).toHaveLength(1);
   });
 });
