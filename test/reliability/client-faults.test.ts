@@ -75,6 +75,12 @@ const rows: Row[] = [
     aborted: CALLERS,
   },
   {
+    name: 'a phone that words its timeout "request:fail socket time out :3000" ends in TIMEOUT, each GET sent once',
+    inject: (fake) => faultyData(fake, () => ({ fail: 'request:fail socket time out :3000' })),
+    outcome: 'TIMEOUT',
+    counts: { logins: 1, loginRequests: 1, dataRequests: CALLERS },
+  },
+  {
     name: 'a 503 ends in HTTP after one attempt per caller',
     inject: (fake) => faultyData(fake, () => ({ statusCode: 503, data: { error: { code: 'STORE_UNAVAILABLE', message: 'down' } } })),
     outcome: 'HTTP',
@@ -96,6 +102,16 @@ const rows: Row[] = [
     },
     outcome: 'LOGIN_FAILED',
     counts: { logins: 1, loginRequests: 0, dataRequests: 0 },
+    loginsAfterLift: 1,
+  },
+  {
+    name: 'a login answer with expiresAt in seconds ends in LOGIN_FAILED after one login, and stores nothing',
+    inject: (fake) => {
+      fake.route('/auth/login', () => ({ statusCode: 200, data: { skey: 'k', expiresAt: Math.floor(Date.now() / 1000) + 3600, user: {} } }));
+      return () => fake.route('/auth/login', loginAnswer(fake));
+    },
+    outcome: 'LOGIN_FAILED',
+    counts: { logins: 1, loginRequests: 1, dataRequests: 0 },
     loginsAfterLift: 1,
   },
   {
@@ -200,6 +216,8 @@ describe('client fault matrix', () => {
       }
     }
     expect(countsOf(fake)).toEqual(row.counts);
+    // A failed login leaves nothing behind that a later call or launch could mistake for a session.
+    if (row.outcome === 'LOGIN_FAILED') expect(fake.storage.has('auth_session')).toBe(false);
     expect(fake.stats.aborted).toBe(row.aborted || 0);
     expect(fake.stats.inFlight).toBe(0);
 
