@@ -1,6 +1,6 @@
 import { createAuth, type AuthError, type AuthOptions } from '../../miniprogram/auth';
 import { poolState } from '../../miniprogram/auth/transport';
-import { BASE_URL, type FakeWx } from '../support/fake-wx';
+import { BASE_URL, createFakeWx, type FakeWx } from '../support/fake-wx';
 
 export const HOUR = 60 * 60 * 1000;
 
@@ -12,6 +12,14 @@ export function makeAuth(fake: FakeWx, options: Partial<AuthOptions> = {}) {
 /** Puts a session in storage as an earlier run of the app would have left it. */
 export function storeSession(fake: FakeWx, skey: string, expiresAt = Date.now() + HOUR, key = 'auth_session') {
   fake.storage.set(key, JSON.stringify({ v: 1, skey, expiresAt, user: { id: 'u1' } }));
+}
+
+/** A fresh fake wx whose server knows the session an earlier run of the app left in storage. */
+export function warmFake(skey = 'skey-warm'): FakeWx {
+  const fake = createFakeWx();
+  storeSession(fake, skey);
+  fake.issueSession(skey);
+  return fake;
 }
 
 /** The error a promise rejects with; fails the test if it resolves. */

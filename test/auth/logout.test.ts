@@ -4,15 +4,11 @@
  * backing off). And it never gets in the way of the next login.
  */
 import type { AuthError, Session } from '../../miniprogram/auth';
-import { createFakeWx, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
-import { expectPoolEmpty, makeAuth, rejectionOf, storeSession } from './helpers';
+import { deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
+import { expectPoolEmpty, makeAuth, rejectionOf, warmFake } from './helpers';
 
 let fake: FakeWx;
-beforeEach(() => {
-  fake = createFakeWx();
-  storeSession(fake, 'skey-warm');
-  fake.issueSession('skey-warm');
-});
+beforeEach(() => (fake = warmFake()));
 afterEach(expectPoolEmpty);
 
 /** Everything the auth service did that a logout must have stopped, from a point on. */

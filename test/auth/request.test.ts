@@ -1,13 +1,9 @@
 import { createAuth, isAuthError, type AuthError } from '../../miniprogram/auth';
-import { BASE_URL, createFakeWx, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
-import { expectPoolEmpty, makeAuth, rejectionOf, storeSession } from './helpers';
+import { BASE_URL, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
+import { expectPoolEmpty, makeAuth, rejectionOf, warmFake } from './helpers';
 
 let fake: FakeWx;
-beforeEach(() => {
-  fake = createFakeWx();
-  storeSession(fake, 'skey-warm');
-  fake.issueSession('skey-warm');
-});
+beforeEach(() => (fake = warmFake()));
 afterEach(expectPoolEmpty);
 
 
@@ -159,9 +155,9 @@ describe('timeouts and cancellation', () => {
     expect(fake.sentTo('/api/slow')).toHaveLength(1);
   });
 
-  // Wordings from public reports of real devices (Android cronet and HttpURLConnection, iOS in
-  // three languages, DevTools) and from WeChat's network guide.
-  test.each([
+  // Timeout wordings from public reports of real devices (Android cronet and HttpURLConnection, iOS
+  // in three languages, DevTools) and WeChat's network guide; then failures that are not timeouts.
+  const timeouts = [
     'request:fail timeout',
     'request:fail socket time out :3000',
     'request:fail socket time out timeout:6000',
@@ -173,17 +169,29 @@ describe('timeouts and cancellation', () => {
     'request:fail The request timed out.',
     'request:fail 请求超时。',
     'request:fail 要求逾時。',
-  ])('WeChat\'s "%s" is TIMEOUT, and a GET is sent once', async (errMsg) => {
-    fake.route('/api/slow', () => ({ fail: errMsg }));
-    const auth = makeAuth(fake);
-    const outcome = rejectionOf(auth.request({ url: '/api/slow' }));
-    await jest.advanceTimersByTimeAsync(10);
-    const error = await outcome;
+  ];
+  const networkFailures = [
+    'request:fail interrupted',
+    'request:fail net::ERR_CONNECTION_RESET',
+    'request:fail errcode:-101 cronet_error_code:-101 error_msg:net::ERR_CONNECTION_RESET',
+    'request:fail errcode:10011 cronet_error_code:0 error_msg:network change, cancel all task',
+    'request:fail ssl hand shake error',
+    'request:fail 似乎已断开与互联网的连接。',
+  ];
+  test.each([...timeouts.map((m) => [m, 'TIMEOUT', 1] as const), ...networkFailures.map((m) => [m, 'NETWORK', 3] as const)])(
+    'WeChat\'s "%s" is %s, and a GET is sent %i time(s)',
+    async (errMsg, code, sends) => {
+      fake.route('/api/flaky', () => ({ fail: errMsg }));
+      const auth = makeAuth(fake);
+      const outcome = rejectionOf(auth.request({ url: '/api/flaky' }));
+      await jest.advanceTimersByTimeAsync(100);
+      const error = await outcome;
 
-    expect(error.code).toBe('TIMEOUT');
-    expect(error.message).toBe(`GET https://api.test/api/slow: ${errMsg}`);
-    expect(fake.sentTo('/api/slow')).toHaveLength(1);
-  });
+      expect(error.code).toBe(code);
+      expect(error.message).toBe(`GET https://api.test/api/flaky: ${errMsg}`);
+      expect(fake.sentTo('/api/flaky')).toHaveLength(sends);
+    },
+  );
 
   test('WeChat\'s "uploadFile:fail timeout" is TIMEOUT', async () => {
     fake.route('/api/avatar', () => ({ fail: 'uploadFile:fail timeout' }));
@@ -193,23 +201,6 @@ describe('timeouts and cancellation', () => {
 
     expect((await outcome).code).toBe('TIMEOUT');
     expect(fake.stats.uploads).toBe(1);
-  });
-
-  test.each([
-    'request:fail interrupted',
-    'request:fail net::ERR_CONNECTION_RESET',
-    'request:fail errcode:-101 cronet_error_code:-101 error_msg:net::ERR_CONNECTION_RESET',
-    'request:fail errcode:10011 cronet_error_code:0 error_msg:network change, cancel all task',
-    'request:fail ssl hand shake error',
-    'request:fail 似乎已断开与互联网的连接。',
-  ])('"%s" is NETWORK, and a GET is tried three times', async (errMsg) => {
-    fake.route('/api/flaky', () => ({ fail: errMsg }));
-    const auth = makeAuth(fake);
-    const outcome = rejectionOf(auth.request({ url: '/api/flaky' }));
-    await jest.advanceTimersByTimeAsync(100);
-
-    expect((await outcome).code).toBe('NETWORK');
-    expect(fake.sentTo('/api/flaky')).toHaveLength(3);
   });
 
   test('requests default to a 10 s timeout and uploads to WeChat\'s 60 s, and wx is given the same figure', async () => {

@@ -3,15 +3,11 @@
  * and the skey never leaves the backend's host.
  */
 import { createAuth, isAuthError, type AuthOptions } from '../../miniprogram/auth';
-import { BASE_URL, createFakeWx, type FakeWx } from '../support/fake-wx';
-import { expectPoolEmpty, makeAuth, rejectionOf, storeSession } from './helpers';
+import { BASE_URL, type FakeWx } from '../support/fake-wx';
+import { expectPoolEmpty, makeAuth, rejectionOf, warmFake } from './helpers';
 
 let fake: FakeWx;
-beforeEach(() => {
-  fake = createFakeWx();
-  storeSession(fake, 'skey-warm');
-  fake.issueSession('skey-warm');
-});
+beforeEach(() => (fake = warmFake()));
 afterEach(expectPoolEmpty);
 
 const wxCalls = () => fake.stats.requests + fake.stats.uploads + fake.stats.logins + fake.stats.checkSessions;
