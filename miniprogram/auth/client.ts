@@ -137,7 +137,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const began = epoch;
     const renewalsAtStart = renewals;
     const cancelled = () => new AuthError('CANCELLED', where, 'logged out during the login');
-    // Each step checks that no logout came in between: only then may it go on to the next.
+    // Each step checks, in the same turn as it acts, that no logout came in between.
     const live = <R>(value: R): R => {
       if (began !== epoch) throw cancelled();
       return value;
@@ -153,8 +153,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
         if (post) post.abort();
       };
       callWx<{ code: string }>('wx.login', timeout, (cb) => getWx().login({ ...cb, timeout }), 'LOGIN_FAILED')
-        .then(live)
-        .then(({ code }) => {
+        .then((result) => {
+          const { code } = live(result);
           if (!code) throw new AuthError('LOGIN_FAILED', 'wx.login', 'no code');
           return (post = call({ url: loginPath, method: 'POST', data: { code }, auth: false }, false, true));
         })
@@ -173,10 +173,11 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           (cause: unknown) => {
             end();
             if (began !== epoch) return reject(cancelled());
-            const error = isAuthError(cause, 'LOGIN_FAILED')
-              ? cause
-              : new AuthError('LOGIN_FAILED', where, isAuthError(cause) ? cause.message : String(cause), cause,
-                  isAuthError(cause) ? cause.statusCode : undefined, isAuthError(cause) ? cause.data : undefined);
+            const inner = isAuthError(cause) ? cause : undefined;
+            const error =
+              inner && inner.code === 'LOGIN_FAILED'
+                ? inner
+                : new AuthError('LOGIN_FAILED', where, inner ? inner.message : String(cause), cause, inner && inner.statusCode, inner && inner.data);
             emit('loginFailed', error);
             reject(error);
           },
