@@ -10,6 +10,7 @@ import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
 import { orderRoutes } from './routes/orders';
+import { phoneRoutes } from './routes/phone';
 import { profileRoutes } from './routes/profile';
 import { createMemoryStores } from './stores/memory';
 import { createRedisStores } from './stores/redis';
@@ -109,6 +110,10 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       secret: config.wechat.secret,
       timeoutMs: config.wechat.timeoutMs,
       ...(wechatTransport ? { transport: wechatTransport } : {}),
+      credentials: stores.credentials,
+      now,
+      onTokenRenewalFailed: (error) =>
+        app.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'renewing the WeChat access token failed; the current one serves until it expires'),
     }),
   };
 
@@ -129,6 +134,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   });
 
   authRoutes(app, ctx);
+  phoneRoutes(app, ctx);
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'

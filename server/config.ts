@@ -33,6 +33,8 @@ export interface Config {
   publicUrl: string | null;
   /** Trust X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean;
+  /** Business routes (orders) answer 403 PHONE_REQUIRED until the user has bound a phone number. */
+  requirePhone: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
     uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join(os.tmpdir(), 'wx-login-uploads')),
     publicUrl,
     trustProxy: bool('TRUST_PROXY'),
+    requirePhone: bool('REQUIRE_PHONE'),
     logLevel: logLevel as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -24,7 +24,8 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
 
       const wechat = await ctx.wechat.code2Session(request.body.code);
       const at = ctx.now();
-      const { user, created } = await stores.users.findOrCreate(wechat.openid, () => ({
+      // By unionid first when WeChat sends one (the same person across the company's apps), then openid.
+      const { user, created } = await stores.users.findOrCreate({ openid: wechat.openid, unionid: wechat.unionid }, () => ({
         id: randomUUID(),
         openid: wechat.openid,
         nickname: '',
@@ -36,13 +37,13 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       const skey = newSkey();
       const expiresAt = at + config.sessionLifetimeMs;
       await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: wechat.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
-      return { skey, expiresAt, user: toApiUser(user), isNewUser: created };
+      return { skey, expiresAt, user: toApiUser(user, config), isNewUser: created };
     },
   );
 
   app.get<{ Reply: SessionResponse }>('/auth/session', { schema: { response: { 200: C.sessionResponse } } }, async (request) => {
     const { session, user } = await authenticate(request, stores);
-    return { user: toApiUser(user), expiresAt: session.expiresAt };
+    return { user: toApiUser(user, config), expiresAt: session.expiresAt };
   });
 
   app.post<{ Reply: LogoutResponse }>('/auth/logout', { schema: { response: { 200: C.logoutResponse } } }, async (request) => {
@@ -74,7 +75,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       if (user.nickname === '' && nickname?.ok) patch.nickname = nickname.value;
       if (user.avatarUrl === '' && typeof payload.avatarUrl === 'string' && isWebUrl(payload.avatarUrl)) patch.avatarUrl = payload.avatarUrl;
       const updated = Object.keys(patch).length > 0 ? await stores.users.update(user.id, patch) : user;
-      return { user: toApiUser(updated ?? user) };
+      return { user: toApiUser(updated ?? user, config) };
     },
   );
 }

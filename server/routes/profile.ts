@@ -8,9 +8,10 @@ import type { UserPatch } from '../stores/types';
 import { cleanNickname, isWebUrl } from '../text';
 
 export function profileRoutes(app: FastifyInstance, ctx: Context): void {
+  const { config } = ctx;
   app.get<{ Reply: ProfileResponse }>('/api/profile', { schema: { response: { 200: C.profileResponse } } }, async (request) => {
     const { user } = await authenticate(request, ctx.stores);
-    return { user: toApiUser(user) };
+    return { user: toApiUser(user, config) };
   });
 
   app.put<{ Body: ProfileUpdateRequest; Reply: ProfileResponse }>(
@@ -31,7 +32,7 @@ export function profileRoutes(app: FastifyInstance, ctx: Context): void {
       }
       const updated = await ctx.stores.users.update(user.id, patch);
       if (!updated) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
-      return { user: toApiUser(updated) };
+      return { user: toApiUser(updated, config) };
     },
   );
 }

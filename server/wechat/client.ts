@@ -1,4 +1,10 @@
+import { createHash } from 'node:crypto';
 import { ApiError } from '../errors';
+import { createMemoryCredentialCache } from '../stores/credentials';
+import type { Clock, CredentialCache, PhoneNumber } from '../stores/types';
+import { createAccessTokenManager, fetchStableToken } from './access-token';
+import { callWeChat, errcodeOf, fetchTransport, type Transport } from './http';
+import { getUserPhoneNumber } from './phone';
 
 /** What jscode2session gives the server. session_key stays on the server. */
 export interface WeChatSession {
@@ -7,13 +13,8 @@ export interface WeChatSession {
   unionid?: string;
 }
 
-/** One GET, answered with status and body text. Injectable so tests can route it anywhere. */
-export type Transport = (url: string, signal: AbortSignal) => Promise<{ status: number; body: string }>;
-
-export const fetchTransport: Transport = async (url, signal) => {
-  const response = await fetch(url, { signal });
-  return { status: response.status, body: await response.text() };
-};
+// Where the HTTP part lives now; kept importable from here, where it began.
+export { fetchTransport, type Transport } from './http';
 
 export interface WeChatClientOptions {
   /** Resolved per call: in simulated mode the server's own address is known only after listen. */
@@ -22,11 +23,18 @@ export interface WeChatClientOptions {
   secret: string;
   timeoutMs: number;
   transport?: Transport;
+  /** Where the access_token is kept: the stores' cache, shared by every instance on one Redis. Defaults to this process's memory. */
+  credentials?: CredentialCache;
+  now?: Clock;
+  /** Told when renewing the access_token ahead of expiry failed (the current token serves until it expires). */
+  onTokenRenewalFailed?: (error: unknown) => void;
 }
 
 export interface WeChatClient {
   /** Exchanges a wx.login code; throws ApiError with the HTTP answer the mini-program should get. */
   code2Session(code: string): Promise<WeChatSession>;
+  /** Exchanges a getPhoneNumber code for the number WeChat verified; throws ApiError likewise. */
+  getPhoneNumber(code: string): Promise<PhoneNumber>;
 }
 
 /** WeChat's errcodes for a code exchange, and what the mini-program is told. */
@@ -48,50 +56,42 @@ function errorFor(errcode: number): ApiError {
   }
 }
 
-export function createWeChatClient({ baseUrl, appId, secret, timeoutMs, transport = fetchTransport }: WeChatClientOptions): WeChatClient {
+export function createWeChatClient({
+  baseUrl,
+  appId,
+  secret,
+  timeoutMs,
+  transport = fetchTransport,
+  now = Date.now,
+  credentials = createMemoryCredentialCache(now),
+  onTokenRenewalFailed,
+}: WeChatClientOptions): WeChatClient {
+  const tokens = createAccessTokenManager({
+    fetchToken: () => fetchStableToken({ transport, baseUrl, appId, secret, timeoutMs }),
+    cache: credentials,
+    // One cached token per app and secret: instances of one app share it, and simulated servers
+    // (each with its own random secret) on one Redis never take each other's.
+    name: `access_token:${appId}:${createHash('sha256').update(`${appId}:${secret}`).digest('hex').slice(0, 16)}`,
+    now,
+    // A renewal is one WeChat call: a holder that has not finished by then has timed out or died.
+    lockMs: timeoutMs + 1000,
+    onRenewalFailed: onTokenRenewalFailed,
+  });
+
   return {
     async code2Session(code) {
       // WeChat's API takes the secret in the query string; this URL is never logged or returned.
       const query = new URLSearchParams({ appid: appId, secret, js_code: code, grant_type: 'authorization_code' });
-      const url = `${baseUrl()}/sns/jscode2session?${query}`;
-
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort();
-          reject(new ApiError('WECHAT_TIMEOUT', `WeChat did not answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      let answer: { status: number; body: string };
-      try {
-        answer = await Promise.race([transport(url, controller.signal), timeout]);
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        throw new ApiError('WECHAT_UNAVAILABLE', 'WeChat could not be reached');
-      } finally {
-        clearTimeout(timer);
-      }
-
-      if (answer.status < 200 || answer.status > 299) {
-        throw new ApiError('WECHAT_UNAVAILABLE', `WeChat answered HTTP ${answer.status}`);
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(answer.body);
-      } catch {
-        throw new ApiError('WECHAT_UNAVAILABLE', 'WeChat answered something other than JSON');
-      }
-      if (typeof body !== 'object' || body === null) throw new ApiError('WECHAT_UNAVAILABLE', 'WeChat answered an unexpected shape');
-      const { errcode, openid, session_key: sessionKey, unionid } = body as Record<string, unknown>;
-      // Real WeChat omits errcode on success (some answers carry 0).
-      if (errcode !== undefined && errcode !== 0) {
-        throw errorFor(typeof errcode === 'number' ? errcode : Number.NaN);
-      }
+      const body = await callWeChat(transport, `${baseUrl()}/sns/jscode2session?${query}`, timeoutMs);
+      const errcode = errcodeOf(body);
+      if (errcode !== 0) throw errorFor(errcode);
+      const { openid, session_key: sessionKey, unionid } = body;
       if (typeof openid !== 'string' || openid === '' || typeof sessionKey !== 'string' || sessionKey === '') {
         throw new ApiError('WECHAT_UNAVAILABLE', 'WeChat answered without openid or session_key');
       }
-      return typeof unionid === 'string' ? { openid, sessionKey, unionid } : { openid, sessionKey };
+      return typeof unionid === 'string' && unionid !== '' ? { openid, sessionKey, unionid } : { openid, sessionKey };
     },
+
+    getPhoneNumber: (code) => getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }, code),
   };
 }
