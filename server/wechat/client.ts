@@ -56,6 +56,15 @@ function errorFor(errcode: number): ApiError {
   }
 }
 
+/**
+ * The access_token's entry in the credential cache: one per app and secret, so that instances of
+ * one app share it, and simulated servers (each with its own random secret) on one Redis never
+ * take each other's.
+ */
+export function accessTokenCacheName(appId: string, secret: string): string {
+  return `access_token:${appId}:${createHash('sha256').update(`${appId}:${secret}`).digest('hex').slice(0, 16)}`;
+}
+
 export function createWeChatClient({
   baseUrl,
   appId,
@@ -69,9 +78,7 @@ export function createWeChatClient({
   const tokens = createAccessTokenManager({
     fetchToken: () => fetchStableToken({ transport, baseUrl, appId, secret, timeoutMs }),
     cache: credentials,
-    // One cached token per app and secret: instances of one app share it, and simulated servers
-    // (each with its own random secret) on one Redis never take each other's.
-    name: `access_token:${appId}:${createHash('sha256').update(`${appId}:${secret}`).digest('hex').slice(0, 16)}`,
+    name: accessTokenCacheName(appId, secret),
     now,
     // A renewal is one WeChat call: a holder that has not finished by then has timed out or died.
     lockMs: timeoutMs + 1000,
