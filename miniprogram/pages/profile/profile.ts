@@ -9,6 +9,7 @@ import { appAuth, launchError } from '../../services/app-context';
 import { displayName, fetchProfile } from '../../services/profile';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import { errorMessage, isSilentError } from '../../utils/error-message';
+import { PRIMARY_COLOR } from '../../utils/theme';
 import type { User } from '../../../typings/api';
 
 interface Entry {
@@ -20,6 +21,8 @@ interface Entry {
   action?: 'editProfile' | 'privacy' | 'about';
   needsLogin: boolean;
 }
+
+const ABOUT = '这是一个微信小程序登录示例：一键登录、完善头像昵称、登录后查看订单。';
 
 const ENTRIES: Entry[] = [
   { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
@@ -120,7 +123,9 @@ Component({
       } else if (entry.action === 'privacy') {
         wx.openPrivacyContract({ fail: () => this.toast('隐私保护指引暂时无法打开，请稍后再试') });
       } else if (entry.action === 'about') {
-        Dialog.alert({ context: this, selector: '#van-dialog', title: '关于', message: '这是一个微信小程序登录示例：一键登录、完善头像昵称、登录后查看订单。' }).then(
+        // Vant's typings leave out confirmButtonColor, which its dialog takes; hence no inline literal.
+        const about = { context: this, selector: '#van-dialog', title: '关于', message: ABOUT, confirmButtonText: '知道了', confirmButtonColor: PRIMARY_COLOR };
+        Dialog.alert(about).then(
           () => undefined,
           () => undefined, // closed: nothing to do
         );
