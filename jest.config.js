@@ -31,6 +31,8 @@ module.exports = {
       // The copy build:npm makes, as the mini-program resolves it at run time.
       moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
     },
+    // Every .ts compiled on its own and loaded in a context that has only what WeChat's runtime has.
+    { ...common, displayName: 'load', testEnvironment: 'node', testMatch: ['<rootDir>/test/load/**/*.test.ts'] },
     // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
     // module folder, which is where a mini-program's require('<package>') looks.
     {
