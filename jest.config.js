@@ -33,6 +33,20 @@ module.exports = {
     },
     // Every .ts compiled on its own and loaded in a context that has only what WeChat's runtime has.
     { ...common, displayName: 'load', testEnvironment: 'node', testMatch: ['<rootDir>/test/load/**/*.test.ts'] },
+    // Every state of every screen in the real Chromium (test/screens): the layout checks, or with
+    // SCREENS_OUT set, the preview's screenshots. One browser for the run (global setup), reached
+    // from the jsdom tests through the environment; skipped without Chromium unless REQUIRE_CHROMIUM=1.
+    {
+      ...common,
+      displayName: 'screens',
+      testEnvironment: '<rootDir>/test/screens/environment.js',
+      testMatch: ['<rootDir>/test/screens/**/*.screens.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
+      moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+      globalSetup: '<rootDir>/test/screens/global-setup.js',
+      globalTeardown: '<rootDir>/test/screens/global-teardown.js',
+      testTimeout: 30000,
+    },
     // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
     // module folder, which is where a mini-program's require('<package>') looks.
     {

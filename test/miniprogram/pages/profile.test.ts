@@ -104,7 +104,7 @@ describe('profile page, logged in', () => {
     platform().server.user = makeUser();
     await platform().auth.login();
     const page = await renderPage();
-    await waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('微信用户'));
+    await waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('未设置昵称'));
     expect(textOf(select(page, '.edit-profile'))).toContain('完善头像和昵称');
 
     select(page, '.edit-profile').dispatchEvent('tap');
@@ -165,7 +165,7 @@ describe('profile page, logged in', () => {
     const page = await loggedIn();
 
     tapCell(page, '#logout');
-    await waitFor(() => expect(textOf(select(page, '#van-dialog'))).toContain('退出后需要重新登录才能查看订单'));
+    await waitFor(() => expect(textOf(select(page, '#van-dialog'))).toContain('退出后，查看订单需要重新登录'));
     expect(dialogOnScreen(page)).toBe(true);
     expect(platform().auth.getSession()).not.toBeNull();
     answerDialog(page, 'cancel');

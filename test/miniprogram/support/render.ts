@@ -13,8 +13,8 @@ import simulate from 'miniprogram-simulate';
 export const MINIPROGRAM = path.resolve(__dirname, '../../../miniprogram');
 const NPM_PREFIX = '@vant/weapp/';
 
-/** Every vant tag used by the component and its local children, mapped to its miniprogram_npm path. */
-function vantTags(componentPath: string, seen = new Set<string>(), tags: Record<string, string> = {}) {
+/** Every vant tag used by the component and its local children, mapped to its miniprogram_npm path (the `usingComponents` load option). */
+export function vantTags(componentPath: string, seen = new Set<string>(), tags: Record<string, string> = {}) {
   if (seen.has(componentPath)) return tags;
   seen.add(componentPath);
   const json = JSON.parse(fs.readFileSync(`${componentPath}.json`, 'utf8')) as { usingComponents?: Record<string, string> };
