@@ -27,8 +27,8 @@ const PRIVACY_BUTTON_IDS = { login: 'privacy-agree-login', profile: 'privacy-agr
 
 /** The words of the profile step: first-time completion, or editing a profile that exists. */
 const PROFILE_COPY = {
-  complete: { title: '完善资料', desc: '设置头像和昵称，让大家认识你', avatarHint: '点击选择头像', dismiss: '跳过' },
-  edit: { title: '编辑资料', desc: '修改头像或昵称，保存后生效', avatarHint: '点击更换头像', dismiss: '取消' },
+  complete: { title: '完善资料', desc: '设置头像和昵称，让大家认识你', dismiss: '跳过' },
+  edit: { title: '编辑资料', desc: '修改头像或昵称，保存后生效', dismiss: '取消' },
 };
 
 /** The page this panel is on is showing (set by pageLifetimes); kept off `data`, which renders. */

@@ -308,8 +308,10 @@ describe('login panel: profile completion', () => {
   test('uploads the chosen avatar, then saves it with the nickname read on submit', async () => {
     const { comp, events } = await atCompletion();
 
+    expect(textOf(select(comp, '.avatar-picker__hint'))).toBe('点击选择头像');
     select(comp, '.avatar-picker').dispatchEvent('chooseavatar', { detail: { avatarUrl: 'wxfile://tmp/avatar.png' } });
     await waitFor(() => expect(attr(select(comp, '.avatar-picker__image'), 'src')).toBe('wxfile://tmp/avatar.png'));
+    expect(textOf(select(comp, '.avatar-picker__hint'))).toBe('点击更换头像');
     submit(comp, { nickname: '  小明  ' });
 
     await waitFor(() => expect(events.done).toHaveLength(1));
