@@ -59,6 +59,20 @@ async function atCompletion(page: Rendered): Promise<void> {
 
 /** 首页's inline panel, once its privacy check has answered. */
 const inlinePanelReady = (page: Rendered, button: string) => waitFor(() => expect(exists(page, '#login', button)).toBe(true));
+const inlineLoginReady = (page: Rendered) => inlinePanelReady(page, '#login-button');
+
+/** A login tapped in the panel `open` brings up, caught while the server hangs or after it failed. */
+function loginAttempt(state: Pick<ScreenState, 'id' | 'title' | 'page'>, open: (page: Rendered) => Promise<void>, outcome: 'loading' | 'failed'): ScreenState {
+  return {
+    ...state,
+    before: () => (outcome === 'loading' ? hang('/auth/login') : fail('/auth/login')),
+    drive: async (page) => {
+      await open(page);
+      tapButton(page, '#login', '#login-button');
+      await see(page, outcome === 'loading' ? '登录中…' : '网络不可用');
+    },
+  };
+}
 
 export const SCREEN_STATES: ScreenState[] = [
   // 首页
@@ -66,7 +80,7 @@ export const SCREEN_STATES: ScreenState[] = [
     id: 'home-logged-out',
     title: '首页 · 未登录',
     page: 'pages/index/index',
-    drive: (page) => inlinePanelReady(page, '#login-button'),
+    drive: inlineLoginReady,
   },
   {
     id: 'home-privacy',
@@ -77,28 +91,8 @@ export const SCREEN_STATES: ScreenState[] = [
     },
     drive: (page) => inlinePanelReady(page, '#privacy-agree-login'),
   },
-  {
-    id: 'home-login-loading',
-    title: '首页 · 登录中',
-    page: 'pages/index/index',
-    before: () => hang('/auth/login'),
-    drive: async (page) => {
-      await inlinePanelReady(page, '#login-button');
-      tapButton(page, '#login', '#login-button');
-      await see(page, '登录中…');
-    },
-  },
-  {
-    id: 'home-login-failed',
-    title: '首页 · 登录失败',
-    page: 'pages/index/index',
-    before: () => fail('/auth/login'),
-    drive: async (page) => {
-      await inlinePanelReady(page, '#login-button');
-      tapButton(page, '#login', '#login-button');
-      await see(page, '网络不可用');
-    },
-  },
+  loginAttempt({ id: 'home-login-loading', title: '首页 · 登录中', page: 'pages/index/index' }, inlineLoginReady, 'loading'),
+  loginAttempt({ id: 'home-login-failed', title: '首页 · 登录失败', page: 'pages/index/index' }, inlineLoginReady, 'failed'),
   {
     id: 'home-logged-in',
     title: '首页 · 已登录',
@@ -158,28 +152,8 @@ export const SCREEN_STATES: ScreenState[] = [
     page: 'pages/profile/profile',
     drive: openLoginPopup,
   },
-  {
-    id: 'login-popup-loading',
-    title: '登录弹窗 · 登录中',
-    page: 'pages/profile/profile',
-    before: () => hang('/auth/login'),
-    drive: async (page) => {
-      await openLoginPopup(page);
-      tapButton(page, '#login', '#login-button');
-      await see(page, '登录中…');
-    },
-  },
-  {
-    id: 'login-popup-failed',
-    title: '登录弹窗 · 登录失败',
-    page: 'pages/profile/profile',
-    before: () => fail('/auth/login'),
-    drive: async (page) => {
-      await openLoginPopup(page);
-      tapButton(page, '#login', '#login-button');
-      await see(page, '网络不可用');
-    },
-  },
+  loginAttempt({ id: 'login-popup-loading', title: '登录弹窗 · 登录中', page: 'pages/profile/profile' }, openLoginPopup, 'loading'),
+  loginAttempt({ id: 'login-popup-failed', title: '登录弹窗 · 登录失败', page: 'pages/profile/profile' }, openLoginPopup, 'failed'),
   {
     id: 'complete-profile-empty',
     title: '完善资料',
