@@ -16,6 +16,13 @@ const withEsmCookie = {
   transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
 };
 
+// The real pages under miniprogram-simulate, with the stateful fakes, resolving Vant through the copy
+// build:npm makes, as the mini-program resolves it at run time.
+const simulatedMiniprogram = {
+  setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
+  moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+};
+
 module.exports = {
   projects: [
     { ...common, displayName: 'auth', testEnvironment: 'node', testMatch: ['<rootDir>/test/auth/**/*.test.ts'] },
@@ -27,9 +34,7 @@ module.exports = {
       displayName: 'ui',
       testEnvironment: 'jsdom',
       testMatch: ['<rootDir>/test/miniprogram/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
-      // The copy build:npm makes, as the mini-program resolves it at run time.
-      moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+      ...simulatedMiniprogram,
     },
     // Every .ts compiled on its own and loaded in a context that has only what WeChat's runtime has.
     { ...common, displayName: 'load', testEnvironment: 'node', testMatch: ['<rootDir>/test/load/**/*.test.ts'] },
@@ -41,8 +46,7 @@ module.exports = {
       displayName: 'screens',
       testEnvironment: '<rootDir>/test/screens/environment.js',
       testMatch: ['<rootDir>/test/screens/**/*.screens.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
-      moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+      ...simulatedMiniprogram,
       globalSetup: '<rootDir>/test/screens/global-setup.js',
       globalTeardown: '<rootDir>/test/screens/global-teardown.js',
       testTimeout: 30000,
