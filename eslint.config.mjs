@@ -16,6 +16,8 @@ export default tseslint.config(
     },
   },
   { files: ['miniprogram/**/*.ts'], languageOptions: { globals: { ...miniprogramGlobals } } },
-  { files: ['server/**/*.ts', 'test/**/*.ts', 'bench/**/*', 'scripts/**/*', '*.js', '*.mjs'], languageOptions: { globals: { ...globals.node, ...globals.jest } } },
+  { files: ['server/**/*.ts', 'test/**/*.ts', 'test/**/*.js', 'bench/**/*', 'scripts/**/*', '*.js', '*.mjs'], languageOptions: { globals: { ...globals.node, ...globals.jest } } },
+  // Scripts that run inside Chromium (the screens' layout checks).
+  { files: ['**/*.browser.js'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['**/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );

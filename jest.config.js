@@ -16,6 +16,13 @@ const withEsmCookie = {
   transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
 };
 
+// The real pages under miniprogram-simulate, with the stateful fakes, resolving Vant through the copy
+// build:npm makes, as the mini-program resolves it at run time.
+const simulatedMiniprogram = {
+  setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
+  moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+};
+
 module.exports = {
   projects: [
     { ...common, displayName: 'auth', testEnvironment: 'node', testMatch: ['<rootDir>/test/auth/**/*.test.ts'] },
@@ -27,9 +34,22 @@ module.exports = {
       displayName: 'ui',
       testEnvironment: 'jsdom',
       testMatch: ['<rootDir>/test/miniprogram/**/*.test.ts'],
-      setupFilesAfterEnv: ['<rootDir>/test/miniprogram/support/setup.ts'],
-      // The copy build:npm makes, as the mini-program resolves it at run time.
-      moduleNameMapper: { '^@vant/weapp/(.*)$': '<rootDir>/miniprogram/miniprogram_npm/@vant/weapp/$1' },
+      ...simulatedMiniprogram,
+    },
+    // Every .ts compiled on its own and loaded in a context that has only what WeChat's runtime has.
+    { ...common, displayName: 'load', testEnvironment: 'node', testMatch: ['<rootDir>/test/load/**/*.test.ts'] },
+    // Every state of every screen in the real Chromium (test/screens): the layout checks, or with
+    // SCREENS_OUT set, the preview's screenshots. One browser for the run (global setup), reached
+    // from the jsdom tests through the environment; skipped without Chromium unless REQUIRE_CHROMIUM=1.
+    {
+      ...common,
+      displayName: 'screens',
+      testEnvironment: '<rootDir>/test/screens/environment.js',
+      testMatch: ['<rootDir>/test/screens/**/*.screens.test.ts'],
+      ...simulatedMiniprogram,
+      globalSetup: '<rootDir>/test/screens/global-setup.js',
+      globalTeardown: '<rootDir>/test/screens/global-teardown.js',
+      testTimeout: 30000,
     },
     // The package as a consumer sees it: jsdom for miniprogram-simulate, and `miniprogram_npm` as a
     // module folder, which is where a mini-program's require('<package>') looks.

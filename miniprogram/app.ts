@@ -1,5 +1,7 @@
 import { createAuth, isAuthError } from './auth/index';
-import { API_BASE_URL } from './config';
+import { apiBaseUrl } from './config';
+// Registers the app's one wx.onNeedPrivacyAuthorization listener before any page can need it.
+import './services/privacy';
 import type { User } from '../typings/api';
 
 /** Set when the user logs out, so the next launch respects that instead of logging in silently. */
@@ -7,7 +9,7 @@ const SIGNED_OUT_KEY = 'app_signed_out';
 
 App<IAppOption>({
   globalData: { launchError: null },
-  auth: createAuth<User>({ baseURL: API_BASE_URL }),
+  auth: createAuth<User>({ baseURL: apiBaseUrl() }),
 
   onLaunch() {
     const { auth, globalData } = this;

@@ -5,7 +5,11 @@
  *    wcc / wcsc, the Linux/macOS/Windows binaries shipped in the miniprogram-compiler package;
  *  - every page in app.json exists, and every usingComponents entry (app.json, pages, components)
  *    resolves as DevTools resolves it to a real component: .json with "component": true, .wxml,
- *    and .js or .ts.
+ *    and .js or .ts;
+ *  - every privacy consent button names its native id: WeChat's onNeedPrivacyAuthorization resolve
+ *    must quote the id of the native <button> that was tapped, and on a <van-button> only
+ *    `button-id` reaches it (its `id` stays on Vant's host element);
+ *  - tab bar icons exist and stay within WeChat's 40 KB limit.
  * Each problem is printed with the file it is in; the exit code is 1 when there is any.
  *
  * Usage: node scripts/check-templates.js [miniprogram root, default ./miniprogram]
@@ -48,6 +52,22 @@ function walk(dir, out = []) {
   }
   return out;
 }
+
+/** Consent buttons without the id WeChat's privacy resolve has to name. */
+function checkPrivacyButtons(file) {
+  const source = fs.readFileSync(file, 'utf8');
+  const tags = source.matchAll(/<([a-z][\w-]*)\b([^>]*?\bopen-type="agreePrivacyAuthorization"[^>]*)>/g);
+  for (const [, tag, attributes] of tags) {
+    const line = source.slice(0, source.indexOf(attributes)).split('\n').length;
+    if (tag === 'van-button' && !/\sbutton-id="[^"]+"/.test(attributes)) {
+      report(file, `line ${line}: <van-button open-type="agreePrivacyAuthorization"> needs button-id (its id never reaches the native button)`);
+    } else if (tag === 'button' && !/\sid="[^"]+"/.test(attributes)) {
+      report(file, `line ${line}: <button open-type="agreePrivacyAuthorization"> needs an id for the privacy resolve to name`);
+    }
+  }
+}
+
+const TAB_ICON_MAX_BYTES = 40 * 1024;
 
 function compile(binary, args, file) {
   // Paths relative to the root, as DevTools passes them, so <import>/<include> resolve the same way.
@@ -113,6 +133,7 @@ function main() {
   const wxml = files.filter((f) => f.endsWith('.wxml'));
   const wxss = files.filter((f) => f.endsWith('.wxss'));
   for (const file of wxml) compile(wcc, ['-d'], file);
+  for (const file of wxml) checkPrivacyButtons(file);
   for (const file of wxss) compile(wcsc, ['-db'], file);
 
   const appJsonFile = path.join(root, 'app.json');
@@ -127,7 +148,9 @@ function main() {
     for (const item of (app.tabBar && app.tabBar.list) || []) {
       if (!(app.pages || []).includes(item.pagePath)) report(appJsonFile, `tabBar page "${item.pagePath}" is not in "pages"`);
       for (const icon of [item.iconPath, item.selectedIconPath].filter(Boolean)) {
-        if (!exists(path.join(root, icon))) report(appJsonFile, `tabBar icon "${icon}" does not exist`);
+        const iconFile = path.join(root, icon);
+        if (!exists(iconFile)) report(appJsonFile, `tabBar icon "${icon}" does not exist`);
+        else if (fs.statSync(iconFile).size > TAB_ICON_MAX_BYTES) report(appJsonFile, `tabBar icon "${icon}" is over WeChat's 40 KB limit`);
       }
     }
   }

@@ -2,11 +2,18 @@
 import type { AuthClient } from '../auth/index';
 import type { Order, OrderStatus, OrdersResponse, User } from '../../typings/api';
 
-const STATUS_TEXT: Record<OrderStatus, string> = {
-  pending: '待付款',
-  paid: '待发货',
-  shipped: '已发货',
-  completed: '已完成',
+/** Vant tag types; app.wxss maps them onto the theme (primary, warning, plain grey). */
+type TagType = 'primary' | 'warning' | 'default';
+
+/**
+ * How each status reads and stands out: waiting for the user (待付款) is the warm colour, an
+ * order on its way is the app's colour, a finished one steps back to grey.
+ */
+const STATUS: Record<OrderStatus, { text: string; type: TagType }> = {
+  pending: { text: '待付款', type: 'warning' },
+  paid: { text: '待发货', type: 'primary' },
+  shipped: { text: '已发货', type: 'primary' },
+  completed: { text: '已完成', type: 'default' },
 };
 
 export interface OrderView {
@@ -15,6 +22,7 @@ export interface OrderView {
   /** "¥12.30" */
   price: string;
   statusText: string;
+  statusType: TagType;
   /** "2026-11-21 08:20", local time */
   date: string;
 }
@@ -41,7 +49,8 @@ export function toOrderView(order: Order): OrderView {
     id: order.id,
     title: order.title,
     price: formatFen(order.amountFen),
-    statusText: STATUS_TEXT[order.status] || order.status,
+    statusText: STATUS[order.status] ? STATUS[order.status].text : order.status,
+    statusType: STATUS[order.status] ? STATUS[order.status].type : 'default',
     date: formatDate(order.createdAt),
   };
 }

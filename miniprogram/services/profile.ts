@@ -4,11 +4,12 @@ import type { AvatarUploadResponse, ProfileResponse, ProfileUpdateRequest, User 
 
 type Auth = AuthClient<User>;
 
-/** Shown where a user has not chosen a nickname yet. */
-export const DEFAULT_NICKNAME = '微信用户';
-
+/**
+ * The name to show for `user`. Without a nickname it says so: WeChat's own placeholder ("微信用户")
+ * would read as a real name, or as a bug.
+ */
 export function displayName(user: User | null): string {
-  return user ? user.nickname || DEFAULT_NICKNAME : '未登录';
+  return user ? user.nickname || '未设置昵称' : '未登录';
 }
 
 /** WeChat only hands out the nickname it approved; a user may still type only spaces. */

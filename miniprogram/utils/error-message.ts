@@ -75,6 +75,13 @@ export function errorMessage(error: unknown): string {
   return isAuthError(error) ? describe(error) : FALLBACK;
 }
 
+/** The phone could not reach the server (offline, timed out), as opposed to the server answering badly. */
+export function isConnectionError(error: unknown): boolean {
+  if (!isAuthError(error)) return false;
+  if (error.code === 'NETWORK' || error.code === 'TIMEOUT') return true;
+  return error.code === 'LOGIN_FAILED' && isConnectionError(error.cause);
+}
+
 /** Cancellation is the user's (or a logout's) doing: nothing to tell them. */
 export function isSilentError(error: unknown): boolean {
   return isAuthError(error, 'CANCELLED');

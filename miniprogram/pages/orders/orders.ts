@@ -5,7 +5,7 @@
  */
 import { appAuth } from '../../services/app-context';
 import { fetchOrders, toOrderView, type OrderView } from '../../services/orders';
-import { errorMessage, isSilentError } from '../../utils/error-message';
+import { errorMessage, isConnectionError, isSilentError } from '../../utils/error-message';
 
 type Status = 'loading' | 'ready' | 'error';
 
@@ -17,6 +17,8 @@ Component({
     status: 'loading' as Status,
     orders: [] as OrderView[],
     errorMessage: '',
+    /** Vant's empty-state picture for the failure: no connection, or the server failed. */
+    errorImage: 'error' as 'error' | 'network',
   },
 
   methods: {
@@ -32,6 +34,11 @@ Component({
       return this.load();
     },
 
+    /** The empty list's way forward: back to where the app starts. */
+    onGoHome() {
+      wx.switchTab({ url: '/pages/index/index' });
+    },
+
     /** A refresh keeps the current list on screen (the pull-down indicator shows progress). */
     async load(refreshing = false) {
       const ticket = (latestLoad.get(this) || 0) + 1;
@@ -42,7 +49,7 @@ Component({
         if (latestLoad.get(this) === ticket) this.setData({ status: 'ready', orders });
       } catch (error) {
         if (latestLoad.get(this) !== ticket || isSilentError(error)) return;
-        this.setData({ status: 'error', errorMessage: errorMessage(error) });
+        this.setData({ status: 'error', errorMessage: errorMessage(error), errorImage: isConnectionError(error) ? 'network' : 'error' });
       }
     },
   },

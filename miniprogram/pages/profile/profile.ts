@@ -9,6 +9,7 @@ import { appAuth, launchError } from '../../services/app-context';
 import { displayName, fetchProfile } from '../../services/profile';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import { errorMessage, isSilentError } from '../../utils/error-message';
+import { PRIMARY_COLOR } from '../../utils/theme';
 import type { User } from '../../../typings/api';
 
 interface Entry {
@@ -17,13 +18,14 @@ interface Entry {
   icon: string;
   /** A page to open, or an action of this page. */
   url?: string;
-  action?: 'editProfile' | 'privacy' | 'about';
+  action?: 'privacy' | 'about';
   needsLogin: boolean;
 }
 
+const ABOUT = '这是一个微信小程序登录示例：一键登录、完善头像昵称、登录后查看订单。';
+
 const ENTRIES: Entry[] = [
   { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
-  { key: 'profile', title: '个人资料', icon: 'contact-o', action: 'editProfile', needsLogin: true },
   { key: 'privacy', title: '隐私保护指引', icon: 'shield-o', action: 'privacy', needsLogin: false },
   { key: 'about', title: '关于', icon: 'info-o', action: 'about', needsLogin: false },
 ];
@@ -115,12 +117,12 @@ Component({
     runEntry(entry: Entry) {
       if (entry.url) {
         wx.navigateTo({ url: entry.url, fail: () => this.toast('页面打开失败，请稍后重试') });
-      } else if (entry.action === 'editProfile') {
-        this.onEditProfile();
       } else if (entry.action === 'privacy') {
         wx.openPrivacyContract({ fail: () => this.toast('隐私保护指引暂时无法打开，请稍后再试') });
       } else if (entry.action === 'about') {
-        Dialog.alert({ context: this, selector: '#van-dialog', title: '关于', message: '这是一个微信小程序登录示例：一键登录、完善头像昵称、登录后查看订单。' }).then(
+        // Vant's typings leave out confirmButtonColor, which its dialog takes; hence no inline literal.
+        const about = { context: this, selector: '#van-dialog', title: '关于', message: ABOUT, confirmButtonText: '知道了', confirmButtonColor: PRIMARY_COLOR };
+        Dialog.alert(about).then(
           () => undefined,
           () => undefined, // closed: nothing to do
         );
@@ -148,7 +150,7 @@ Component({
         context: this,
         selector: '#van-dialog',
         title: '退出登录',
-        message: '退出后需要重新登录才能查看订单，确定退出吗？',
+        message: '退出后，查看订单需要重新登录。',
         confirmButtonText: '退出',
         cancelButtonText: '取消',
       }).then(

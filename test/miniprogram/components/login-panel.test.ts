@@ -1,7 +1,7 @@
 import type { LoginEventDetail } from '../../../miniprogram/components/login-panel/events';
 import { deferred, type FakeOutcome } from '../../support/fake-wx';
-import { platform, makeUser } from '../support/platform';
-import { attr, buttonEvent, exists, load, mount, recordEvents, select, tapButton, textOf, waitFor, type Rendered } from '../support/render';
+import { platform, makeUser, privacyRegistration, requestPrivacyConsent } from '../support/platform';
+import { attr, buttonEvent, exists, load, mount, recordEvents, select, tapButton, textOf, tick, unmountAll, waitFor, type Found, type Rendered } from '../support/render';
 
 const panel = load('components/login-panel/index');
 
@@ -22,24 +22,47 @@ async function tapLogin(comp: Rendered, events: Record<string, unknown[]>): Prom
 
 const envelope = (statusCode: number, code: string): FakeOutcome => ({ statusCode, data: { error: { code, message: code } } });
 
+/** Lets the fake platform's callbacks (privacy setting, network) run. */
+async function settle(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await tick();
+}
+
+/**
+ * The native <button> inside a consent van-button, found by its id in the van-button's own tree.
+ * The panel gives the host the same id (for pages and tests to find it); the second lookup only
+ * succeeds if `button-id` put the id on WeChat's button, which is what WeChat checks.
+ */
+function nativeConsentButton(comp: Rendered | Found, nativeId: string): Found {
+  const node = select(comp, `#${nativeId}`, `#${nativeId}`);
+  expect(node.dom?.tagName).toBe('WX-BUTTON');
+  expect(attr(node, 'id')).toBe(nativeId);
+  expect(attr(node, 'openType')).toBe('agreePrivacyAuthorization');
+  return node;
+}
+
+/** What WeChat does to the components of a page the user leaves or comes back to (simulate's typings omit it). */
+function pageLifetime(comp: Rendered, lifetime: 'show' | 'hide'): void {
+  (comp as unknown as { triggerPageLifeTime(name: string): void }).triggerPageLifeTime(lifetime);
+}
+
 describe('login panel: privacy consent', () => {
   test('offers "同意并登录" instead of the plain login button while privacy is not yet accepted', async () => {
     platform().privacy.needAuthorization = true;
     const { comp } = await renderPanel();
 
-    await waitFor(() => expect(exists(comp, '#agree-privacy-login')).toBe(true));
+    await waitFor(() => expect(exists(comp, '#privacy-agree-login')).toBe(true));
     expect(exists(comp, '#login-button')).toBe(false);
-    expect((select(comp, '#agree-privacy-login').data as { openType: string }).openType).toBe('agreePrivacyAuthorization');
+    nativeConsentButton(comp, 'privacy-agree-login');
     expect(textOf(comp)).toContain('登录前请阅读并同意《示例隐私保护指引》');
   });
 
   test('a tap alone does not log in before WeChat reports the consent', async () => {
     platform().privacy.needAuthorization = true;
     const { comp, events } = await renderPanel();
-    await waitFor(() => expect(exists(comp, '#agree-privacy-login')).toBe(true));
+    await waitFor(() => expect(exists(comp, '#privacy-agree-login')).toBe(true));
 
-    tapButton(comp, '#agree-privacy-login');
-    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+    tapButton(comp, '#privacy-agree-login');
+    await settle();
 
     expect(platform().fake.stats.logins).toBe(0);
     expect(events.login).toHaveLength(0);
@@ -49,14 +72,14 @@ describe('login panel: privacy consent', () => {
     platform().privacy.needAuthorization = true;
     platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
     const { comp, events } = await renderPanel();
-    await waitFor(() => expect(exists(comp, '#agree-privacy-login')).toBe(true));
+    await waitFor(() => expect(exists(comp, '#privacy-agree-login')).toBe(true));
 
-    buttonEvent(comp, '#agree-privacy-login', 'agreeprivacyauthorization');
+    buttonEvent(comp, '#privacy-agree-login', 'agreeprivacyauthorization');
 
     await waitFor(() => expect(events.login).toHaveLength(1));
     expect(events.login[0]).toEqual({ ok: true, user: platform().server.user });
     expect(platform().fake.stats.logins).toBe(1);
-    expect(exists(comp, '#agree-privacy-login')).toBe(false);
+    expect(exists(comp, '#privacy-agree-login')).toBe(false);
   });
 
   test('the privacy contract opens through wx.openPrivacyContract', async () => {
@@ -67,20 +90,92 @@ describe('login panel: privacy consent', () => {
     await waitFor(() => expect(platform().privacy.contractOpened).toBe(1));
   });
 
-  test('answers WeChat\'s consent request from the completion step when a privacy API runs first', async () => {
+  test('a privacy API run at the completion step waits for the consent button, which answers with its native id', async () => {
     const { comp, events } = await renderPanel();
     await tapLogin(comp, events);
     await waitFor(() => expect(textOf(comp)).toContain('完善资料'));
-    const resolve = jest.fn();
 
-    platform().privacy.needListener!(resolve);
-    await waitFor(() => expect(exists(comp, '#agree-privacy')).toBe(true));
+    const answer = requestPrivacyConsent('chooseAvatar');
+    await waitFor(() => expect(exists(comp, '#privacy-agree-profile')).toBe(true));
     expect(textOf(comp)).toContain('使用头像和昵称前，请阅读并同意');
-    buttonEvent(comp, '#agree-privacy', 'agreeprivacyauthorization');
+    const native = nativeConsentButton(comp, 'privacy-agree-profile');
+    native.dispatchEvent('agreeprivacyauthorization', { detail: {} });
 
-    await waitFor(() => expect(resolve).toHaveBeenCalledWith({ event: 'agree', buttonId: 'agree-privacy' }));
-    expect(resolve).toHaveBeenCalledTimes(1);
-    await waitFor(() => expect(exists(comp, '#agree-privacy')).toBe(false));
+    await expect(answer).resolves.toEqual({ event: 'agree', buttonId: 'privacy-agree-profile' });
+    await waitFor(() => expect(exists(comp, '#privacy-agree-profile')).toBe(false));
+  });
+
+  test('"同意并登录" answers a waiting privacy API with its own native id, then logs in', async () => {
+    platform().privacy.needAuthorization = true;
+    const { comp, events } = await renderPanel();
+    await waitFor(() => expect(exists(comp, '#privacy-agree-login')).toBe(true));
+    const answer = requestPrivacyConsent('getUserProfile');
+
+    nativeConsentButton(comp, 'privacy-agree-login').dispatchEvent('agreeprivacyauthorization', { detail: {} });
+
+    await expect(answer).resolves.toEqual({ event: 'agree', buttonId: 'privacy-agree-login' });
+    await waitFor(() => expect(events.login).toHaveLength(1));
+  });
+
+  test('the app registers one listener however many panels are alive', async () => {
+    const before = privacyRegistration.count;
+    mount(panel, { mode: 'inline' });
+    mount(panel);
+    mount(panel, { mode: 'inline' });
+    await settle();
+
+    expect(privacyRegistration.count).toBe(before);
+    expect(privacyRegistration.count).toBe(1);
+  });
+
+  test('a request goes to the panel on screen, not to a closed popup', async () => {
+    const inline = mount(panel, { mode: 'inline' });
+    const popup = mount(panel);
+    await settle();
+
+    requestPrivacyConsent().catch(() => undefined);
+
+    await waitFor(() => expect(inline.instance.data.privacyNeeded).toBe(true));
+    expect(popup.instance.data.privacyNeeded).toBe(false);
+  });
+
+  test('an opened popup takes requests over from the inline panel beneath it, and hands them back when closed', async () => {
+    const inline = mount(panel, { mode: 'inline' });
+    const popup = mount(panel);
+    await settle();
+    (popup.instance as unknown as { open(): void }).open();
+    await settle();
+
+    const toPopup = requestPrivacyConsent();
+    await waitFor(() => expect(popup.instance.data.privacyNeeded).toBe(true));
+    expect(inline.instance.data.privacyNeeded).toBe(false);
+    (popup.instance as unknown as { close(): void }).close();
+
+    await expect(toPopup).resolves.toEqual({ event: 'disagree' });
+    requestPrivacyConsent().catch(() => undefined);
+    await waitFor(() => expect(inline.instance.data.privacyNeeded).toBe(true));
+  });
+
+  test('a panel whose page is hidden or that is detached refuses what waits on it', async () => {
+    const comp = mount(panel, { mode: 'inline' });
+    await settle();
+    const waiting = requestPrivacyConsent();
+    await waitFor(() => expect(comp.instance.data.privacyNeeded).toBe(true));
+
+    pageLifetime(comp, 'hide');
+    await expect(waiting).resolves.toEqual({ event: 'disagree' });
+    // Hidden, it gets nothing; nothing else is on screen, so WeChat hears "disagree" at once.
+    await expect(requestPrivacyConsent()).resolves.toEqual({ event: 'disagree' });
+
+    pageLifetime(comp, 'show');
+    const again = requestPrivacyConsent();
+    await settle();
+    unmountAll();
+    await expect(again).resolves.toEqual({ event: 'disagree' });
+  });
+
+  test('with no consent UI on screen, a privacy API is refused at once instead of hanging', async () => {
+    await expect(requestPrivacyConsent('chooseAvatar')).resolves.toEqual({ event: 'disagree' });
   });
 });
 
@@ -156,9 +251,11 @@ describe('login panel: failures', () => {
     const detail = await tapLogin(comp, events);
 
     expect(detail).toEqual({ ok: false, error: expect.objectContaining({ name: 'AuthError', code: 'LOGIN_FAILED' }), message });
-    // The inline line and the toast both carry it.
-    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain(message));
-    expect(textOf(select(comp, '.login-panel__error'))).toBe(message);
+    // Said once, under the button, where the user is looking; no toast repeats it.
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe(message));
+    await settle();
+    expect(textOf(select(comp, '#van-toast'))).toBe('');
+    expect(textOf(comp).split(message)).toHaveLength(2);
     expect(exists(comp, '#login-button')).toBe(true);
     expect(platform().auth.getSession()).toBeNull();
     expect(events.done).toHaveLength(0);
@@ -174,6 +271,7 @@ describe('login panel: failures', () => {
     await waitFor(() => expect(textOf(select(comp, '#van-dialog'))).toContain('账号已被限制使用，如有疑问请联系客服'));
     expect(textOf(select(comp, '#van-dialog'))).toContain('无法登录');
     expect(textOf(select(comp, '#van-toast'))).toBe('');
+    expect(exists(comp, '.login-panel__error')).toBe(false);
   });
 
   test('a failed attempt can be retried and then succeeds', async () => {
@@ -210,8 +308,10 @@ describe('login panel: profile completion', () => {
   test('uploads the chosen avatar, then saves it with the nickname read on submit', async () => {
     const { comp, events } = await atCompletion();
 
+    expect(textOf(select(comp, '.avatar-picker__hint'))).toBe('点击选择头像');
     select(comp, '.avatar-picker').dispatchEvent('chooseavatar', { detail: { avatarUrl: 'wxfile://tmp/avatar.png' } });
     await waitFor(() => expect(attr(select(comp, '.avatar-picker__image'), 'src')).toBe('wxfile://tmp/avatar.png'));
+    expect(textOf(select(comp, '.avatar-picker__hint'))).toBe('点击更换头像');
     submit(comp, { nickname: '  小明  ' });
 
     await waitFor(() => expect(events.done).toHaveLength(1));
@@ -231,7 +331,7 @@ describe('login panel: profile completion', () => {
     const { comp, events } = await atCompletion();
 
     submit(comp, { nickname: '' });
-    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain('请选择头像或填写昵称'));
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('请选择头像或填写昵称'));
     submit(comp, { nickname: '小红' });
 
     await waitFor(() => expect(events.profile).toHaveLength(1));
@@ -247,10 +347,43 @@ describe('login panel: profile completion', () => {
     await waitFor(() => expect(comp.instance.data.avatarPath).toBe('wxfile://tmp/huge.png'));
     submit(comp, { nickname: '小明' });
 
-    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain('图片太大了，请换一张'));
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('图片太大了，请换一张'));
+    expect(textOf(select(comp, '#van-toast'))).toBe('');
     expect(platform().fake.sentTo('/api/profile')).toHaveLength(0);
     expect(events.done).toHaveLength(0);
     expect(textOf(comp)).toContain('完善资料');
+  });
+
+  test('is worded as completing a new profile, with 跳过', async () => {
+    const { comp } = await atCompletion();
+
+    expect(textOf(comp)).toContain('设置头像和昵称，让大家认识你');
+    expect(textOf(select(comp, '#skip-profile'))).toBe('跳过');
+  });
+
+  test('counts the nickname as a person does while it is typed, and flags it past 32', async () => {
+    const { comp } = await atCompletion();
+    const type = (value: string) => select(comp, '.nickname-row__input').dispatchEvent('input', { detail: { value } });
+
+    type('👨‍👩‍👧 小明');
+    await waitFor(() => expect(textOf(select(comp, '.nickname-row__count'))).toBe('4/32'));
+    expect(exists(comp, '.login-panel__error')).toBe(false);
+
+    type('好'.repeat(33));
+    await waitFor(() => expect(textOf(select(comp, '.nickname-row__count'))).toBe('33/32'));
+    expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称最多 32 个字，现在是 33 个');
+  });
+
+  test('refuses a nickname over 32 characters before sending anything, and takes 32 emoji', async () => {
+    const { comp, events } = await atCompletion();
+
+    submit(comp, { nickname: '🇨🇳'.repeat(33) });
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称最多 32 个字，现在是 33 个'));
+    expect(platform().fake.sentTo('/api/profile')).toHaveLength(0);
+
+    submit(comp, { nickname: '🇨🇳'.repeat(32) });
+    await waitFor(() => expect(events.profile).toHaveLength(1));
+    expect(platform().fake.sentTo('/api/profile').map((r) => r.data)).toEqual([{ nickname: '🇨🇳'.repeat(32) }]);
   });
 
   test('skipping ends the flow without saving', async () => {

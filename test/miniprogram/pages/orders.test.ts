@@ -1,7 +1,7 @@
 import type { Order } from '../../../typings/api';
 import { deferred } from '../../support/fake-wx';
 import { platform, makeUser } from '../support/platform';
-import { exists, load, mount, select, tapButton, textOf, tick, waitFor, type Rendered } from '../support/render';
+import { exists, load, mount, select, tapButton, textOf, tick, waitFor, type Found, type Rendered } from '../support/render';
 
 const ordersPage = load('pages/orders/orders');
 
@@ -44,12 +44,42 @@ describe('orders page', () => {
     expect(textOf(page)).not.toContain('加载中…');
   });
 
-  test('shows the empty state when there are no orders', async () => {
+  test('shows the empty state when there are no orders, with a way back to 首页', async () => {
     const page = await openPage();
 
     await waitFor(() => expect(exists(page, '.orders-empty')).toBe(true));
     expect(textOf(page)).toContain('暂无订单');
     expect(exists(page, '.orders-error')).toBe(false);
+    tapButton(page, '#go-home');
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'switchTab', url: '/pages/index/index' }]));
+  });
+
+  test('each status has its own tag colour: waiting for payment warns, on its way is primary, finished is grey', async () => {
+    const statuses: Order['status'][] = ['pending', 'paid', 'shipped', 'completed'];
+    platform().server.orders = statuses.map((status, i) => ({ ...ORDER, id: `o${i}`, status }));
+    const page = await openPage();
+    await waitFor(() => expect(textOf(page)).toContain('已完成'));
+
+    const tags = page.querySelectorAll('.order-status') as Found[];
+    const shown = tags.map((tag) => [textOf(tag), (tag.data as { type: string }).type]);
+    expect(shown).toEqual([
+      ['待付款', 'warning'],
+      ['待发货', 'primary'],
+      ['已发货', 'primary'],
+      ['已完成', 'default'],
+    ]);
+  });
+
+  test('a failure to connect shows the network picture, a server failure the error one', async () => {
+    platform().fake.route('/api/orders', () => ({ fail: 'request:fail timeout' }));
+    const page = await openPage();
+    await waitFor(() => expect(exists(page, '.orders-error')).toBe(true));
+    expect((select(page, '.orders-error').data as { image: string }).image).toBe('network');
+
+    platform().fake.route('/api/orders', () => ({ statusCode: 500, data: { error: { code: 'INTERNAL', message: 'boom' } } }));
+    tapButton(page, '#retry');
+    await waitFor(() => expect(textOf(select(page, '.orders-error'))).toContain('服务器繁忙'));
+    expect((select(page, '.orders-error').data as { image: string }).image).toBe('error');
   });
 
   test('shows the error state with its message, and retry loads again', async () => {

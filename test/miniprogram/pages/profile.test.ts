@@ -100,6 +100,19 @@ describe('profile page, logged out', () => {
 });
 
 describe('profile page, logged in', () => {
+  test('a user without a nickname is offered to complete the profile, and the editor says 完善资料', async () => {
+    platform().server.user = makeUser();
+    await platform().auth.login();
+    const page = await renderPage();
+    await waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('未设置昵称'));
+    expect(textOf(select(page, '.edit-profile'))).toContain('完善头像和昵称');
+
+    select(page, '.edit-profile').dispatchEvent('tap');
+
+    await waitFor(() => expect(panelText(page)).toContain('完善资料'));
+    expect(panelText(page)).toContain('跳过');
+  });
+
   test('shows the avatar, the nickname and an edit entry', async () => {
     const page = await loggedIn();
 
@@ -128,12 +141,16 @@ describe('profile page, logged in', () => {
     expect(platform().fake.sentTo('/api/profile')).toHaveLength(1);
   });
 
-  test('the edit entry opens the completion step filled with the current profile', async () => {
+  test('tapping the header opens the profile editor, worded as an edit and filled with the current profile', async () => {
     const page = await loggedIn();
+    expect(textOf(select(page, '.edit-profile'))).toContain('编辑资料');
 
     select(page, '.edit-profile').dispatchEvent('tap');
 
-    await waitFor(() => expect(panelText(page)).toContain('完善资料'));
+    await waitFor(() => expect(panelText(page)).toContain('编辑资料'));
+    expect(panelText(page)).toContain('取消');
+    expect(panelText(page)).not.toContain('完善资料');
+    expect(panelText(page)).not.toContain('跳过');
     const panel = select(page, '#login');
     expect(panel.instance.data.nickname).toBe('小明');
     expect(attr(select(panel, '.avatar-picker__image'), 'src')).toBe('https://cdn.test/avatars/xm.png');
@@ -148,7 +165,7 @@ describe('profile page, logged in', () => {
     const page = await loggedIn();
 
     tapCell(page, '#logout');
-    await waitFor(() => expect(textOf(select(page, '#van-dialog'))).toContain('退出后需要重新登录才能查看订单'));
+    await waitFor(() => expect(textOf(select(page, '#van-dialog'))).toContain('退出后，查看订单需要重新登录'));
     expect(dialogOnScreen(page)).toBe(true);
     expect(platform().auth.getSession()).not.toBeNull();
     answerDialog(page, 'cancel');

@@ -29,13 +29,30 @@ export interface Platform {
     needAuthorization: boolean;
     contractName: string;
     contractOpened: number;
-    /** The listener registered with wx.onNeedPrivacyAuthorization, if any. */
-    needListener: ((resolve: (r: unknown) => void) => void) | null;
   };
   stopPullDownRefresh: jest.Mock;
 }
 
 let current: Platform | null = null;
+
+export type PrivacyAnswer = { event: 'agree' | 'disagree'; buttonId?: string };
+type PrivacyListener = (resolve: (answer: PrivacyAnswer) => void, eventInfo: { referrer: string }) => void;
+
+/**
+ * The app's wx.onNeedPrivacyAuthorization listener. Registered when a module first loads, so it
+ * lives as long as the test file's module registry, not one test.
+ */
+export const privacyRegistration = { listener: null as PrivacyListener | null, count: 0 };
+
+/**
+ * What WeChat does when a privacy API (here `referrer`) runs before consent: calls the app's
+ * listener and holds the API until the returned answer settles.
+ */
+export function requestPrivacyConsent(referrer = 'chooseAvatar'): Promise<PrivacyAnswer> {
+  const { listener } = privacyRegistration;
+  if (!listener) throw new Error('no wx.onNeedPrivacyAuthorization listener is registered');
+  return new Promise((resolve) => listener(resolve, { referrer }));
+}
 
 /** The platform of the running test; created fresh by beforeEach. */
 export function platform(): Platform {
@@ -88,7 +105,7 @@ function createPlatform(): Platform {
     auth,
     app,
     navigations: [],
-    privacy: { needAuthorization: false, contractName: '《示例隐私保护指引》', contractOpened: 0, needListener: null },
+    privacy: { needAuthorization: false, contractName: '《示例隐私保护指引》', contractOpened: 0 },
     stopPullDownRefresh: jest.fn(),
   };
   return p;
@@ -115,8 +132,10 @@ export function installPlatform(): void {
       platform().privacy.contractOpened++;
       setTimeout(() => succeed(o, { errMsg: 'openPrivacyContract:ok' }), 0);
     },
-    onNeedPrivacyAuthorization(listener: Platform['privacy']['needListener']) {
-      platform().privacy.needListener = listener;
+    onNeedPrivacyAuthorization(listener: PrivacyListener) {
+      // WeChat keeps one listener: a later registration replaces the earlier one.
+      privacyRegistration.listener = listener;
+      privacyRegistration.count++;
     },
     navigateTo(o: Callbacks & { url: string }) {
       platform().navigations.push({ api: 'navigateTo', url: o.url });

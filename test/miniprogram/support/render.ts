@@ -13,8 +13,8 @@ import simulate from 'miniprogram-simulate';
 export const MINIPROGRAM = path.resolve(__dirname, '../../../miniprogram');
 const NPM_PREFIX = '@vant/weapp/';
 
-/** Every vant tag used by the component and its local children, mapped to its miniprogram_npm path. */
-function vantTags(componentPath: string, seen = new Set<string>(), tags: Record<string, string> = {}) {
+/** Every vant tag used by the component and its local children, mapped to its miniprogram_npm path (the `usingComponents` load option). */
+export function vantTags(componentPath: string, seen = new Set<string>(), tags: Record<string, string> = {}) {
   if (seen.has(componentPath)) return tags;
   seen.add(componentPath);
   const json = JSON.parse(fs.readFileSync(`${componentPath}.json`, 'utf8')) as { usingComponents?: Record<string, string> };
@@ -46,14 +46,27 @@ export type Found = NonNullable<ReturnType<Rendered['querySelector']>> & {
   addEventListener(name: string, handler: (event: { detail: unknown }) => void): void;
 };
 
+/** What mount() attached and the end of the test detaches. */
+const mounted: Rendered[] = [];
+// simulate's typings call it a Component; it is j-component's RootComponent, which can attach and detach.
+type Attachable = { attach(parent: unknown): void; detach(): void };
+
 /** Renders and attaches to a fresh parent, as a page would be mounted. */
 export function mount(id: string, properties?: Record<string, unknown>): Rendered {
   const comp = simulate.render(id, properties);
   // test/tsconfig has no DOM lib; jsdom provides the document at run time.
   const { document } = globalThis as unknown as { document: { createElement(tag: string): unknown } };
-  // simulate's typings call this a Component; it is j-component's RootComponent, which can attach.
-  (comp as unknown as { attach(parent: unknown): void }).attach(document.createElement('parent-wrapper'));
+  (comp as unknown as Attachable).attach(document.createElement('parent-wrapper'));
+  mounted.push(comp);
   return comp;
+}
+
+/**
+ * Detaches everything mounted, as leaving a page does: detached lifetimes run, so app-wide
+ * registrations (session events, the privacy router) do not carry one test's pages into the next.
+ */
+export function unmountAll(): void {
+  for (let comp = mounted.pop(); comp; comp = mounted.pop()) (comp as unknown as Attachable).detach();
 }
 
 /** Lets queued callbacks run: the fake network and vant's transitions answer on later turns. */

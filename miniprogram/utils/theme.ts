@@ -1,0 +1,5 @@
+/**
+ * The theme's colours for the places that take a colour as a value rather than a class (Vant's
+ * dialog buttons, icon colours). They name app.wxss's variables, so the theme stays in one place.
+ */
+export const PRIMARY_COLOR = 'var(--primary-color)';

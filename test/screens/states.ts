@@ -1,0 +1,238 @@
+/**
+ * Every screen the app shows, as one table: the preview (`npm run preview`) draws each state and
+ * the layout checks measure each at three widths. A state is reached the way a user gets there,
+ * through the project's own simulate setup and fakes (test/miniprogram/support): the fake server
+ * answers, fails or hangs; the page is mounted; taps go to the real buttons.
+ */
+import type { Order } from '../../typings/api';
+import { makeUser, platform, requestPrivacyConsent } from '../miniprogram/support/platform';
+import { exists, select, tapButton, textOf, waitFor, type Rendered } from '../miniprogram/support/render';
+
+export type ScreenPage = 'pages/index/index' | 'pages/profile/profile' | 'pages/orders/orders';
+
+export interface ScreenState {
+  /** File name of its screenshot. */
+  id: string;
+  /** Caption, in the app's language. */
+  title: string;
+  page: ScreenPage;
+  /** Before the page is mounted: who is logged in, what the server will answer. */
+  before?: () => Promise<unknown> | void;
+  /** After it is mounted: what the user does; resolves once the screen shows the state. */
+  drive: (page: Rendered) => Promise<unknown>;
+}
+
+const HOUR = 3600_000;
+const NOW = new Date(2026, 10, 21, 9, 41).getTime();
+
+const ORDERS: Order[] = [
+  { id: 'o1', title: '云南普洱熟茶 2019 年勐海古树料 357g 饼茶（礼盒装，附茶刀与收纳袋）', amountFen: 26800, status: 'pending', createdAt: NOW - 2 * HOUR },
+  { id: 'o2', title: '手冲咖啡豆 250g', amountFen: 6800, status: 'paid', createdAt: NOW - 26 * HOUR },
+  { id: 'o3', title: '陶瓷滤杯 V60 01 号', amountFen: 12900, status: 'shipped', createdAt: NOW - 3 * 24 * HOUR },
+  { id: 'o4', title: '玻璃分享壶 600ml', amountFen: 9900, status: 'completed', createdAt: NOW - 12 * 24 * HOUR },
+];
+
+const XIAOMING = () => makeUser({ id: 'u1', nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png' });
+
+async function loggedInAs(user = XIAOMING()): Promise<void> {
+  platform().server.user = user;
+  await platform().auth.login();
+}
+
+const fail = (path: string) => platform().fake.route(path, () => ({ fail: 'request:fail network is down' }));
+const hang = (path: string) => platform().fake.route(path, () => 'hang');
+const see = (page: Rendered, text: string) => waitFor(() => expect(textOf(page)).toContain(text));
+
+/** 我的 with the login popup open (the header's 登录 button). */
+async function openLoginPopup(page: Rendered): Promise<void> {
+  await waitFor(() => expect(page.instance.data.checking).toBe(false));
+  tapButton(page, '#header-login');
+  await waitFor(() => expect(textOf(select(page, '#login'))).toContain('微信一键登录'));
+}
+
+/** 我的 → 登录 → 微信一键登录 as a new user: the completion step in the popup. */
+async function atCompletion(page: Rendered): Promise<void> {
+  await openLoginPopup(page);
+  tapButton(page, '#login', '#login-button');
+  await waitFor(() => expect(textOf(select(page, '#login'))).toContain('完善资料'));
+}
+
+/** 首页's inline panel, once its privacy check has answered. */
+const inlinePanelReady = (page: Rendered, button: string) => waitFor(() => expect(exists(page, '#login', button)).toBe(true));
+const inlineLoginReady = (page: Rendered) => inlinePanelReady(page, '#login-button');
+
+/** A login tapped in the panel `open` brings up, caught while the server hangs or after it failed. */
+function loginAttempt(state: Pick<ScreenState, 'id' | 'title' | 'page'>, open: (page: Rendered) => Promise<void>, outcome: 'loading' | 'failed'): ScreenState {
+  return {
+    ...state,
+    before: () => (outcome === 'loading' ? hang('/auth/login') : fail('/auth/login')),
+    drive: async (page) => {
+      await open(page);
+      tapButton(page, '#login', '#login-button');
+      await see(page, outcome === 'loading' ? '登录中…' : '网络不可用');
+    },
+  };
+}
+
+export const SCREEN_STATES: ScreenState[] = [
+  // 首页
+  {
+    id: 'home-logged-out',
+    title: '首页 · 未登录',
+    page: 'pages/index/index',
+    drive: inlineLoginReady,
+  },
+  {
+    id: 'home-privacy',
+    title: '首页 · 需同意隐私',
+    page: 'pages/index/index',
+    before: () => {
+      platform().privacy.needAuthorization = true;
+    },
+    drive: (page) => inlinePanelReady(page, '#privacy-agree-login'),
+  },
+  loginAttempt({ id: 'home-login-loading', title: '首页 · 登录中', page: 'pages/index/index' }, inlineLoginReady, 'loading'),
+  loginAttempt({ id: 'home-login-failed', title: '首页 · 登录失败', page: 'pages/index/index' }, inlineLoginReady, 'failed'),
+  {
+    id: 'home-logged-in',
+    title: '首页 · 已登录',
+    page: 'pages/index/index',
+    before: () => loggedInAs(),
+    drive: (page) => see(page, '你好，小明'),
+  },
+  {
+    id: 'home-new-user',
+    title: '首页 · 新用户',
+    page: 'pages/index/index',
+    before: () => loggedInAs(makeUser()),
+    drive: (page) => waitFor(() => expect(exists(page, '#complete-profile')).toBe(true)),
+  },
+
+  // 我的, and the login panel as a popup over it
+  {
+    id: 'profile-logged-out',
+    title: '我的 · 未登录',
+    page: 'pages/profile/profile',
+    drive: (page) => waitFor(() => expect(page.instance.data.checking).toBe(false)),
+  },
+  {
+    id: 'profile-launch-failed',
+    title: '我的 · 自动登录失败',
+    page: 'pages/profile/profile',
+    before: () => {
+      fail('/auth/login');
+      // What app.ts does at launch: log in silently, keep the failure for pages to explain.
+      platform()
+        .auth.ensureSession()
+        .catch((error) => (platform().app.globalData.launchError = error));
+    },
+    drive: (page) => see(page, '自动登录失败'),
+  },
+  {
+    id: 'profile-logged-in',
+    title: '我的 · 已登录',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(),
+    drive: (page) => waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('小明 🍵')),
+  },
+  {
+    id: 'profile-logout-dialog',
+    title: '我的 · 退出确认',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(),
+    drive: async (page) => {
+      await waitFor(() => expect(exists(page, '#logout')).toBe(true));
+      select(page, '#logout', '.van-cell').dispatchEvent('tap');
+      await see(page, '查看订单需要重新登录');
+    },
+  },
+  {
+    id: 'login-popup',
+    title: '登录弹窗',
+    page: 'pages/profile/profile',
+    drive: openLoginPopup,
+  },
+  loginAttempt({ id: 'login-popup-loading', title: '登录弹窗 · 登录中', page: 'pages/profile/profile' }, openLoginPopup, 'loading'),
+  loginAttempt({ id: 'login-popup-failed', title: '登录弹窗 · 登录失败', page: 'pages/profile/profile' }, openLoginPopup, 'failed'),
+  {
+    id: 'complete-profile-empty',
+    title: '完善资料',
+    page: 'pages/profile/profile',
+    drive: atCompletion,
+  },
+  {
+    id: 'complete-profile-consent',
+    title: '完善资料 · 待同意隐私',
+    page: 'pages/profile/profile',
+    drive: async (page) => {
+      await atCompletion(page);
+      // The user taps the avatar before agreeing: WeChat holds chooseAvatar and asks the app.
+      requestPrivacyConsent('chooseAvatar').catch(() => undefined);
+      await waitFor(() => expect(exists(page, '#login', '#privacy-agree-profile')).toBe(true));
+    },
+  },
+  {
+    id: 'complete-profile-filled',
+    title: '完善资料 · 已填写',
+    page: 'pages/profile/profile',
+    drive: async (page) => {
+      await atCompletion(page);
+      const panel = select(page, '#login');
+      select(panel, '.avatar-picker').dispatchEvent('chooseavatar', { detail: { avatarUrl: 'wxfile://tmp/picked.jpg' } });
+      select(panel, '.nickname-row__input').dispatchEvent('input', { detail: { value: '小红' } });
+      // The native input shows what was typed; the template's value stands in for it here.
+      panel.instance.setData({ nickname: '小红' });
+      await waitFor(() => expect(textOf(panel)).toContain('2/32'));
+    },
+  },
+  {
+    id: 'edit-profile',
+    title: '编辑资料',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(),
+    drive: async (page) => {
+      await waitFor(() => expect(exists(page, '.edit-profile')).toBe(true));
+      select(page, '.edit-profile').dispatchEvent('tap');
+      await waitFor(() => expect(textOf(select(page, '#login'))).toContain('编辑资料'));
+    },
+  },
+
+  // 我的订单
+  {
+    id: 'orders-loading',
+    title: '我的订单 · 加载中',
+    page: 'pages/orders/orders',
+    before: async () => {
+      await loggedInAs();
+      hang('/api/orders');
+    },
+    drive: (page) => see(page, '加载中…'),
+  },
+  {
+    id: 'orders-list',
+    title: '我的订单',
+    page: 'pages/orders/orders',
+    before: async () => {
+      await loggedInAs();
+      platform().server.orders = ORDERS;
+    },
+    drive: (page) => see(page, '玻璃分享壶'),
+  },
+  {
+    id: 'orders-empty',
+    title: '我的订单 · 暂无订单',
+    page: 'pages/orders/orders',
+    before: () => loggedInAs(),
+    drive: (page) => see(page, '暂无订单'),
+  },
+  {
+    id: 'orders-error',
+    title: '我的订单 · 加载失败',
+    page: 'pages/orders/orders',
+    before: async () => {
+      await loggedInAs();
+      platform().fake.route('/api/orders', () => ({ statusCode: 500, data: { error: { code: 'INTERNAL', message: 'boom' } } }));
+    },
+    drive: (page) => see(page, '服务器繁忙'),
+  },
+];
