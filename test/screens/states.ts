@@ -67,9 +67,18 @@ async function atPhoneStep(page: Rendered): Promise<void> {
   await waitFor(() => expect(exists(page, '#login', '#phone-button')).toBe(true));
 }
 
-/** What WeChat's getPhoneNumber button answers, delivered to the phone step's native button. */
-function phoneButtonAnswers(page: Rendered, detail: object): void {
-  select(page, '#login', '#phone-button', '.van-button').dispatchEvent('getphonenumber', { detail });
+/** The phone step once WeChat's getPhoneNumber button answered `detail` and the step shows `text`. */
+function phoneAnswered(state: Pick<ScreenState, 'id' | 'title'>, detail: object, text: string, before?: ScreenState['before']): ScreenState {
+  return {
+    ...state,
+    page: 'pages/profile/profile',
+    before,
+    drive: async (page) => {
+      await atPhoneStep(page);
+      select(page, '#login', '#phone-button', '.van-button').dispatchEvent('getphonenumber', { detail });
+      await see(page, text);
+    },
+  };
 }
 
 /** 首页's inline panel, once its privacy check has answered. */
@@ -175,27 +184,10 @@ export const SCREEN_STATES: ScreenState[] = [
     page: 'pages/profile/profile',
     drive: atPhoneStep,
   },
-  {
-    id: 'phone-step-denied',
-    title: '绑定手机号 · 未授权',
-    page: 'pages/profile/profile',
-    drive: async (page) => {
-      await atPhoneStep(page);
-      phoneButtonAnswers(page, { errMsg: 'getPhoneNumber:fail user deny' });
-      await see(page, '未获取手机号');
-    },
-  },
-  {
-    id: 'phone-step-in-use',
-    title: '绑定手机号 · 已被占用',
-    page: 'pages/profile/profile',
-    before: () => platform().fake.route('/auth/phone', () => ({ statusCode: 409, data: { error: { code: 'PHONE_IN_USE', message: 'in use' } } })),
-    drive: async (page) => {
-      await atPhoneStep(page);
-      phoneButtonAnswers(page, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' });
-      await see(page, '该手机号已绑定其他账号');
-    },
-  },
+  phoneAnswered({ id: 'phone-step-denied', title: '绑定手机号 · 未授权' }, { errMsg: 'getPhoneNumber:fail user deny' }, '未获取手机号'),
+  phoneAnswered({ id: 'phone-step-in-use', title: '绑定手机号 · 已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
+    platform().fake.route('/auth/phone', () => ({ statusCode: 409, data: { error: { code: 'PHONE_IN_USE', message: 'in use' } } })),
+  ),
   {
     id: 'complete-profile-empty',
     title: '完善资料',

@@ -265,4 +265,24 @@ describeWithRedis('redis stores', (redis) => {
     await client.quit();
     await stores.close();
   });
+
+  it('frees a renewal lock whose holder never released it once its TTL has passed, and keeps a credential only until its expiry', async () => {
+    const clock = fakeClock(Date.now());
+    const stores = await createRedisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE });
+    // A holder that died: it took the lock and will never release it.
+    expect(await stores.credentials.lock('wx', 50)).not.toBeNull();
+    expect(await stores.credentials.lock('wx', 50)).toBeNull();
+    const deadline = Date.now() + 2000;
+    let next = null;
+    while (!next && Date.now() < deadline) next = await stores.credentials.lock('wx', 50);
+    expect(next).not.toBeNull();
+
+    await stores.credentials.set('wx', { value: 't', refreshAt: clock.now() + 1000, expiresAt: clock.now() + 2000 });
+    const client = new Redis(redis().url);
+    const ttl = await client.pttl('lock-ttl:credential:wx');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
+    await client.quit();
+    await stores.close();
+  });
 });

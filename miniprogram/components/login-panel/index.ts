@@ -215,12 +215,8 @@ Component({
 
     /** Logged in with what the server requires: the profile step when incomplete, else done with a toast. */
     afterAccountReady(user: User, message: string) {
-      if (user.profileComplete) {
-        this.toast(message, 'success');
-        this.finish(user);
-      } else {
-        this.showProfileStep(user, 'complete');
-      }
+      if (user.profileComplete) this.finishWith(user, message);
+      else this.showProfileStep(user, 'complete');
     },
 
     /** The phone step for `user`; `thenProfile`: the login flow continues to profile completion after it. */
@@ -249,13 +245,10 @@ Component({
         const detail: PhoneEventDetail = { user };
         this.triggerEvent('phone', detail);
         if (this.data.profileAfterPhone) this.afterAccountReady(user, '手机号已绑定');
-        else {
-          this.toast('手机号已绑定', 'success');
-          this.finish(user);
-        }
+        else this.finishWith(user, '手机号已绑定');
       } catch (error) {
         this.setData({ binding: false });
-        if (!isSilentError(error)) this.setData({ errorMessage: errorMessage(error) });
+        this.showStepError(error);
       }
     },
 
@@ -310,16 +303,26 @@ Component({
         this.setData({ saving: false, user });
         const detail: ProfileEventDetail = { user };
         this.triggerEvent('profile', detail);
-        this.toast('资料已保存', 'success');
-        this.finish(user);
+        this.finishWith(user, '资料已保存');
       } catch (error) {
         this.setData({ saving: false });
-        if (!isSilentError(error)) this.setData({ errorMessage: errorMessage(error) });
+        this.showStepError(error);
       }
     },
 
     onSkipProfile() {
       this.finish(this.data.user);
+    },
+
+    /** A step's failure, on the line under its button; a cancellation (a logout meanwhile) says nothing. */
+    showStepError(error: unknown) {
+      if (!isSilentError(error)) this.setData({ errorMessage: errorMessage(error) });
+    },
+
+    /** Done, with a short confirmation of what just succeeded. */
+    finishWith(user: User, message: string) {
+      this.toast(message, 'success');
+      this.finish(user);
     },
 
     finish(user: User | null) {
