@@ -96,7 +96,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Pro
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-bench-'));
   const child = spawn(process.execPath, ['--enable-source-maps', compileServer()], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), UPLOAD_DIR: uploadDir, WX_APPID: '', WX_SECRET: '', REDIS_URL: '', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), UPLOAD_DIR: uploadDir, WX_MODE: 'simulated', WX_APPID: '', WX_SECRET: '', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = track(child, `http://127.0.0.1:${port}`, () => rmSync(uploadDir, { recursive: true, force: true }));

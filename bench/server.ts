@@ -55,9 +55,8 @@ export async function login(base: string, user?: string): Promise<{ skey: string
   return { skey: answer.body.skey, text: answer.text };
 }
 
-let codes = 0;
-/** A code the simulator has never seen: it logs in as its default user, once. */
-const freshCode = () => `bench-${process.pid}-${++codes}-${randomBytes(4).toString('hex')}`;
+/** A code in wx.login's format that the simulator has never seen: it logs in as its default user, once. */
+const freshCode = () => randomBytes(16).toString('hex');
 
 async function cannon(options: autocannon.Options): Promise<{ rate: Rate; failures: number }> {
   const result = await autocannon({ connections: CONNECTIONS, ...options });

@@ -33,6 +33,8 @@ export class LazyRequestLogger implements FastifyBaseLogger {
     private readonly options?: ChildLoggerOptions,
   ) {
     this.#parent = parent as Pino;
+    // A route with its own logLevel (the health probes) needs the child's level from the start.
+    if (options?.level !== undefined) this.#real();
   }
 
   #real(): Pino {

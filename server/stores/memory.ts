@@ -76,6 +76,8 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
       },
     },
 
+    async ping() {},
+
     async close() {},
   };
 }

@@ -140,6 +140,11 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
         }),
     },
 
+    ping: () =>
+      guard(async () => {
+        await redis.ping();
+      }),
+
     async close() {
       // QUIT lets pending replies arrive; when Redis is already gone, just drop the connection.
       await redis.quit().catch(() => redis.disconnect());

@@ -51,6 +51,8 @@ export interface Stores {
   sessions: SessionStore;
   users: UserStore;
   counters: RateCounter;
+  /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -70,7 +70,7 @@ async function login(user: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  config = loadConfig({ UPLOAD_DIR: mkdtempSync(path.join(os.tmpdir(), 'wx-login-audit-')), LOG_LEVEL: 'trace' });
+  config = loadConfig({ WX_MODE: 'simulated', UPLOAD_DIR: mkdtempSync(path.join(os.tmpdir(), 'wx-login-audit-')), LOG_LEVEL: 'trace' });
   app = await buildApp({ config, log: log.stream, wechatTransport: recording });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
