@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AvatarFiles } from './avatars';
 import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
@@ -98,7 +99,14 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   const stores =
     givenStores ??
     (config.redisUrl
-      ? await createRedisStores({ url: config.redisUrl, now, sessionIdleMs: config.sessionIdleMs, onError: (error) => app.log.warn({ err: error.message }, 'redis') })
+      ? await createRedisStores({
+          url: config.redisUrl,
+          now,
+          sessionIdleMs: config.sessionIdleMs,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+          sealKey: config.sessionKeySealKey,
+          onError: (error) => app.log.warn({ err: error.message }, 'redis'),
+        })
       : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
   app.addHook('preClose', (done) => {
     lifecycle.closing = true;
@@ -115,6 +123,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     stores,
     simulator,
     lifecycle,
+    avatars: new AvatarFiles(config.uploadDir),
     origin,
     wechat: createWeChatClient({
       // Simulated mode: the server asks its own simulator, over HTTP like the real thing.

@@ -1,20 +1,26 @@
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { AvatarUploadResponse } from '../../typings/api';
-import { bearer, login, testApp } from './helpers';
+import type { AvatarUploadResponse, ProfileResponse } from '../../typings/api';
+import { bearer, login, testApp, type TestApp } from './helpers';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR fake png body')]);
+const MAX_BYTES = 4096;
+const UPLOADS_PER_WINDOW = 4;
 
 /** Over a real socket, with real multipart bodies, as wx.uploadFile sends them. */
 describe('POST /api/avatar', () => {
+  let t: TestApp;
   let app: FastifyInstance;
   let base: string;
   let skey: string;
-  beforeAll(async () => {
-    ({ app } = await testApp({ config: { avatarMaxBytes: 4096 } }));
+  beforeEach(async () => {
+    t = await testApp({ config: { avatarMaxBytes: MAX_BYTES, avatarUploadLimit: UPLOADS_PER_WINDOW, avatarUploadWindowMs: 60_000 } });
+    app = t.app;
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    ({ skey } = await login(app));
+    ({ skey } = await login(app, 'uploader'));
   });
-  afterAll(() => app.close());
+  afterEach(() => app.close());
 
   const upload = (bytes: Buffer, { field = 'file', type = 'application/octet-stream', auth = skey } = {}) => {
     const form = new FormData();
@@ -22,23 +28,129 @@ describe('POST /api/avatar', () => {
     form.append(field, new Blob([bytes], { type }), 'tmp_avatar.png');
     return fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(auth), body: form });
   };
+  const uploaded = async (auth = skey) => ((await (await upload(PNG, { auth })).json()) as AvatarUploadResponse).avatarUrl;
+  const profile = async (auth = skey) => ((await (await fetch(`${base}/api/profile`, { headers: bearer(auth) })).json()) as ProfileResponse).user;
+  const files = () => readdirSync(t.config.uploadDir);
 
-  it('stores a PNG and serves it back byte for byte at the URL it answers', async () => {
+  it('stores a PNG, makes it the avatar, and serves it back byte for byte as an image that cannot act as a page', async () => {
     const response = await upload(PNG);
     expect(response.status).toBe(200);
     const { avatarUrl } = (await response.json()) as AvatarUploadResponse;
     expect(avatarUrl).toMatch(new RegExp(`^${base}/avatars/[0-9a-f]{32}\\.png$`));
+    expect((await profile()).avatarUrl).toBe(avatarUrl);
     const served = await fetch(avatarUrl);
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/png');
     expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(served.headers.get('content-disposition')).toBe('inline; filename="avatar.png"');
+    expect(served.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     expect(Buffer.from(await served.arrayBuffer())).toEqual(PNG);
+    expect(files()).toHaveLength(1);
   });
 
-  it('refuses a file over the size limit with 413 PAYLOAD_TOO_LARGE', async () => {
-    const response = await upload(Buffer.concat([PNG, Buffer.alloc(5000)]));
+  it('keeps one file per user: a new upload deletes the one it replaces, and the old URL is gone', async () => {
+    const first = await uploaded();
+    const second = await uploaded();
+    expect(second).not.toBe(first);
+    expect((await fetch(first)).status).toBe(404);
+    expect((await fetch(second)).status).toBe(200);
+    expect(files()).toEqual([second.split('/').pop()]);
+  });
+
+  it('leaves exactly one file, the avatar the profile shows, after concurrent uploads', async () => {
+    const urls = await Promise.all(Array.from({ length: UPLOADS_PER_WINDOW }, () => uploaded()));
+    const current = (await profile()).avatarUrl;
+    expect(urls).toContain(current);
+    expect(files()).toEqual([current.split('/').pop()]);
+  });
+
+  it('accepts the uploaded URL back in PUT /api/profile as the mini-program sends it, and deletes the file when the avatar is removed', async () => {
+    const avatarUrl = await uploaded();
+    const kept = await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(skey), 'content-type': 'application/json' }, body: JSON.stringify({ nickname: 'Up', avatarUrl }) });
+    expect(kept.status).toBe(200);
+    expect(files()).toHaveLength(1);
+    const removed = await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(skey), 'content-type': 'application/json' }, body: JSON.stringify({ avatarUrl: '' }) });
+    expect(removed.status).toBe(200);
+    expect(files()).toEqual([]);
+  });
+
+  it('refuses another user’s uploaded avatar in PUT /api/profile, so nobody can get someone else’s file deleted', async () => {
+    const { skey: other } = await login(app, 'victim');
+    const theirs = await uploaded(other);
+    const put = await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(skey), 'content-type': 'application/json' }, body: JSON.stringify({ avatarUrl: theirs }) });
+    expect(put.status).toBe(400);
+    await uploaded();
+    expect((await fetch(theirs)).status).toBe(200);
+    expect(files()).toHaveLength(2);
+  });
+
+  it(`limits uploads to ${UPLOADS_PER_WINDOW} per user per window with 429 RATE_LIMITED and Retry-After; another user is not affected`, async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < UPLOADS_PER_WINDOW + 3; i++) {
+      const response = await upload(PNG);
+      statuses.push(response.status);
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+      }
+    }
+    expect(statuses).toEqual([...Array(UPLOADS_PER_WINDOW).fill(200), 429, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    expect(files()).toHaveLength(1);
+    const { skey: other } = await login(app, 'someone-else');
+    expect((await upload(PNG, { auth: other })).status).toBe(200);
+  });
+
+  it('refuses a file over the size limit with 413 PAYLOAD_TOO_LARGE and stores nothing', async () => {
+    const response = await upload(Buffer.concat([PNG, Buffer.alloc(MAX_BYTES + 1000)]));
     expect(response.status).toBe(413);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(files()).toEqual([]);
+  });
+
+  /** A raw request; resolves with what the server answered and how many body bytes it took before closing. */
+  const rawUpload = (head: string, body: (write: (chunk: string) => boolean) => void) =>
+    new Promise<{ answer: string; closed: boolean }>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ answer, closed: true }));
+      socket.on('connect', () => {
+        socket.write(head);
+        body((chunk) => !socket.destroyed && socket.write(chunk));
+      });
+    });
+
+  it('answers 413 at once to a declared Content-Length over the total, without waiting for the body, and closes', async () => {
+    const { answer } = await rawUpload(
+      `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 50000000\r\n\r\n`,
+      () => undefined,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+  });
+
+  it('stops reading a chunked body that goes on past the total (64 KB of framing over the file limit), answering 413 and closing', async () => {
+    let sent = 0;
+    const { answer } = await rawUpload(
+      `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      (write) => {
+        // Preamble junk before the first boundary: the multipart parser skips it, only the byte count can stop it.
+        const chunk = 'x'.repeat(16 * 1024);
+        const pump = () => {
+          while (sent < 5 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return void setImmediate(pump);
+          }
+        };
+        pump();
+      },
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(sent).toBeLessThan(5 * 1024 * 1024);
+    expect(files()).toEqual([]);
   });
 
   it('judges the type by content, not by the declared type: an HTML file named .png gets 415', async () => {

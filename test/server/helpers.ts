@@ -81,6 +81,12 @@ export const bearer = (skey: string) => ({ authorization: `Bearer ${skey}` });
 
 export interface RedisServer {
   url: string;
+  /** The process id, for signals. */
+  pid: number;
+  /** SIGSTOP: the server keeps its connections but answers nothing, as a hung Redis does. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -106,6 +112,9 @@ export async function startRedis(): Promise<RedisServer> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => {
@@ -124,7 +133,7 @@ export async function startRedis(): Promise<RedisServer> {
 export function describeWithRedis(name: string, suite: (redis: () => RedisServer) => void): void {
   if (!redisAvailable && !redisRequired) {
     console.log(`Skipping "${name}": redis-server is not installed (apt-get install redis-server; CI sets REQUIRE_REDIS=1).`);
-    describe.skip(name, () => suite(() => ({ url: '', stop: async () => undefined })));
+    describe.skip(name, () => suite(() => ({ url: '', pid: 0, pause: () => undefined, resume: () => undefined, stop: async () => undefined })));
     return;
   }
   describe(name, () => {
