@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import type { LoginResponse } from '../../typings/api';
-import { testConfig } from './helpers';
+import { logSink, testConfig } from './helpers';
 
 const SECRET = '5ec12e75ec12e75ec12e75ec12e75ec1';
 
@@ -85,4 +85,21 @@ describe('real mode', () => {
     expect(response.body).not.toMatch(/rid: 1/);
     await app.close();
   });
+
+  it('answers a WeChat that rejects the app secret (40125) with a plain 502, never WeChat’s errcode or message', async () => {
+    const sink = logSink();
+    const app = await buildApp({
+      config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: SECRET }),
+      log: sink.stream,
+      wechatTransport: async () => ({ status: 200, body: '{"errcode":40125,"errmsg":"invalid appsecret, rid: 6565"}' }),
+    });
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6' } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({ error: { code: 'WECHAT_UNAVAILABLE', message: 'WeChat refused the exchange' } });
+    await app.close();
+    // The operator is told, in the log, without the secret.
+    expect(sink.text()).toMatch(/jscode2session errcode 40125: invalid appsecret/);
+    expect(sink.text()).not.toContain(SECRET);
+  });
 });
+
