@@ -12,7 +12,7 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * - tag characters closing an emoji tag sequence after 🏴 (🏴󠁧󠁢󠁳󠁣󠁴󠁿, the flags of Scotland, Wales, England);
  * - one variation selector right after a visible character (❤️, 1️⃣, and CJK ideographic variants).
  */
-const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\uFE0F\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)\u200D(?=\p{Extended_Pictographic})/gu;
 const EMOJI_TAGS = /(?<=\u{1F3F4})[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
 const VARIATION_SELECTOR = /(?<=[^\p{M}\p{C}\p{Z}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu;
 
