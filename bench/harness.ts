@@ -75,7 +75,7 @@ const answers = (url: string) => async () => {
 
 /** The server compiled as `npm run server` compiles it, once per process (its own file: jest runs several). */
 let compiledServer: string | undefined;
-function compileServer(): string {
+export function compileServer(): string {
   if (!compiledServer) {
     const { buildServer } = createRequire(path.join(ROOT, 'package.json'))(path.join(ROOT, 'scripts', 'build-server.js')) as { buildServer(outfile: string): string };
     compiledServer = buildServer(path.join(ROOT, 'bench', '.tmp', `server-${process.pid}.js`));
