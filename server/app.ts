@@ -7,7 +7,7 @@ import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
 import { httpServerFactory, type Lifecycle } from './http-server';
-import { LazyRequestLogger, logsAt } from './logging';
+import { LazyRequestLogger, logsAt, scrubLogArguments } from './logging';
 import { proxyTrust } from './net';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
@@ -85,7 +85,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
         : {
             level: config.logLevel,
             ...(log ? { stream: log } : {}),
-            redact: { paths: ['req.headers.authorization', '*.session_key', '*.sessionKey', '*.skey', '*.secret'], censor: '[redacted]' },
+            hooks: { logMethod: scrubLogArguments },
           },
     logController: new RequestLog(),
     // request.log is made on first use; see LazyRequestLogger. (With log: false there is nothing to make.)
