@@ -36,8 +36,11 @@ const median = (xs: number[]) => {
 /** The environment the benchmarked server runs with: per-request log lines off, login limiter out of the way. */
 export const BENCH_SERVER_ENV = {
   LOG_LEVEL: 'warn',
-  // Every connection comes from 127.0.0.1: the per-address login limiter would answer 429 at once.
+  // Every connection comes from 127.0.0.1: the per-address login limiter would answer 429 at once,
+  // and the per-client connection cap would refuse the load's connections along with the server's
+  // own connections to its simulated WeChat.
   LOGIN_RATE_LIMIT: '100000',
+  MAX_CONNECTIONS_PER_CLIENT: '0',
   LOGIN_RATE_WINDOW_SECONDS: '1',
 };
 

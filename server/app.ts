@@ -91,7 +91,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     // request.log is made on first use; see LazyRequestLogger. (With log: false there is nothing to make.)
     ...(log === false ? {} : { childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options) }),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: proxyTrust(config.trustProxy),
+    // Without a proxy, fastify's plain Request class: the trust-proxy one walks X-Forwarded-For through proxy-addr on every read of request.ip.
+    trustProxy: config.trustProxy === false ? false : proxyTrust(config.trustProxy),
     clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
