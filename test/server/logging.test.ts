@@ -1,4 +1,5 @@
 import { scrubSecrets } from '../../server/logging';
+import { logSink, testApp } from './helpers';
 
 describe('scrubSecrets', () => {
   it('censors secret keys at any depth and secrets inside text, without touching the original', () => {
@@ -25,5 +26,22 @@ describe('scrubSecrets', () => {
     expect(clean.stack).not.toContain('secret=abc');
     expect(clean.config.headers.authorization).toBe('[redacted]');
     expect(error.message).toContain('secret=abc');
+  });
+});
+
+describe('request log lines', () => {
+  it('are written for API requests at info, and not for health probes that succeed', async () => {
+    const sink = logSink();
+    const { app } = await testApp({ log: sink.stream, config: { logLevel: 'info' } });
+    await app.inject({ url: '/healthz' });
+    await app.inject({ url: '/readyz' });
+    await app.inject({ url: '/auth/session' });
+    await app.close();
+    const paths = sink
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request"'))
+      .map((line) => (JSON.parse(line) as { path: string }).path);
+    expect(paths).toEqual(['/auth/session']);
   });
 });
