@@ -6,7 +6,7 @@ import { AvatarFiles } from './avatars';
 import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
-import { httpServerFactory, type Lifecycle } from './http-server';
+import { closeIdleUntilClosed, httpServerFactory, type Lifecycle } from './http-server';
 import { LazyRequestLogger, logsAt, scrubLogArguments } from './logging';
 import { proxyTrust } from './net';
 import { authRoutes } from './routes/auth';
@@ -111,6 +111,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
   app.addHook('preClose', (done) => {
     lifecycle.closing = true;
+    if (app.server.listening) closeIdleUntilClosed(app.server);
     done();
   });
   app.addHook('onClose', () => stores.close());

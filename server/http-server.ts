@@ -73,3 +73,15 @@ export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
     return server;
   };
 }
+
+/**
+ * From the start of a shutdown until the server has closed, closes each connection as soon as it
+ * is idle. close() closes those idle at that moment; one still receiving a body it was already
+ * answered for, or finishing a response, becomes idle later and would otherwise be kept alive
+ * for the whole keep-alive timeout, holding the shutdown up.
+ */
+export function closeIdleUntilClosed(server: Server, everyMs = 50): void {
+  const timer = setInterval(() => server.closeIdleConnections(), everyMs);
+  timer.unref();
+  server.once('close', () => clearInterval(timer));
+}

@@ -58,10 +58,13 @@ async function readUpload(request: FastifyRequest, maxBytes: number): Promise<{ 
 export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
   const { config, avatars } = ctx;
 
-  // An answer given before the body was read to its end (too large, refused, rate limited) closes
-  // the connection: node would otherwise keep reading whatever the client goes on sending.
+  const maxUploadBytes = config.avatarMaxBytes + MULTIPART_OVERHEAD_BYTES;
+  // An answer given before the body was read to its end (no session, rate limited, too large):
+  // a body of a declared length within the limit is read and discarded after the answer, so the
+  // client gets to read it (wx.uploadFile would otherwise report a broken pipe instead of a 429);
+  // anything else (chunked, or over the limit) closes the connection rather than read on.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.raw.complete) reply.header('connection', 'close');
+    if (!request.raw.complete && !(Number(request.headers['content-length']) <= maxUploadBytes)) reply.header('connection', 'close');
     done(null, payload);
   });
 
@@ -71,7 +74,7 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
     await enforceLimit(ctx.stores.limits, `avatar:${user.id}`, config.avatarUploadLimit, config.avatarUploadWindowMs, 'too many avatar uploads, try again later');
 
     // The file's own limit is the multipart plugin's (registered for these routes in app.ts): past it, 413.
-    const { fieldname, bytes } = await readUpload(request, config.avatarMaxBytes + MULTIPART_OVERHEAD_BYTES);
+    const { fieldname, bytes } = await readUpload(request, maxUploadBytes);
     if (fieldname !== 'file') throw new ApiError('BAD_REQUEST', 'the file field must be named "file"');
     const ext = sniffImage(bytes);
     if (!ext) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the avatar must be a PNG, JPEG, GIF or WebP image');

@@ -175,3 +175,56 @@ describe('POST /api/avatar', () => {
     }
   });
 });
+
+describe('POST /api/avatar refused before its body is read', () => {
+  it('reads and discards a body of declared length within the limits, so the client sees the 429 and the connection serves on', async () => {
+    const { app } = await testApp({ config: { avatarMaxBytes: 2 * 1024 * 1024, avatarUploadLimit: 1, avatarUploadWindowMs: 60_000 } });
+    try {
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      const { skey } = await login(app);
+      const form = new FormData();
+      form.append('file', new Blob([PNG]), 'a.png');
+      expect((await fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(skey), body: form })).status).toBe(200);
+
+      // Over a raw socket: the headers of a 1.5 MB upload, then the answer, then the body, then a second request.
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const answered = (count: number) =>
+        new Promise<void>((resolve) => {
+          const check = () => ((text.match(/HTTP\/1\.1 /g) ?? []).length >= count ? resolve() : socket.once('data', check));
+          check();
+        });
+      const length = 1536 * 1024;
+      socket.write(`POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${length}\r\n\r\n`);
+      await answered(1);
+      expect(text).toMatch(/^HTTP\/1\.1 429 /);
+      expect(text).not.toMatch(/connection: close/i);
+      socket.write(Buffer.alloc(length, 'x'));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await answered(2);
+      expect(text).toMatch(/HTTP\/1\.1 200 [\s\S]*"status":"ok"/);
+      socket.destroy();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('closes such a connection as soon as its body is in when the server is shutting down, instead of keeping it alive', async () => {
+    const { app } = await testApp({ config: { avatarMaxBytes: 2 * 1024 * 1024 } });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    // No session: 401 at once, while the 1 MB body is still to come.
+    socket.write(`POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${1024 * 1024}\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    expect(text).toMatch(/^HTTP\/1\.1 401 /);
+    // The shutdown starts while the connection is busy with its body; then the body arrives.
+    const closing = app.close();
+    socket.write(Buffer.alloc(1024 * 1024, 'x'));
+    await closing;
+    await closed;
+  });
+});
