@@ -12,6 +12,7 @@ import type {
   DevFaultRequest,
   DevFaultResponse,
   DevUserDataRequest,
+  HealthResponse,
   LoginRequest,
   LoginResponse,
   LogoutResponse,
@@ -19,6 +20,7 @@ import type {
   OrdersResponse,
   ProfileResponse,
   ProfileUpdateRequest,
+  ReadinessResponse,
   SessionResponse,
   User,
   UserInfoRequest,
@@ -65,6 +67,9 @@ const order = object<Order>({
   createdAt: integer(),
 });
 export const ordersResponse = object<OrdersResponse>({ orders: array(order) });
+
+export const healthResponse = object<HealthResponse>({ status: oneOf({ ok: true }) });
+export const readinessResponse = object<ReadinessResponse>({ status: oneOf({ ready: true }) });
 
 const userName = string({ minLength: 1, maxLength: 64 });
 export const devCodeRequest = object<DevCodeRequest>({ user: optional(userName) });

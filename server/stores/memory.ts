@@ -1,3 +1,4 @@
+import { SlidingWindows } from './sliding-window';
 import { isLive, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
 
 /** The default stores: one process, forgotten on restart (clients then log in again by themselves). */
@@ -5,7 +6,7 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
   const sessions = new Map<string, SessionRecord>();
   const users = new Map<string, UserRecord>();
   const userIdByOpenid = new Map<string, string>();
-  const counters = new Map<string, { window: number; count: number }>();
+  const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
   return {
@@ -29,6 +30,9 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         }
         session.lastSeenAt = at;
         return { ...session };
+      },
+      async sessionKey(skeyHash) {
+        return sessions.get(skeyHash)?.sessionKey ?? null;
       },
       async delete(skeyHash) {
         return sessions.delete(skeyHash);
@@ -56,25 +60,19 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
       async update(id, patch) {
         const user = users.get(id);
         if (!user) return null;
+        const before = { ...user };
         Object.assign(user, patch);
-        return { ...user };
+        return { before, after: { ...user } };
       },
     },
 
-    counters: {
-      async hit(key, windowMs) {
-        const window = Math.floor(now() / windowMs);
-        const counter = counters.get(key);
-        if (!counter || counter.window !== window) {
-          // A key's old window is replaced when the key comes back; sweep keys that never do.
-          if (counters.size > 10_000) for (const [k, c] of counters) if (c.window !== window) counters.delete(k);
-          counters.set(key, { window, count: 1 });
-          return 1;
-        }
-        counter.count += 1;
-        return counter.count;
+    limits: {
+      async take(key, limit, windowMs) {
+        return windows.take(key, limit, windowMs);
       },
     },
+
+    async ping() {},
 
     async close() {},
   };

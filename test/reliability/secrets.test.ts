@@ -1,5 +1,5 @@
 /**
- * Secrets audit. A full journey (login, session, profile, user-info, orders, logout, and the
+ * Secrets audit. A full journey (login, session, profile, user-info, orders, avatar uploads, logout, and the
  * failures around them) against the server listening on a real socket with its production logger
  * at its most verbose level. Every session_key WeChat handed out is recorded at the WeChat
  * transport; then no response (status, headers, body) and no log line may contain a session_key
@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import { loadConfig, type Config } from '../../server/config';
 import { fetchTransport, type Transport } from '../../server/wechat/client';
+import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { logSink } from '../server/helpers';
 
 let app: FastifyInstance;
@@ -24,6 +25,8 @@ let config: Config;
 const log = logSink();
 const sessionKeys: string[] = [];
 const skeys: string[] = [];
+/** Every login code handed out: one-time secrets too, they must not reach a log line. */
+const codes: string[] = [];
 const exchanges: string[] = [];
 /** Everything any response carried: status line, headers and body. */
 const responses: string[] = [];
@@ -44,6 +47,7 @@ async function call(method: string, url: string, { body, skey, raw }: { body?: u
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   const text = await response.text();
+  if (url === '/dev/codes' && response.status === 200) codes.push((JSON.parse(text) as { code: string }).code);
   responses.push(`${response.status} ${[...response.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
   return { status: response.status, json: () => JSON.parse(text) };
 }
@@ -60,6 +64,18 @@ async function settledLog(count: number): Promise<void> {
   await new Promise<void>((resolve) => log.stream.write('', () => resolve()));
 }
 
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+
+/** An avatar upload as wx.uploadFile sends it, recorded like every other response. */
+async function upload(skey: string, bytes: Buffer) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), 'avatar.png');
+  const response = await fetch(`${base}/api/avatar`, { method: 'POST', headers: { authorization: `Bearer ${skey}` }, body: form });
+  const text = await response.text();
+  responses.push(`${response.status} ${[...response.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
+  return { status: response.status };
+}
+
 async function login(user: string): Promise<string> {
   const { code } = (await call('POST', '/dev/codes', { body: { user } })).json();
   const answer = await call('POST', '/auth/login', { body: { code } });
@@ -70,7 +86,7 @@ async function login(user: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  config = loadConfig({ UPLOAD_DIR: mkdtempSync(path.join(os.tmpdir(), 'wx-login-audit-')), LOG_LEVEL: 'trace' });
+  config = loadConfig({ WX_MODE: 'simulated', UPLOAD_DIR: mkdtempSync(path.join(os.tmpdir(), 'wx-login-audit-')), LOG_LEVEL: 'trace' });
   app = await buildApp({ config, log: log.stream, wechatTransport: recording });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -78,7 +94,7 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe('secrets audit', () => {
-  test('a full journey, failures included, leaks no session_key or appsecret in any response or log line, and no skey in any log line', async () => {
+  test('a full journey, uploads and failures included, leaks no session_key or appsecret in any response or log line, and no skey, login code or bearer token in any log line', async () => {
     const skey = await login('audit');
     expect((await call('GET', '/auth/session', { skey })).status).toBe(200);
     expect((await call('GET', '/api/profile', { skey })).status).toBe(200);
@@ -89,6 +105,14 @@ describe('secrets audit', () => {
     expect((await call('POST', '/auth/user-info', { skey, body: { ...userData, encryptedData: userData.encryptedData.slice(4) } })).status).toBe(400);
     expect((await call('PUT', '/api/profile', { skey, body: { nickname: 'Audit' } })).status).toBe(200);
     expect((await call('GET', '/api/orders', { skey })).status).toBe(200);
+
+    // Uploads go through the multipart plugin, which logs the raw request headers at trace.
+    expect((await upload(skey, PNG)).status).toBe(200);
+    expect((await upload(skey, PNG)).status).toBe(200);
+    expect((await upload(skey, Buffer.from('not an image'))).status).toBe(415);
+    expect((await upload(skey, Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]))).status).toBe(413);
+    // DevTools' tourist-mode code, twice.
+    for (let i = 0; i < 2; i++) expect((await call('POST', '/auth/login', { body: { code: DEVTOOLS_MOCK_CODE } })).status).toBe(200);
 
     // Failures: a replayed code, a malformed body, WeChat down, a second device, a wrong skey.
     const { code } = (await call('POST', '/dev/codes', { body: { user: 'audit' } })).json();
@@ -122,6 +146,11 @@ describe('secrets audit', () => {
       }
     }
     for (const s of skeys) lines.filter((l) => l.includes(s)).forEach((l) => leaks.push(`log line carries an skey: ${l.slice(0, 200)}`));
+    for (const c of codes) lines.filter((l) => l.includes(c)).forEach((l) => leaks.push(`log line carries a login code: ${l.slice(0, 200)}`));
+    lines.filter((l) => /bearer (?!\[redacted\])/i.test(l)).forEach((l) => leaks.push(`log line carries a bearer token: ${l.slice(0, 200)}`));
     expect(leaks).toEqual([]);
+    // The audit covered the plugin's own trace line with the request headers (censored), and the codes it looks for.
+    expect(lines.some((l) => l.includes('busboyOptions') && l.includes('"authorization":"[redacted]"'))).toBe(true);
+    expect(codes.length).toBeGreaterThanOrEqual(4);
   });
 });
