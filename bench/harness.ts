@@ -75,7 +75,7 @@ const answers = (url: string) => async () => {
 
 /** The server compiled as `npm run server` compiles it, once per process (its own file: jest runs several). */
 let compiledServer: string | undefined;
-function compileServer(): string {
+export function compileServer(): string {
   if (!compiledServer) {
     const { buildServer } = createRequire(path.join(ROOT, 'package.json'))(path.join(ROOT, 'scripts', 'build-server.js')) as { buildServer(outfile: string): string };
     compiledServer = buildServer(path.join(ROOT, 'bench', '.tmp', `server-${process.pid}.js`));
@@ -96,7 +96,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Pro
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-bench-'));
   const child = spawn(process.execPath, ['--enable-source-maps', compileServer()], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), UPLOAD_DIR: uploadDir, WX_APPID: '', WX_SECRET: '', REDIS_URL: '', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), UPLOAD_DIR: uploadDir, WX_MODE: 'simulated', WX_APPID: '', WX_SECRET: '', REDIS_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = track(child, `http://127.0.0.1:${port}`, () => rmSync(uploadDir, { recursive: true, force: true }));

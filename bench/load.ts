@@ -16,8 +16,6 @@ async function main(): Promise<number> {
   const server = await startServer(BENCH_SERVER_ENV);
   const unexpected = new Map<string, number>();
   const count = (what: string) => unexpected.set(what, (unexpected.get(what) ?? 0) + 1);
-  let codes = 0;
-  const prefix = randomBytes(4).toString('hex');
 
   const read = (path: string): autocannon.Request => ({
     method: 'GET',
@@ -39,8 +37,8 @@ async function main(): Promise<number> {
           method: 'POST',
           path: '/auth/login',
           headers: { 'content-type': 'application/json' },
-          // A code the simulated WeChat has never seen logs in once, as its default user.
-          setupRequest: (request) => ({ ...request, body: JSON.stringify({ code: `load-${prefix}-${++codes}` }) }),
+          // A code in wx.login's format that the simulated WeChat has never seen logs in once, as its default user.
+          setupRequest: (request) => ({ ...request, body: JSON.stringify({ code: randomBytes(16).toString('hex') }) }),
           onResponse: (status, body, context) => {
             if (status !== 200) {
               count(`POST /auth/login → ${status}`);

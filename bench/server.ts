@@ -36,8 +36,11 @@ const median = (xs: number[]) => {
 /** The environment the benchmarked server runs with: per-request log lines off, login limiter out of the way. */
 export const BENCH_SERVER_ENV = {
   LOG_LEVEL: 'warn',
-  // Every connection comes from 127.0.0.1: the per-address login limiter would answer 429 at once.
+  // Every connection comes from 127.0.0.1: the per-address login limiter would answer 429 at once,
+  // and the per-client connection cap would refuse the load's connections along with the server's
+  // own connections to its simulated WeChat.
   LOGIN_RATE_LIMIT: '100000',
+  MAX_CONNECTIONS_PER_CLIENT: '0',
   LOGIN_RATE_WINDOW_SECONDS: '1',
 };
 
@@ -55,9 +58,8 @@ export async function login(base: string, user?: string): Promise<{ skey: string
   return { skey: answer.body.skey, text: answer.text };
 }
 
-let codes = 0;
-/** A code the simulator has never seen: it logs in as its default user, once. */
-const freshCode = () => `bench-${process.pid}-${++codes}-${randomBytes(4).toString('hex')}`;
+/** A code in wx.login's format that the simulator has never seen: it logs in as its default user, once. */
+const freshCode = () => randomBytes(16).toString('hex');
 
 async function cannon(options: autocannon.Options): Promise<{ rate: Rate; failures: number }> {
   const result = await autocannon({ connections: CONNECTIONS, ...options });

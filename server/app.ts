@@ -2,13 +2,18 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AvatarFiles } from './avatars';
 import type { Config } from './config';
 import type { Context } from './context';
-import { clientErrorHandler, installErrorHandling } from './errors';
-import { LazyRequestLogger, logsAt } from './logging';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
+import { closeIdleUntilClosed, httpServerFactory, type Lifecycle } from './http-server';
+import { LazyRequestLogger, logsAt, scrubLogArguments } from './logging';
+import { proxyTrust } from './net';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
+import { healthRoutes } from './routes/health';
+import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
 import { phoneRoutes } from './routes/phone';
 import { profileRoutes } from './routes/profile';
@@ -69,20 +74,26 @@ function loopbackOrigin(app: FastifyInstance): string | null {
  * on the configured address. Closing the app closes its stores.
  */
 export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, log }: AppOptions): Promise<FastifyInstance> {
+  const lifecycle: Lifecycle = { closing: false };
   const app = Fastify({
+    // Timeouts, connection caps and the 503 while closing live in the http.Server (see http-server.ts).
+    serverFactory: httpServerFactory(config, lifecycle),
+    return503OnClosing: false,
+    frameworkErrors,
     logger:
       log === false
         ? false
         : {
             level: config.logLevel,
             ...(log ? { stream: log } : {}),
-            redact: { paths: ['req.headers.authorization', '*.session_key', '*.sessionKey', '*.skey', '*.secret'], censor: '[redacted]' },
+            hooks: { logMethod: scrubLogArguments },
           },
     logController: new RequestLog(),
     // request.log is made on first use; see LazyRequestLogger. (With log: false there is nothing to make.)
     ...(log === false ? {} : { childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options) }),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // Without a proxy, fastify's plain Request class: the trust-proxy one walks X-Forwarded-For through proxy-addr on every read of request.ip.
+    trustProxy: config.trustProxy === false ? false : proxyTrust(config.trustProxy),
     clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -90,8 +101,20 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   const stores =
     givenStores ??
     (config.redisUrl
-      ? await createRedisStores({ url: config.redisUrl, now, sessionIdleMs: config.sessionIdleMs, onError: (error) => app.log.warn({ err: error.message }, 'redis') })
+      ? await createRedisStores({
+          url: config.redisUrl,
+          now,
+          sessionIdleMs: config.sessionIdleMs,
+          commandTimeoutMs: config.redisCommandTimeoutMs,
+          sealKey: config.sessionKeySealKey,
+          onError: (error) => app.log.warn({ err: error.message }, 'redis'),
+        })
       : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
+  app.addHook('preClose', (done) => {
+    lifecycle.closing = true;
+    if (app.server.listening) closeIdleUntilClosed(app.server);
+    done();
+  });
   app.addHook('onClose', () => stores.close());
 
   const simulated = config.wechat.mode === 'simulated';
@@ -102,6 +125,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     now,
     stores,
     simulator,
+    lifecycle,
+    avatars: new AvatarFiles(config.uploadDir),
     origin,
     wechat: createWeChatClient({
       // Simulated mode: the server asks its own simulator, over HTTP like the real thing.
@@ -122,6 +147,9 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   // Callback style, not async: an async hook costs a promise and a microtask turn on every answer.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    // An answer finished while shutting down closes its connection, which would otherwise idle
+    // on as keep-alive and hold the shutdown up.
+    if (lifecycle.closing) reply.header('connection', 'close');
     done(null, payload);
   });
 
@@ -133,6 +161,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     else parseJson(request, body as string, done);
   });
 
+  healthRoutes(app, ctx);
   authRoutes(app, ctx);
   phoneRoutes(app, ctx);
   profileRoutes(app, ctx);
@@ -147,8 +176,11 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     avatarRoutes(avatars, ctx);
   });
   if (simulator) {
-    registerSimulatorRoutes(app, simulator);
-    devRoutes(app, ctx, simulator);
+    await app.register(async (local) => {
+      onlyFromThisMachine(local);
+      registerSimulatorRoutes(local, simulator);
+      devRoutes(local, ctx, simulator);
+    });
   }
   return app;
 }

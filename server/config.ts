@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import proxyAddr from '@fastify/proxy-addr';
+import { isLoopbackHostname } from './net';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
 export interface WeChatConfig {
@@ -12,29 +14,56 @@ export interface WeChatConfig {
   timeoutMs: number;
 }
 
+/**
+ * Which peers are proxies whose X-Forwarded-For is believed, as Fastify's `trustProxy` takes it:
+ * false (none: the client is the TCP peer), a hop count, or proxy addresses/CIDR ranges.
+ */
+export type TrustProxy = false | number | string[];
+
 export interface Config {
   host: string;
   port: number;
   wechat: WeChatConfig;
   /** `redis://...`; the stores live in memory when null. */
   redisUrl: string | null;
+  /** A Redis command that has not answered within this long fails with 503 STORE_UNAVAILABLE. */
+  redisCommandTimeoutMs: number;
+  /** AES-256-GCM key that seals session_key before it is written to Redis. */
+  sessionKeySealKey: Buffer;
   /** A session not used for this long is gone. */
   sessionIdleMs: number;
   /** A session is gone this long after its login, used or not. */
   sessionLifetimeMs: number;
-  /** Login attempts per client address and window. */
+  /** Login attempts per client (address, or /64 for IPv6) in any sliding window of this length. */
   loginRateLimit: number;
   loginRateWindowMs: number;
   /** JSON bodies above this size get 413. */
   bodyLimitBytes: number;
   avatarMaxBytes: number;
+  /** Avatar uploads per user in any sliding window of this length. */
+  avatarUploadLimit: number;
+  avatarUploadWindowMs: number;
   uploadDir: string;
   /** Origin put in front of avatar URLs; defaults to the server's own listening address. */
   publicUrl: string | null;
-  /** Trust X-Forwarded-For (only behind a proxy you control). */
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
+  /** A whole request (headers and body) must arrive within this long, or the connection is cut (408). */
+  requestTimeoutMs: number;
+  /** The request line and headers must arrive within this long. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Open connections, all clients together; more are refused at once. */
+  maxConnections: number;
+  /** Open connections per client address (/64 for IPv6); 0 for no cap. Not applied to trusted proxies. */
+  maxConnectionsPerClient: number;
+  /** After SIGTERM, connections still open this long are cut and the process exits. */
+  shutdownTimeoutMs: number;
   /** Business routes (orders) answer 403 PHONE_REQUIRED until the user has bound a phone number. */
   requirePhone: boolean;
+  /** Phone binds (each a paid WeChat exchange when it succeeds) per user in any sliding window of this length. */
+  phoneBindLimit: number;
+  phoneBindWindowMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -49,18 +78,76 @@ export class ConfigError extends Error {
 export const SIMULATED_APPID = 'wx00000000simulated';
 const REAL_WECHAT_API = 'https://api.weixin.qq.com';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** WeChat's formats: an AppID is "wx" and 16 letters or digits, an AppSecret 32 hex digits. */
+const APPID = /^wx[0-9a-zA-Z]{16}$/;
+const APP_SECRET = /^[0-9a-fA-F]{32}$/;
 
 type Env = Record<string, string | undefined>;
 
+/** How a value that must not be printed is described in an error: its length only. */
+const lengthOf = (secret: string) => `${secret.length} characters, not shown`;
+
+/**
+ * The session_key sealing key: SESSION_KEY_ENCRYPTION_KEY when given (32 bytes, base64 or hex),
+ * else derived from the app secret, so that every instance sharing the secret shares the key.
+ */
+function sealKey(explicit: string | undefined, secret: string, problems: string[]): Buffer {
+  if (explicit !== undefined) {
+    const bytes = /^[0-9a-fA-F]{64}$/.test(explicit) ? Buffer.from(explicit, 'hex') : /^[A-Za-z0-9+/]{43}=$/.test(explicit) ? Buffer.from(explicit, 'base64') : null;
+    if (bytes?.length === 32) return bytes;
+    problems.push(`SESSION_KEY_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or 44 base64 characters (got ${lengthOf(explicit)})`);
+  }
+  return Buffer.from(hkdfSync('sha256', secret, 'wx-login', 'session_key at rest v1', 32));
+}
+
+function trustProxyFrom(raw: string | undefined, problems: string[]): TrustProxy {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true') {
+    problems.push(
+      'TRUST_PROXY=true would take the client address from the left of X-Forwarded-For, which the client writes itself: ' +
+        'give the number of proxies in front of the server (e.g. 1) or their addresses (e.g. 10.0.0.5,10.0.1.0/24)',
+    );
+    return false;
+  }
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops <= 10) return hops;
+    problems.push(`TRUST_PROXY as a hop count must be from 0 to 10 (got "${raw}")`);
+    return false;
+  }
+  const list = raw.split(',').map((entry) => entry.trim());
+  try {
+    // The same parser fastify uses: what it accepts here, it accepts there.
+    proxyAddr.compile(list);
+    return list;
+  } catch (error) {
+    problems.push(`TRUST_PROXY must be false, a hop count, or proxy addresses/CIDR ranges separated by commas (${(error as Error).message}: "${raw}")`);
+    return false;
+  }
+}
+
+/** Whether the server can reach itself over loopback when listening on `host`. */
+function reachableOverLoopback(host: string): boolean {
+  return isLoopbackHostname(host) || host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
 /**
  * Reads and validates the environment. Every bad value is reported at once, by name; secret
- * values are never echoed.
+ * values are never echoed. Fails closed: WeChat is simulated only when WX_MODE=simulated says
+ * so, never by default and never with NODE_ENV=production.
  */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const value = (name: string): string | undefined => {
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const bool = (name: string): boolean => {
+    const raw = value(name);
+    if (raw === undefined || raw === '0' || raw === 'false') return false;
+    if (raw === '1' || raw === 'true') return true;
+    problems.push(`${name} must be true/false or 1/0 (got "${raw}")`);
+    return false;
   };
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = value(name);
@@ -72,21 +159,34 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return n;
   };
-  const bool = (name: string): boolean => {
-    const raw = value(name);
-    if (raw === undefined || raw === '0' || raw === 'false') return false;
-    if (raw === '1' || raw === 'true') return true;
-    problems.push(`${name} must be true/false or 1/0 (got "${raw}")`);
-    return false;
-  };
 
+  const host = value('HOST') ?? '127.0.0.1';
   const appId = value('WX_APPID');
   const secret = value('WX_SECRET');
-  if ((appId === undefined) !== (secret === undefined)) {
-    problems.push('WX_APPID and WX_SECRET go together: set both for real WeChat, neither for the simulator');
-  }
-  if (appId !== undefined && !/^wx[0-9a-zA-Z]{16}$/.test(appId)) {
-    problems.push(`WX_APPID must look like wx followed by 16 letters or digits (got "${appId}")`);
+  const mode = value('WX_MODE') ?? (appId !== undefined || secret !== undefined ? 'real' : undefined);
+  const production = value('NODE_ENV') === 'production';
+  if (mode === undefined) {
+    problems.push(
+      'WX_MODE is not set: set WX_MODE=simulated to develop against the simulated WeChat (npm start does), ' +
+        'or WX_MODE=real with WX_APPID and WX_SECRET to use real WeChat',
+    );
+  } else if (mode === 'real') {
+    if (appId === undefined || secret === undefined) {
+      problems.push('real WeChat needs both WX_APPID and WX_SECRET (from the mini-program admin console, 开发管理 → 开发设置)');
+    } else if (APP_SECRET.test(appId) && APPID.test(secret)) {
+      problems.push('WX_APPID and WX_SECRET look swapped: WX_APPID starts with "wx", WX_SECRET is 32 hex digits');
+    } else {
+      if (!APPID.test(appId)) problems.push(`WX_APPID must be "wx" followed by 16 letters or digits (got ${lengthOf(appId)})`);
+      if (!APP_SECRET.test(secret)) problems.push(`WX_SECRET must be 32 hex digits (got ${lengthOf(secret)})`);
+    }
+  } else if (mode === 'simulated') {
+    if (production) problems.push('NODE_ENV=production needs real WeChat: set WX_MODE=real with WX_APPID and WX_SECRET');
+    if (appId !== undefined || secret !== undefined) problems.push('WX_MODE=simulated does not use WX_APPID or WX_SECRET: unset them, or set WX_MODE=real');
+    if (!reachableOverLoopback(host)) {
+      problems.push(`in simulated mode HOST must be a loopback address or 0.0.0.0/:: (got "${host}"): the server reaches its simulated WeChat over loopback`);
+    }
+  } else {
+    problems.push(`WX_MODE must be real or simulated (got "${mode}")`);
   }
 
   const redisUrl = value('REDIS_URL') ?? null;
@@ -102,26 +202,44 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   }
 
+  const real = mode === 'real' && appId !== undefined && secret !== undefined;
   const timeoutMs = int('WX_TIMEOUT_MS', 5000, 100, 60000);
+  // The simulator checks the secret like WeChat does; a fresh one per process is enough.
+  const wechat: WeChatConfig = real
+    ? { mode: 'real', appId, secret, apiBase: REAL_WECHAT_API, timeoutMs }
+    : { mode: 'simulated', appId: SIMULATED_APPID, secret: randomBytes(16).toString('hex'), apiBase: null, timeoutMs };
+
+  const requestTimeoutMs = int('REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000;
+  const headersTimeoutMs = int('HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000;
+  if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_SECONDS must not be longer than REQUEST_TIMEOUT_SECONDS');
+
   const config: Config = {
-    host: value('HOST') ?? '127.0.0.1',
+    host,
     port: int('PORT', 3000, 0, 65535),
-    wechat:
-      appId !== undefined && secret !== undefined
-        ? { mode: 'real', appId, secret, apiBase: REAL_WECHAT_API, timeoutMs }
-        : // The simulator checks the secret like WeChat does; a fresh one per process is enough.
-          { mode: 'simulated', appId: SIMULATED_APPID, secret: randomBytes(16).toString('hex'), apiBase: null, timeoutMs },
+    wechat,
     redisUrl,
+    redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
+    sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),
     sessionIdleMs: int('SESSION_IDLE_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600) * 1000,
     sessionLifetimeMs: int('SESSION_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600) * 1000,
     loginRateLimit: int('LOGIN_RATE_LIMIT', 20, 1, 100000),
     loginRateWindowMs: int('LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86400) * 1000,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     avatarMaxBytes: int('AVATAR_MAX_BYTES', 1024 * 1024, 1024, 20 * 1024 * 1024),
+    avatarUploadLimit: int('AVATAR_UPLOAD_LIMIT', 10, 1, 10000),
+    avatarUploadWindowMs: int('AVATAR_UPLOAD_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join(os.tmpdir(), 'wx-login-uploads')),
     publicUrl,
-    trustProxy: bool('TRUST_PROXY'),
+    trustProxy: trustProxyFrom(value('TRUST_PROXY'), problems),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_SECONDS', 72, 1, 3600) * 1000,
+    maxConnections: int('MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    maxConnectionsPerClient: int('MAX_CONNECTIONS_PER_CLIENT', 128, 0, 1_000_000),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
     requirePhone: bool('REQUIRE_PHONE'),
+    phoneBindLimit: int('PHONE_BIND_LIMIT', 10, 1, 10000),
+    phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     logLevel: logLevel as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,4 +1,6 @@
+import type { AvatarFiles } from './avatars';
 import type { Config } from './config';
+import type { Lifecycle } from './http-server';
 import type { Clock, Stores } from './stores/types';
 import type { WeChatClient } from './wechat/client';
 import type { Simulator } from './wechat/simulator';
@@ -11,6 +13,9 @@ export interface Context {
   wechat: WeChatClient;
   /** Null in real mode: no simulator, no development routes. */
   simulator: Simulator | null;
+  avatars: AvatarFiles;
+  /** `closing` from the start of close(): readiness fails, new requests get 503. */
+  lifecycle: Lifecycle;
   /** Origin of this server as clients reach it, for URLs it hands out. */
   origin(): string;
 }

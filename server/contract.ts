@@ -14,6 +14,7 @@ import type {
   DevPhoneCodeRequest,
   DevPhoneCodeResponse,
   DevUserDataRequest,
+  HealthResponse,
   LoginRequest,
   LoginResponse,
   LogoutResponse,
@@ -23,6 +24,7 @@ import type {
   PhoneBindResponse,
   ProfileResponse,
   ProfileUpdateRequest,
+  ReadinessResponse,
   SessionResponse,
   User,
   UserInfoRequest,
@@ -76,8 +78,11 @@ const order = object<Order>({
 });
 export const ordersResponse = object<OrdersResponse>({ orders: array(order) });
 
+export const healthResponse = object<HealthResponse>({ status: oneOf({ ok: true }) });
+export const readinessResponse = object<ReadinessResponse>({ status: oneOf({ ready: true }) });
+
 const userName = string({ minLength: 1, maxLength: 64 });
-export const devCodeRequest = object<DevCodeRequest>({ user: optional(userName), unionid: optional(string({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })) });
+export const devCodeRequest = object<DevCodeRequest>({ user: optional(userName), unionid: optional(string({ pattern: '^[A-Za-z0-9_-]{16,64}$' })) });
 export const devPhoneCodeRequest = object<DevPhoneCodeRequest>({
   user: optional(userName),
   // Checked in full by the simulator; this only keeps absurd input out.

@@ -63,3 +63,15 @@ export function decryptData(encryptedData: string, iv: string, sessionKey: strin
   }
   return payload as Record<string, unknown>;
 }
+
+/** How old user data may be (by its watermark), and how far ahead of this server's clock. */
+export const USER_DATA_MAX_AGE_MS = 5 * 60 * 1000;
+const USER_DATA_MAX_SKEW_MS = 60 * 1000;
+
+/** Whether the payload's `watermark.timestamp` (seconds, set by WeChat) is recent. */
+export function isFresh(payload: Record<string, unknown>, nowMs: number): boolean {
+  const timestamp = (payload.watermark as { timestamp?: unknown }).timestamp;
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) return false;
+  const age = nowMs - timestamp * 1000;
+  return age <= USER_DATA_MAX_AGE_MS && age >= -USER_DATA_MAX_SKEW_MS;
+}

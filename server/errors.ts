@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiErrorBody, ApiErrorCode, ErrorCodeStatus } from '../typings/api';
 
 /** The default HTTP status of each error code (the contract allows a few codes two statuses). */
@@ -87,25 +87,58 @@ export function installErrorHandling(app: FastifyInstance): void {
     return send(reply, 500, envelope('INTERNAL', 'internal server error'));
   });
 
-  app.setNotFoundHandler((request, reply) => send(reply, 404, envelope('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0].slice(0, 100)}`)));
+  app.setNotFoundHandler((request, reply) => send(reply, 404, envelope('NOT_FOUND', noRouteFor(request))));
+}
+
+/** The 404 message: method and path, never the query string (it can carry codes and secrets). */
+export function noRouteFor(request: FastifyRequest): string {
+  return `no route for ${request.method} ${request.url.split('?')[0].slice(0, 100)}`;
+}
+
+/** The envelope on a raw response, for answers given before fastify sees the request. */
+export function writeEnvelope(response: ServerResponse, status: number, code: ApiErrorCode, message: string): void {
+  const json = JSON.stringify(envelope(code, message));
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+  response.end(json);
+}
+
+/** The errors fastify's router raises before any route runs: an undecodable URL, an over-long parameter. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL') send(reply, 400, envelope('BAD_REQUEST', 'the URL is not validly percent-encoded'));
+  else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') send(reply, 414, envelope('HEADERS_TOO_LARGE', 'a path segment of the URL is too long'));
+  else send(reply, 500, envelope('INTERNAL', 'internal server error'));
+}
+
+/** What node's parser failed on, as the status and envelope the client gets. */
+function clientErrorAnswer(code: string | undefined): [number, ApiErrorBody] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, envelope('HEADERS_TOO_LARGE', 'request line or headers too large')];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, envelope('BAD_REQUEST', 'the request did not arrive in time')];
+    default:
+      return [400, envelope('BAD_REQUEST', 'malformed HTTP request')];
+  }
 }
 
 /**
  * Requests so broken that Node's HTTP parser rejects them before fastify sees them (oversized
- * headers, invalid header characters) still get the envelope instead of Node's bare answer.
+ * headers, invalid header characters), and requests cut by the request or headers timeout,
+ * still get the envelope instead of Node's bare answer, unless an answer is already under way.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // Node's own rule: a response whose headers went out cannot be replaced by another.
+  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
     socket.destroy();
     return;
   }
-  const [status, body] =
-    error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, envelope('HEADERS_TOO_LARGE', 'request line or headers too large')]
-      : [400, envelope('BAD_REQUEST', 'malformed HTTP request')];
+  const [status, body] = clientErrorAnswer(error.code);
   const json = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+      `Content-Length: ${Buffer.byteLength(json)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${json}`,
   );
+  // A client that never reads must not keep the socket open: end() waits for the write.
+  socket.destroySoon();
 }

@@ -1,33 +1,61 @@
 /** `npm run server`: validate the environment, build the app, listen, print what to do next. */
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, type Config } from './config';
+import { isLoopbackHostname } from './net';
+import { closeWithin } from './shutdown';
+
+/** The address the socket is bound to, as a URL, and who can reach it. */
+function describeBinding(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const reach =
+    address.address === '0.0.0.0' ? 'every IPv4 interface' : address.address === '::' ? 'every interface' : isLoopbackHostname(address.address) ? 'this machine only' : 'this interface';
+  return `http://${host}:${address.port} (${reach})`;
+}
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const config = loadConfig();
   const app = await buildApp({ config });
-  const address = await app.listen({ host: config.host, port: config.port });
+  await app.listen({ host: config.host, port: config.port });
+  const bound = app.server.address() as AddressInfo;
 
   const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
   const wechat = config.wechat.mode === 'real' ? `real WeChat (appid ${config.wechat.appId})` : 'simulated WeChat';
   const store = config.redisUrl ? 'Redis' : 'memory';
-  app.log.info(`listening on ${address} in ${ms} ms: ${wechat}, ${store} store`);
-  if (config.wechat.mode === 'simulated') {
-    process.stdout.write(
-      `\nNext: open this folder in WeChat DevTools; the app talks to ${address}.\n` +
-        `No DevTools? Run \`npm run demo\` in another terminal to walk through the login flow.\n\n`,
-    );
-  }
+  app.log.info({ address: bound.address, port: bound.port, mode: config.wechat.mode, store }, `listening on ${describeBinding(bound)} in ${ms} ms: ${wechat}, ${store} store`);
+  if (config.wechat.mode === 'simulated') announceSimulator(config, bound, app.log.warn.bind(app.log));
 
+  let stopping = false;
   const stop = (signal: string) => {
-    app.log.info(`${signal}: closing`);
-    app.close().then(
-      () => process.exit(0),
+    // A second Ctrl+C does not wait.
+    if (stopping) process.exit(1);
+    stopping = true;
+    app.log.info(`${signal}: closing (at most ${config.shutdownTimeoutMs} ms)`);
+    // Should closing itself hang (a store that never answers), the process still ends.
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 2000).unref();
+    closeWithin(app, config.shutdownTimeoutMs).then(
+      (cut) => process.exit(cut > 0 ? 1 : 0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/** What a developer does next, and a warning when the simulator listens beyond this machine. */
+function announceSimulator(config: Config, bound: AddressInfo, warn: (message: string) => void): void {
+  const local = `http://127.0.0.1:${bound.port}`;
+  if (!isLoopbackHostname(bound.address)) {
+    warn(
+      `simulated WeChat on ${config.host}: anyone who reaches this address can log in as the development users; ` +
+        'the simulator and /dev/* still answer only this machine',
+    );
+  }
+  process.stdout.write(
+    `\nNext: open this folder in WeChat DevTools; the app talks to ${local}.\n` +
+      `No DevTools? Run \`npm run demo\` in another terminal to walk through the login flow.\n\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { User } from '../typings/api';
 import { maskPhone, needsPhone, type AccountPolicy } from './account';
 import { ApiError } from './errors';
-import type { SessionRecord, SessionStore, UserRecord, UserStore } from './stores/types';
+import type { LiveSession, SessionStore, UserRecord, UserStore } from './stores/types';
 
 /** 256 random bits, URL-safe: 43 characters. */
 export function newSkey(): string {
@@ -64,7 +64,7 @@ function sameHash(stored: string, computed: string): boolean {
 
 export interface Authenticated {
   skeyHash: string;
-  session: SessionRecord;
+  session: LiveSession;
   user: UserRecord;
 }
 

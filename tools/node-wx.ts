@@ -9,6 +9,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DEVTOOLS_MOCK_CODE } from '../server/wechat/simulator';
 
 type Header = Record<string, string>;
 type Method = 'GET' | 'HEAD' | 'OPTIONS' | 'POST' | 'PUT' | 'DELETE' | 'TRACE' | 'CONNECT';
@@ -74,7 +75,13 @@ export interface NodeWxOptions {
   server: string;
   /** Simulated user name for `login`; the server's default development user when omitted. */
   user?: string;
+  /**
+   * Behave as WeChat DevTools in tourist mode (appid "touristappid"): `login` answers the same
+   * mock code every time without asking anyone, and `checkSession` fails.
+   */
+  tourist?: boolean;
 }
+
 
 /** wx calls back on a later tick, never inside the call. */
 function settle<R>(options: Callbacks<R>, outcome: { ok: true; result: R } | { ok: false; error: WxError }): void {
@@ -165,7 +172,7 @@ function encodeRequest(url: string, method: string, header: Header, data: Reques
   return { url, body: Buffer.from(form ? new URLSearchParams(data as Record<string, string>).toString() : JSON.stringify(data)) };
 }
 
-export function createNodeWx({ server, user }: NodeWxOptions): NodeWx {
+export function createNodeWx({ server, user, tourist = false }: NodeWxOptions): NodeWx {
   const storage = new Map<string, unknown>();
   const calls = { login: 0, checkSession: 0, request: 0, uploadFile: 0 };
 
@@ -175,6 +182,7 @@ export function createNodeWx({ server, user }: NodeWxOptions): NodeWx {
 
     login(options) {
       calls.login++;
+      if (tourist) return settle(options, { ok: true, result: { code: DEVTOOLS_MOCK_CODE, errMsg: 'login:ok' } });
       const body = Buffer.from(JSON.stringify(wx.user === undefined ? {} : { user: wx.user }));
       exchange(`${server}/dev/codes`, 'POST', { 'content-type': 'application/json' }, body, options.timeout, (outcome) => {
         if (!outcome.ok) return settle(options, { ok: false, error: { errMsg: `login:fail ${outcome.reason}` } });
@@ -190,6 +198,7 @@ export function createNodeWx({ server, user }: NodeWxOptions): NodeWx {
 
     checkSession(options) {
       calls.checkSession++;
+      if (tourist) return settle(options, { ok: false, error: { errMsg: 'checkSession:fail' } });
       // The simulated session_key never expires on its own.
       settle(options, { ok: true, result: { errMsg: 'checkSession:ok' } });
     },

@@ -7,7 +7,8 @@
 
 /** Every error the server answers, with the HTTP status it comes with. */
 export interface ErrorCodeStatus {
-  BAD_REQUEST: 400;
+  /** 408: the request (headers and body) did not arrive within the server's request timeout. */
+  BAD_REQUEST: 400 | 408;
   /** 401: the login code is invalid, expired or used. */
   INVALID_CODE: 401;
   /**
@@ -25,10 +26,11 @@ export interface ErrorCodeStatus {
   NOT_FOUND: 404;
   PAYLOAD_TOO_LARGE: 413;
   UNSUPPORTED_MEDIA_TYPE: 415;
-  /** Request line or headers beyond the server's limit. */
-  HEADERS_TOO_LARGE: 431;
+  /** Request line or headers beyond the server's limit; 414 for an over-long URL path segment. */
+  HEADERS_TOO_LARGE: 431 | 414;
   RATE_LIMITED: 429;
-  INTERNAL: 500;
+  /** 503: the server is shutting down; try again (a load balancer sends the retry elsewhere). */
+  INTERNAL: 500 | 503;
   WECHAT_UNAVAILABLE: 502 | 503;
   WECHAT_TIMEOUT: 504;
   STORE_UNAVAILABLE: 503;
@@ -116,10 +118,14 @@ export interface ProfileResponse {
 }
 export interface ProfileUpdateRequest {
   nickname?: string;
+  /** '' removes the avatar; otherwise the user's current avatarUrl (as POST /api/avatar answered it) or a WeChat avatar URL. */
   avatarUrl?: string;
 }
 
-/** POST /api/avatar (multipart, field `file`) */
+/**
+ * POST /api/avatar (multipart, field `file`). The upload becomes the user's avatar at once (the
+ * previous uploaded file is deleted); the URL may then be sent in ProfileUpdateRequest unchanged.
+ */
 export interface AvatarUploadResponse {
   avatarUrl: string;
 }
@@ -138,13 +144,30 @@ export interface OrdersResponse {
   orders: Order[];
 }
 
-/** Development routes (simulated WeChat only; absent in real mode). */
+/** GET /healthz: the process is alive (for a liveness probe). */
+export interface HealthResponse {
+  status: 'ok';
+}
+
+/**
+ * GET /readyz: the server can serve (its store answers). Otherwise 503 in the error envelope:
+ * STORE_UNAVAILABLE when the store does not answer, INTERNAL while shutting down.
+ */
+export interface ReadinessResponse {
+  status: 'ready';
+}
+
+/**
+ * Development routes (simulated WeChat only; absent in real mode). They answer only requests from
+ * this machine (loopback address, loopback Host) with a JSON content type; others get 404 or 415.
+ */
 export interface DevCodeRequest {
   /** Simulated user name; the same name always maps to the same openid. */
   user?: string;
   /**
    * The unionid WeChat reports for this user (as when the mini-program is bound to an Open
-   * Platform account). A user keeps the first unionid given; later logins carry it too.
+   * Platform account): 16 to 64 letters, digits, `-` or `_`, as WeChat's. A user keeps the first
+   * unionid given; later logins carry it too.
    */
   unionid?: string;
 }

@@ -3,11 +3,13 @@ import type { FastifyInstance } from 'fastify';
 import type { LoginRequest, LoginResponse, LogoutResponse, SessionResponse, UserInfoRequest, UserInfoResponse } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
-import { decryptData, DecryptError, verifySignature } from '../crypto';
+import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { ApiError } from '../errors';
 import { authenticate, hashSkey, newSkey, toApiUser } from '../session';
 import type { UserPatch } from '../stores/types';
-import { cleanNickname, isWebUrl } from '../text';
+import { enforceLimit } from '../limits';
+import { clientKey } from '../net';
+import { cleanNickname, wechatAvatarUrl } from '../text';
 
 export function authRoutes(app: FastifyInstance, ctx: Context): void {
   const { config, stores } = ctx;
@@ -16,11 +18,8 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     '/auth/login',
     { schema: { body: C.loginRequest, response: { 200: C.loginResponse } } },
     async (request) => {
-      const windowMs = config.loginRateWindowMs;
-      if ((await stores.counters.hit(`login:${request.ip}`, windowMs)) > config.loginRateLimit) {
-        const retryAfter = Math.ceil((windowMs - (ctx.now() % windowMs)) / 1000);
-        throw new ApiError('RATE_LIMITED', 'too many login attempts, try again later', { headers: { 'retry-after': String(retryAfter) } });
-      }
+      // request.ip is the address the trusted proxies saw (TRUST_PROXY), never one the client wrote.
+      await enforceLimit(stores.limits, `login:${clientKey(request.ip)}`, config.loginRateLimit, config.loginRateWindowMs, 'too many login attempts, try again later');
 
       const wechat = await ctx.wechat.code2Session(request.body.code);
       const at = ctx.now();
@@ -56,25 +55,33 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     '/auth/user-info',
     { schema: { body: C.userInfoRequest, response: { 200: C.userInfoResponse } } },
     async (request) => {
-      const { session, user } = await authenticate(request, stores);
+      const { skeyHash, user } = await authenticate(request, stores);
       const { rawData, signature, encryptedData, iv } = request.body;
+      // A session whose session_key cannot be read (sealed under a key since rotated) needs a
+      // fresh login, which brings a fresh session_key.
+      const sessionKey = await stores.sessions.sessionKey(skeyHash);
+      if (sessionKey === null) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
       // One answer for every failure: which check failed is of use only to an attacker.
       const invalid = new ApiError('INVALID_USER_DATA', 'the user data could not be verified');
-      if (!verifySignature(rawData, signature, session.sessionKey)) throw invalid;
+      if (!verifySignature(rawData, signature, sessionKey)) throw invalid;
       let payload: Record<string, unknown>;
       try {
-        payload = decryptData(encryptedData, iv, session.sessionKey, config.wechat.appId);
+        payload = decryptData(encryptedData, iv, sessionKey, config.wechat.appId);
       } catch (error) {
         if (error instanceof DecryptError) throw invalid;
         throw error;
       }
+      // WeChat stamps the data when it hands it out: old data is a replay.
+      if (!isFresh(payload, ctx.now())) throw invalid;
 
-      // The user is the session's; the payload only fills in what the user has not set.
+      // The user is the session's; the payload only fills in what the user has not set, and
+      // only with values that pass the same rules as the user's own input.
       const patch: UserPatch = {};
       const nickname = typeof payload.nickName === 'string' ? cleanNickname(payload.nickName) : null;
       if (user.nickname === '' && nickname?.ok) patch.nickname = nickname.value;
-      if (user.avatarUrl === '' && typeof payload.avatarUrl === 'string' && isWebUrl(payload.avatarUrl)) patch.avatarUrl = payload.avatarUrl;
-      const updated = Object.keys(patch).length > 0 ? await stores.users.update(user.id, patch) : user;
+      const avatarUrl = wechatAvatarUrl(payload.avatarUrl);
+      if (user.avatarUrl === '' && avatarUrl !== null) patch.avatarUrl = avatarUrl;
+      const updated = Object.keys(patch).length > 0 ? (await stores.users.update(user.id, patch))?.after : user;
       return { user: toApiUser(updated ?? user, config) };
     },
   );

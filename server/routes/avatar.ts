@@ -1,60 +1,99 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AvatarUploadResponse } from '../../typings/api';
+import { IMAGE_TYPES, sniffImage, STORED_NAME, type ImageExt } from '../avatars';
 import * as C from '../contract';
 import type { Context } from '../context';
 import { ApiError } from '../errors';
+import { enforceLimit } from '../limits';
 import { authenticate } from '../session';
 
-const IMAGE_TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' } as const;
-type ImageExt = keyof typeof IMAGE_TYPES;
+/** Room for the multipart framing around the file: boundaries, part headers, a few small fields. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
-/** The image type by its first bytes; the client's file name and content type are not evidence. */
-function sniffImage(bytes: Buffer): ImageExt | null {
-  const starts = (signature: number[], offset = 0) => signature.every((byte, i) => bytes[offset + i] === byte);
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (starts([0xff, 0xd8, 0xff])) return 'jpg';
-  if (starts([0x47, 0x49, 0x46, 0x38])) return 'gif';
-  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
-  return null;
-}
+const tooLarge = (maxBytes: number) => new ApiError('PAYLOAD_TOO_LARGE', `the upload must be at most ${maxBytes} bytes in all`);
 
 /**
- * The first file of the multipart body. busboy throws plain Errors for a body it cannot parse (no
- * boundary, cut short): that is the client's fault, a 400. The plugin's limit errors carry their
- * own 4xx status and pass through.
+ * The first file of the multipart body, reading at most `maxBytes` of body in all. The plugin's
+ * limits bound the file and the fields, but not what a client sends around or after them (extra
+ * parts it skips, an endless epilogue); counting the raw bytes bounds the whole request. busboy
+ * throws plain Errors for a body it cannot parse (no boundary, cut short): that is the client's
+ * fault, a 400. The plugin's limit errors carry their own 4xx status and pass through.
  */
-async function readUpload(request: FastifyRequest): Promise<{ fieldname: string; bytes: Buffer }> {
-  try {
+async function readUpload(request: FastifyRequest, maxBytes: number): Promise<{ fieldname: string; bytes: Buffer }> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+
+  const read = async () => {
     const file = await request.file();
     if (!file) throw new ApiError('BAD_REQUEST', 'the upload has no file');
     return { fieldname: file.fieldname, bytes: await file.toBuffer() };
+  };
+  // Started first: request.file() pipes the body into busboy before this counter listens, so no chunk passes unseen by either.
+  const reading = read();
+  let received = 0;
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > maxBytes) {
+      request.raw.unpipe();
+      request.raw.pause();
+      rejectOverflow(tooLarge(maxBytes));
+    }
+  };
+  let rejectOverflow: (error: ApiError) => void = () => undefined;
+  const overflow = new Promise<never>((_, reject) => (rejectOverflow = reject));
+  request.raw.on('data', onData);
+  try {
+    return await Promise.race([reading, overflow]);
   } catch (error) {
     if (error instanceof ApiError || typeof (error as { statusCode?: unknown }).statusCode === 'number') throw error;
     throw new ApiError('BAD_REQUEST', 'the multipart body is malformed');
+  } finally {
+    request.raw.off('data', onData);
+    reading.catch(() => undefined);
   }
 }
 
-const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
-
 export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
-  const dir = ctx.config.uploadDir;
+  const { config, avatars } = ctx;
+
+  const maxUploadBytes = config.avatarMaxBytes + MULTIPART_OVERHEAD_BYTES;
+  // An answer given before the body was read to its end (no session, rate limited, too large):
+  // a body of a declared length within the limit is read and discarded after the answer, so the
+  // client gets to read it (wx.uploadFile would otherwise report a broken pipe instead of a 429);
+  // anything else (chunked, or over the limit) closes the connection rather than read on.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete && !(Number(request.headers['content-length']) <= maxUploadBytes)) reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   app.post<{ Reply: AvatarUploadResponse }>('/api/avatar', { schema: { response: { 200: C.avatarUploadResponse } } }, async (request) => {
-    await authenticate(request, ctx.stores);
+    const { user } = await authenticate(request, ctx.stores);
     if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the avatar as multipart/form-data (wx.uploadFile)');
-    // Size and count limits are the multipart plugin's (registered for these routes in app.ts): past them, 413.
-    const { fieldname, bytes } = await readUpload(request);
+    await enforceLimit(ctx.stores.limits, `avatar:${user.id}`, config.avatarUploadLimit, config.avatarUploadWindowMs, 'too many avatar uploads, try again later');
+
+    // The file's own limit is the multipart plugin's (registered for these routes in app.ts): past it, 413.
+    const { fieldname, bytes } = await readUpload(request, maxUploadBytes);
     if (fieldname !== 'file') throw new ApiError('BAD_REQUEST', 'the file field must be named "file"');
     const ext = sniffImage(bytes);
     if (!ext) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the avatar must be a PNG, JPEG, GIF or WebP image');
 
-    const name = `${randomBytes(16).toString('hex')}.${ext}`;
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, name), bytes, { flag: 'wx' });
-    return { avatarUrl: `${ctx.origin()}/avatars/${name}` };
+    const name = await avatars.save(bytes, ext);
+    const avatarUrl = `${ctx.origin()}/avatars/${name}`;
+    let replaced;
+    try {
+      replaced = await ctx.stores.users.update(user.id, { avatarUrl });
+    } catch (error) {
+      await avatars.remove(name);
+      throw error;
+    }
+    if (!replaced) {
+      await avatars.remove(name);
+      throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
+    }
+    await avatars.discardReplaced(replaced.before.avatarUrl, avatarUrl);
+    return { avatarUrl };
   });
 
   app.get<{ Params: { name: string } }>('/avatars/:name', async (request, reply) => {
@@ -64,14 +103,22 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
     if (!STORED_NAME.test(name)) throw notFound;
     let bytes: Buffer;
     try {
-      bytes = await readFile(path.join(dir, name));
+      bytes = await readFile(avatars.pathOf(name));
     } catch {
       throw notFound;
     }
-    return reply
-      .type(IMAGE_TYPES[path.extname(name).slice(1) as ImageExt])
-      .header('cache-control', 'public, max-age=31536000, immutable')
-      .header('x-content-type-options', 'nosniff')
-      .send(bytes);
+    const ext = path.extname(name).slice(1) as ImageExt;
+    return (
+      reply
+        .type(IMAGE_TYPES[ext])
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        // An image, and only ever shown as one: no sniffing it into HTML, a fixed file name if it
+        // is saved, and a policy that gives it no script, no plugins and no origin if it is opened.
+        .header('x-content-type-options', 'nosniff')
+        .header('content-disposition', `inline; filename="avatar.${ext}"`)
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .send(bytes)
+    );
   });
 }

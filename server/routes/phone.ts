@@ -3,6 +3,7 @@ import type { PhoneBindRequest, PhoneBindResponse } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
 import { ApiError } from '../errors';
+import { enforceLimit } from '../limits';
 import { authenticate, toApiUser } from '../session';
 
 /**
@@ -17,6 +18,9 @@ export function phoneRoutes(app: FastifyInstance, ctx: Context): void {
     { schema: { body: C.phoneBindRequest, response: { 200: C.phoneBindResponse } } },
     async (request) => {
       const { user } = await authenticate(request, stores);
+      // Every successful exchange is charged to the mini-program, and failed ones count against
+      // WeChat's quota for everyone: a per-user limit before asking WeChat.
+      await enforceLimit(stores.limits, `phone:${user.id}`, config.phoneBindLimit, config.phoneBindWindowMs, 'too many phone number requests, try again later');
       const phone = await ctx.wechat.getPhoneNumber(request.body.code);
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');

@@ -5,7 +5,7 @@ import type { Context } from '../context';
 import { ApiError } from '../errors';
 import { authenticate, toApiUser } from '../session';
 import type { UserPatch } from '../stores/types';
-import { cleanNickname, isWebUrl } from '../text';
+import { cleanNickname, wechatAvatarUrl } from '../text';
 
 export function profileRoutes(app: FastifyInstance, ctx: Context): void {
   const { config } = ctx;
@@ -26,13 +26,18 @@ export function profileRoutes(app: FastifyInstance, ctx: Context): void {
         if (!cleaned.ok) throw new ApiError('BAD_REQUEST', cleaned.reason);
         patch.nickname = cleaned.value;
       }
-      if (avatarUrl !== undefined) {
-        if (avatarUrl !== '' && !isWebUrl(avatarUrl)) throw new ApiError('BAD_REQUEST', 'avatarUrl must be an http(s) URL or empty');
-        patch.avatarUrl = avatarUrl;
+      // The avatar is what POST /api/avatar stored (sent back unchanged, as the mini-program
+      // does after an upload), a WeChat avatar, or nothing: never a URL on any other host, and
+      // never another user's uploaded file (whose deletion this user could otherwise trigger).
+      if (avatarUrl !== undefined && avatarUrl !== user.avatarUrl) {
+        const wechat = avatarUrl === '' ? '' : wechatAvatarUrl(avatarUrl);
+        if (wechat === null) throw new ApiError('BAD_REQUEST', 'avatarUrl must be empty, the URL POST /api/avatar answered, or a WeChat avatar URL');
+        patch.avatarUrl = wechat;
       }
       const updated = await ctx.stores.users.update(user.id, patch);
       if (!updated) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
-      return { user: toApiUser(updated, config) };
+      await ctx.avatars.discardReplaced(updated.before.avatarUrl, updated.after.avatarUrl);
+      return { user: toApiUser(updated.after, config) };
     },
   );
 }

@@ -1,4 +1,5 @@
 import { createMemoryCredentialCache } from './credentials';
+import { SlidingWindows } from './sliding-window';
 import { isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
@@ -10,7 +11,7 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
   const userIdByOpenid = new Map<string, string>();
   const userIdByUnionid = new Map<string, string>();
   const userIdByPhone = new Map<string, string>();
-  const counters = new Map<string, { window: number; count: number }>();
+  const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
   return {
@@ -34,6 +35,9 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         }
         session.lastSeenAt = at;
         return { ...session };
+      },
+      async sessionKey(skeyHash) {
+        return sessions.get(skeyHash)?.sessionKey ?? null;
       },
       async delete(skeyHash) {
         return sessions.delete(skeyHash);
@@ -70,8 +74,9 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
       async update(id, patch) {
         const user = users.get(id);
         if (!user) return null;
+        const before = { ...user };
         Object.assign(user, patch);
-        return { ...user };
+        return { before, after: { ...user } };
       },
       async bindPhone(id, phone) {
         const user = users.get(id);
@@ -85,22 +90,15 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
       },
     },
 
-    counters: {
-      async hit(key, windowMs) {
-        const window = Math.floor(now() / windowMs);
-        const counter = counters.get(key);
-        if (!counter || counter.window !== window) {
-          // A key's old window is replaced when the key comes back; sweep keys that never do.
-          if (counters.size > 10_000) for (const [k, c] of counters) if (c.window !== window) counters.delete(k);
-          counters.set(key, { window, count: 1 });
-          return 1;
-        }
-        counter.count += 1;
-        return counter.count;
+    limits: {
+      async take(key, limit, windowMs) {
+        return windows.take(key, limit, windowMs);
       },
     },
 
     credentials: createMemoryCredentialCache(now),
+
+    async ping() {},
 
     async close() {},
   };

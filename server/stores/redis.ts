@@ -1,21 +1,27 @@
+import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { ApiError } from '../errors';
+import { createSealer } from '../seal';
 import { createRedisCredentialCache } from './credentials';
-import { isLive, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
+import { isLive, type LiveSession, type RateDecision, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
   /** Namespace of every key, so that several apps (or test suites) can share one Redis. */
   prefix?: string;
+  /** A command without an answer after this long fails (503 STORE_UNAVAILABLE) instead of hanging the request. */
+  commandTimeoutMs?: number;
+  /** 32 bytes: session_key is sealed with it before it is written (see seal.ts). */
+  sealKey: Buffer;
   /** Told about connection trouble (ioredis reconnects by itself meanwhile). */
   onError?: (error: Error) => void;
 }
 
 /** Only what the store put there comes back; anything else reads as absent. */
-function toSession(hash: Record<string, string>): SessionRecord | null {
+function toSession(hash: Record<string, string>): LiveSession | null {
   const { skeyHash, userId, sessionKey, createdAt, lastSeenAt, expiresAt } = hash;
   if (!skeyHash || !userId || !sessionKey) return null;
-  return { skeyHash, userId, sessionKey, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) };
+  return { skeyHash, userId, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) };
 }
 
 function toUser(hash: Record<string, string>): UserRecord | null {
@@ -89,19 +95,40 @@ redis.call('HSET', KEYS[1], 'phoneCountryCode', ARGV[2], 'phoneNumber', ARGV[3])
 return {1, redis.call('HGETALL', KEYS[1])}`;
 
 // HSET only on an existing user, so that an update cannot resurrect a deleted one; fields are
-// set one by one so that two concurrent updates of different fields both land.
-const UPDATE_IF_EXISTS = `if redis.call('EXISTS', KEYS[1]) == 1 then
-  if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
-  return 1
+// set one by one so that two concurrent updates of different fields both land. Returns the user
+// as it was, so that the caller knows what it replaced (the avatar file to delete).
+const UPDATE_IF_EXISTS = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local before = redis.call('HGETALL', KEYS[1])
+if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+return before`;
+
+// A sliding log in a sorted set: forget hits older than the window, accept if fewer than the
+// limit remain. Work per hit is bounded by the limit; PEXPIRE makes Redis forget idle keys.
+// Returns {1} when accepted, {0, ms until the oldest hit leaves the window} when not.
+const SLIDING_WINDOW = `local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1}
 end
-return 0`;
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, tonumber(oldest[2]) + window - now}`;
+
+interface Scripts {
+  findOrCreate(openidKey: string, unionidKey: string, newUserKey: string, userKeyPrefix: string, unionid: string, ...fields: string[]): Promise<[number, string[]]>;
+  bindPhone(userKey: string, phoneKey: string, id: string, countryCode: string, number: string, phoneKeyPrefix: string, userKeyPrefix: string): Promise<[number, string[]?] | null>;
+  updateIfExists(key: string, ...fields: string[]): Promise<string[] | null>;
+  slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number?]>;
+}
 
 /**
- * Sessions, users and the login limiter's counters in Redis: durable across restarts and shared
- * by several instances. Sessions also carry a Redis TTL so that Redis itself forgets dead ones;
- * liveness is still decided against the injected clock, as in memory.
+ * Sessions, users and the rate limits in Redis: durable across restarts and shared by several
+ * instances. Sessions also carry a Redis TTL so that Redis itself forgets dead ones; liveness is
+ * still decided against the injected clock, as in memory. session_key is stored sealed.
  */
-export async function createRedisStores({ url, prefix = 'wxlogin:', now, sessionIdleMs, onError }: RedisStoreOptions): Promise<Stores> {
+export async function createRedisStores({ url, prefix = 'wxlogin:', now, sessionIdleMs, commandTimeoutMs = 2000, sealKey, onError }: RedisStoreOptions): Promise<Stores> {
   let connected = false;
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -110,15 +137,24 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
     // Fail fast while Redis is away: the request gets 503 STORE_UNAVAILABLE instead of hanging.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A Redis that is reachable but does not answer (paused, swapping, stuck on a slow command)
+    // keeps the connection up: only a per-command timeout turns that into a prompt 503.
+    commandTimeout: commandTimeoutMs,
     // On close while Redis is away, ioredis arms a timer to destroy a socket that is already gone;
     // its 2 s default keeps the process alive that long after close().
     disconnectTimeout: 100,
   });
+  redis.defineCommand('findOrCreate', { numberOfKeys: 3, lua: FIND_OR_CREATE });
+  redis.defineCommand('bindPhone', { numberOfKeys: 2, lua: BIND_PHONE });
+  redis.defineCommand('updateIfExists', { numberOfKeys: 1, lua: UPDATE_IF_EXISTS });
+  redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
+  const scripts = redis as unknown as Scripts;
   // ioredis reports connection trouble as 'error' events; without a listener Node would crash.
   redis.on('error', (error: Error) => onError?.(error));
   await redis.connect();
   connected = true;
 
+  const sealer = createSealer(sealKey);
   const guard = async <T>(operation: () => Promise<T>): Promise<T> => {
     try {
       return await operation();
@@ -131,14 +167,15 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
   const openidKey = (openid: string) => `${prefix}openid:${openid}`;
   const unionidKey = (unionid: string) => `${prefix}unionid:${unionid}`;
   const phonePrefix = `${prefix}phone:`;
-  const ttl = (session: SessionRecord, at: number) => Math.max(1, Math.min(sessionIdleMs, session.expiresAt - at));
+  const ttl = (session: LiveSession, at: number) => Math.max(1, Math.min(sessionIdleMs, session.expiresAt - at));
 
   return {
     sessions: {
       create: (session) =>
         guard(async () => {
           const key = sessionKey(session.skeyHash);
-          await redis.multi().hset(key, { ...session }).pexpire(key, ttl(session, now())).exec();
+          const stored: SessionRecord = { ...session, sessionKey: sealer.seal(session.sessionKey, session.skeyHash) };
+          await redis.multi().hset(key, { ...stored }).pexpire(key, ttl(session, now())).exec();
         }),
       touch: (skeyHash) =>
         guard(async () => {
@@ -153,6 +190,11 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
           session.lastSeenAt = at;
           await redis.multi().hset(key, 'lastSeenAt', at).pexpire(key, ttl(session, at)).exec();
           return session;
+        }),
+      sessionKey: (skeyHash) =>
+        guard(async () => {
+          const sealed = await redis.hget(sessionKey(skeyHash), 'sessionKey');
+          return sealed === null ? null : sealer.open(sealed, skeyHash);
         }),
       delete: (skeyHash) => guard(async () => (await redis.del(sessionKey(skeyHash))) > 0),
       deleteAll: () =>
@@ -172,10 +214,7 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
       findOrCreate: ({ openid, unionid }, fresh) =>
         guard(async () => {
           const user = fresh();
-          const reply = (await redis.eval(FIND_OR_CREATE, 3, openidKey(openid), unionidKey(unionid ?? ''), userKey(user.id), userKey(''), unionid ?? '', ...userFields(user))) as [
-            number,
-            string[],
-          ];
+          const reply = await scripts.findOrCreate(openidKey(openid), unionidKey(unionid ?? ''), userKey(user.id), userKey(''), unionid ?? '', ...userFields(user));
           const found = toUser(pairs(reply[1]));
           if (!found) throw new Error('user lookup gave no user record');
           return { user: found, created: reply[0] === 1 };
@@ -184,14 +223,14 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
       update: (id, patch) =>
         guard(async () => {
           const fields = Object.entries(patch).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
-          const updated = await redis.eval(UPDATE_IF_EXISTS, 1, userKey(id), ...fields);
-          return updated === 1 ? toUser(await redis.hgetall(userKey(id))) : null;
+          const flat = await scripts.updateIfExists(userKey(id), ...fields);
+          const before = flat ? toUser(pairs(flat)) : null;
+          if (!before) return null;
+          return { before, after: toUser({ ...pairs(flat!), ...pairs(fields) })! };
         }),
       bindPhone: (id, phone) =>
         guard(async () => {
-          const reply = (await redis.eval(BIND_PHONE, 2, userKey(id), `${phonePrefix}${phone.countryCode}:${phone.number}`, id, phone.countryCode, phone.number, phonePrefix, userKey(''))) as
-            | [number, string[]?]
-            | null;
+          const reply = await scripts.bindPhone(userKey(id), `${phonePrefix}${phone.countryCode}:${phone.number}`, id, phone.countryCode, phone.number, phonePrefix, userKey(''));
           if (reply === null) return null;
           if (reply[0] !== 1) return { ok: false, reason: 'PHONE_IN_USE' } as const;
           const user = toUser(pairs(reply[1] ?? []));
@@ -199,21 +238,25 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
         }),
     },
 
-    counters: {
-      hit: (key, windowMs) =>
-        guard(async () => {
-          const counterKey = `${prefix}rate:${key}:${Math.floor(now() / windowMs)}`;
-          const results = await redis.multi().incr(counterKey).pexpire(counterKey, windowMs).exec();
-          const count = results?.[0]?.[1];
-          if (typeof count !== 'number') throw new Error('INCR gave no count');
-          return count;
+    limits: {
+      take: (key, limit, windowMs) =>
+        guard(async (): Promise<RateDecision> => {
+          // The member only has to be unique; the score is the time.
+          const at = now();
+          const [allowed, retryAfterMs] = await scripts.slidingWindow(`${prefix}rate:${key}`, at, windowMs, limit, `${at}:${randomBytes(6).toString('base64url')}`);
+          return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, retryAfterMs ?? windowMs) };
         }),
     },
 
     credentials: createRedisCredentialCache(redis, prefix, guard, now),
 
+    ping: () =>
+      guard(async () => {
+        await redis.ping();
+      }),
+
     async close() {
-      // QUIT lets pending replies arrive; when Redis is already gone, just drop the connection.
+      // QUIT lets pending replies arrive; when Redis is already gone (or hung), just drop the connection.
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -13,10 +13,15 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
+/** A session as authentication sees it: session_key is fetched apart, only where it is needed. */
+export type LiveSession = Omit<SessionRecord, 'sessionKey'>;
+
 export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
   /** The live session, its idle deadline moved forward; null when unknown, idle too long or past its lifetime. */
-  touch(skeyHash: string): Promise<SessionRecord | null>;
+  touch(skeyHash: string): Promise<LiveSession | null>;
+  /** The session's WeChat session_key; null when the session is gone or its key cannot be read (sealed with a rotated key). */
+  sessionKey(skeyHash: string): Promise<string | null>;
   /** Whether a session was removed. */
   delete(skeyHash: string): Promise<boolean>;
   /** Removes every session; returns how many. */
@@ -62,8 +67,8 @@ export interface UserStore {
    */
   findOrCreate(identity: WeChatIdentity, fresh: () => UserRecord): Promise<{ user: UserRecord; created: boolean }>;
   get(id: string): Promise<UserRecord | null>;
-  /** The updated user, or null when there is no such user. */
-  update(id: string, patch: UserPatch): Promise<UserRecord | null>;
+  /** The user before and after the patch (applied atomically), or null when there is no such user. */
+  update(id: string, patch: UserPatch): Promise<{ before: UserRecord; after: UserRecord } | null>;
   /**
    * Binds `phone` to the user, atomically: refused when another user holds the number; a number
    * the user held before is released. Null when there is no such user.
@@ -71,10 +76,15 @@ export interface UserStore {
   bindPhone(id: string, phone: PhoneNumber): Promise<PhoneBinding | null>;
 }
 
-/** Fixed-window counters (the login limiter's), shared by every instance when in Redis. */
-export interface RateCounter {
-  /** Counts one hit on `key` and returns the number of hits in the current window. */
-  hit(key: string, windowMs: number): Promise<number>;
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/**
+ * Sliding-window rate limits (logins per client, uploads per user), shared by every instance
+ * when in Redis. At most `limit` hits are accepted in any `windowMs`, wherever the window falls.
+ */
+export interface RateLimiter {
+  /** Accepts and records one hit on `key`, or refuses it (recording nothing) and says when the next would pass. */
+  take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
 }
 
 /** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */
@@ -101,8 +111,10 @@ export interface CredentialCache {
 export interface Stores {
   sessions: SessionStore;
   users: UserStore;
-  counters: RateCounter;
+  limits: RateLimiter;
   credentials: CredentialCache;
+  /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,6 +124,6 @@ export interface StoreOptions {
 }
 
 /** A session is live until it has been idle too long or has reached its absolute end. */
-export function isLive(session: SessionRecord, now: number, idleMs: number): boolean {
+export function isLive(session: LiveSession, now: number, idleMs: number): boolean {
   return now < session.expiresAt && now - session.lastSeenAt < idleMs;
 }

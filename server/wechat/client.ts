@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import { createMemoryCredentialCache } from '../stores/credentials';
 import type { Clock, CredentialCache, PhoneNumber } from '../stores/types';
 import { createAccessTokenManager, fetchStableToken } from './access-token';
-import { callWeChat, errcodeOf, fetchTransport, type Transport } from './http';
+import { callWeChat, errcodeOf, fetchTransport, unavailable, type Transport } from './http';
 import { getUserPhoneNumber } from './phone';
 
 /** What jscode2session gives the server. session_key stays on the server. */
@@ -14,7 +14,7 @@ export interface WeChatSession {
 }
 
 // Where the HTTP part lives now; kept importable from here, where it began.
-export { fetchTransport, type Transport } from './http';
+export { fetchTransport, MAX_ANSWER_BYTES, type Transport } from './http';
 
 export interface WeChatClientOptions {
   /** Resolved per call: in simulated mode the server's own address is known only after listen. */
@@ -37,23 +37,35 @@ export interface WeChatClient {
   getPhoneNumber(code: string): Promise<PhoneNumber>;
 }
 
-/** WeChat's errcodes for a code exchange, and what the mini-program is told. */
-function errorFor(errcode: number): ApiError {
-  switch (errcode) {
-    case 40029:
-      return new ApiError('INVALID_CODE', 'the login code is invalid or expired');
-    case 40163:
-      return new ApiError('INVALID_CODE', 'the login code was already used');
-    case 45011:
-      return new ApiError('RATE_LIMITED', 'WeChat is rate limiting logins, try again shortly', { headers: { 'retry-after': '60' } });
-    case 40226:
-      return new ApiError('USER_BLOCKED', 'WeChat blocked this user from logging in');
-    case -1:
-      return new ApiError('WECHAT_UNAVAILABLE', 'WeChat is busy, try again shortly', { status: 503 });
-    default:
-      // 40013 (appid), 40125 (secret) and the like: the server's own setup, nothing the user can fix.
-      return new ApiError('WECHAT_UNAVAILABLE', `WeChat refused the exchange (errcode ${errcode})`);
-  }
+/** WeChat's shapes: an openid (or unionid) is 28 URL-safe characters today; allow some room, nothing else. */
+const OPENID = /^[A-Za-z0-9_-]{16,64}$/;
+/** A session_key is 16 bytes in base64. */
+const SESSION_KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/**
+ * WeChat's errcodes for a code exchange, and what the mini-program is told. The errcode itself
+ * goes only to the server's log (as the cause): 40013 or 40125 say the server's own appid or
+ * secret are wrong, nothing a user should read.
+ */
+function errorFor(errcode: number, errmsg: unknown): ApiError {
+  const cause = new Error(`jscode2session errcode ${errcode}: ${typeof errmsg === 'string' ? errmsg.slice(0, 200) : ''}`);
+  const error = (() => {
+    switch (errcode) {
+      case 40029:
+        return new ApiError('INVALID_CODE', 'the login code is invalid or expired');
+      case 40163:
+        return new ApiError('INVALID_CODE', 'the login code was already used');
+      case 45011:
+        return new ApiError('RATE_LIMITED', 'WeChat is rate limiting logins, try again shortly', { headers: { 'retry-after': '60' } });
+      case 40226:
+        return new ApiError('USER_BLOCKED', 'WeChat blocked this user from logging in');
+      case -1:
+        return new ApiError('WECHAT_UNAVAILABLE', 'WeChat is busy, try again shortly', { status: 503 });
+      default:
+        return new ApiError('WECHAT_UNAVAILABLE', 'WeChat refused the exchange');
+    }
+  })();
+  return Object.assign(error, { cause });
 }
 
 /**
@@ -91,12 +103,13 @@ export function createWeChatClient({
       const query = new URLSearchParams({ appid: appId, secret, js_code: code, grant_type: 'authorization_code' });
       const body = await callWeChat(transport, `${baseUrl()}/sns/jscode2session?${query}`, timeoutMs);
       const errcode = errcodeOf(body);
-      if (errcode !== 0) throw errorFor(errcode);
+      if (errcode !== 0) throw errorFor(errcode, body.errmsg);
       const { openid, session_key: sessionKey, unionid } = body;
-      if (typeof openid !== 'string' || openid === '' || typeof sessionKey !== 'string' || sessionKey === '') {
-        throw new ApiError('WECHAT_UNAVAILABLE', 'WeChat answered without openid or session_key');
+      // Whatever is stored and later used as an AES key must be what WeChat issues, nothing larger or stranger.
+      if (typeof openid !== 'string' || !OPENID.test(openid) || typeof sessionKey !== 'string' || !SESSION_KEY.test(sessionKey)) {
+        throw unavailable('answer without a well-formed openid and session_key');
       }
-      return typeof unionid === 'string' && unionid !== '' ? { openid, sessionKey, unionid } : { openid, sessionKey };
+      return typeof unionid === 'string' && OPENID.test(unionid) ? { openid, sessionKey, unionid } : { openid, sessionKey };
     },
 
     getPhoneNumber: (code) => getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }, code),

@@ -11,8 +11,16 @@ import { ApiError } from '../errors';
 import type { Clock } from '../stores/types';
 import { createSimulatedPhones, createSimulatedTokens, failure, type OpenApiAnswer } from './simulated-openapi';
 
-/** Codes that wx.login returns in DevTools (not minted here) all log in as this user. */
+/** The development user: DevTools' codes (not minted here) and POST /dev/codes without a user log in as it. */
 export const DEFAULT_USER = 'developer';
+/**
+ * What wx.login answers in WeChat DevTools' tourist mode (appid "touristappid"), the same string
+ * on every call. Unlike any real code it logs in again and again, always as DEFAULT_USER.
+ */
+export const DEVTOOLS_MOCK_CODE = 'the code is a mock one';
+/** The shape of a code wx.login hands out: 32 letters and digits. Codes of any other shape are 40029. */
+const REAL_FORMAT_CODE = /^[0-9A-Za-z]{32}$/;
+const CODE_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const CODE_LIFETIME_MS = 5 * 60 * 1000;
 /** Used codes are remembered this long (a replay within it is 40163) and at most this many. */
 const USED_CODE_MEMORY_MS = 24 * 3600 * 1000;
@@ -87,6 +95,14 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
     return fault.errcode === undefined ? null : fail(fault.errcode, ERRMSG[fault.errcode]);
   };
 
+  /** A code in wx.login's own format (rejection sampling keeps the 62 characters equally likely). */
+  const newCode = () => {
+    let code = '';
+    while (code.length < 32) {
+      for (const byte of randomBytes(48)) if (byte < 248 && code.length < 32) code += CODE_ALPHABET[byte % 62];
+    }
+    return code;
+  };
   const openidFor = (user: string) => `o${createHash('sha256').update(`wx-login-simulator:${user}`).digest('base64url').slice(0, 27)}`;
   const fail = (errcode: number, errmsg: string) => failure(errcode, errmsg) as Answer;
 
@@ -107,7 +123,7 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
         throw new ApiError('BAD_REQUEST', `the simulated user "${user}" already has another unionid`);
       }
       if (unionid !== undefined) unionids.set(user, unionid);
-      const code = randomBytes(24).toString('base64url');
+      const code = newCode();
       minted.set(code, { user, at: now() });
       return code;
     },
@@ -149,13 +165,20 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
       const fault = await nextFault('jscode2session');
       if (fault) return fault;
 
-      if (used.has(code)) return fail(40163, ERRMSG[40163]);
-      const mint = minted.get(code);
-      minted.delete(code);
-      remember(code);
-      if (mint && now() - mint.at > CODE_LIFETIME_MS) return fail(40029, ERRMSG[40029]);
+      let user = DEFAULT_USER;
+      // Tourist mode: the one mock code is not a one-time code, it stands for the development user.
+      if (code !== DEVTOOLS_MOCK_CODE) {
+        if (used.has(code)) return fail(40163, ERRMSG[40163]);
+        const mint = minted.get(code);
+        // A real-format code the simulator did not mint came from wx.login in DevTools with a
+        // real AppID: accepted once, as the development user. Anything else is not a code.
+        if (!mint && !REAL_FORMAT_CODE.test(code)) return fail(40029, ERRMSG[40029]);
+        minted.delete(code);
+        remember(code);
+        if (mint && now() - mint.at > CODE_LIFETIME_MS) return fail(40029, ERRMSG[40029]);
+        if (mint) user = mint.user;
+      }
 
-      const user = mint?.user ?? DEFAULT_USER;
       const openid = openidFor(user);
       // WeChat may hand out a new session_key on every login; the latest is the current one.
       const sessionKey = randomBytes(16).toString('base64');

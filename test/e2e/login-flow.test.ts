@@ -102,3 +102,36 @@ describe('login flow, end to end', () => {
     expect(events[events.length - 1]).toBe('logout');
   });
 });
+
+/** WeChat DevTools in tourist mode, as a developer first opens the project: one mock code for every wx.login. */
+describe('tourist mode, end to end', () => {
+  let app: FastifyInstance;
+  let base: string;
+  beforeAll(async () => {
+    app = await buildApp({ config: testConfig(), log: false });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => app.close());
+
+  it('logs in, logs out and logs in again with the mock code as the same development user, and a replayed ordinary code is still refused', async () => {
+    const wx = createNodeWx({ server: base, tourist: true });
+    const auth = createAuth<User>({ baseURL: base, wx, timeout: 5000 });
+    const first = await auth.login();
+    await auth.logout();
+    const second = await auth.login();
+    await auth.logout();
+    const third = await auth.login();
+    expect(wx.calls.login).toBe(3);
+    expect(new Set([first.user.id, second.user.id, third.user.id]).size).toBe(1);
+    expect(new Set([first.skey, second.skey, third.skey]).size).toBe(3);
+    expect((await auth.request<ProfileResponse>({ url: '/api/profile' })).data.user.id).toBe(first.user.id);
+
+    // An ordinary code keeps its one-time rule: WeChat's 40163 reaches the client as 401 INVALID_CODE.
+    const { code } = (await (await fetch(`${base}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { code: string };
+    const once = (c: string) => fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: c }) });
+    expect((await once(code)).status).toBe(200);
+    const replay = await once(code);
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('INVALID_CODE');
+  });
+});

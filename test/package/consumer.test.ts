@@ -61,7 +61,7 @@ async function startServer(): Promise<void> {
   base = `http://127.0.0.1:${port}`;
   server = spawn(NODE, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'server', 'index.ts')], {
     cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', UPLOAD_DIR: path.join(work, 'uploads') },
+    env: { ...process.env, WX_MODE: 'simulated', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', UPLOAD_DIR: path.join(work, 'uploads') },
     stdio: 'ignore',
   });
   // jsdom has no fetch; a plain HTTP probe until the server answers (401: no session, as expected).

@@ -5,6 +5,7 @@
  * authenticated route), the process never dies, and once Redis is back it serves again without
  * a restart. Skipped with a printed reason without redis-server, unless REQUIRE_REDIS=1.
  */
+import { randomBytes } from 'node:crypto';
 import { hasRedis, startRedis, startServer, waitFor, type Proc, type RedisProc } from '../../bench/harness';
 
 const available = hasRedis();
@@ -41,7 +42,6 @@ describeRedis('Redis faults', () => {
   test('redis-server stopped under load: 503 STORE_UNAVAILABLE in the envelope, never a 2xx on an authenticated route, no crash; restarted: serves again without a server restart', async () => {
     const base = server!.url;
     const samples: Sample[] = [];
-    let codes = 0;
     let running = true;
 
     /** One request; no answer at all (refused, reset, 5 s without a reply) is recorded as status 0. */
@@ -58,8 +58,8 @@ describeRedis('Redis faults', () => {
       return sample;
     }
     const login = async (): Promise<string | null> => {
-      // A code the simulated WeChat has never seen logs in once, as its default user.
-      const answer = await call('POST /auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: `redis-fault-${++codes}` }) });
+      // A code in wx.login's format that the simulated WeChat has never seen logs in once, as its default user.
+      const answer = await call('POST /auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: randomBytes(16).toString('hex') }) });
       return answer.status === 200 ? (JSON.parse(answer.body) as { skey: string }).skey : null;
     };
     const read = (skey: string) => call('GET /api/profile', { headers: { authorization: `Bearer ${skey}` } });

@@ -1,10 +1,10 @@
 /**
- * Secrets audit. A full journey (login, session, profile, user-info, phone binding, orders,
- * logout, and the failures around them) against the server listening on a real socket with its
- * production logger at its most verbose level. Every session_key and access_token WeChat handed
- * out is recorded at the WeChat transport; then no response (status, headers, body) and no log
- * line may contain a session_key, an access_token, the appsecret or a full phone number, and no
- * log line may contain a full skey.
+ * Secrets audit. A full journey (login, session, profile, user-info, phone binding, orders, avatar
+ * uploads, logout, and the failures around them) against the server listening on a real socket
+ * with its production logger at its most verbose level. Every session_key and access_token WeChat
+ * handed out is recorded at the WeChat transport; then no response (status, headers, body) and no
+ * log line may contain a session_key, an access_token, the appsecret or a full phone number, and
+ * no log line may contain a full skey, login code or bearer token.
  *
  * Scope: this journey, not every line of the whole `npm test` run; jest runs suites in separate
  * workers with their own logs, so a whole-run audit would need every suite to route its logs here.
@@ -17,6 +17,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import { loadConfig, type Config } from '../../server/config';
 import { fetchTransport, type Transport } from '../../server/wechat/client';
+import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { logSink } from '../server/helpers';
 
 let app: FastifyInstance;
@@ -27,6 +28,8 @@ const sessionKeys: string[] = [];
 const accessTokens: string[] = [];
 const PHONE = '13912345678';
 const skeys: string[] = [];
+/** Every login code handed out: one-time secrets too, they must not reach a log line. */
+const codes: string[] = [];
 const exchanges: string[] = [];
 /** Everything any response carried: status line, headers and body. */
 const responses: string[] = [];
@@ -48,6 +51,7 @@ async function call(method: string, url: string, { body, skey, raw }: { body?: u
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   const text = await response.text();
+  if (url === '/dev/codes' && response.status === 200) codes.push((JSON.parse(text) as { code: string }).code);
   responses.push(`${response.status} ${[...response.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
   return { status: response.status, json: () => JSON.parse(text) };
 }
@@ -64,6 +68,18 @@ async function settledLog(count: number): Promise<void> {
   await new Promise<void>((resolve) => log.stream.write('', () => resolve()));
 }
 
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+
+/** An avatar upload as wx.uploadFile sends it, recorded like every other response. */
+async function upload(skey: string, bytes: Buffer) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes]), 'avatar.png');
+  const response = await fetch(`${base}/api/avatar`, { method: 'POST', headers: { authorization: `Bearer ${skey}` }, body: form });
+  const text = await response.text();
+  responses.push(`${response.status} ${[...response.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${text}`);
+  return { status: response.status };
+}
+
 async function login(user: string): Promise<string> {
   const { code } = (await call('POST', '/dev/codes', { body: { user } })).json();
   const answer = await call('POST', '/auth/login', { body: { code } });
@@ -74,7 +90,7 @@ async function login(user: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  config = loadConfig({ UPLOAD_DIR: mkdtempSync(path.join(os.tmpdir(), 'wx-login-audit-')), LOG_LEVEL: 'trace' });
+  config = loadConfig({ WX_MODE: 'simulated', UPLOAD_DIR: mkdtempSync(path.join(os.tmpdir(), 'wx-login-audit-')), LOG_LEVEL: 'trace' });
   app = await buildApp({ config, log: log.stream, wechatTransport: recording });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -82,7 +98,7 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe('secrets audit', () => {
-  test('a full journey, failures included, leaks no session_key, access_token, appsecret or full phone number in any response or log line, and no skey in any log line', async () => {
+  test('a full journey, uploads, phone binding and failures included, leaks no session_key, access_token, appsecret or full phone number in any response or log line, and no skey, login code or bearer token in any log line', async () => {
     const skey = await login('audit');
     expect((await call('GET', '/auth/session', { skey })).status).toBe(200);
     expect((await call('GET', '/api/profile', { skey })).status).toBe(200);
@@ -95,7 +111,12 @@ describe('secrets audit', () => {
     expect((await call('GET', '/api/orders', { skey })).status).toBe(200);
 
     // The phone number: bound, then a replayed code, WeChat rejecting the token, and a number in use.
-    const phoneCode = async (user: string) => (await call('POST', '/dev/phone-codes', { body: { user, phoneNumber: PHONE } })).json().code;
+    const phoneCode = async (user: string) => {
+      const { code: minted } = (await call('POST', '/dev/phone-codes', { body: { user, phoneNumber: PHONE } })).json();
+      // One-time secrets like login codes: they must not reach a log line either.
+      codes.push(minted);
+      return minted;
+    };
     const used = await phoneCode('audit');
     expect((await call('POST', '/auth/phone', { skey, body: { code: used } })).status).toBe(200);
     expect((await call('POST', '/auth/phone', { skey, body: { code: used } })).status).toBe(400);
@@ -103,6 +124,14 @@ describe('secrets audit', () => {
     expect((await call('POST', '/auth/phone', { skey, body: { code: await phoneCode('audit') } })).status).toBe(503);
     const rival = await login('audit-rival');
     expect((await call('POST', '/auth/phone', { skey: rival, body: { code: await phoneCode('audit-rival') } })).status).toBe(409);
+
+    // Uploads go through the multipart plugin, which logs the raw request headers at trace.
+    expect((await upload(skey, PNG)).status).toBe(200);
+    expect((await upload(skey, PNG)).status).toBe(200);
+    expect((await upload(skey, Buffer.from('not an image'))).status).toBe(415);
+    expect((await upload(skey, Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]))).status).toBe(413);
+    // DevTools' tourist-mode code, twice.
+    for (let i = 0; i < 2; i++) expect((await call('POST', '/auth/login', { body: { code: DEVTOOLS_MOCK_CODE } })).status).toBe(200);
 
     // Failures: a replayed code, a malformed body, WeChat down, a second device, a wrong skey.
     const { code } = (await call('POST', '/dev/codes', { body: { user: 'audit' } })).json();
@@ -140,6 +169,11 @@ describe('secrets audit', () => {
       }
     }
     for (const s of skeys) lines.filter((l) => l.includes(s)).forEach((l) => leaks.push(`log line carries an skey: ${l.slice(0, 200)}`));
+    for (const c of codes) lines.filter((l) => l.includes(c)).forEach((l) => leaks.push(`log line carries a login or phone code: ${l.slice(0, 200)}`));
+    lines.filter((l) => /bearer (?!\[redacted\])/i.test(l)).forEach((l) => leaks.push(`log line carries a bearer token: ${l.slice(0, 200)}`));
     expect(leaks).toEqual([]);
+    // The audit covered the plugin's own trace line with the request headers (censored), and the codes it looks for.
+    expect(lines.some((l) => l.includes('busboyOptions') && l.includes('"authorization":"[redacted]"'))).toBe(true);
+    expect(codes.length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -34,7 +34,7 @@ describeWithRedis('the access token across two instances', (redis) => {
         if (path.endsWith('/getuserphonenumber')) phoneCalls.push(instance);
         return injectInto(wechat, url, request);
       };
-    const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs });
+    const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
     a = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('a') });
     b = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('b') });
     wechat = a;

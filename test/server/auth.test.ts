@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { SessionRecord, Stores } from '../../server/stores/types';
 import { createMemoryStores } from '../../server/stores/memory';
 import type { LoginResponse } from '../../typings/api';
-import { bearer, fakeClock, login, logSink, mintCode, testApp, type TestApp } from './helpers';
+import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
+import { bearer, fakeClock, login, logSink, mintCode, testApp, testConfig, type TestApp } from './helpers';
 
 const MINUTE = 60_000;
 
@@ -65,16 +66,24 @@ describe('POST /auth/login', () => {
     expect(response.json().error.code).toBe('INVALID_CODE');
   });
 
-  it('accepts a code the simulator did not mint once, always as the same development user', async () => {
+  it('accepts an unminted code in wx.login’s format once, as the development user, and refuses its replay', async () => {
     const first = await postLogin('0a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P');
-    const second = await postLogin('another-devtools-code');
+    const second = await postLogin('Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4');
     expect(first.statusCode).toBe(200);
     expect(second.json<LoginResponse>().user.id).toBe(first.json<LoginResponse>().user.id);
-    expect((await postLogin('0a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P')).statusCode).toBe(401);
+    const replay = await postLogin('0a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P');
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().error.code).toBe('INVALID_CODE');
+  });
+
+  it.each(['another-devtools-code', 'the code is a mock one.', 'x', '0a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5'])('refuses %j, which no wx.login hands out, with 401 INVALID_CODE', async (code) => {
+    const response = await postLogin(code);
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error.code).toBe('INVALID_CODE');
   });
 
   it('treats an unminted code and POST /dev/codes without a user as the same developer', async () => {
-    const devtools = (await postLogin('some-devtools-code')).json<LoginResponse>();
+    const devtools = (await postLogin('0a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P')).json<LoginResponse>();
     expect((await login(app)).user.id).toBe(devtools.user.id);
   });
 
@@ -134,6 +143,66 @@ describe('POST /auth/login', () => {
     expect((await app.inject({ method: 'POST', url: '/auth/login', payload: { code: await mintCode(app) }, remoteAddress: '10.0.0.2' })).statusCode).toBe(200);
     t.clock.advance(MINUTE);
     expect((await postLogin(await mintCode(app))).statusCode).toBe(200);
+  });
+});
+
+describe('WeChat DevTools tourist mode', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await testApp();
+  });
+  afterEach(() => t.app.close());
+
+  const loginWith = (code: string) => t.app.inject({ method: 'POST', url: '/auth/login', payload: { code } });
+
+  it('logs in with the mock code every time, always as the one development user, also after a logout', async () => {
+    const users = new Set<string>();
+    const skeys = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const response = await loginWith(DEVTOOLS_MOCK_CODE);
+      expect(response.statusCode).toBe(200);
+      const { skey, user } = response.json<LoginResponse>();
+      users.add(user.id);
+      skeys.add(skey);
+      expect((await t.app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(skey) })).statusCode).toBe(200);
+      expect((await t.app.inject({ url: '/auth/session', headers: bearer(skey) })).statusCode).toBe(401);
+    }
+    expect(users.size).toBe(1);
+    expect(skeys.size).toBe(3);
+    // The same user a code from POST /dev/codes without a user logs in as.
+    expect((await login(t.app)).user.id).toBe([...users][0]);
+  });
+
+  it('keeps the one-time rule for every other code: a replayed minted code is 401 INVALID_CODE between mock logins', async () => {
+    const code = await mintCode(t.app, 'alice');
+    expect((await loginWith(code)).statusCode).toBe(200);
+    expect((await loginWith(DEVTOOLS_MOCK_CODE)).statusCode).toBe(200);
+    const replay = await loginWith(code);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().error.code).toBe('INVALID_CODE');
+    expect((await loginWith(DEVTOOLS_MOCK_CODE)).statusCode).toBe(200);
+  });
+
+  it('keeps the five-minute rule for minted codes', async () => {
+    const code = await mintCode(t.app);
+    t.clock.advance(5 * MINUTE + 1);
+    expect((await loginWith(code)).json().error.code).toBe('INVALID_CODE');
+    expect((await loginWith(DEVTOOLS_MOCK_CODE)).statusCode).toBe(200);
+  });
+
+  it('does not exist in real mode: WeChat itself answers the mock code', async () => {
+    const seen: string[] = [];
+    const real = await testApp({
+      config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: '0123456789abcdef0123456789abcdef' }),
+      transport: async (url) => {
+        seen.push(new URL(url).searchParams.get('js_code') ?? '');
+        return { status: 200, body: '{"errcode":40029,"errmsg":"invalid code"}' };
+      },
+    });
+    const response = await real.app.inject({ method: 'POST', url: '/auth/login', payload: { code: DEVTOOLS_MOCK_CODE } });
+    expect(response.statusCode).toBe(401);
+    expect(seen).toEqual([DEVTOOLS_MOCK_CODE]);
+    await real.app.close();
   });
 });
 
@@ -244,7 +313,7 @@ describe('sessions', () => {
     expect(one.json()).toEqual({ expired: 1 });
     expect((await check(a.skey)).statusCode).toBe(401);
     expect((await check(b.skey)).statusCode).toBe(200);
-    const all = await t.app.inject({ method: 'POST', url: '/dev/sessions/expire' });
+    const all = await t.app.inject({ method: 'POST', url: '/dev/sessions/expire', headers: { 'content-type': 'application/json' } });
     expect(all.json()).toEqual({ expired: 2 });
     expect((await check(c.skey)).statusCode).toBe(401);
   });

@@ -1,20 +1,26 @@
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { AvatarUploadResponse } from '../../typings/api';
-import { bearer, login, testApp } from './helpers';
+import type { AvatarUploadResponse, ProfileResponse } from '../../typings/api';
+import { bearer, login, testApp, type TestApp } from './helpers';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR fake png body')]);
+const MAX_BYTES = 4096;
+const UPLOADS_PER_WINDOW = 4;
 
 /** Over a real socket, with real multipart bodies, as wx.uploadFile sends them. */
 describe('POST /api/avatar', () => {
+  let t: TestApp;
   let app: FastifyInstance;
   let base: string;
   let skey: string;
-  beforeAll(async () => {
-    ({ app } = await testApp({ config: { avatarMaxBytes: 4096 } }));
+  beforeEach(async () => {
+    t = await testApp({ config: { avatarMaxBytes: MAX_BYTES, avatarUploadLimit: UPLOADS_PER_WINDOW, avatarUploadWindowMs: 60_000 } });
+    app = t.app;
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    ({ skey } = await login(app));
+    ({ skey } = await login(app, 'uploader'));
   });
-  afterAll(() => app.close());
+  afterEach(() => app.close());
 
   const upload = (bytes: Buffer, { field = 'file', type = 'application/octet-stream', auth = skey } = {}) => {
     const form = new FormData();
@@ -22,23 +28,129 @@ describe('POST /api/avatar', () => {
     form.append(field, new Blob([bytes], { type }), 'tmp_avatar.png');
     return fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(auth), body: form });
   };
+  const uploaded = async (auth = skey) => ((await (await upload(PNG, { auth })).json()) as AvatarUploadResponse).avatarUrl;
+  const profile = async (auth = skey) => ((await (await fetch(`${base}/api/profile`, { headers: bearer(auth) })).json()) as ProfileResponse).user;
+  const files = () => readdirSync(t.config.uploadDir);
 
-  it('stores a PNG and serves it back byte for byte at the URL it answers', async () => {
+  it('stores a PNG, makes it the avatar, and serves it back byte for byte as an image that cannot act as a page', async () => {
     const response = await upload(PNG);
     expect(response.status).toBe(200);
     const { avatarUrl } = (await response.json()) as AvatarUploadResponse;
     expect(avatarUrl).toMatch(new RegExp(`^${base}/avatars/[0-9a-f]{32}\\.png$`));
+    expect((await profile()).avatarUrl).toBe(avatarUrl);
     const served = await fetch(avatarUrl);
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/png');
     expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(served.headers.get('content-disposition')).toBe('inline; filename="avatar.png"');
+    expect(served.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     expect(Buffer.from(await served.arrayBuffer())).toEqual(PNG);
+    expect(files()).toHaveLength(1);
   });
 
-  it('refuses a file over the size limit with 413 PAYLOAD_TOO_LARGE', async () => {
-    const response = await upload(Buffer.concat([PNG, Buffer.alloc(5000)]));
+  it('keeps one file per user: a new upload deletes the one it replaces, and the old URL is gone', async () => {
+    const first = await uploaded();
+    const second = await uploaded();
+    expect(second).not.toBe(first);
+    expect((await fetch(first)).status).toBe(404);
+    expect((await fetch(second)).status).toBe(200);
+    expect(files()).toEqual([second.split('/').pop()]);
+  });
+
+  it('leaves exactly one file, the avatar the profile shows, after concurrent uploads', async () => {
+    const urls = await Promise.all(Array.from({ length: UPLOADS_PER_WINDOW }, () => uploaded()));
+    const current = (await profile()).avatarUrl;
+    expect(urls).toContain(current);
+    expect(files()).toEqual([current.split('/').pop()]);
+  });
+
+  it('accepts the uploaded URL back in PUT /api/profile as the mini-program sends it, and deletes the file when the avatar is removed', async () => {
+    const avatarUrl = await uploaded();
+    const kept = await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(skey), 'content-type': 'application/json' }, body: JSON.stringify({ nickname: 'Up', avatarUrl }) });
+    expect(kept.status).toBe(200);
+    expect(files()).toHaveLength(1);
+    const removed = await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(skey), 'content-type': 'application/json' }, body: JSON.stringify({ avatarUrl: '' }) });
+    expect(removed.status).toBe(200);
+    expect(files()).toEqual([]);
+  });
+
+  it('refuses another user’s uploaded avatar in PUT /api/profile, so nobody can get someone else’s file deleted', async () => {
+    const { skey: other } = await login(app, 'victim');
+    const theirs = await uploaded(other);
+    const put = await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(skey), 'content-type': 'application/json' }, body: JSON.stringify({ avatarUrl: theirs }) });
+    expect(put.status).toBe(400);
+    await uploaded();
+    expect((await fetch(theirs)).status).toBe(200);
+    expect(files()).toHaveLength(2);
+  });
+
+  it(`limits uploads to ${UPLOADS_PER_WINDOW} per user per window with 429 RATE_LIMITED and Retry-After; another user is not affected`, async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < UPLOADS_PER_WINDOW + 3; i++) {
+      const response = await upload(PNG);
+      statuses.push(response.status);
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+      }
+    }
+    expect(statuses).toEqual([...Array(UPLOADS_PER_WINDOW).fill(200), 429, 429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    expect(files()).toHaveLength(1);
+    const { skey: other } = await login(app, 'someone-else');
+    expect((await upload(PNG, { auth: other })).status).toBe(200);
+  });
+
+  it('refuses a file over the size limit with 413 PAYLOAD_TOO_LARGE and stores nothing', async () => {
+    const response = await upload(Buffer.concat([PNG, Buffer.alloc(MAX_BYTES + 1000)]));
     expect(response.status).toBe(413);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(files()).toEqual([]);
+  });
+
+  /** A raw request; resolves with what the server answered and how many body bytes it took before closing. */
+  const rawUpload = (head: string, body: (write: (chunk: string) => boolean) => void) =>
+    new Promise<{ answer: string; closed: boolean }>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ answer, closed: true }));
+      socket.on('connect', () => {
+        socket.write(head);
+        body((chunk) => !socket.destroyed && socket.write(chunk));
+      });
+    });
+
+  it('answers 413 at once to a declared Content-Length over the total, without waiting for the body, and closes', async () => {
+    const { answer } = await rawUpload(
+      `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 50000000\r\n\r\n`,
+      () => undefined,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+  });
+
+  it('stops reading a chunked body that goes on past the total (64 KB of framing over the file limit), answering 413 and closing', async () => {
+    let sent = 0;
+    const { answer } = await rawUpload(
+      `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      (write) => {
+        // Preamble junk before the first boundary: the multipart parser skips it, only the byte count can stop it.
+        const chunk = 'x'.repeat(16 * 1024);
+        const pump = () => {
+          while (sent < 5 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return void setImmediate(pump);
+          }
+        };
+        pump();
+      },
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(sent).toBeLessThan(5 * 1024 * 1024);
+    expect(files()).toEqual([]);
   });
 
   it('judges the type by content, not by the declared type: an HTML file named .png gets 415', async () => {
@@ -61,5 +173,58 @@ describe('POST /api/avatar', () => {
     for (const name of ['..%2F..%2Fetc%2Fpasswd', 'x.png', `${'0'.repeat(32)}.png`, `${'0'.repeat(32)}.svg`]) {
       expect((await fetch(`${base}/avatars/${name}`)).status).toBe(404);
     }
+  });
+});
+
+describe('POST /api/avatar refused before its body is read', () => {
+  it('reads and discards a body of declared length within the limits, so the client sees the 429 and the connection serves on', async () => {
+    const { app } = await testApp({ config: { avatarMaxBytes: 2 * 1024 * 1024, avatarUploadLimit: 1, avatarUploadWindowMs: 60_000 } });
+    try {
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      const { skey } = await login(app);
+      const form = new FormData();
+      form.append('file', new Blob([PNG]), 'a.png');
+      expect((await fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(skey), body: form })).status).toBe(200);
+
+      // Over a raw socket: the headers of a 1.5 MB upload, then the answer, then the body, then a second request.
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      const answered = (count: number) =>
+        new Promise<void>((resolve) => {
+          const check = () => ((text.match(/HTTP\/1\.1 /g) ?? []).length >= count ? resolve() : socket.once('data', check));
+          check();
+        });
+      const length = 1536 * 1024;
+      socket.write(`POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${length}\r\n\r\n`);
+      await answered(1);
+      expect(text).toMatch(/^HTTP\/1\.1 429 /);
+      expect(text).not.toMatch(/connection: close/i);
+      socket.write(Buffer.alloc(length, 'x'));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await answered(2);
+      expect(text).toMatch(/HTTP\/1\.1 200 [\s\S]*"status":"ok"/);
+      socket.destroy();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('closes such a connection as soon as its body is in when the server is shutting down, instead of keeping it alive', async () => {
+    const { app } = await testApp({ config: { avatarMaxBytes: 2 * 1024 * 1024 } });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(base).port) });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    // No session: 401 at once, while the 1 MB body is still to come.
+    socket.write(`POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${1024 * 1024}\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    expect(text).toMatch(/^HTTP\/1\.1 401 /);
+    // The shutdown starts while the connection is busy with its body; then the body arrives.
+    const closing = app.close();
+    socket.write(Buffer.alloc(1024 * 1024, 'x'));
+    await closing;
+    await closed;
   });
 });

@@ -9,30 +9,91 @@ const problemsOf = (env: Record<string, string>) => {
   throw new Error('no ConfigError');
 };
 
+const APPID = 'wx0123456789abcdef';
+const SECRET = '0123456789abcdef0123456789abcdef';
+const SIMULATED = { WX_MODE: 'simulated' };
+
 describe('loadConfig', () => {
-  it('defaults to 127.0.0.1:3000, simulated WeChat and memory stores', () => {
-    const config = loadConfig({});
+  it('defaults to 127.0.0.1:3000 and memory stores, with the simulated WeChat when WX_MODE=simulated', () => {
+    const config = loadConfig(SIMULATED);
     expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, redisUrl: null, wechat: { mode: 'simulated', appId: SIMULATED_APPID, apiBase: null } });
     expect(config.sessionIdleMs).toBeLessThan(config.sessionLifetimeMs);
   });
 
-  it('switches to real WeChat when WX_APPID and WX_SECRET are both set', () => {
-    expect(loadConfig({ WX_APPID: 'wx0123456789abcdef', WX_SECRET: 'secret' }).wechat).toEqual({
-      mode: 'real',
-      appId: 'wx0123456789abcdef',
-      secret: 'secret',
-      apiBase: 'https://api.weixin.qq.com',
-      timeoutMs: 5000,
-    });
+  it('refuses to start with neither WX_MODE nor credentials, and says what to set', () => {
+    const error = problemsOf({});
+    expect(error.problems).toHaveLength(1);
+    expect(error.message).toMatch(/WX_MODE is not set: set WX_MODE=simulated .* or WX_MODE=real with WX_APPID and WX_SECRET/);
+  });
+
+  it('refuses the simulator with NODE_ENV=production', () => {
+    expect(problemsOf({ ...SIMULATED, NODE_ENV: 'production' }).message).toMatch(/NODE_ENV=production needs real WeChat: set WX_MODE=real with WX_APPID and WX_SECRET/);
+    expect(problemsOf({ NODE_ENV: 'production' }).message).toMatch(/WX_MODE is not set/);
+    expect(loadConfig({ NODE_ENV: 'production', WX_APPID: APPID, WX_SECRET: SECRET }).wechat.mode).toBe('real');
+  });
+
+  it('uses real WeChat when WX_APPID and WX_SECRET are set, with or without WX_MODE=real', () => {
+    const real = { mode: 'real', appId: APPID, secret: SECRET, apiBase: 'https://api.weixin.qq.com', timeoutMs: 5000 };
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET }).wechat).toEqual(real);
+    expect(loadConfig({ WX_MODE: 'real', WX_APPID: APPID, WX_SECRET: SECRET }).wechat).toEqual(real);
+  });
+
+  it('refuses WX_MODE=real without credentials, an unknown WX_MODE, and credentials next to WX_MODE=simulated', () => {
+    expect(problemsOf({ WX_MODE: 'real' }).message).toMatch(/real WeChat needs both WX_APPID and WX_SECRET/);
+    expect(problemsOf({ WX_MODE: 'fake' }).message).toMatch(/WX_MODE must be real or simulated \(got "fake"\)/);
+    expect(problemsOf({ ...SIMULATED, WX_APPID: APPID, WX_SECRET: SECRET }).message).toMatch(/WX_MODE=simulated does not use WX_APPID or WX_SECRET/);
+  });
+
+  it('in simulated mode, listens only where the server can reach its own simulator over loopback', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']) expect(loadConfig({ ...SIMULATED, HOST: host }).host).toBe(host);
+    expect(problemsOf({ ...SIMULATED, HOST: '192.168.1.20' }).message).toMatch(/in simulated mode HOST must be a loopback address or 0\.0\.0\.0/);
+    expect(loadConfig({ HOST: '192.168.1.20', WX_APPID: APPID, WX_SECRET: SECRET }).host).toBe('192.168.1.20');
   });
 
   it('reads HOST, PORT, REDIS_URL and the session lifetimes', () => {
-    const config = loadConfig({ HOST: '0.0.0.0', PORT: '8080', REDIS_URL: 'redis://localhost:6379', SESSION_IDLE_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' });
+    const config = loadConfig({ ...SIMULATED, HOST: '0.0.0.0', PORT: '8080', REDIS_URL: 'redis://localhost:6379', SESSION_IDLE_SECONDS: '600', SESSION_LIFETIME_SECONDS: '3600' });
     expect(config).toMatchObject({ host: '0.0.0.0', port: 8080, redisUrl: 'redis://localhost:6379', sessionIdleMs: 600_000, sessionLifetimeMs: 3_600_000 });
   });
 
+  it('has safe limits by default: 30 s per request, 10 s for headers, capped connections, a 10 s shutdown', () => {
+    expect(loadConfig(SIMULATED)).toMatchObject({
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnections: 4096,
+      maxConnectionsPerClient: 128,
+      shutdownTimeoutMs: 10_000,
+      redisCommandTimeoutMs: 2000,
+      avatarUploadLimit: 10,
+      avatarUploadWindowMs: 3_600_000,
+      trustProxy: false,
+    });
+    expect(problemsOf({ ...SIMULATED, HEADERS_TIMEOUT_SECONDS: '60', REQUEST_TIMEOUT_SECONDS: '30' }).message).toMatch(/HEADERS_TIMEOUT_SECONDS must not be longer/);
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of proxy addresses, and refuses true', () => {
+    expect(loadConfig({ ...SIMULATED, TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ ...SIMULATED, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ ...SIMULATED, TRUST_PROXY: '10.0.0.5, 10.1.0.0/16,loopback' }).trustProxy).toEqual(['10.0.0.5', '10.1.0.0/16', 'loopback']);
+    expect(problemsOf({ ...SIMULATED, TRUST_PROXY: 'true' }).message).toMatch(/TRUST_PROXY=true would take the client address from the left of X-Forwarded-For/);
+    expect(problemsOf({ ...SIMULATED, TRUST_PROXY: '10.0.0.300' }).message).toMatch(/TRUST_PROXY must be false, a hop count, or proxy addresses/);
+  });
+
+  it('derives the session_key sealing key from the app secret, or takes SESSION_KEY_ENCRYPTION_KEY', () => {
+    const a = loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET }).sessionKeySealKey;
+    expect(a).toHaveLength(32);
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET }).sessionKeySealKey).toEqual(a);
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET.replace('0', '1') }).sessionKeySealKey).not.toEqual(a);
+    const explicit = Buffer.alloc(32, 7);
+    expect(loadConfig({ ...SIMULATED, SESSION_KEY_ENCRYPTION_KEY: explicit.toString('base64') }).sessionKeySealKey).toEqual(explicit);
+    expect(loadConfig({ ...SIMULATED, SESSION_KEY_ENCRYPTION_KEY: explicit.toString('hex') }).sessionKeySealKey).toEqual(explicit);
+    const error = problemsOf({ ...SIMULATED, SESSION_KEY_ENCRYPTION_KEY: 'too-short-key-material' });
+    expect(error.message).toMatch(/SESSION_KEY_ENCRYPTION_KEY must be 32 bytes .* \(got 22 characters, not shown\)/);
+    expect(error.message).not.toContain('too-short-key-material');
+  });
+
   it('reports every bad value at once, by name', () => {
-    const error = problemsOf({ PORT: '70000', LOGIN_RATE_LIMIT: 'lots', REDIS_URL: 'localhost:6379', LOG_LEVEL: 'loud', TRUST_PROXY: 'maybe' });
+    const error = problemsOf({ ...SIMULATED, PORT: '70000', LOGIN_RATE_LIMIT: 'lots', REDIS_URL: 'localhost:6379', LOG_LEVEL: 'loud', TRUST_PROXY: 'maybe' });
     expect(error.problems).toHaveLength(5);
     expect(error.message).toMatch(/PORT must be an integer from 0 to 65535 \(got "70000"\)/);
     expect(error.message).toMatch(/LOGIN_RATE_LIMIT/);
@@ -42,9 +103,23 @@ describe('loadConfig', () => {
   });
 
   it('refuses half a WeChat configuration without echoing the secret', () => {
-    const error = problemsOf({ WX_SECRET: 'very-secret-value' });
-    expect(error.message).toMatch(/WX_APPID and WX_SECRET go together/);
-    expect(error.message).not.toContain('very-secret-value');
-    expect(problemsOf({ WX_APPID: 'not-an-appid', WX_SECRET: 'x' }).message).toMatch(/WX_APPID must look like/);
+    const error = problemsOf({ WX_SECRET: SECRET });
+    expect(error.message).toMatch(/real WeChat needs both WX_APPID and WX_SECRET/);
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('refuses malformed credentials by their length only, never their value', () => {
+    const secret = 'not-hex-but-very-secret';
+    const error = problemsOf({ WX_APPID: 'not-an-appid', WX_SECRET: secret });
+    expect(error.message).toMatch(/WX_APPID must be "wx" followed by 16 letters or digits \(got 12 characters, not shown\)/);
+    expect(error.message).toMatch(/WX_SECRET must be 32 hex digits \(got 23 characters, not shown\)/);
+    expect(error.message).not.toContain(secret);
+  });
+
+  it('says WX_APPID and WX_SECRET look swapped, printing neither', () => {
+    const error = problemsOf({ WX_APPID: SECRET, WX_SECRET: APPID });
+    expect(error.problems).toEqual(['WX_APPID and WX_SECRET look swapped: WX_APPID starts with "wx", WX_SECRET is 32 hex digits']);
+    expect(error.message).not.toContain(SECRET);
+    expect(error.message).not.toContain(APPID);
   });
 });

@@ -23,10 +23,10 @@ export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-/** The default configuration with a private upload folder, plus overrides. */
+/** The default configuration in simulated mode (or what `env` says) with a private upload folder, plus overrides. */
 export function testConfig(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Config {
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-test-'));
-  return { ...loadConfig({ UPLOAD_DIR: uploadDir, ...env }), ...overrides };
+  return { ...loadConfig({ WX_MODE: env.WX_APPID === undefined ? 'simulated' : 'real', UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 
 /** Collects log lines, to check what reaches them. */
@@ -87,6 +87,12 @@ export const bearer = (skey: string) => ({ authorization: `Bearer ${skey}` });
 
 export interface RedisServer {
   url: string;
+  /** The process id, for signals. */
+  pid: number;
+  /** SIGSTOP: the server keeps its connections but answers nothing, as a hung Redis does. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -112,6 +118,9 @@ export async function startRedis(): Promise<RedisServer> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid!,
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => {
@@ -130,7 +139,7 @@ export async function startRedis(): Promise<RedisServer> {
 export function describeWithRedis(name: string, suite: (redis: () => RedisServer) => void): void {
   if (!redisAvailable && !redisRequired) {
     console.log(`Skipping "${name}": redis-server is not installed (apt-get install redis-server; CI sets REQUIRE_REDIS=1).`);
-    describe.skip(name, () => suite(() => ({ url: '', stop: async () => undefined })));
+    describe.skip(name, () => suite(() => ({ url: '', pid: 0, pause: () => undefined, resume: () => undefined, stop: async () => undefined })));
     return;
   }
   describe(name, () => {

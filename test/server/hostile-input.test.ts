@@ -81,6 +81,23 @@ describe('hostile input', () => {
       expect(JSON.parse(answer.split('\r\n\r\n')[1]).error.code).toBe('BAD_REQUEST');
     });
 
+    it('answers a URL that is not validly percent-encoded with 400 BAD_REQUEST in the envelope', async () => {
+      const answer = await raw('GET /avatars/%zz%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1])).toEqual({ error: { code: 'BAD_REQUEST', message: 'the URL is not validly percent-encoded' } });
+    });
+
+    it('answers an over-long path parameter with 414 in the envelope', async () => {
+      const answer = await raw(`GET /avatars/${'a'.repeat(500)}.png HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 414 /);
+      expect(JSON.parse(answer.split('\r\n\r\n')[1])).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String) } });
+    });
+
+    it('answers the health probes in JSON, without a session', async () => {
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ready' });
+    });
+
     it('survives a client that hangs up halfway through a body', async () => {
       await new Promise<void>((resolve) => {
         const req = httpRequest({ port, method: 'POST', path: '/auth/login', headers: { 'content-type': 'application/json', 'content-length': '1000' } });

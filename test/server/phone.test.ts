@@ -244,16 +244,16 @@ describe('POST /auth/phone', () => {
   });
 
   it('never answers with the full number, the openid, the unionid or the access token', async () => {
-    const code = (await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'nia', unionid: 'union-nia' } })).json<{ code: string }>().code;
+    const code = (await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'nia', unionid: 'oUnion-nia-00000000000' } })).json<{ code: string }>().code;
     const loginResponse = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { code } });
     bodies.push(loginResponse.body);
     const { skey } = loginResponse.json<{ skey: string }>();
     await bind(skey, await phoneCode('nia', '13512345678'));
     const user = (await t.stores.users.get(loginResponse.json<{ user: User }>().user.id))!;
-    expect(user.unionid).toBe('union-nia');
+    expect(user.unionid).toBe('oUnion-nia-00000000000');
     const token = (await t.stores.credentials.get(accessTokenCacheName(t.config.wechat.appId, t.config.wechat.secret)))!.value;
     const all = bodies.join('\n');
-    for (const secret of ['13512345678', user.openid, 'union-nia', token]) expect(all).not.toContain(secret);
+    for (const secret of ['13512345678', user.openid, 'oUnion-nia-00000000000', token]) expect(all).not.toContain(secret);
     expect(log.text()).not.toContain(token);
   });
 });

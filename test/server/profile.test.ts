@@ -38,6 +38,20 @@ describe('profile', () => {
     ['only spaces', '   '],
     ['a control character', 'a\u0000b'],
     ['a bidi override', 'abc\u202Egpj.exe'],
+    ['a bidi isolate', 'a\u2067b\u2069'],
+    ['a right-to-left mark', 'admin\u200F'],
+    ['a zero-width space', 'ad\u200Bmin'],
+    ['a zero-width joiner between letters', 'ad\u200Dmin'],
+    ['a zero-width non-joiner', 'ad\u200Cmin'],
+    ['a word joiner', 'ad\u2060min'],
+    ['a soft hyphen', 'ad\u00ADmin'],
+    ['a line separator', 'a\u2028b'],
+    ['a paragraph separator', 'a\u2029b'],
+    ['a no-break space', 'a\u00A0b'],
+    ['tag characters outside a flag', 'abc\u{E0061}\u{E0062}'],
+    ['a Hangul filler (a blank-looking letter)', '\u3164'],
+    ['a private-use character', 'a\uE000'],
+    ['a combining-mark flood', 'Z\u0336\u0317\u0300\u0301\u0302\u0303'],
     ['a lone surrogate', 'x\uD83D'],
     ['a number', 42],
   ])('refuses a nickname with %s with 400 BAD_REQUEST', async (_case, nickname) => {
@@ -47,14 +61,42 @@ describe('profile', () => {
     expect((await get()).nickname).toBe('');
   });
 
-  it('sets avatarUrl and marks the profile complete once both fields are set', async () => {
-    await put({ avatarUrl: 'https://example.com/me.png' });
-    expect((await get()).profileComplete).toBe(false);
-    const user = (await put({ nickname: 'Alice' })).json<ProfileResponse>().user;
-    expect(user).toMatchObject<Partial<User>>({ nickname: 'Alice', avatarUrl: 'https://example.com/me.png', profileComplete: true });
+  it.each([
+    ['a ZWJ family', '👨‍👩‍👧‍👦'],
+    ['a rainbow flag (ZWJ and a variation selector)', '🏳️‍🌈'],
+    ['a skin-toned profession', '🧑🏽‍💻'],
+    ['a subdivision flag (tag characters)', '🏴󠁧󠁢󠁳󠁣󠁴󠁿'],
+    ['a keycap', '1️⃣'],
+    ['a national flag', '🇨🇳'],
+    ['Vietnamese with stacked diacritics', 'Nguyễn'],
+    ['Hindi with a conjunct', 'क्षत्रिय'],
+    ['Thai with tone marks', 'สมศักดิ์'],
+    ['an ideographic space', '小明\u3000同学'],
+  ])('keeps a nickname with %s exactly as typed', async (_case, nickname) => {
+    const response = await put({ nickname });
+    expect(response.statusCode).toBe(200);
+    expect((await get()).nickname).toBe(nickname);
   });
 
-  it.each(['javascript:alert(1)', 'ftp://example.com/a.png', 'https://user:pw@example.com/a.png', 'not a url'])(
+  it('sets a WeChat avatar URL, re-serialized, and marks the profile complete once both fields are set', async () => {
+    await put({ avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24/132' });
+    expect((await get()).profileComplete).toBe(false);
+    const user = (await put({ nickname: 'Alice' })).json<ProfileResponse>().user;
+    expect(user).toMatchObject<Partial<User>>({ nickname: 'Alice', avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24/132', profileComplete: true });
+    expect((await put({ avatarUrl: '' })).json<ProfileResponse>().user).toMatchObject({ avatarUrl: '', profileComplete: false });
+  });
+
+  it.each([
+    'https://example.com/me.png',
+    'http://thirdwx.qlogo.cn/mmopen/a/132',
+    'https://thirdwx.qlogo.cn.attacker.example/a.png',
+    'https://thirdwx.qlogo.cn:8443/a.png',
+    `http://127.0.0.1:3000/avatars/${'0'.repeat(32)}.png`,
+    'javascript:alert(1)',
+    'ftp://example.com/a.png',
+    'https://user:pw@thirdwx.qlogo.cn/a.png',
+    'not a url',
+  ])(
     'refuses avatarUrl %s with 400 BAD_REQUEST',
     async (avatarUrl) => {
       expect((await put({ avatarUrl })).statusCode).toBe(400);

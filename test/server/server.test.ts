@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import type { LoginResponse } from '../../typings/api';
-import { testConfig } from './helpers';
+import { logSink, testConfig } from './helpers';
+
+const SECRET = '5ec12e75ec12e75ec12e75ec12e75ec1';
 
 /** The server as users run it: listening, asking its own simulator over loopback HTTP. */
 describe('a listening server in simulated mode', () => {
@@ -42,15 +44,17 @@ describe('a listening server in simulated mode', () => {
     expect((await post('/auth/login', { code: next })).status).toBe(200);
   });
 
-  it('accepts a dev route without a body, as curl -X POST sends it', async () => {
-    const response = await fetch(`${base}/dev/codes`, { method: 'POST' });
-    expect(response.status).toBe(200);
+  it('accepts a dev route with a JSON content type and no body, and refuses one without the content type with 415', async () => {
+    expect((await fetch(`${base}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const bare = await fetch(`${base}/dev/codes`, { method: 'POST' });
+    expect(bare.status).toBe(415);
+    expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 });
 
 describe('real mode', () => {
   it('registers neither the simulator nor any development route', async () => {
-    const app = await buildApp({ config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: 's3cr3t' }), log: false });
+    const app = await buildApp({ config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: SECRET }), log: false });
     for (const [method, url] of [
       ['POST', '/dev/codes'],
       ['POST', '/dev/faults'],
@@ -67,7 +71,7 @@ describe('real mode', () => {
   it('sends the configured appid and secret to WeChat and hides both from the client', async () => {
     const seen: string[] = [];
     const app = await buildApp({
-      config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: 's3cr3t' }),
+      config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: SECRET }),
       log: false,
       wechatTransport: async (url) => {
         seen.push(url);
@@ -75,9 +79,27 @@ describe('real mode', () => {
       },
     });
     const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'c0de' } });
-    expect(seen).toEqual(['https://api.weixin.qq.com/sns/jscode2session?appid=wx0123456789abcdef&secret=s3cr3t&js_code=c0de&grant_type=authorization_code']);
+    expect(seen).toEqual([`https://api.weixin.qq.com/sns/jscode2session?appid=wx0123456789abcdef&secret=${SECRET}&js_code=c0de&grant_type=authorization_code`]);
     expect(response.statusCode).toBe(401);
-    expect(response.body).not.toMatch(/s3cr3t|rid: 1/);
+    expect(response.body).not.toContain(SECRET);
+    expect(response.body).not.toMatch(/rid: 1/);
     await app.close();
   });
+
+  it('answers a WeChat that rejects the app secret (40125) with a plain 502, never WeChat’s errcode or message', async () => {
+    const sink = logSink();
+    const app = await buildApp({
+      config: testConfig({}, { WX_APPID: 'wx0123456789abcdef', WX_SECRET: SECRET }),
+      log: sink.stream,
+      wechatTransport: async () => ({ status: 200, body: '{"errcode":40125,"errmsg":"invalid appsecret, rid: 6565"}' }),
+    });
+    const response = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6' } });
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toEqual({ error: { code: 'WECHAT_UNAVAILABLE', message: 'WeChat refused the exchange' } });
+    await app.close();
+    // The operator is told, in the log, without the secret.
+    expect(sink.text()).toMatch(/jscode2session errcode 40125: invalid appsecret/);
+    expect(sink.text()).not.toContain(SECRET);
+  });
 });
+

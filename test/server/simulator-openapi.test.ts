@@ -146,6 +146,13 @@ describe('simulated WeChat open APIs', () => {
     });
   });
 
+  describe('POST /dev/codes', () => {
+    it.each([['short'], ['has spaces in it, sixteen+'], ['x'.repeat(65)]])('refuses the unionid %j, which is not of WeChat’s shape, with 400', async (unionid) => {
+      const response = await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'wes', unionid } });
+      expect(response.statusCode).toBe(400);
+    });
+  });
+
   describe('POST /dev/phone-codes', () => {
     it.each([['12345'], ['1380013800'], ['23800138000'], ['+86 2380013800'], ['+8613800138000'], ['+0 1234567'], ['phone']])('refuses the number %s with 400', async (phone) => {
       const response = await phoneCode({ phoneNumber: phone });
@@ -157,24 +164,24 @@ describe('simulated WeChat open APIs', () => {
   describe('unionid', () => {
     it('carries a simulated user’s unionid in every later login, and refuses to give the user another', async () => {
       const first = await login(t.app, 'uma');
-      const code = (await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'uma', unionid: 'union-uma' } })).json().code;
+      const code = (await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'uma', unionid: 'oUnion-uma-00000000000' } })).json().code;
       const exchange = await t.app.inject({ url: `/sns/jscode2session?appid=${t.config.wechat.appId}&secret=${t.config.wechat.secret}&js_code=${code}&grant_type=authorization_code` });
-      expect(exchange.json()).toMatchObject({ unionid: 'union-uma' });
+      expect(exchange.json()).toMatchObject({ unionid: 'oUnion-uma-00000000000' });
       const again = await login(t.app, 'uma');
       expect(again.user.id).toBe(first.user.id);
-      expect((await t.stores.users.get(first.user.id))?.unionid).toBe('union-uma');
-      const other = await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'uma', unionid: 'union-else' } });
+      expect((await t.stores.users.get(first.user.id))?.unionid).toBe('oUnion-uma-00000000000');
+      const other = await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user: 'uma', unionid: 'oUnion-else-0000000000' } });
       expect(other.statusCode).toBe(400);
     });
 
     it('logs two simulated users with one unionid (one person, two of the company’s apps) into one account', async () => {
-      const codeFor = async (user: string) => (await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user, unionid: 'union-vic' } })).json().code;
+      const codeFor = async (user: string) => (await t.app.inject({ method: 'POST', url: '/dev/codes', payload: { user, unionid: 'oUnion-vic-00000000000' } })).json().code;
       const a = (await t.app.inject({ method: 'POST', url: '/auth/login', payload: { code: await codeFor('vic-shop') } })).json();
       const b = (await t.app.inject({ method: 'POST', url: '/auth/login', payload: { code: await codeFor('vic-blog') } })).json();
       expect(a.isNewUser).toBe(true);
       expect(b.isNewUser).toBe(false);
       expect(b.user.id).toBe(a.user.id);
-      expect(JSON.stringify([a, b])).not.toContain('union-vic');
+      expect(JSON.stringify([a, b])).not.toContain('oUnion-vic-00000000000');
     });
   });
 });

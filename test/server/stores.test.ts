@@ -1,11 +1,14 @@
 import { createMemoryStores } from '../../server/stores/memory';
 import { createRedisStores } from '../../server/stores/redis';
 import type { SessionRecord, Stores, UserRecord } from '../../server/stores/types';
+import fc from 'fast-check';
 import Redis from 'ioredis';
+import { SlidingWindows } from '../../server/stores/sliding-window';
 import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
+const SEAL_KEY = Buffer.alloc(32, 1);
 
 type Factory = (clock: FakeClock) => Promise<Stores>;
 
@@ -23,14 +26,17 @@ function storeContract(factory: () => Factory) {
 
   const session = (hash: string, userId = 'u1'): SessionRecord => {
     const at = clock.now();
-    return { skeyHash: hash, userId, sessionKey: 'k', createdAt: at, lastSeenAt: at, expiresAt: at + LIFETIME };
+    return { skeyHash: hash, userId, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', createdAt: at, lastSeenAt: at, expiresAt: at + LIFETIME };
   };
   const user = (id: string, openid: string): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
 
   describe('sessions', () => {
-    it('returns a created session with every field intact', async () => {
-      await stores.sessions.create(session('a'.repeat(64)));
-      expect(await stores.sessions.touch('a'.repeat(64))).toEqual(session('a'.repeat(64)));
+    it('returns a created session with every field intact, session_key apart', async () => {
+      const { sessionKey, ...live } = session('a'.repeat(64));
+      await stores.sessions.create({ ...live, sessionKey });
+      expect(await stores.sessions.touch('a'.repeat(64))).toMatchObject(live);
+      expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe(sessionKey);
+      expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
     });
 
     it('returns null for an unknown hash', async () => {
@@ -99,8 +105,9 @@ function storeContract(factory: () => Factory) {
       await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
       await stores.users.update('id1', { nickname: '小明 👨‍👩‍👧 ✨' });
       const updated = await stores.users.update('id1', { avatarUrl: 'https://example.com/a.png' });
-      expect(updated).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: 'https://example.com/a.png', openid: 'o1' });
-      expect(await stores.users.get('id1')).toEqual(updated);
+      expect(updated?.after).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: 'https://example.com/a.png', openid: 'o1' });
+      expect(updated?.before).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: '' });
+      expect(await stores.users.get('id1')).toEqual(updated?.after);
     });
 
     it('does not create a user by updating an unknown id', async () => {
@@ -218,16 +225,62 @@ function storeContract(factory: () => Factory) {
     });
   });
 
-  describe('rate counters', () => {
-    it('counts hits per key within a window and starts again in the next one', async () => {
-      clock.advance(60_000 - (clock.now() % 60_000)); // the start of a window
-      expect(await stores.counters.hit('a', 60_000)).toBe(1);
-      expect(await stores.counters.hit('a', 60_000)).toBe(2);
-      expect(await stores.counters.hit('b', 60_000)).toBe(1);
-      clock.advance(59_999);
-      expect(await stores.counters.hit('a', 60_000)).toBe(3);
-      clock.advance(1);
-      expect(await stores.counters.hit('a', 60_000)).toBe(1);
+  describe('sliding-window rate limits', () => {
+    const W = 60_000;
+
+    it('accepts the limit, refuses the next and says when the oldest hit leaves the window', async () => {
+      for (let i = 0; i < 3; i++) {
+        expect(await stores.limits.take('a', 3, W)).toEqual({ allowed: true });
+        clock.advance(1000);
+      }
+      expect(await stores.limits.take('a', 3, W)).toEqual({ allowed: false, retryAfterMs: W - 3000 });
+      expect(await stores.limits.take('b', 3, W)).toEqual({ allowed: true });
+      clock.advance(W - 3000);
+      expect(await stores.limits.take('a', 3, W)).toEqual({ allowed: true });
+    });
+
+    it('lets no burst through at a window boundary, as a fixed window would', async () => {
+      clock.advance(W - (clock.now() % W) - 100); // just before a fixed window would start over
+      for (let i = 0; i < 5; i++) expect((await stores.limits.take('edge', 5, W)).allowed).toBe(true);
+      clock.advance(200); // a fixed window has just reset here
+      expect((await stores.limits.take('edge', 5, W)).allowed).toBe(false);
+      clock.advance(W - 200);
+      expect((await stores.limits.take('edge', 5, W)).allowed).toBe(true);
+    });
+
+    it('does not count refused hits: a client hammering away is let in again as soon as the window allows', async () => {
+      expect((await stores.limits.take('h', 1, W)).allowed).toBe(true);
+      for (let i = 0; i < 20; i++) {
+        clock.advance(W / 40);
+        expect((await stores.limits.take('h', 1, W)).allowed).toBe(false);
+      }
+      clock.advance(W / 2);
+      expect((await stores.limits.take('h', 1, W)).allowed).toBe(true);
+    });
+
+    it('never accepts more than the limit in any window, and refuses only when the window is full (random hit times)', async () => {
+      const limit = 4;
+      const window = 1000;
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 40 }), async (gaps) => {
+          const key = `p${Math.random()}`;
+          const accepted: number[] = [];
+          for (const gap of gaps) {
+            clock.advance(gap);
+            const at = clock.now();
+            const decision = await stores.limits.take(key, limit, window);
+            const inWindow = accepted.filter((t) => at - t < window).length;
+            if (decision.allowed) {
+              expect(inWindow).toBeLessThan(limit);
+              accepted.push(at);
+            } else {
+              expect(inWindow).toBe(limit);
+              expect(decision.retryAfterMs).toBe(accepted.filter((t) => at - t < window)[0] + window - at);
+            }
+          }
+        }),
+        { numRuns: 25 },
+      );
     });
   });
 }
@@ -236,27 +289,109 @@ describe('memory stores', () => {
   storeContract(() => async (clock) => createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }));
 });
 
+describe('in-memory sliding windows', () => {
+  it('forget keys idle for a whole window as new hits arrive, so a stream of fresh addresses holds only one window of keys', () => {
+    const clock = fakeClock();
+    const windows = new SlidingWindows(clock.now);
+    let peak = 0;
+    for (let i = 0; i < 20_000; i++) {
+      clock.advance(1);
+      windows.take(`10.0.${i >> 8}.${i & 255}`, 5, 100);
+      peak = Math.max(peak, windows.size());
+    }
+    // One key per ms, window 100 ms: about 100 live keys, never the 20 000 seen.
+    expect(peak).toBeLessThanOrEqual(102);
+  });
+
+  it('hold at most maxKeys, forgetting the least recently used first', () => {
+    const clock = fakeClock();
+    const windows = new SlidingWindows(clock.now, 100);
+    for (let i = 0; i < 1000; i++) windows.take(`k${i}`, 1, 60_000);
+    expect(windows.size()).toBeLessThanOrEqual(101);
+    // The most recent keys are still limited; the oldest were forgotten.
+    expect(windows.take('k999', 1, 60_000).allowed).toBe(false);
+    expect(windows.take('k0', 1, 60_000).allowed).toBe(true);
+  });
+});
+
 describeWithRedis('redis stores', (redis) => {
   let suite = 0;
   // A fresh key prefix per test keeps tests independent on the one server.
-  storeContract(() => (clock) => createRedisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE }));
+  storeContract(() => (clock) => createRedisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY }));
 
   it('answers 503 STORE_UNAVAILABLE once Redis is gone, instead of hanging', async () => {
     const clock = fakeClock();
     const own = await startRedis();
-    const stores = await createRedisStores({ url: own.url, now: clock.now, sessionIdleMs: IDLE });
+    const stores = await createRedisStores({ url: own.url, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await own.stop();
     await expect(stores.sessions.touch('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
     await stores.close();
   });
 
   it('refuses to start when Redis cannot be reached', async () => {
-    await expect(createRedisStores({ url: 'redis://127.0.0.1:1', now: Date.now, sessionIdleMs: IDLE })).rejects.toThrow();
+    await expect(createRedisStores({ url: 'redis://127.0.0.1:1', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow();
+  });
+
+  it('stores session_key sealed: the raw value never appears in Redis, and a rotated key reads as no session_key', async () => {
+    const clock = fakeClock(Date.now());
+    const plain = 'tiihtNczf5v6AKRyjwEUhQ==';
+    const stores = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const record = { skeyHash: 'a'.repeat(64), userId: 'u', sessionKey: plain, createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME };
+    await stores.sessions.create(record);
+    await stores.sessions.create({ ...record, skeyHash: 'b'.repeat(64) });
+    const client = new Redis(redis().url);
+    const raw = await client.hget(`seal:session:${'a'.repeat(64)}`, 'sessionKey');
+    const dump = JSON.stringify(await client.hgetall(`seal:session:${'a'.repeat(64)}`));
+    expect(raw).toMatch(/^v1\./);
+    expect(dump).not.toContain(plain);
+    expect(dump).not.toContain(Buffer.from(plain, 'base64').toString('hex'));
+    expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe(plain);
+
+    // Copied onto another session, the sealed value does not open: it is bound to its own session.
+    await client.hset(`seal:session:${'b'.repeat(64)}`, 'sessionKey', raw!);
+    expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
+
+    const rotated = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+    expect(await rotated.sessions.sessionKey('a'.repeat(64))).toBeNull();
+    expect(await rotated.sessions.touch('a'.repeat(64))).not.toBeNull();
+    await client.quit();
+    await rotated.close();
+    await stores.close();
+  });
+
+  it('gives every rate-limit key a Redis TTL of its window, so Redis forgets idle clients by itself', async () => {
+    const stores = await createRedisStores({ url: redis().url, prefix: 'rl:', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    await stores.limits.take('login:10.0.0.1', 5, 30_000);
+    const client = new Redis(redis().url);
+    const ttl = await client.pttl('rl:rate:login:10.0.0.1');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    await client.quit();
+    await stores.close();
+  });
+
+  it('answers 503 STORE_UNAVAILABLE within the command timeout while redis-server is paused (SIGSTOP), and serves again after SIGCONT', async () => {
+    const own = await startRedis();
+    const stores = await createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, commandTimeoutMs: 300, sealKey: SEAL_KEY });
+    try {
+      own.pause();
+      const started = Date.now();
+      await expect(stores.sessions.touch('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
+      await expect(stores.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(3000);
+      own.resume();
+      await expect(stores.ping()).resolves.toBeUndefined();
+      expect(await stores.sessions.touch('x')).toBeNull();
+    } finally {
+      own.resume();
+      await stores.close();
+      await own.stop();
+    }
   });
 
   it('gives every session key a Redis TTL no longer than the idle timeout', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'ttl:', now: clock.now, sessionIdleMs: IDLE });
+    const stores = await createRedisStores({ url: redis().url, prefix: 'ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await stores.sessions.create({ skeyHash: 'h', userId: 'u', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
     const client = new Redis(redis().url);
     const ttl = await client.pttl('ttl:session:h');
@@ -268,7 +403,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('frees a renewal lock whose holder never released it once its TTL has passed, and keeps a credential only until its expiry', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE });
+    const stores = await createRedisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     // A holder that died: it took the lock and will never release it.
     expect(await stores.credentials.lock('wx', 50)).not.toBeNull();
     expect(await stores.credentials.lock('wx', 50)).toBeNull();

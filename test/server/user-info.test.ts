@@ -1,5 +1,6 @@
-import type { UserInfoRequest, UserInfoResponse } from '../../typings/api';
-import { bearer, login, testApp, type TestApp } from './helpers';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import type { LoginResponse, UserInfoRequest, UserInfoResponse } from '../../typings/api';
+import { bearer, login, testApp, testConfig, type TestApp } from './helpers';
 
 describe('POST /auth/user-info', () => {
   let t: TestApp;
@@ -70,9 +71,87 @@ describe('POST /auth/user-info', () => {
     expect(response.json().error.code).toBe('BAD_REQUEST');
   });
 
+  it('refuses the simulator’s data once it is more than 5 minutes old', async () => {
+    const { skey } = await login(t.app, 'carol');
+    const data = await userData('carol');
+    t.clock.advance(5 * 60_000 + 1000);
+    expect((await send(skey, data)).statusCode).toBe(400);
+  });
+
   it('POST /dev/user-data answers 404 for a user who never logged in', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/dev/user-data', payload: { user: 'nobody' } });
     expect(response.statusCode).toBe(404);
     expect(response.json().error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('POST /auth/user-info checks what WeChat stamped and sent', () => {
+  // A WeChat stand-in with a session_key the test knows, so that it can seal payloads itself.
+  const SESSION_KEY = randomBytes(16).toString('base64');
+  const APPID = 'wx0123456789abcdef';
+  let t: TestApp;
+  let skey: string;
+  beforeEach(async () => {
+    t = await testApp({
+      config: testConfig({}, { WX_APPID: APPID, WX_SECRET: '0123456789abcdef0123456789abcdef' }),
+      transport: async () => ({ status: 200, body: JSON.stringify({ openid: 'oKnownUser0000000000000000000', session_key: SESSION_KEY }) }),
+    });
+    const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6' } });
+    ({ skey } = login.json<LoginResponse>());
+  });
+  afterEach(() => t.app.close());
+
+  /** What WeChat hands the client: rawData signed with session_key, the payload encrypted with it. */
+  const sealed = (fields: Record<string, unknown>, timestampSeconds: number): UserInfoRequest => {
+    const profile = { nickName: 'Known', gender: 0, language: 'zh_CN', city: '', province: '', country: '', avatarUrl: '', ...fields };
+    const rawData = JSON.stringify(profile);
+    const iv = randomBytes(16);
+    const cipher = createCipheriv('aes-128-cbc', Buffer.from(SESSION_KEY, 'base64'), iv);
+    const payload = JSON.stringify({ openId: 'oKnownUser0000000000000000000', ...profile, watermark: { timestamp: timestampSeconds, appid: APPID } });
+    return {
+      rawData,
+      signature: createHash('sha1').update(rawData + SESSION_KEY).digest('hex'),
+      encryptedData: Buffer.concat([cipher.update(payload, 'utf8'), cipher.final()]).toString('base64'),
+      iv: iv.toString('base64'),
+    };
+  };
+  const send = (payload: UserInfoRequest) => t.app.inject({ method: 'POST', url: '/auth/user-info', headers: bearer(skey), payload });
+  const nowSeconds = () => Math.floor(t.clock.now() / 1000);
+
+  it('accepts data stamped now and keeps a WeChat avatar URL, re-serialized', async () => {
+    const response = await send(sealed({ avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132' }, nowSeconds()));
+    expect(response.statusCode).toBe(200);
+    expect(response.json<UserInfoResponse>().user).toMatchObject({ nickname: 'Known', avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/vi_32/Q0j4TwGTfTK/132' });
+  });
+
+  it.each([
+    ['another host', 'https://attacker.example/track.png'],
+    ['plain http', 'http://thirdwx.qlogo.cn/mmopen/a/132'],
+    ['a look-alike host', 'https://thirdwx.qlogo.cn.attacker.example/a.png'],
+    ['a script URL', 'javascript:alert(1)'],
+    ['a number', 42],
+  ])('does not store an avatarUrl from %s, and still fills the nickname', async (_case, avatarUrl) => {
+    const response = await send(sealed({ avatarUrl }, nowSeconds()));
+    expect(response.statusCode).toBe(200);
+    expect(response.json<UserInfoResponse>().user).toMatchObject({ nickname: 'Known', avatarUrl: '' });
+  });
+
+  it('does not store a nickname the profile rules refuse', async () => {
+    const response = await send(sealed({ nickName: 'adm\u202Ein' }, nowSeconds()));
+    expect(response.json<UserInfoResponse>().user.nickname).toBe('');
+  });
+
+  it.each([
+    ['stamped more than 5 minutes ago (a replay)', -5 * 60 - 2],
+    ['stamped more than a minute in the future', 62],
+  ])('refuses data %s with 400 INVALID_USER_DATA', async (_case, offsetSeconds) => {
+    const response = await send(sealed({}, nowSeconds() + offsetSeconds));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error.code).toBe('INVALID_USER_DATA');
+    expect((await t.app.inject({ url: '/api/profile', headers: bearer(skey) })).json().user.nickname).toBe('');
+  });
+
+  it('accepts data 4 minutes old', async () => {
+    expect((await send(sealed({}, nowSeconds() - 4 * 60))).statusCode).toBe(200);
   });
 });

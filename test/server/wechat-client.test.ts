@@ -1,5 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../server/errors';
-import { createWeChatClient, type Transport } from '../../server/wechat/client';
+import { createWeChatClient, fetchTransport, MAX_ANSWER_BYTES, type Transport } from '../../server/wechat/client';
+
+const KEY = 'tiihtNczf5v6AKRyjwEUhQ==';
+const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
 
 const client = (transport: Transport, timeoutMs = 1000) => createWeChatClient({ baseUrl: () => 'https://wx.example', appId: 'wxapp', secret: 'SECRET', timeoutMs, transport });
 const answering = (body: string, status = 200): Transport => async () => ({ status, body });
@@ -16,11 +21,11 @@ async function failure(promise: Promise<unknown>): Promise<ApiError> {
 
 describe('WeChat client', () => {
   it('treats an answer without errcode as success, as real WeChat sends it', async () => {
-    await expect(client(answering('{"session_key":"k","openid":"o"}')).code2Session('c')).resolves.toEqual({ openid: 'o', sessionKey: 'k' });
+    await expect(client(answering(`{"session_key":"${KEY}","openid":"${OPENID}"}`)).code2Session('c')).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
   });
 
   it('treats errcode 0 as success and keeps a unionid', async () => {
-    await expect(client(answering('{"errcode":0,"session_key":"k","openid":"o","unionid":"u"}')).code2Session('c')).resolves.toEqual({ openid: 'o', sessionKey: 'k', unionid: 'u' });
+    await expect(client(answering(`{"errcode":0,"session_key":"${KEY}","openid":"${OPENID}","unionid":"${OPENID}"}`)).code2Session('c')).resolves.toEqual({ openid: OPENID, sessionKey: KEY, unionid: OPENID });
   });
 
   it.each([
@@ -65,9 +70,84 @@ describe('WeChat client', () => {
     }
   });
 
+  it.each([
+    ['an empty openid', `{"session_key":"${KEY}","openid":""}`],
+    ['an openid with other characters', `{"session_key":"${KEY}","openid":"o<script>alert(1)</script>xxxxxxx"}`],
+    ['an openid of 5 KB', `{"session_key":"${KEY}","openid":"${'o'.repeat(5000)}"}`],
+    ['a session_key that is not 16 bytes of base64', `{"session_key":"${'A'.repeat(44)}","openid":"${OPENID}"}`],
+    ['a session_key that is not base64', `{"session_key":"not base64 at all!!!!!==","openid":"${OPENID}"}`],
+    ['a numeric session_key', `{"session_key":12345,"openid":"${OPENID}"}`],
+  ])('answers 502 WECHAT_UNAVAILABLE for %s, storing nothing', async (_case, body) => {
+    expect(await failure(client(answering(body)).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+  });
+
+  it.each([40125, 40013, 40002])('tells the client only that WeChat refused errcode %i; the errcode goes to the log through the cause', async (errcode) => {
+    const error = await failure(client(answering(`{"errcode":${errcode},"errmsg":"invalid appsecret, rid: 5"}`)).code2Session('c'));
+    expect(error).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(error.message).not.toContain(String(errcode));
+    expect(error.message).not.toMatch(/appsecret/);
+    expect((error.cause as Error).message).toContain(`errcode ${errcode}`);
+  });
+
   it('never puts the secret in an error message', async () => {
     for (const transport of [answering('x', 500), answering('{"errcode":40125}')]) {
       expect((await failure(client(transport).code2Session('c'))).message).not.toContain('SECRET');
     }
+  });
+});
+
+/** The real transport against real HTTP servers on loopback that misbehave as a hostile WeChat (or a man in the middle) would. */
+describe('WeChat client over HTTP', () => {
+  const servers: Server[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+  const serve = async (handler: Parameters<typeof createServer>[1]): Promise<{ base: string; hits: () => number }> => {
+    let hits = 0;
+    const server = createServer((req, res) => {
+      hits++;
+      handler!(req, res);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
+  };
+  const overHttp = (base: string) => createWeChatClient({ baseUrl: () => base, appId: 'wxapp', secret: 'SECRET', timeoutMs: 5000, transport: fetchTransport });
+
+  it('does not follow a redirect, so the secret in the query string goes nowhere else', async () => {
+    const elsewhere = await serve((_req, res) => res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`));
+    const redirecting = await serve((req, res) => {
+      res.writeHead(302, { location: `${elsewhere.base}${req.url}` });
+      res.end();
+    });
+    expect(await failure(overHttp(redirecting.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(redirecting.hits()).toBe(1);
+    expect(elsewhere.hits()).toBe(0);
+  });
+
+  it(`stops reading an answer past ${MAX_ANSWER_BYTES} bytes, declared or streamed`, async () => {
+    let streamed = 0;
+    const endless = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`{"openid":"${OPENID}","session_key":"`);
+      const chunk = 'A'.repeat(64 * 1024);
+      const pump = () => {
+        // Bounded even if the client kept reading: 50 MB, the size that was once stored as a session_key.
+        while (streamed < 50 * 1024 * 1024 && !res.destroyed) {
+          streamed += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end('"}');
+      };
+      pump();
+    });
+    expect(await failure(overHttp(endless.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(streamed).toBeLessThan(50 * 1024 * 1024);
+
+    const declared = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) });
+      res.write('{');
+    });
+    expect(await failure(overHttp(declared.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * The node:http server under fastify, with the time and space limits a server facing the
+ * internet needs. Node enforces the timeouts; this module sets them, caps connections (in all
+ * and per client), and turns requests away in the envelope once the server is closing.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Config } from './config';
+import { writeEnvelope } from './errors';
+import { clientKey, proxyTrust } from './net';
+
+/** What the app and its shutdown share: once `closing`, every new request gets 503. */
+export interface Lifecycle {
+  closing: boolean;
+}
+
+type Limits = Pick<Config, 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections' | 'maxConnectionsPerClient' | 'trustProxy'>;
+
+/** Refuses connections beyond `cap` from one client; each costs a map update on open and close, nothing per request. */
+function capPerClient(server: Server, cap: number, counted: (peer: string) => boolean): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const peer = socket.remoteAddress;
+    if (peer === undefined || !counted(peer)) return;
+    const key = clientKey(peer);
+    const count = (open.get(key) ?? 0) + 1;
+    if (count > cap) {
+      socket.destroy();
+      return;
+    }
+    open.set(key, count);
+    socket.once('close', () => {
+      const left = (open.get(key) ?? 1) - 1;
+      if (left === 0) open.delete(key);
+      else open.set(key, left);
+    });
+  });
+}
+
+/**
+ * How often node checks open requests against the timeouts (its default, 30 s, would let a
+ * stalled client stay up to twice the request timeout).
+ */
+const checkingIntervalFor = (limits: Limits) => Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
+
+/** A fastify `serverFactory`: the http.Server with every limit set. */
+export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
+  return (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
+    const server = createServer(
+      {
+        requestTimeout: limits.requestTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: checkingIntervalFor(limits),
+      },
+      (request, response) => {
+        // Requests that arrive on an open connection after close() began: the load balancer
+        // should send them elsewhere, and the connection closes after the answer.
+        if (lifecycle.closing) {
+          response.shouldKeepAlive = false;
+          writeEnvelope(response, 503, 'INTERNAL', 'the server is shutting down, try again');
+          return;
+        }
+        handler(request, response);
+      },
+    );
+    server.maxConnections = limits.maxConnections;
+    if (limits.maxConnectionsPerClient > 0) {
+      // A trusted proxy carries many clients on its connections: the cap is the proxy's job there.
+      const trusted = proxyTrust(limits.trustProxy);
+      capPerClient(server, limits.maxConnectionsPerClient, (peer) => !trusted(peer, 0));
+    }
+    return server;
+  };
+}
+
+/**
+ * From the start of a shutdown until the server has closed, closes each connection as soon as it
+ * is idle. close() closes those idle at that moment; one still receiving a body it was already
+ * answered for, or finishing a response, becomes idle later and would otherwise be kept alive
+ * for the whole keep-alive timeout, holding the shutdown up.
+ */
+export function closeIdleUntilClosed(server: Server, everyMs = 50): void {
+  const timer = setInterval(() => server.closeIdleConnections(), everyMs);
+  timer.unref();
+  server.once('close', () => clearInterval(timer));
+}

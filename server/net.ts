@@ -1,0 +1,48 @@
+/** Client addresses: who is local, which peers are trusted proxies, and the key a client is counted under. */
+import proxyAddr from '@fastify/proxy-addr';
+import ipaddr from 'ipaddr.js';
+import type { TrustProxy } from './config';
+
+/**
+ * TRUST_PROXY as the function fastify (proxy-addr) asks about each hop: hop 0 is the TCP peer,
+ * hop 1 the right-most X-Forwarded-For entry, and so on. The client is the first untrusted one.
+ */
+export function proxyTrust(trust: TrustProxy): (address: string, hop: number) => boolean {
+  if (trust === false) return () => false;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return proxyAddr.compile(trust);
+}
+
+/** `localhost`, 127.0.0.0/8 or ::1 (brackets allowed), as a HOST value or a Host header's name. */
+export function isLoopbackHostname(hostname: string): boolean {
+  const name = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  if (name.toLowerCase() === 'localhost') return true;
+  return isLoopbackAddress(name);
+}
+
+/** Whether a socket address is this machine's loopback (IPv4-mapped IPv6 included). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined || !ipaddr.isValid(address)) return false;
+  return ipaddr.process(address).range() === 'loopback';
+}
+
+/** The name part of a Host header (`127.0.0.1:3000` → `127.0.0.1`, `[::1]:3000` → `[::1]`); null when malformed. */
+export function hostnameOf(hostHeader: string | undefined): string | null {
+  if (hostHeader === undefined) return null;
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(hostHeader);
+  return match ? match[1] : null;
+}
+
+/**
+ * The key a client is counted under by the rate limiters and the connection cap: an IPv4
+ * address as is (IPv4-mapped IPv6 as IPv4), an IPv6 address by its /64, the block a single
+ * subscriber is normally given, so that rotating through one's own addresses buys nothing.
+ */
+export function clientKey(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts;
+  return `${parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+}

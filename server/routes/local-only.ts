@@ -1,0 +1,41 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError, noRouteFor } from '../errors';
+import { hostnameOf, isLoopbackAddress, isLoopbackHostname } from '../net';
+
+/**
+ * Whether a request comes from a program on this machine: a loopback TCP peer that no proxy
+ * forwarded, addressed to a loopback Host (a web page on a rebinding domain that resolves to
+ * 127.0.0.1 still sends its own name) and not sent by a browser on behalf of another site.
+ */
+export function isFromThisMachine(request: FastifyRequest): boolean {
+  const { headers } = request;
+  if (!isLoopbackAddress(request.socket.remoteAddress) || !isLoopbackAddress(request.ip)) return false;
+  if (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined || headers['x-real-ip'] !== undefined) return false;
+  const host = hostnameOf(headers.host);
+  if (host === null || !isLoopbackHostname(host)) return false;
+  if (headers['sec-fetch-site'] === 'cross-site') return false;
+  const origin = headers.origin;
+  if (origin !== undefined) {
+    try {
+      if (!isLoopbackHostname(new URL(origin).hostname)) return false;
+    } catch {
+      return false; // "null" and other opaque origins
+    }
+  }
+  return true;
+}
+
+/**
+ * Makes every route of `scope` (the simulated WeChat and the development routes) answer only
+ * requests from this machine, whatever address the server listens on; to anyone else they do not
+ * exist (404, as in real mode). A POST must say its body is JSON: a browser cannot send that
+ * cross-site without a CORS preflight, which nothing here answers.
+ */
+export function onlyFromThisMachine(scope: FastifyInstance): void {
+  scope.addHook('onRequest', async (request) => {
+    if (!isFromThisMachine(request)) throw new ApiError('NOT_FOUND', noRouteFor(request));
+    if (request.method === 'POST' && !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+      throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'development routes take a JSON body: send content-type: application/json');
+    }
+  });
+}

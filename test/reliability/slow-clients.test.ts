@@ -1,0 +1,194 @@
+/**
+ * Slow and stalled clients over real sockets on loopback: silent connections, headers trickled a
+ * line at a time, bodies trickled a byte at a time, multipart uploads that stop halfway, and more
+ * connections than one client may hold. Each attack comes from its own loopback address
+ * (127.0.0.x), the way separate clients would. The server cuts every one of them at its timeout,
+ * answers 408 in the envelope where it still can, and meanwhile serves an ordinary client on
+ * 127.0.0.1 without a single failure. Bounded: a few hundred sockets, a few seconds, loopback only.
+ */
+import { connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app';
+import type { LoginResponse } from '../../typings/api';
+import { testConfig } from '../server/helpers';
+
+const HEADERS_TIMEOUT_MS = 1000;
+const REQUEST_TIMEOUT_MS = 2000;
+const PER_CLIENT = 40;
+/** How late past its timeout a cut may come: node checks open requests every headersTimeout/4 (here 250 ms), plus a loaded machine. */
+const SLACK_MS = 1500;
+
+interface Held {
+  name: string;
+  opened: number;
+  /** When the server closed it; undefined while open. */
+  closedAfter?: number;
+  /** Everything the server wrote. */
+  answer: string;
+  socket: Socket;
+}
+
+let app: FastifyInstance;
+let port: number;
+let skey: string;
+const held: Held[] = [];
+
+beforeAll(async () => {
+  app = await buildApp({
+    config: testConfig({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxConnectionsPerClient: PER_CLIENT, maxConnections: 1000, loginRateLimit: 1000, avatarUploadLimit: 1000 }),
+    log: false,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  port = (app.server.address() as AddressInfo).port;
+  const { code } = (await (await fetch(`http://127.0.0.1:${port}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { code: string };
+  skey = ((await (await fetch(`http://127.0.0.1:${port}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })).json()) as LoginResponse).skey;
+});
+afterAll(async () => {
+  for (const h of held) h.socket.destroy();
+  await app.close();
+});
+
+/** A connection from `from` (a loopback address) that `behave` drives; the server's bytes and the moment it closed are recorded. */
+function hold(name: string, from: string, behave: (socket: Socket) => void): Promise<Held> {
+  return new Promise((resolve) => {
+    const entry: Held = { name, opened: Date.now(), answer: '', socket: connect({ host: '127.0.0.1', port, localAddress: from }) };
+    entry.socket.on('connect', () => {
+      entry.opened = Date.now();
+      behave(entry.socket);
+      resolve(entry);
+    });
+    entry.socket.on('data', (chunk: Buffer) => (entry.answer += chunk.toString()));
+    entry.socket.on('close', () => (entry.closedAfter = Date.now() - entry.opened));
+    entry.socket.on('error', () => undefined);
+    held.push(entry);
+  });
+}
+
+/** Writes `text` one piece every 200 ms until the server closes the socket. */
+function trickle(socket: Socket, pieces: () => string): void {
+  const timer = setInterval(() => {
+    if (!socket.destroyed) socket.write(pieces());
+  }, 200);
+  socket.on('close', () => clearInterval(timer));
+}
+
+async function allClosed(entries: Held[], withinMs: number): Promise<void> {
+  await Promise.all(entries.map((e) => (e.closedAfter !== undefined ? undefined : new Promise((resolve) => e.socket.once('close', resolve)))));
+  expect(entries.filter((e) => e.closedAfter! > withinMs).map((e) => `${e.name} held ${e.closedAfter} ms`)).toEqual([]);
+}
+
+const status = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: { code: string } };
+
+test('stalled clients are cut at their timeouts, answered 408 in the envelope where possible, while an ordinary client is served throughout', async () => {
+  const silent = await Promise.all(Array.from({ length: 30 }, (_, i) => hold(`silent ${i}`, '127.0.0.2', () => undefined)));
+  const trickledHeaders = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      hold(`headers ${i}`, '127.0.0.3', (s) => {
+        s.write('GET /api/profile HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+        trickle(s, () => 'X-Slow: a\r\n');
+      }),
+    ),
+  );
+  const trickledBodies = await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      hold(`body ${i}`, '127.0.0.4', (s) => {
+        s.write('POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"code":"');
+        trickle(s, () => 'a');
+      }),
+    ),
+  );
+  const boundary = 'stalledboundary';
+  const stalledUploads = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      hold(`upload ${i}`, '127.0.0.5', (s) => {
+        s.write(
+          `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${skey}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 500000\r\n\r\n` +
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n`,
+        );
+      }),
+    ),
+  );
+  const attackers = [...silent, ...trickledHeaders, ...trickledBodies, ...stalledUploads];
+
+  // Meanwhile an ordinary client: every request answered, while the attackers are still connected.
+  const base = `http://127.0.0.1:${port}`;
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { code } = (await (await fetch(`${base}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { code: string };
+    const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    statuses.push(login.status);
+    const { skey: mine } = (await login.json()) as LoginResponse;
+    statuses.push((await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${mine}` } })).status);
+  }
+  const stillHeld = attackers.filter((a) => a.closedAfter === undefined).length;
+  expect(statuses).toEqual(Array(40).fill(200));
+  expect(stillHeld).toBeGreaterThan(0);
+
+  await allClosed([...silent, ...trickledHeaders], HEADERS_TIMEOUT_MS + SLACK_MS);
+  await allClosed([...trickledBodies, ...stalledUploads], REQUEST_TIMEOUT_MS + SLACK_MS);
+  // Never before the timeout: a slow but honest client gets its full time.
+  expect(trickledHeaders.every((a) => a.closedAfter! >= HEADERS_TIMEOUT_MS - 50)).toBe(true);
+  expect(trickledBodies.every((a) => a.closedAfter! >= REQUEST_TIMEOUT_MS - 50)).toBe(true);
+
+  for (const a of [...trickledHeaders, ...trickledBodies, ...stalledUploads]) {
+    expect({ name: a.name, status: status(a.answer), code: bodyOf(a.answer).error.code }).toEqual({ name: a.name, status: 408, code: 'BAD_REQUEST' });
+  }
+  console.log(
+    `slow clients: longest hold ${Math.max(...[...silent, ...trickledHeaders].map((a) => a.closedAfter!))} ms for headers (timeout ${HEADERS_TIMEOUT_MS}), ` +
+      `${Math.max(...[...trickledBodies, ...stalledUploads].map((a) => a.closedAfter!))} ms for bodies (timeout ${REQUEST_TIMEOUT_MS})`,
+  );
+
+  // And the server is none the worse.
+  expect((await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${skey}` } })).status).toBe(200);
+}, 20_000);
+
+test(`one client gets at most ${PER_CLIENT} connections; the rest are closed at once, and other clients are not affected`, async () => {
+  const hog = await Promise.all(Array.from({ length: PER_CLIENT + 20 }, (_, i) => hold(`hog ${i}`, '127.0.0.6', () => undefined)));
+  // The refused ones are closed by the server right away, long before any timeout.
+  const refused = await new Promise<Held[]>((resolve) => {
+    const check = () => {
+      const closed = hog.filter((h) => h.closedAfter !== undefined);
+      if (closed.length >= 20) resolve(closed);
+      else setTimeout(check, 10);
+    };
+    check();
+  });
+  expect(refused).toHaveLength(20);
+  expect(refused.every((h) => h.closedAfter! < HEADERS_TIMEOUT_MS)).toBe(true);
+  expect(refused.every((h) => h.answer === '')).toBe(true);
+  expect(hog.filter((h) => h.closedAfter === undefined)).toHaveLength(PER_CLIENT);
+
+  // Another client (127.0.0.1) connects and is served while the hog holds its quota.
+  expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  for (const h of hog) h.socket.destroy();
+});
+
+test('past MAX_CONNECTIONS, new connections are closed at once; once the holders are cut at their timeout, new clients are served again', async () => {
+  const small = await buildApp({ config: testConfig({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxConnections: 10, maxConnectionsPerClient: 0 }), log: false });
+  await small.listen({ host: '127.0.0.1', port: 0 });
+  const smallPort = (small.server.address() as AddressInfo).port;
+  const open = (from: string) =>
+    new Promise<{ socket: Socket; closed: Promise<number> }>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: smallPort, localAddress: from });
+      const start = Date.now();
+      const closed = new Promise<number>((done) => socket.on('close', () => done(Date.now() - start)));
+      socket.on('error', () => undefined);
+      // Read whatever the server writes (a 408), so that its close is seen.
+      socket.resume();
+      socket.on('connect', () => resolve({ socket, closed }));
+    });
+  try {
+    const holders = await Promise.all(Array.from({ length: 10 }, () => open('127.0.0.7')));
+    // Let the server count them before the next one arrives.
+    await new Promise<void>((resolve) => small.server.getConnections(() => resolve()));
+    const extra = await open('127.0.0.8');
+    expect(await extra.closed).toBeLessThan(HEADERS_TIMEOUT_MS);
+    const held = await Promise.all(holders.map((h) => h.closed));
+    expect(Math.max(...held)).toBeLessThanOrEqual(HEADERS_TIMEOUT_MS + SLACK_MS);
+    expect((await fetch(`http://127.0.0.1:${smallPort}/healthz`)).status).toBe(200);
+  } finally {
+    await small.close();
+  }
+});
