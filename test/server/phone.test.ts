@@ -145,6 +145,23 @@ describe('POST /auth/phone', () => {
     expect((await bind(skey, phone)).statusCode).toBe(200);
   });
 
+  it('limits binds per user (429 with Retry-After) before asking WeChat, and not other users', async () => {
+    await t.app.close();
+    await setup({ phoneBindLimit: 2, phoneBindWindowMs: 60_000 });
+    const { skey } = await login(t.app, 'pat');
+    expect((await bind(skey, await phoneCode('pat'))).statusCode).toBe(200);
+    expect((await bind(skey, 'f'.repeat(64))).statusCode).toBe(400);
+    const limited = await bind(skey, await phoneCode('pat'));
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(calls.count('getuserphonenumber')).toBe(2);
+    const other = await login(t.app, 'quinn');
+    expect((await bind(other.skey, await phoneCode('quinn'))).statusCode).toBe(200);
+    t.clock.advance(60_000);
+    expect((await bind(skey, await phoneCode('pat'))).statusCode).toBe(200);
+  });
+
   it('answers 504 WECHAT_TIMEOUT when WeChat does not answer in time', async () => {
     await t.app.close();
     await setup({ wechat: { ...testConfig().wechat, timeoutMs: 100 } });

@@ -10,10 +10,11 @@ const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a
 
 describe('REQUIRE_PHONE', () => {
   it('is off unless set, and reads true/false/1/0 only', () => {
-    expect(loadConfig({}).requirePhone).toBe(false);
-    expect(loadConfig({ REQUIRE_PHONE: 'true' }).requirePhone).toBe(true);
-    expect(loadConfig({ REQUIRE_PHONE: '0' }).requirePhone).toBe(false);
-    expect(() => loadConfig({ REQUIRE_PHONE: 'yes please' })).toThrow(ConfigError);
+    const env = { WX_MODE: 'simulated' };
+    expect(loadConfig(env).requirePhone).toBe(false);
+    expect(loadConfig({ ...env, REQUIRE_PHONE: 'true' }).requirePhone).toBe(true);
+    expect(loadConfig({ ...env, REQUIRE_PHONE: '0' }).requirePhone).toBe(false);
+    expect(() => loadConfig({ ...env, REQUIRE_PHONE: 'yes please' })).toThrow(ConfigError);
   });
 
   describe('off (the default)', () => {
