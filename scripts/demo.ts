@@ -3,9 +3,9 @@
  * server started with `npm run server` (HOST/PORT as for the server). The real auth service runs
  * on the Node wx adapter, so what works here works the same in WeChat DevTools.
  */
-import { createAuth } from '../miniprogram/auth/index';
+import { createAuth, isAuthError } from '../miniprogram/auth/index';
 import { createNodeWx } from '../tools/node-wx';
-import type { DevExpireResponse, OrdersResponse, ProfileResponse, User } from '../typings/api';
+import type { DevExpireResponse, DevPhoneCodeResponse, OrdersResponse, PhoneBindResponse, ProfileResponse, User } from '../typings/api';
 
 const host = process.env.HOST && process.env.HOST !== '0.0.0.0' ? process.env.HOST : '127.0.0.1';
 const base = `http://${host}:${process.env.PORT || 3000}`;
@@ -50,7 +50,39 @@ async function main(): Promise<void> {
     () => auth.request<ProfileResponse>({ url: '/api/profile', method: 'PUT', data: { nickname: '小明 🐱' } }),
     (r) => `nickname is now "${r.data.user.nickname}"`,
   );
-  await step('list orders', () => auth.request<OrdersResponse>({ url: '/api/orders' }), (r) => `${r.data.orders.length} orders`);
+  await step(
+    'list orders',
+    async () => {
+      try {
+        return `${(await auth.request<OrdersResponse>({ url: '/api/orders' })).data.orders.length} orders`;
+      } catch (error) {
+        // A server started with REQUIRE_PHONE=true serves orders only to accounts with a phone.
+        const code = isAuthError(error, 'HTTP') ? (error.data as { error?: { code?: string } } | undefined)?.error?.code : undefined;
+        if (code === 'PHONE_REQUIRED') return 'refused: 403 PHONE_REQUIRED, the server requires a phone first';
+        throw error;
+      }
+    },
+    (outcome) => outcome,
+  );
+  const phoneCode = await step(
+    'tap 手机号快捷登录 (WeChat hands the page a one-time code; here POST /dev/phone-codes)',
+    async () => {
+      const response = await fetch(`${base}/dev/phone-codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: wx.user }) });
+      if (response.status !== 200) throw new Error(`POST /dev/phone-codes answered ${response.status}`);
+      return ((await response.json()) as DevPhoneCodeResponse).code;
+    },
+    (code) => `code ${short(code)}`,
+  );
+  await step(
+    'bind the phone (POST /auth/phone: the server exchanges the code at getuserphonenumber with its access token)',
+    async () => {
+      const { data } = await auth.request<PhoneBindResponse>({ url: '/auth/phone', method: 'POST', data: { code: phoneCode } });
+      auth.updateUser(data.user);
+      return data.user;
+    },
+    (user) => `phone ${user.phone} (masked; the full number stays on the server)`,
+  );
+  await step('list orders again', () => auth.request<OrdersResponse>({ url: '/api/orders' }), (r) => `${r.data.orders.length} orders`);
   await step(
     'expire the session on the server (POST /dev/sessions/expire)',
     async () => {

@@ -15,6 +15,7 @@ import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
+import { phoneRoutes } from './routes/phone';
 import { profileRoutes } from './routes/profile';
 import { createMemoryStores } from './stores/memory';
 import { createRedisStores } from './stores/redis';
@@ -134,6 +135,10 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       secret: config.wechat.secret,
       timeoutMs: config.wechat.timeoutMs,
       ...(wechatTransport ? { transport: wechatTransport } : {}),
+      credentials: stores.credentials,
+      now,
+      onTokenRenewalFailed: (error) =>
+        app.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'renewing the WeChat access token failed; the current one serves until it expires'),
     }),
   };
 
@@ -158,6 +163,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
+  phoneRoutes(app, ctx);
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'

@@ -59,6 +59,11 @@ export interface Config {
   maxConnectionsPerClient: number;
   /** After SIGTERM, connections still open this long are cut and the process exits. */
   shutdownTimeoutMs: number;
+  /** Business routes (orders) answer 403 PHONE_REQUIRED until the user has bound a phone number. */
+  requirePhone: boolean;
+  /** Phone binds (each a paid WeChat exchange when it succeeds) per user in any sliding window of this length. */
+  phoneBindLimit: number;
+  phoneBindWindowMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -136,6 +141,13 @@ export function loadConfig(env: Env = process.env): Config {
   const value = (name: string): string | undefined => {
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  };
+  const bool = (name: string): boolean => {
+    const raw = value(name);
+    if (raw === undefined || raw === '0' || raw === 'false') return false;
+    if (raw === '1' || raw === 'true') return true;
+    problems.push(`${name} must be true/false or 1/0 (got "${raw}")`);
+    return false;
   };
   const int = (name: string, fallback: number, min: number, max: number): number => {
     const raw = value(name);
@@ -225,6 +237,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: int('MAX_CONNECTIONS', 4096, 1, 1_000_000),
     maxConnectionsPerClient: int('MAX_CONNECTIONS_PER_CLIENT', 128, 0, 1_000_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
+    requirePhone: bool('REQUIRE_PHONE'),
+    phoneBindLimit: int('PHONE_BIND_LIMIT', 10, 1, 10000),
+    phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     logLevel: logLevel as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -11,6 +11,8 @@ import type {
   DevExpireResponse,
   DevFaultRequest,
   DevFaultResponse,
+  DevPhoneCodeRequest,
+  DevPhoneCodeResponse,
   DevUserDataRequest,
   HealthResponse,
   LoginRequest,
@@ -18,6 +20,8 @@ import type {
   LogoutResponse,
   Order,
   OrdersResponse,
+  PhoneBindRequest,
+  PhoneBindResponse,
   ProfileResponse,
   ProfileUpdateRequest,
   ReadinessResponse,
@@ -26,7 +30,7 @@ import type {
   UserInfoRequest,
   UserInfoResponse,
 } from '../typings/api';
-import { array, boolean, constant, integer, object, oneOf, optional, string } from './schema';
+import { array, boolean, constant, integer, nullableString, object, oneOf, optional, string } from './schema';
 
 /** Long enough for any real value, short enough that nothing absurd reaches a handler. */
 const text = (maxLength: number) => string({ maxLength });
@@ -37,6 +41,8 @@ const user = object<User>({
   avatarUrl: string(),
   profileComplete: boolean(),
   createdAt: integer(),
+  phone: nullableString(),
+  phoneRequired: boolean(),
 });
 
 export const loginRequest = object<LoginRequest>({ code: string({ minLength: 1, maxLength: 128 }) });
@@ -51,6 +57,10 @@ export const userInfoRequest = object<UserInfoRequest>({
   iv: text(64),
 });
 export const userInfoResponse = object<UserInfoResponse>({ user });
+
+// A phone code is 64 hex digits today; the bound leaves room for a longer format.
+export const phoneBindRequest = object<PhoneBindRequest>({ code: string({ minLength: 1, maxLength: 256 }) });
+export const phoneBindResponse = object<PhoneBindResponse>({ user });
 
 export const profileResponse = object<ProfileResponse>({ user });
 export const profileUpdateRequest = object<ProfileUpdateRequest>(
@@ -72,12 +82,19 @@ export const healthResponse = object<HealthResponse>({ status: oneOf({ ok: true 
 export const readinessResponse = object<ReadinessResponse>({ status: oneOf({ ready: true }) });
 
 const userName = string({ minLength: 1, maxLength: 64 });
-export const devCodeRequest = object<DevCodeRequest>({ user: optional(userName) });
+export const devCodeRequest = object<DevCodeRequest>({ user: optional(userName), unionid: optional(string({ pattern: '^[A-Za-z0-9_-]{16,64}$' })) });
+export const devPhoneCodeRequest = object<DevPhoneCodeRequest>({
+  user: optional(userName),
+  // Checked in full by the simulator; this only keeps absurd input out.
+  phoneNumber: optional(string({ minLength: 4, maxLength: 24 })),
+});
+export const devPhoneCodeResponse = object<DevPhoneCodeResponse>({ code: string() });
 export const devCodeResponse = object<DevCodeResponse>({ code: string() });
 export const devExpireRequest = object<DevExpireRequest>({ skey: optional(text(256)) });
 export const devExpireResponse = object<DevExpireResponse>({ expired: integer() });
 export const devFaultRequest = object<DevFaultRequest>({
-  errcode: optional({ type: 'integer', enum: [-1, 40029, 40163, 45011, 40226] }),
+  api: optional(oneOf({ jscode2session: true, stable_token: true, getuserphonenumber: true })),
+  errcode: optional({ type: 'integer', enum: [-1, 40029, 40163, 45011, 40226, 40001, 42001, 40014, 40013, 40125, 40164, 45009] }),
   delayMs: optional(integer({ minimum: 0, maximum: 60_000 })),
   times: optional(integer({ minimum: 1, maximum: 100 })),
 });

@@ -7,9 +7,12 @@ import type { ApiErrorBody, ApiErrorCode, ErrorCodeStatus } from '../typings/api
 const STATUS: { [C in ApiErrorCode]: ErrorCodeStatus[C] } = {
   BAD_REQUEST: 400,
   INVALID_CODE: 401,
+  INVALID_PHONE_CODE: 400,
   SESSION_EXPIRED: 401,
   INVALID_USER_DATA: 400,
   USER_BLOCKED: 403,
+  PHONE_REQUIRED: 403,
+  PHONE_IN_USE: 409,
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

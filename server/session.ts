@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../typings/api';
+import { maskPhone, needsPhone, type AccountPolicy } from './account';
 import { ApiError } from './errors';
 import type { LiveSession, SessionStore, UserRecord, UserStore } from './stores/types';
 
@@ -22,13 +23,16 @@ export function hashSkey(skey: string): string {
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/;
 
-export function toApiUser(user: UserRecord): User {
+/** The user as the client sees it: no openid or unionid, the phone masked. */
+export function toApiUser(user: UserRecord, policy: AccountPolicy): User {
   return {
     id: user.id,
     nickname: user.nickname,
     avatarUrl: user.avatarUrl,
     profileComplete: user.nickname !== '' && user.avatarUrl !== '',
     createdAt: user.createdAt,
+    phone: user.phone ? maskPhone(user.phone) : null,
+    phoneRequired: needsPhone(user, policy),
   };
 }
 
@@ -80,4 +84,16 @@ export async function authenticate(request: FastifyRequest, stores: { sessions: 
   const user = await stores.users.get(session.userId);
   if (!user) throw expired();
   return { skeyHash, session, user };
+}
+
+/**
+ * What business routes (orders, and whatever a product adds) call instead of authenticate: a
+ * live session, and an account complete as the configuration requires. 403 PHONE_REQUIRED tells
+ * the mini-program to open its phone step. Login, session, profile, avatar and the phone binding
+ * stay on plain authenticate: they are how an account gets completed.
+ */
+export async function authenticateComplete(request: FastifyRequest, stores: { sessions: SessionStore; users: UserStore }, policy: AccountPolicy): Promise<Authenticated> {
+  const authenticated = await authenticate(request, stores);
+  if (needsPhone(authenticated.user, policy)) throw new ApiError('PHONE_REQUIRED', 'bind a phone number first');
+  return authenticated;
 }

@@ -9,10 +9,20 @@
 export interface ErrorCodeStatus {
   /** 408: the request (headers and body) did not arrive within the server's request timeout. */
   BAD_REQUEST: 400 | 408;
+  /** 401: the login code is invalid, expired or used. */
   INVALID_CODE: 401;
+  /**
+   * 400: the phone code (from `getPhoneNumber`) is invalid, expired or used. Not 401: the auth
+   * service reads any 401 as an expired session, and would log in again and resend a used code.
+   */
+  INVALID_PHONE_CODE: 400;
   SESSION_EXPIRED: 401;
   INVALID_USER_DATA: 400;
   USER_BLOCKED: 403;
+  /** The server requires a bound phone (REQUIRE_PHONE) for this route and the user has none: show the phone step. */
+  PHONE_REQUIRED: 403;
+  /** The phone number is already bound to another account. */
+  PHONE_IN_USE: 409;
   NOT_FOUND: 404;
   PAYLOAD_TOO_LARGE: 413;
   UNSUPPORTED_MEDIA_TYPE: 415;
@@ -42,6 +52,13 @@ export interface User {
   avatarUrl: string;
   /** True once both nickname and avatarUrl are set. */
   profileComplete: boolean;
+  /**
+   * The bound phone number, masked (`138****8000`; `+852 51****78` outside mainland China), or
+   * null. The full number never leaves the server.
+   */
+  phone: string | null;
+  /** True when the server requires a bound phone (REQUIRE_PHONE) and this user has none: business routes answer 403 PHONE_REQUIRED until then. */
+  phoneRequired: boolean;
   /** Epoch ms. */
   createdAt: number;
 }
@@ -79,6 +96,19 @@ export interface UserInfoRequest {
   iv: string;
 }
 export interface UserInfoResponse {
+  user: User;
+}
+
+/**
+ * POST /auth/phone (authenticated): binds the phone number behind a `getPhoneNumber` code to the
+ * user. Errors: 400 INVALID_PHONE_CODE, 409 PHONE_IN_USE, 429 RATE_LIMITED, 502/503
+ * WECHAT_UNAVAILABLE, 504 WECHAT_TIMEOUT.
+ */
+export interface PhoneBindRequest {
+  /** `event.detail.code` of `<button open-type="getPhoneNumber">`: single use, valid 5 minutes. */
+  code: string;
+}
+export interface PhoneBindResponse {
   user: User;
 }
 
@@ -134,6 +164,12 @@ export interface ReadinessResponse {
 export interface DevCodeRequest {
   /** Simulated user name; the same name always maps to the same openid. */
   user?: string;
+  /**
+   * The unionid WeChat reports for this user (as when the mini-program is bound to an Open
+   * Platform account): 16 to 64 letters, digits, `-` or `_`, as WeChat's. A user keeps the first
+   * unionid given; later logins carry it too.
+   */
+  unionid?: string;
 }
 export interface DevCodeResponse {
   code: string;
@@ -146,9 +182,29 @@ export interface DevExpireResponse {
   expired: number;
 }
 
-/** POST /dev/faults: the next `times` (default 1) code exchanges wait `delayMs`, then fail with `errcode` if given. */
-export type WeChatErrcode = -1 | 40029 | 40163 | 45011 | 40226;
+/** POST /dev/phone-codes: a code as `getPhoneNumber` hands it to the page, single use, valid 5 minutes. */
+export interface DevPhoneCodeRequest {
+  /** The simulated user who taps the button; the development user when omitted. */
+  user?: string;
+  /** `13800138000` (mainland China) or `+852 51234567`; when omitted, the user's own simulated number. */
+  phoneNumber?: string;
+}
+export interface DevPhoneCodeResponse {
+  code: string;
+}
+
+/** The simulated WeChat APIs that /dev/faults can break. */
+export type WeChatApi = 'jscode2session' | 'stable_token' | 'getuserphonenumber';
+/**
+ * Errcodes the simulated WeChat can be told to answer: -1 system busy, 40029 invalid code, 40163
+ * code used, 45011 rate limit, 40226 risky user; for access tokens 40001 (not the latest), 42001
+ * (expired), 40014 (invalid), and stable_token's 40013 (appid), 40125 (secret), 40164 (IP not in
+ * the allow list), 45009 (daily quota).
+ */
+export type WeChatErrcode = -1 | 40029 | 40163 | 45011 | 40226 | 40001 | 42001 | 40014 | 40013 | 40125 | 40164 | 45009;
+/** POST /dev/faults: the next `times` (default 1) calls of `api` (default jscode2session) wait `delayMs`, then fail with `errcode` if given. */
 export interface DevFaultRequest {
+  api?: WeChatApi;
   errcode?: WeChatErrcode;
   delayMs?: number;
   times?: number;

@@ -9,9 +9,12 @@ import type { ApiErrorCode } from '../../typings/api';
 const SERVER_MESSAGES: Record<ApiErrorCode, string> = {
   BAD_REQUEST: '请求有误，请稍后重试',
   INVALID_CODE: '微信登录凭证已失效，请重新登录',
+  INVALID_PHONE_CODE: '手机号验证已失效，请重新获取',
   SESSION_EXPIRED: '登录已过期，请重新登录',
   INVALID_USER_DATA: '填写的信息有误，请检查后重试',
   USER_BLOCKED: '账号已被限制使用，如有疑问请联系客服',
+  PHONE_REQUIRED: '请先绑定手机号',
+  PHONE_IN_USE: '该手机号已绑定其他账号，请换一个号码或联系客服',
   NOT_FOUND: '内容不存在或已被删除',
   PAYLOAD_TOO_LARGE: '图片太大了，请换一张',
   UNSUPPORTED_MEDIA_TYPE: '不支持这种图片格式，请换一张',

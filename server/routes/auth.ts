@@ -23,7 +23,8 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
 
       const wechat = await ctx.wechat.code2Session(request.body.code);
       const at = ctx.now();
-      const { user, created } = await stores.users.findOrCreate(wechat.openid, () => ({
+      // By unionid first when WeChat sends one (the same person across the company's apps), then openid.
+      const { user, created } = await stores.users.findOrCreate({ openid: wechat.openid, unionid: wechat.unionid }, () => ({
         id: randomUUID(),
         openid: wechat.openid,
         nickname: '',
@@ -35,13 +36,13 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       const skey = newSkey();
       const expiresAt = at + config.sessionLifetimeMs;
       await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: wechat.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
-      return { skey, expiresAt, user: toApiUser(user), isNewUser: created };
+      return { skey, expiresAt, user: toApiUser(user, config), isNewUser: created };
     },
   );
 
   app.get<{ Reply: SessionResponse }>('/auth/session', { schema: { response: { 200: C.sessionResponse } } }, async (request) => {
     const { session, user } = await authenticate(request, stores);
-    return { user: toApiUser(user), expiresAt: session.expiresAt };
+    return { user: toApiUser(user, config), expiresAt: session.expiresAt };
   });
 
   app.post<{ Reply: LogoutResponse }>('/auth/logout', { schema: { response: { 200: C.logoutResponse } } }, async (request) => {
@@ -81,7 +82,7 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       const avatarUrl = wechatAvatarUrl(payload.avatarUrl);
       if (user.avatarUrl === '' && avatarUrl !== null) patch.avatarUrl = avatarUrl;
       const updated = Object.keys(patch).length > 0 ? (await stores.users.update(user.id, patch))?.after : user;
-      return { user: toApiUser(updated ?? user) };
+      return { user: toApiUser(updated ?? user, config) };
     },
   );
 }

@@ -6,6 +6,8 @@ import type {
   DevExpireResponse,
   DevFaultRequest,
   DevFaultResponse,
+  DevPhoneCodeRequest,
+  DevPhoneCodeResponse,
   DevUserDataRequest,
   UserInfoRequest,
 } from '../../typings/api';
@@ -25,15 +27,21 @@ export function devRoutes(app: FastifyInstance, ctx: Context, simulator: Simulat
     dev.post<{ Body: DevCodeRequest; Reply: DevCodeResponse }>(
       '/dev/codes',
       { schema: { body: C.devCodeRequest, response: { 200: C.devCodeResponse } } },
-      async (request) => ({ code: simulator.mintCode(request.body.user) }),
+      async (request) => ({ code: simulator.mintCode(request.body.user, request.body.unionid) }),
+    );
+
+    dev.post<{ Body: DevPhoneCodeRequest; Reply: DevPhoneCodeResponse }>(
+      '/dev/phone-codes',
+      { schema: { body: C.devPhoneCodeRequest, response: { 200: C.devPhoneCodeResponse } } },
+      async (request) => ({ code: simulator.mintPhoneCode(request.body.user, request.body.phoneNumber) }),
     );
 
     dev.post<{ Body: DevFaultRequest; Reply: DevFaultResponse }>(
       '/dev/faults',
       { schema: { body: C.devFaultRequest, response: { 200: C.devFaultResponse } } },
       async (request) => {
-        const { errcode, delayMs = 0, times = 1 } = request.body;
-        return { pending: simulator.injectFaults(errcode === undefined ? { delayMs } : { errcode, delayMs }, times) };
+        const { api, errcode, delayMs = 0, times = 1 } = request.body;
+        return { pending: simulator.injectFaults(errcode === undefined ? { delayMs } : { errcode, delayMs }, times, api) };
       },
     );
 

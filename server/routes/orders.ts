@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Order, OrdersResponse, OrderStatus } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
-import { authenticate } from '../session';
+import { authenticateComplete } from '../session';
 
 const PRODUCTS = ['Oolong tea 250 g', 'Bamboo notebook', 'Ceramic mug', 'Canvas tote bag', 'Desk lamp', 'Wireless earbuds', 'Mooncake gift box', 'Phone stand'];
 const STATUSES: OrderStatus[] = ['pending', 'paid', 'shipped', 'completed'];
@@ -34,7 +34,7 @@ export function orderRoutes(app: FastifyInstance, ctx: Context): void {
   const emptyOpenid = ctx.simulator?.openidFor('empty');
 
   app.get<{ Reply: OrdersResponse }>('/api/orders', { schema: { response: { 200: C.ordersResponse } } }, async (request) => {
-    const { user } = await authenticate(request, ctx.stores);
+    const { user } = await authenticateComplete(request, ctx.stores, ctx.config);
     return { orders: user.openid === emptyOpenid ? [] : demoOrders(user.openid) };
   });
 }

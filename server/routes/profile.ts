@@ -8,9 +8,10 @@ import type { UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 
 export function profileRoutes(app: FastifyInstance, ctx: Context): void {
+  const { config } = ctx;
   app.get<{ Reply: ProfileResponse }>('/api/profile', { schema: { response: { 200: C.profileResponse } } }, async (request) => {
     const { user } = await authenticate(request, ctx.stores);
-    return { user: toApiUser(user) };
+    return { user: toApiUser(user, config) };
   });
 
   app.put<{ Body: ProfileUpdateRequest; Reply: ProfileResponse }>(
@@ -36,7 +37,7 @@ export function profileRoutes(app: FastifyInstance, ctx: Context): void {
       const updated = await ctx.stores.users.update(user.id, patch);
       if (!updated) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
       await ctx.avatars.discardReplaced(updated.before.avatarUrl, updated.after.avatarUrl);
-      return { user: toApiUser(updated.after) };
+      return { user: toApiUser(updated.after, config) };
     },
   );
 }

@@ -1,11 +1,16 @@
+import { createMemoryCredentialCache } from './credentials';
 import { SlidingWindows } from './sliding-window';
-import { isLive, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
+import { isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
+
+const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
 
 /** The default stores: one process, forgotten on restart (clients then log in again by themselves). */
 export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores {
   const sessions = new Map<string, SessionRecord>();
   const users = new Map<string, UserRecord>();
   const userIdByOpenid = new Map<string, string>();
+  const userIdByUnionid = new Map<string, string>();
+  const userIdByPhone = new Map<string, string>();
   const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
@@ -45,12 +50,21 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
     },
 
     users: {
-      async findOrCreate(openid, fresh) {
-        const existing = userIdByOpenid.get(openid);
-        if (existing !== undefined) return { user: { ...users.get(existing)! }, created: false };
-        const user = fresh();
+      async findOrCreate({ openid, unionid }, fresh) {
+        const byUnionid = unionid === undefined ? undefined : users.get(userIdByUnionid.get(unionid) ?? '');
+        const existing = byUnionid ?? users.get(userIdByOpenid.get(openid) ?? '');
+        if (existing) {
+          if (!userIdByOpenid.has(openid)) userIdByOpenid.set(openid, existing.id);
+          if (unionid !== undefined && !byUnionid) {
+            userIdByUnionid.set(unionid, existing.id);
+            existing.unionid ??= unionid;
+          }
+          return { user: { ...existing }, created: false };
+        }
+        const user = { ...fresh(), ...(unionid === undefined ? {} : { unionid }) };
         users.set(user.id, user);
         userIdByOpenid.set(openid, user.id);
+        if (unionid !== undefined) userIdByUnionid.set(unionid, user.id);
         return { user: { ...user }, created: true };
       },
       async get(id) {
@@ -64,6 +78,16 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         Object.assign(user, patch);
         return { before, after: { ...user } };
       },
+      async bindPhone(id, phone) {
+        const user = users.get(id);
+        if (!user) return null;
+        const owner = userIdByPhone.get(phoneKey(phone));
+        if (owner !== undefined && owner !== id && users.has(owner)) return { ok: false, reason: 'PHONE_IN_USE' };
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        userIdByPhone.set(phoneKey(phone), id);
+        user.phone = { ...phone };
+        return { ok: true, user: { ...user, phone: { ...phone } } };
+      },
     },
 
     limits: {
@@ -71,6 +95,8 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         return windows.take(key, limit, windowMs);
       },
     },
+
+    credentials: createMemoryCredentialCache(now),
 
     async ping() {},
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { createSealer } from '../seal';
+import { createRedisCredentialCache } from './credentials';
 import { isLive, type LiveSession, type RateDecision, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
@@ -24,9 +25,23 @@ function toSession(hash: Record<string, string>): LiveSession | null {
 }
 
 function toUser(hash: Record<string, string>): UserRecord | null {
-  const { id, openid, nickname, avatarUrl, createdAt } = hash;
+  const { id, openid, unionid, nickname, avatarUrl, createdAt, phoneCountryCode, phoneNumber } = hash;
   if (!id || !openid) return null;
-  return { id, openid, nickname: nickname ?? '', avatarUrl: avatarUrl ?? '', createdAt: Number(createdAt) };
+  return {
+    id,
+    openid,
+    ...(unionid ? { unionid } : {}),
+    nickname: nickname ?? '',
+    avatarUrl: avatarUrl ?? '',
+    createdAt: Number(createdAt),
+    ...(phoneCountryCode && phoneNumber ? { phone: { countryCode: phoneCountryCode, number: phoneNumber } } : {}),
+  };
+}
+
+/** A user record as hash fields: optional fields absent rather than empty. */
+function userFields({ phone, unionid, ...rest }: UserRecord): string[] {
+  const fields: Record<string, string | number> = { ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) };
+  return Object.entries(fields).flatMap(([field, value]) => [field, String(value)]);
 }
 
 /** HGETALL's flat reply from a script ([field, value, ...]) as an object. */
@@ -35,6 +50,49 @@ function pairs(flat: string[]): Record<string, string> {
   for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
   return hash;
 }
+
+// The whole lookup in one script, so that concurrent first logins of one person make one user:
+// by unionid first, then by openid, linking what the found user lacks; else the new user.
+// KEYS: openid key, unionid key (unused without a unionid), new user's key.
+// ARGV: user key prefix, unionid or '', then the new user's fields. Returns {created, fields}.
+const FIND_OR_CREATE = `local function live(id)
+  if id and redis.call('EXISTS', ARGV[1] .. id) == 1 then return id end
+  return nil
+end
+local unionid = ARGV[2]
+local byUnionid = nil
+if unionid ~= '' then byUnionid = live(redis.call('GET', KEYS[2])) end
+local id = byUnionid or live(redis.call('GET', KEYS[1]))
+if id then
+  redis.call('SET', KEYS[1], id, 'NX')
+  if unionid ~= '' and not byUnionid then
+    redis.call('SET', KEYS[2], id)
+    redis.call('HSETNX', ARGV[1] .. id, 'unionid', unionid)
+  end
+  return {0, redis.call('HGETALL', ARGV[1] .. id)}
+end
+redis.call('HSET', KEYS[3], unpack(ARGV, 3))
+local newId = redis.call('HGET', KEYS[3], 'id')
+redis.call('SET', KEYS[1], newId)
+if unionid ~= '' then
+  redis.call('SET', KEYS[2], newId)
+  redis.call('HSET', KEYS[3], 'unionid', unionid)
+end
+return {1, redis.call('HGETALL', KEYS[3])}`;
+
+// KEYS: user key, the number's key. ARGV: user id, country code, number, phone key prefix, user key prefix.
+// Refused ({0}) while another existing user holds the number; the user's previous number is released.
+const BIND_PHONE = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[5] .. owner) == 1 then return {0} end
+local old = redis.call('HMGET', KEYS[1], 'phoneCountryCode', 'phoneNumber')
+if old[1] and old[2] then
+  local oldKey = ARGV[4] .. old[1] .. ':' .. old[2]
+  if oldKey ~= KEYS[2] and redis.call('GET', oldKey) == ARGV[1] then redis.call('DEL', oldKey) end
+end
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'phoneCountryCode', ARGV[2], 'phoneNumber', ARGV[3])
+return {1, redis.call('HGETALL', KEYS[1])}`;
 
 // HSET only on an existing user, so that an update cannot resurrect a deleted one; fields are
 // set one by one so that two concurrent updates of different fields both land. Returns the user
@@ -59,6 +117,8 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2]) + window - now}`;
 
 interface Scripts {
+  findOrCreate(openidKey: string, unionidKey: string, newUserKey: string, userKeyPrefix: string, unionid: string, ...fields: string[]): Promise<[number, string[]]>;
+  bindPhone(userKey: string, phoneKey: string, id: string, countryCode: string, number: string, phoneKeyPrefix: string, userKeyPrefix: string): Promise<[number, string[]?] | null>;
   updateIfExists(key: string, ...fields: string[]): Promise<string[] | null>;
   slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number?]>;
 }
@@ -84,6 +144,8 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
     // its 2 s default keeps the process alive that long after close().
     disconnectTimeout: 100,
   });
+  redis.defineCommand('findOrCreate', { numberOfKeys: 3, lua: FIND_OR_CREATE });
+  redis.defineCommand('bindPhone', { numberOfKeys: 2, lua: BIND_PHONE });
   redis.defineCommand('updateIfExists', { numberOfKeys: 1, lua: UPDATE_IF_EXISTS });
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
@@ -103,6 +165,8 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
   const sessionKey = (hash: string) => `${prefix}session:${hash}`;
   const userKey = (id: string) => `${prefix}user:${id}`;
   const openidKey = (openid: string) => `${prefix}openid:${openid}`;
+  const unionidKey = (unionid: string) => `${prefix}unionid:${unionid}`;
+  const phonePrefix = `${prefix}phone:`;
   const ttl = (session: LiveSession, at: number) => Math.max(1, Math.min(sessionIdleMs, session.expiresAt - at));
 
   return {
@@ -147,23 +211,13 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
     },
 
     users: {
-      findOrCreate: (openid, fresh) =>
+      findOrCreate: ({ openid, unionid }, fresh) =>
         guard(async () => {
-          const existingId = await redis.get(openidKey(openid));
-          if (existingId !== null) {
-            const user = toUser(await redis.hgetall(userKey(existingId)));
-            if (user) return { user, created: false };
-          }
-          // Write the user before claiming the openid, so that whoever wins the claim points at
-          // a complete record; the loser removes its own.
           const user = fresh();
-          await redis.hset(userKey(user.id), { ...user });
-          if ((await redis.set(openidKey(openid), user.id, 'NX')) === 'OK') return { user, created: true };
-          await redis.del(userKey(user.id));
-          const winnerId = await redis.get(openidKey(openid));
-          const winner = winnerId === null ? null : toUser(await redis.hgetall(userKey(winnerId)));
-          if (!winner) throw new Error(`openid mapping without a user record`);
-          return { user: winner, created: false };
+          const reply = await scripts.findOrCreate(openidKey(openid), unionidKey(unionid ?? ''), userKey(user.id), userKey(''), unionid ?? '', ...userFields(user));
+          const found = toUser(pairs(reply[1]));
+          if (!found) throw new Error('user lookup gave no user record');
+          return { user: found, created: reply[0] === 1 };
         }),
       get: (id) => guard(async () => toUser(await redis.hgetall(userKey(id)))),
       update: (id, patch) =>
@@ -173,6 +227,14 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
           const before = flat ? toUser(pairs(flat)) : null;
           if (!before) return null;
           return { before, after: toUser({ ...pairs(flat!), ...pairs(fields) })! };
+        }),
+      bindPhone: (id, phone) =>
+        guard(async () => {
+          const reply = await scripts.bindPhone(userKey(id), `${phonePrefix}${phone.countryCode}:${phone.number}`, id, phone.countryCode, phone.number, phonePrefix, userKey(''));
+          if (reply === null) return null;
+          if (reply[0] !== 1) return { ok: false, reason: 'PHONE_IN_USE' } as const;
+          const user = toUser(pairs(reply[1] ?? []));
+          return user ? { ok: true, user } : null;
         }),
     },
 
@@ -185,6 +247,8 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
           return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, retryAfterMs ?? windowMs) };
         }),
     },
+
+    credentials: createRedisCredentialCache(redis, prefix, guard, now),
 
     ping: () =>
       guard(async () => {

@@ -28,22 +28,52 @@ export interface SessionStore {
   deleteAll(): Promise<number>;
 }
 
+/** A phone number as WeChat verified it: country calling code and national number, digits only. */
+export interface PhoneNumber {
+  /** `86` for mainland China. */
+  countryCode: string;
+  /** `13800138000`. */
+  number: string;
+}
+
 export interface UserRecord {
   id: string;
+  /** The openid of the login that created the user. */
   openid: string;
+  /** Set once WeChat reports one (the mini-program is bound to an Open Platform account); never sent to the client. */
+  unionid?: string;
   nickname: string;
   avatarUrl: string;
   createdAt: number;
+  /** Bound through POST /auth/phone; one user per number. */
+  phone?: PhoneNumber;
 }
+
+/** Who WeChat says logged in. */
+export interface WeChatIdentity {
+  openid: string;
+  unionid?: string;
+}
+
+export type PhoneBinding = { ok: true; user: UserRecord } | { ok: false; reason: 'PHONE_IN_USE' };
 
 export type UserPatch = Partial<Pick<UserRecord, 'nickname' | 'avatarUrl'>>;
 
 export interface UserStore {
-  /** The user of this openid, created (atomically: concurrent first logins make one user) if none. */
-  findOrCreate(openid: string, fresh: () => UserRecord): Promise<{ user: UserRecord; created: boolean }>;
+  /**
+   * The user of this unionid, else of this openid, created (atomically: concurrent first logins
+   * make one user) if neither is known. A unionid or openid the found user lacks is linked to it,
+   * so that later logins find it by either.
+   */
+  findOrCreate(identity: WeChatIdentity, fresh: () => UserRecord): Promise<{ user: UserRecord; created: boolean }>;
   get(id: string): Promise<UserRecord | null>;
   /** The user before and after the patch (applied atomically), or null when there is no such user. */
   update(id: string, patch: UserPatch): Promise<{ before: UserRecord; after: UserRecord } | null>;
+  /**
+   * Binds `phone` to the user, atomically: refused when another user holds the number; a number
+   * the user held before is released. Null when there is no such user.
+   */
+  bindPhone(id: string, phone: PhoneNumber): Promise<PhoneBinding | null>;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -57,10 +87,32 @@ export interface RateLimiter {
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
 }
 
+/** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */
+export interface CachedCredential {
+  value: string;
+  refreshAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Fetched credentials, shared by every instance when in Redis, with the short lock that lets one
+ * instance at a time renew a credential.
+ */
+export interface CredentialCache {
+  get(name: string): Promise<CachedCredential | null>;
+  /** Kept until its expiresAt. */
+  set(name: string, credential: CachedCredential): Promise<void>;
+  /** Removes the credential only while its value is still `value`; whether it did. */
+  deleteIf(name: string, value: string): Promise<boolean>;
+  /** Takes the renewal lock of `name` for at most `ttlMs` unless another holder has it: the release, or null. */
+  lock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
+}
+
 export interface Stores {
   sessions: SessionStore;
   users: UserStore;
   limits: RateLimiter;
+  credentials: CredentialCache;
   /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,10 @@
+import { createHash } from 'node:crypto';
 import { ApiError } from '../errors';
+import { createMemoryCredentialCache } from '../stores/credentials';
+import type { Clock, CredentialCache, PhoneNumber } from '../stores/types';
+import { createAccessTokenManager, fetchStableToken } from './access-token';
+import { callWeChat, errcodeOf, fetchTransport, unavailable, type Transport } from './http';
+import { getUserPhoneNumber } from './phone';
 
 /** What jscode2session gives the server. session_key stays on the server. */
 export interface WeChatSession {
@@ -7,45 +13,8 @@ export interface WeChatSession {
   unionid?: string;
 }
 
-/** One GET, answered with status and body text. Injectable so tests can route it anywhere. */
-export type Transport = (url: string, signal: AbortSignal) => Promise<{ status: number; body: string }>;
-
-/** A jscode2session answer is about 100 bytes; anything near this is not one. */
-export const MAX_ANSWER_BYTES = 16 * 1024;
-
-/** Thrown by the transport for an answer it will not read to the end. */
-export class AnswerTooLarge extends Error {
-  constructor() {
-    super(`WeChat's answer exceeded ${MAX_ANSWER_BYTES} bytes`);
-    this.name = 'AnswerTooLarge';
-  }
-}
-
-/**
- * fetch, without following redirects (the secret is in the query string: a redirect would carry
- * it to wherever WeChat, or whoever stands in its way, points) and reading at most
- * MAX_ANSWER_BYTES of the body.
- */
-export const fetchTransport: Transport = async (url, signal) => {
-  const response = await fetch(url, { signal, redirect: 'manual' });
-  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
-    await response.body?.cancel();
-    throw new AnswerTooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      size += chunk.byteLength;
-      if (size > MAX_ANSWER_BYTES) {
-        await response.body.cancel().catch(() => undefined);
-        throw new AnswerTooLarge();
-      }
-      chunks.push(chunk);
-    }
-  }
-  return { status: response.status, body: Buffer.concat(chunks).toString('utf8') };
-};
+// Where the HTTP part lives now; kept importable from here, where it began.
+export { fetchTransport, MAX_ANSWER_BYTES, type Transport } from './http';
 
 export interface WeChatClientOptions {
   /** Resolved per call: in simulated mode the server's own address is known only after listen. */
@@ -54,11 +23,18 @@ export interface WeChatClientOptions {
   secret: string;
   timeoutMs: number;
   transport?: Transport;
+  /** Where the access_token is kept: the stores' cache, shared by every instance on one Redis. Defaults to this process's memory. */
+  credentials?: CredentialCache;
+  now?: Clock;
+  /** Told when renewing the access_token ahead of expiry failed (the current token serves until it expires). */
+  onTokenRenewalFailed?: (error: unknown) => void;
 }
 
 export interface WeChatClient {
   /** Exchanges a wx.login code; throws ApiError with the HTTP answer the mini-program should get. */
   code2Session(code: string): Promise<WeChatSession>;
+  /** Exchanges a getPhoneNumber code for the number WeChat verified; throws ApiError likewise. */
+  getPhoneNumber(code: string): Promise<PhoneNumber>;
 }
 
 /** WeChat's shapes: an openid (or unionid) is 28 URL-safe characters today; allow some room, nothing else. */
@@ -92,52 +68,50 @@ function errorFor(errcode: number, errmsg: unknown): ApiError {
   return Object.assign(error, { cause });
 }
 
-const unavailable = (message: string, cause?: unknown) => Object.assign(new ApiError('WECHAT_UNAVAILABLE', 'WeChat could not be reached or answered something unusable'), { cause: cause ?? new Error(message) });
+/**
+ * The access_token's entry in the credential cache: one per app and secret, so that instances of
+ * one app share it, and simulated servers (each with its own random secret) on one Redis never
+ * take each other's.
+ */
+export function accessTokenCacheName(appId: string, secret: string): string {
+  return `access_token:${appId}:${createHash('sha256').update(`${appId}:${secret}`).digest('hex').slice(0, 16)}`;
+}
 
-export function createWeChatClient({ baseUrl, appId, secret, timeoutMs, transport = fetchTransport }: WeChatClientOptions): WeChatClient {
+export function createWeChatClient({
+  baseUrl,
+  appId,
+  secret,
+  timeoutMs,
+  transport = fetchTransport,
+  now = Date.now,
+  credentials = createMemoryCredentialCache(now),
+  onTokenRenewalFailed,
+}: WeChatClientOptions): WeChatClient {
+  const tokens = createAccessTokenManager({
+    fetchToken: () => fetchStableToken({ transport, baseUrl, appId, secret, timeoutMs }),
+    cache: credentials,
+    name: accessTokenCacheName(appId, secret),
+    now,
+    // A renewal is one WeChat call: a holder that has not finished by then has timed out or died.
+    lockMs: timeoutMs + 1000,
+    onRenewalFailed: onTokenRenewalFailed,
+  });
+
   return {
     async code2Session(code) {
       // WeChat's API takes the secret in the query string; this URL is never logged or returned.
       const query = new URLSearchParams({ appid: appId, secret, js_code: code, grant_type: 'authorization_code' });
-      const url = `${baseUrl()}/sns/jscode2session?${query}`;
-
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort();
-          reject(new ApiError('WECHAT_TIMEOUT', `WeChat did not answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      let answer: { status: number; body: string };
-      try {
-        answer = await Promise.race([transport(url, controller.signal), timeout]);
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        throw unavailable('transport failed', error);
-      } finally {
-        clearTimeout(timer);
-      }
-
-      if (answer.status < 200 || answer.status > 299) throw unavailable(`HTTP ${answer.status}`);
-      if (answer.body.length > MAX_ANSWER_BYTES) throw unavailable('answer too large');
-      let body: unknown;
-      try {
-        body = JSON.parse(answer.body);
-      } catch {
-        throw unavailable('answer is not JSON');
-      }
-      if (typeof body !== 'object' || body === null) throw unavailable('answer is not an object');
-      const { errcode, errmsg, openid, session_key: sessionKey, unionid } = body as Record<string, unknown>;
-      // Real WeChat omits errcode on success (some answers carry 0).
-      if (errcode !== undefined && errcode !== 0) {
-        throw errorFor(typeof errcode === 'number' ? errcode : Number.NaN, errmsg);
-      }
+      const body = await callWeChat(transport, `${baseUrl()}/sns/jscode2session?${query}`, timeoutMs);
+      const errcode = errcodeOf(body);
+      if (errcode !== 0) throw errorFor(errcode, body.errmsg);
+      const { openid, session_key: sessionKey, unionid } = body;
       // Whatever is stored and later used as an AES key must be what WeChat issues, nothing larger or stranger.
       if (typeof openid !== 'string' || !OPENID.test(openid) || typeof sessionKey !== 'string' || !SESSION_KEY.test(sessionKey)) {
         throw unavailable('answer without a well-formed openid and session_key');
       }
       return typeof unionid === 'string' && OPENID.test(unionid) ? { openid, sessionKey, unionid } : { openid, sessionKey };
     },
+
+    getPhoneNumber: (code) => getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }, code),
   };
 }

@@ -1,12 +1,15 @@
 /**
- * A stand-in for WeChat's jscode2session, reached over HTTP like the real one, so that the
- * server's login path is the same code in both modes. Dev-only; never registered in real mode.
+ * A stand-in for WeChat's jscode2session, stable_token and getuserphonenumber, reached over HTTP
+ * like the real ones, so that the server's code is the same in both modes. Dev-only; never
+ * registered in real mode.
  */
 import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import type { UserInfoRequest, WeChatErrcode } from '../../typings/api';
+import type { UserInfoRequest, WeChatApi, WeChatErrcode } from '../../typings/api';
+import { ApiError } from '../errors';
 import type { Clock } from '../stores/types';
+import { createSimulatedPhones, createSimulatedTokens, failure, type OpenApiAnswer } from './simulated-openapi';
 
 /** The development user: DevTools' codes (not minted here) and POST /dev/codes without a user log in as it. */
 export const DEFAULT_USER = 'developer';
@@ -29,9 +32,18 @@ const ERRMSG: Record<WeChatErrcode, string> = {
   40163: 'code been used',
   45011: 'api minute-quota reach limit mustslower retry next minute',
   40226: 'invalid risky user',
+  40001: 'invalid credential, access_token is invalid or not latest',
+  42001: 'access_token expired',
+  40014: 'invalid access_token',
+  40013: 'invalid appid',
+  40125: 'invalid appsecret',
+  40164: 'invalid ip 0.0.0.0, not in whitelist',
+  45009: 'reach max api daily quota limit',
 };
+/** Access token errcodes with WeChat's wording, for the checks the simulator makes itself. */
+const TOKEN_ERRMSG: Record<number, string> = { ...ERRMSG, 41001: 'access_token missing' };
 
-type Answer = { session_key: string; openid: string } | { errcode: number; errmsg: string };
+type Answer = { session_key: string; openid: string; unionid?: string } | { errcode: number; errmsg: string };
 
 interface Fault {
   errcode?: WeChatErrcode;
@@ -39,23 +51,49 @@ interface Fault {
 }
 
 export interface Simulator {
-  /** A fresh one-time code for the named simulated user. */
-  mintCode(user?: string): string;
+  /**
+   * A fresh one-time code for the named simulated user. With `unionid`, this user's logins carry
+   * it from now on; a user keeps the first unionid given (400 for a different one).
+   */
+  mintCode(user?: string, unionid?: string): string;
   /** The same name always maps to the same openid. */
   openidFor(user: string): string;
-  /** The next `times` exchanges wait `delayMs`, then fail with `errcode` if given. Returns how many are queued. */
-  injectFaults(fault: Fault, times: number): number;
+  /** A getPhoneNumber code: `phoneNumber` (400 when malformed), or the user's own simulated number. */
+  mintPhoneCode(user?: string, phoneNumber?: string): string;
+  /** The next `times` calls of `api` wait `delayMs`, then fail with `errcode` if given. Returns how many are queued for it. */
+  injectFaults(fault: Fault, times: number, api?: WeChatApi): number;
   /** What WeChat hands the client for this user's current session_key; null before the user's first login. */
   userData(user?: string): UserInfoRequest | null;
   exchange(query: Record<string, string | undefined>): Promise<Answer>;
+  /** POST /cgi-bin/stable_token with this JSON body. */
+  stableToken(body: unknown): Promise<OpenApiAnswer>;
+  /** POST /wxa/business/getuserphonenumber?access_token=… with this JSON body. */
+  phoneNumber(accessToken: string | undefined, body: unknown): Promise<OpenApiAnswer>;
 }
 
 export function createSimulator({ appId, secret, now }: { appId: string; secret: string; now: Clock }): Simulator {
   const minted = new Map<string, { user: string; at: number }>();
   const used = new Map<string, number>();
   const sessionKeys = new Map<string, string>();
-  const faults: Fault[] = [];
+  const unionids = new Map<string, string>();
+  const faults: Record<WeChatApi, Fault[]> = { jscode2session: [], stable_token: [], getuserphonenumber: [] };
   const secretDigest = createHash('sha256').update(secret).digest();
+  const tokens = createSimulatedTokens(now);
+  const phones = createSimulatedPhones(appId, now);
+
+  /** 40013 / 40125 for a wrong appid or secret (compared in constant time), else null. */
+  const credentialsError = (givenAppId: unknown, givenSecret: unknown): Answer | null => {
+    if (givenAppId !== appId) return fail(40013, 'invalid appid');
+    const digest = createHash('sha256').update(typeof givenSecret === 'string' ? givenSecret : '').digest();
+    return timingSafeEqual(digest, secretDigest) ? null : fail(40125, 'invalid appsecret');
+  };
+  /** The next fault queued for `api`, after its delay: the errcode answer it stands for, or null. */
+  const nextFault = async (api: WeChatApi): Promise<Answer | null> => {
+    const fault = faults[api].shift();
+    if (!fault) return null;
+    if (fault.delayMs > 0) await sleep(fault.delayMs);
+    return fault.errcode === undefined ? null : fail(fault.errcode, ERRMSG[fault.errcode]);
+  };
 
   /** A code in wx.login's own format (rejection sampling keeps the 62 characters equally likely). */
   const newCode = () => {
@@ -66,7 +104,7 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
     return code;
   };
   const openidFor = (user: string) => `o${createHash('sha256').update(`wx-login-simulator:${user}`).digest('base64url').slice(0, 27)}`;
-  const fail = (errcode: number, errmsg: string): Answer => ({ errcode, errmsg: `${errmsg}, rid: ${randomBytes(6).toString('hex')}` });
+  const fail = (errcode: number, errmsg: string) => failure(errcode, errmsg) as Answer;
 
   const remember = (code: string) => {
     const at = now();
@@ -79,7 +117,12 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
   };
 
   return {
-    mintCode(user = DEFAULT_USER) {
+    mintCode(user = DEFAULT_USER, unionid) {
+      const known = unionids.get(user);
+      if (unionid !== undefined && known !== undefined && known !== unionid) {
+        throw new ApiError('BAD_REQUEST', `the simulated user "${user}" already has another unionid`);
+      }
+      if (unionid !== undefined) unionids.set(user, unionid);
       const code = newCode();
       minted.set(code, { user, at: now() });
       return code;
@@ -87,9 +130,13 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
 
     openidFor,
 
-    injectFaults(fault, times) {
-      for (let i = 0; i < times; i++) faults.push(fault);
-      return faults.length;
+    mintPhoneCode(user = DEFAULT_USER, phoneNumber) {
+      return phones.mint(user, phoneNumber);
+    },
+
+    injectFaults(fault, times, api = 'jscode2session') {
+      for (let i = 0; i < times; i++) faults[api].push(fault);
+      return faults[api].length;
     },
 
     userData(user = DEFAULT_USER) {
@@ -110,16 +157,13 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
     },
 
     async exchange({ appid, secret: givenSecret, js_code: code, grant_type: grantType }) {
-      if (appid !== appId) return fail(40013, 'invalid appid');
-      if (!timingSafeEqual(createHash('sha256').update(givenSecret ?? '').digest(), secretDigest)) return fail(40125, 'invalid appsecret');
+      const refused = credentialsError(appid, givenSecret);
+      if (refused) return refused;
       if (grantType !== 'authorization_code') return fail(40002, 'invalid grant_type');
       if (!code) return fail(41008, 'missing code');
 
-      const fault = faults.shift();
-      if (fault) {
-        if (fault.delayMs > 0) await sleep(fault.delayMs);
-        if (fault.errcode !== undefined) return fail(fault.errcode, ERRMSG[fault.errcode]);
-      }
+      const fault = await nextFault('jscode2session');
+      if (fault) return fault;
 
       let user = DEFAULT_USER;
       // Tourist mode: the one mock code is not a one-time code, it stands for the development user.
@@ -139,7 +183,24 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
       // WeChat may hand out a new session_key on every login; the latest is the current one.
       const sessionKey = randomBytes(16).toString('base64');
       sessionKeys.set(openid, sessionKey);
-      return { session_key: sessionKey, openid };
+      const unionid = unionids.get(user);
+      return unionid === undefined ? { session_key: sessionKey, openid } : { session_key: sessionKey, openid, unionid };
+    },
+
+    async stableToken(body) {
+      const { grant_type: grantType, appid, secret: givenSecret, force_refresh: forceRefresh } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+      const refused = credentialsError(appid, givenSecret);
+      if (refused) return refused;
+      if (grantType !== 'client_credential') return fail(40002, 'invalid grant_type');
+      return (await nextFault('stable_token')) ?? tokens.issue(forceRefresh === true);
+    },
+
+    async phoneNumber(accessToken, body) {
+      const tokenError = tokens.check(accessToken);
+      if (tokenError !== 0) return fail(tokenError, TOKEN_ERRMSG[tokenError] ?? 'invalid credential');
+      const fault = await nextFault('getuserphonenumber');
+      if (fault) return fault;
+      return phones.exchange(typeof body === 'object' && body !== null ? (body as Record<string, unknown>).code : undefined);
     },
   };
 }
@@ -151,5 +212,13 @@ export function registerSimulatorRoutes(app: FastifyInstance, simulator: Simulat
     const text = (key: string) => (typeof query[key] === 'string' ? (query[key] as string) : undefined);
     const answer = await simulator.exchange({ appid: text('appid'), secret: text('secret'), js_code: text('js_code'), grant_type: text('grant_type') });
     return reply.type('text/plain').send(JSON.stringify(answer));
+  });
+
+  app.post('/cgi-bin/stable_token', async (request, reply) => reply.type('application/json').send(JSON.stringify(await simulator.stableToken(request.body))));
+
+  app.post('/wxa/business/getuserphonenumber', async (request, reply) => {
+    const { access_token: accessToken } = request.query as Record<string, unknown>;
+    const answer = await simulator.phoneNumber(typeof accessToken === 'string' ? accessToken : undefined, request.body);
+    return reply.type('application/json').send(JSON.stringify(answer));
   });
 }

@@ -26,10 +26,25 @@ describe('npm run demo', () => {
     const { code, stdout } = await runDemo(port);
     const lines = stdout.trim().split('\n');
     expect(code).toBe(0);
-    expect(lines.filter((line) => line.startsWith('✔'))).toHaveLength(10);
+    expect(lines.filter((line) => line.startsWith('✔'))).toHaveLength(13);
+    expect(stdout).toMatch(/✔ 5\. list orders: \d+ orders/);
+    expect(stdout).toMatch(/bind the phone .*: phone 138\*{4}\d{4} \(masked/);
     expect(stdout).toMatch(/healed by 1 transparent re-login/);
     expect(stdout).toMatch(/refused: 401 INVALID_CODE/);
     expect(lines[lines.length - 1]).toMatch(/^Done/);
+  }, 30_000);
+
+  it('shows orders refused with 403 PHONE_REQUIRED, then served after the bind, on a server with REQUIRE_PHONE=true', async () => {
+    const gated = await buildApp({ config: testConfig({ requirePhone: true }), log: false });
+    await gated.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { code, stdout } = await runDemo((gated.server.address() as { port: number }).port);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/✔ 5\. list orders: refused: 403 PHONE_REQUIRED/);
+      expect(stdout).toMatch(/✔ 8\. list orders again: \d+ orders/);
+    } finally {
+      await gated.close();
+    }
   }, 30_000);
 
   it('exits non-zero with a clear line when no server answers', async () => {

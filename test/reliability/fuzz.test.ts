@@ -14,6 +14,7 @@ import { bearer, login, logSink, testApp, type TestApp } from '../server/helpers
 const ERROR_CODES: ApiErrorCode[] = [
   'BAD_REQUEST', 'INVALID_CODE', 'SESSION_EXPIRED', 'INVALID_USER_DATA', 'USER_BLOCKED', 'NOT_FOUND', 'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE', 'HEADERS_TOO_LARGE', 'RATE_LIMITED', 'INTERNAL', 'WECHAT_UNAVAILABLE', 'WECHAT_TIMEOUT', 'STORE_UNAVAILABLE',
+  'INVALID_PHONE_CODE', 'PHONE_REQUIRED', 'PHONE_IN_USE',
 ];
 /** Sized so that the whole file runs in a few seconds; raise FUZZ_RUNS for a longer hunt. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
@@ -58,7 +59,7 @@ const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => 
 const anyText = fc.oneof(ascii, fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
 
 /** Bodies: JSON of any shape, objects shaped like the real ones with wrong values, text and bytes. */
-const fieldNames = fc.constantFrom('code', 'nickname', 'avatarUrl', 'rawData', 'signature', 'encryptedData', 'iv', 'user', 'skey', 'errcode', 'times', '__proto__', 'constructor');
+const fieldNames = fc.constantFrom('code', 'nickname', 'avatarUrl', 'rawData', 'signature', 'encryptedData', 'iv', 'user', 'skey', 'errcode', 'times', 'api', 'unionid', 'phoneNumber', 'grant_type', 'appid', 'secret', 'force_refresh', '__proto__', 'constructor');
 const body = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => ({ kind: 'json' as const, payload: JSON.stringify(v) })),
   fc.dictionary(fieldNames, fc.oneof(fc.jsonValue({ maxDepth: 2 }), anyText, fc.string({ minLength: 100, maxLength: 5000 })), { maxKeys: 5 }).map((v) => ({

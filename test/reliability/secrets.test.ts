@@ -1,9 +1,10 @@
 /**
- * Secrets audit. A full journey (login, session, profile, user-info, orders, avatar uploads, logout, and the
- * failures around them) against the server listening on a real socket with its production logger
- * at its most verbose level. Every session_key WeChat handed out is recorded at the WeChat
- * transport; then no response (status, headers, body) and no log line may contain a session_key
- * or the appsecret, and no log line may contain a full skey.
+ * Secrets audit. A full journey (login, session, profile, user-info, phone binding, orders, avatar
+ * uploads, logout, and the failures around them) against the server listening on a real socket
+ * with its production logger at its most verbose level. Every session_key and access_token WeChat
+ * handed out is recorded at the WeChat transport; then no response (status, headers, body) and no
+ * log line may contain a session_key, an access_token, the appsecret or a full phone number, and
+ * no log line may contain a full skey, login code or bearer token.
  *
  * Scope: this journey, not every line of the whole `npm test` run; jest runs suites in separate
  * workers with their own logs, so a whole-run audit would need every suite to route its logs here.
@@ -24,6 +25,8 @@ let base: string;
 let config: Config;
 const log = logSink();
 const sessionKeys: string[] = [];
+const accessTokens: string[] = [];
+const PHONE = '13912345678';
 const skeys: string[] = [];
 /** Every login code handed out: one-time secrets too, they must not reach a log line. */
 const codes: string[] = [];
@@ -32,11 +35,12 @@ const exchanges: string[] = [];
 const responses: string[] = [];
 
 /** The server's real transport, recording what WeChat (the simulator) answered. */
-const recording: Transport = async (url, signal) => {
-  const answer = await fetchTransport(url, signal);
+const recording: Transport = async (url, signal, request) => {
+  const answer = await fetchTransport(url, signal, request);
   exchanges.push(url);
-  const sessionKey = (JSON.parse(answer.body) as { session_key?: string }).session_key;
+  const { session_key: sessionKey, access_token: accessToken } = JSON.parse(answer.body) as { session_key?: string; access_token?: string };
   if (sessionKey) sessionKeys.push(sessionKey);
+  if (accessToken) accessTokens.push(accessToken);
   return answer;
 };
 
@@ -94,7 +98,7 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 describe('secrets audit', () => {
-  test('a full journey, uploads and failures included, leaks no session_key or appsecret in any response or log line, and no skey, login code or bearer token in any log line', async () => {
+  test('a full journey, uploads, phone binding and failures included, leaks no session_key, access_token, appsecret or full phone number in any response or log line, and no skey, login code or bearer token in any log line', async () => {
     const skey = await login('audit');
     expect((await call('GET', '/auth/session', { skey })).status).toBe(200);
     expect((await call('GET', '/api/profile', { skey })).status).toBe(200);
@@ -105,6 +109,21 @@ describe('secrets audit', () => {
     expect((await call('POST', '/auth/user-info', { skey, body: { ...userData, encryptedData: userData.encryptedData.slice(4) } })).status).toBe(400);
     expect((await call('PUT', '/api/profile', { skey, body: { nickname: 'Audit' } })).status).toBe(200);
     expect((await call('GET', '/api/orders', { skey })).status).toBe(200);
+
+    // The phone number: bound, then a replayed code, WeChat rejecting the token, and a number in use.
+    const phoneCode = async (user: string) => {
+      const { code: minted } = (await call('POST', '/dev/phone-codes', { body: { user, phoneNumber: PHONE } })).json();
+      // One-time secrets like login codes: they must not reach a log line either.
+      codes.push(minted);
+      return minted;
+    };
+    const used = await phoneCode('audit');
+    expect((await call('POST', '/auth/phone', { skey, body: { code: used } })).status).toBe(200);
+    expect((await call('POST', '/auth/phone', { skey, body: { code: used } })).status).toBe(400);
+    expect((await call('POST', '/dev/faults', { body: { api: 'getuserphonenumber', errcode: 40001, times: 2 } })).status).toBe(200);
+    expect((await call('POST', '/auth/phone', { skey, body: { code: await phoneCode('audit') } })).status).toBe(503);
+    const rival = await login('audit-rival');
+    expect((await call('POST', '/auth/phone', { skey: rival, body: { code: await phoneCode('audit-rival') } })).status).toBe(409);
 
     // Uploads go through the multipart plugin, which logs the raw request headers at trace.
     expect((await upload(skey, PNG)).status).toBe(200);
@@ -132,21 +151,25 @@ describe('secrets audit', () => {
     // The audit saw what it audits: secrets were handed out, and the log holds a line for every
     // request (ours and the server's own calls to WeChat), written when each response finished.
     expect(sessionKeys.length).toBeGreaterThanOrEqual(3);
-    expect(exchanges.every((url) => url.includes(encodeURIComponent(config.wechat.secret)) || url.includes(config.wechat.secret))).toBe(true);
+    expect(accessTokens.length).toBeGreaterThanOrEqual(1);
+    const logins = exchanges.filter((url) => url.includes('/sns/jscode2session'));
+    expect(logins.length).toBeGreaterThanOrEqual(3);
+    expect(logins.every((url) => url.includes(encodeURIComponent(config.wechat.secret)) || url.includes(config.wechat.secret))).toBe(true);
+    expect(exchanges.filter((url) => url.includes('access_token=')).length).toBeGreaterThanOrEqual(4);
     await settledLog(responses.length + exchanges.length);
     const lines = log.text().split('\n').filter(Boolean);
     expect(responses.length).toBeGreaterThanOrEqual(20);
 
     const forms = (secret: string) => [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')];
     const leaks: string[] = [];
-    for (const secret of [...sessionKeys, config.wechat.secret]) {
+    for (const secret of [...sessionKeys, ...accessTokens, config.wechat.secret, PHONE]) {
       for (const form of forms(secret)) {
         responses.filter((r) => r.includes(form)).forEach((r) => leaks.push(`response carries a secret: ${r.slice(0, 200)}`));
         lines.filter((l) => l.includes(form)).forEach((l) => leaks.push(`log line carries a secret: ${l.slice(0, 200)}`));
       }
     }
     for (const s of skeys) lines.filter((l) => l.includes(s)).forEach((l) => leaks.push(`log line carries an skey: ${l.slice(0, 200)}`));
-    for (const c of codes) lines.filter((l) => l.includes(c)).forEach((l) => leaks.push(`log line carries a login code: ${l.slice(0, 200)}`));
+    for (const c of codes) lines.filter((l) => l.includes(c)).forEach((l) => leaks.push(`log line carries a login or phone code: ${l.slice(0, 200)}`));
     lines.filter((l) => /bearer (?!\[redacted\])/i.test(l)).forEach((l) => leaks.push(`log line carries a bearer token: ${l.slice(0, 200)}`));
     expect(leaks).toEqual([]);
     // The audit covered the plugin's own trace line with the request headers (censored), and the codes it looks for.

@@ -32,7 +32,9 @@ const ORDERS: Order[] = [
   { id: 'o4', title: '玻璃分享壶 600ml', amountFen: 9900, status: 'completed', createdAt: NOW - 12 * 24 * HOUR },
 ];
 
-const XIAOMING = () => makeUser({ id: 'u1', nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png' });
+const XIAOMING = () => makeUser({ id: 'u1', nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png', phone: '138****8000' });
+/** A new user on a server that requires a phone (REQUIRE_PHONE=true). */
+const PHONE_REQUIRED_USER = () => makeUser({ id: 'u2', phoneRequired: true });
 
 async function loggedInAs(user = XIAOMING()): Promise<void> {
   platform().server.user = user;
@@ -55,6 +57,28 @@ async function atCompletion(page: Rendered): Promise<void> {
   await openLoginPopup(page);
   tapButton(page, '#login', '#login-button');
   await waitFor(() => expect(textOf(select(page, '#login'))).toContain('完善资料'));
+}
+
+/** 我的 → 登录 → 微信一键登录 on a server that requires a phone: the phone step in the popup. */
+async function atPhoneStep(page: Rendered): Promise<void> {
+  platform().server.user = PHONE_REQUIRED_USER();
+  await openLoginPopup(page);
+  tapButton(page, '#login', '#login-button');
+  await waitFor(() => expect(exists(page, '#login', '#phone-button')).toBe(true));
+}
+
+/** The phone step once WeChat's getPhoneNumber button answered `detail` and the step shows `text`. */
+function phoneAnswered(state: Pick<ScreenState, 'id' | 'title'>, detail: object, text: string, before?: ScreenState['before']): ScreenState {
+  return {
+    ...state,
+    page: 'pages/profile/profile',
+    before,
+    drive: async (page) => {
+      await atPhoneStep(page);
+      select(page, '#login', '#phone-button', '.van-button').dispatchEvent('getphonenumber', { detail });
+      await see(page, text);
+    },
+  };
 }
 
 /** 首页's inline panel, once its privacy check has answered. */
@@ -155,6 +179,16 @@ export const SCREEN_STATES: ScreenState[] = [
   loginAttempt({ id: 'login-popup-loading', title: '登录弹窗 · 登录中', page: 'pages/profile/profile' }, openLoginPopup, 'loading'),
   loginAttempt({ id: 'login-popup-failed', title: '登录弹窗 · 登录失败', page: 'pages/profile/profile' }, openLoginPopup, 'failed'),
   {
+    id: 'phone-step',
+    title: '绑定手机号',
+    page: 'pages/profile/profile',
+    drive: atPhoneStep,
+  },
+  phoneAnswered({ id: 'phone-step-denied', title: '绑定手机号 · 未授权' }, { errMsg: 'getPhoneNumber:fail user deny' }, '未获取手机号'),
+  phoneAnswered({ id: 'phone-step-in-use', title: '绑定手机号 · 已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
+    platform().fake.route('/auth/phone', () => ({ statusCode: 409, data: { error: { code: 'PHONE_IN_USE', message: 'in use' } } })),
+  ),
+  {
     id: 'complete-profile-empty',
     title: '完善资料',
     page: 'pages/profile/profile',
@@ -224,6 +258,13 @@ export const SCREEN_STATES: ScreenState[] = [
     page: 'pages/orders/orders',
     before: () => loggedInAs(),
     drive: (page) => see(page, '暂无订单'),
+  },
+  {
+    id: 'orders-phone-required',
+    title: '我的订单 · 需绑定手机号',
+    page: 'pages/orders/orders',
+    before: () => loggedInAs(makeUser({ nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png', phoneRequired: true })),
+    drive: (page) => waitFor(() => expect(textOf(select(page, '#login'))).toContain('手机号快捷登录')),
   },
   {
     id: 'orders-error',

@@ -26,7 +26,7 @@ describe('POST /auth/login', () => {
     expect(body.isNewUser).toBe(true);
     expect(body.skey).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 bits
     expect(body.expiresAt).toBe(t.clock.now() + t.config.sessionLifetimeMs);
-    expect(body.user).toEqual({ id: expect.any(String), nickname: '', avatarUrl: '', profileComplete: false, createdAt: t.clock.now() });
+    expect(body.user).toEqual({ id: expect.any(String), nickname: '', avatarUrl: '', profileComplete: false, createdAt: t.clock.now(), phone: null, phoneRequired: false });
     expect(Object.keys(body).sort()).toEqual(['expiresAt', 'isNewUser', 'skey', 'user']);
   });
 

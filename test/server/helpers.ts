@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../server/config';
 import { createMemoryStores } from '../../server/stores/memory';
 import type { Stores } from '../../server/stores/types';
 import type { Transport } from '../../server/wechat/client';
+import type { TransportRequest } from '../../server/wechat/http';
 import type { LoginResponse } from '../../typings/api';
 
 export interface FakeClock {
@@ -56,13 +57,18 @@ export async function testApp(options: { config?: Partial<Config>; stores?: Stor
   const config = testConfig(options.config);
   const stores = options.stores ?? createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
   // Called only after `app` below exists.
-  const injected: Transport = async (url) => {
-    const { pathname, search } = new URL(url);
-    const response = await app.inject({ method: 'GET', url: pathname + search });
-    return { status: response.statusCode, body: response.body };
-  };
+  const injected: Transport = (url, _signal, request) => injectInto(app, url, request);
   const app = await buildApp({ config, now: clock.now, stores, log: options.log ?? false, wechatTransport: options.transport ?? injected });
   return { app, clock, config, stores };
+}
+
+/** A WeChat API call made by `inject()` into `app`'s simulator instead of over a socket. */
+export async function injectInto(app: FastifyInstance, url: string, request?: TransportRequest): Promise<{ status: number; body: string }> {
+  const { pathname, search } = new URL(url);
+  const response = request
+    ? await app.inject({ method: 'POST', url: pathname + search, headers: { 'content-type': 'application/json' }, payload: request.body })
+    : await app.inject({ method: 'GET', url: pathname + search });
+  return { status: response.statusCode, body: response.body };
 }
 
 export async function mintCode(app: FastifyInstance, user?: string): Promise<string> {

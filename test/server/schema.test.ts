@@ -1,5 +1,5 @@
 import * as C from '../../server/contract';
-import { boolean, integer, object, oneOf, optional, string } from '../../server/schema';
+import { boolean, integer, nullableString, object, oneOf, optional, string } from '../../server/schema';
 import type { Order, ProfileUpdateRequest, User } from '../../typings/api';
 
 describe('contract-typed schemas', () => {
@@ -10,7 +10,7 @@ describe('contract-typed schemas', () => {
   });
 
   it('do not compile when they drift from the contract (checked by tsc)', () => {
-    const userProps = { id: string(), nickname: string(), avatarUrl: string(), profileComplete: boolean(), createdAt: integer() };
+    const userProps = { id: string(), nickname: string(), avatarUrl: string(), profileComplete: boolean(), createdAt: integer(), phone: nullableString(), phoneRequired: boolean() };
     // @ts-expect-error a property of User is missing
     object<User>({ id: string(), nickname: string(), avatarUrl: string(), profileComplete: boolean() });
     // @ts-expect-error a property the contract does not have
@@ -23,6 +23,8 @@ describe('contract-typed schemas', () => {
     object<User>({ ...userProps, id: optional(string()) });
     // @ts-expect-error an enum missing one of the contract's values
     object<Order>({ id: string(), title: string(), amountFen: integer(), status: oneOf({ pending: true, paid: true }), createdAt: integer() });
-    expect(object<User>(userProps).required).toHaveLength(5);
+    // @ts-expect-error a nullable property declared as a plain string
+    object<User>({ ...userProps, phone: string() });
+    expect(object<User>(userProps).required).toHaveLength(7);
   });
 });

@@ -88,21 +88,21 @@ function storeContract(factory: () => Factory) {
 
   describe('users', () => {
     it('creates a user for a new openid and finds the same one afterwards', async () => {
-      const first = await stores.users.findOrCreate('o1', () => user('id1', 'o1'));
-      const second = await stores.users.findOrCreate('o1', () => user('id2', 'o1'));
+      const first = await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      const second = await stores.users.findOrCreate({ openid: 'o1' }, () => user('id2', 'o1'));
       expect(first).toEqual({ user: user('id1', 'o1'), created: true });
       expect(second).toEqual({ user: user('id1', 'o1'), created: false });
     });
 
     it('makes exactly one user when the same openid logs in concurrently', async () => {
       let n = 0;
-      const results = await Promise.all(Array.from({ length: 10 }, () => stores.users.findOrCreate('o1', () => user(`id${n++}`, 'o1'))));
+      const results = await Promise.all(Array.from({ length: 10 }, () => stores.users.findOrCreate({ openid: 'o1' }, () => user(`id${n++}`, 'o1'))));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
     });
 
     it('updates only the given fields and keeps emoji intact', async () => {
-      await stores.users.findOrCreate('o1', () => user('id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
       await stores.users.update('id1', { nickname: '小明 👨‍👩‍👧 ✨' });
       const updated = await stores.users.update('id1', { avatarUrl: 'https://example.com/a.png' });
       expect(updated?.after).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: 'https://example.com/a.png', openid: 'o1' });
@@ -113,6 +113,115 @@ function storeContract(factory: () => Factory) {
     it('does not create a user by updating an unknown id', async () => {
       expect(await stores.users.update('nobody', { nickname: 'x' })).toBeNull();
       expect(await stores.users.get('nobody')).toBeNull();
+    });
+
+    it('keeps the unionid of a new user and finds the user by it from another openid', async () => {
+      const first = await stores.users.findOrCreate({ openid: 'o1', unionid: 'u1' }, () => user('id1', 'o1'));
+      expect(first).toEqual({ user: { ...user('id1', 'o1'), unionid: 'u1' }, created: true });
+      // The same person from another app of the company: another openid, the same unionid.
+      const other = await stores.users.findOrCreate({ openid: 'o2', unionid: 'u1' }, () => user('id2', 'o2'));
+      expect(other).toEqual({ user: { ...user('id1', 'o1'), unionid: 'u1' }, created: false });
+      // The openid is linked: found again even without the unionid.
+      expect((await stores.users.findOrCreate({ openid: 'o2' }, () => user('id3', 'o2'))).user.id).toBe('id1');
+    });
+
+    it('prefers the unionid over the openid when they name different users', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2', unionid: 'u2' }, () => user('id2', 'o2'));
+      expect((await stores.users.findOrCreate({ openid: 'o1', unionid: 'u2' }, () => user('id3', 'o1'))).user.id).toBe('id2');
+      // The openid's own user is still there, found without the unionid.
+      expect((await stores.users.findOrCreate({ openid: 'o1' }, () => user('id4', 'o1'))).user.id).toBe('id1');
+    });
+
+    it('adds a unionid that WeChat starts sending to the user found by openid', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      const found = await stores.users.findOrCreate({ openid: 'o1', unionid: 'u1' }, () => user('id2', 'o1'));
+      expect(found).toEqual({ user: { ...user('id1', 'o1'), unionid: 'u1' }, created: false });
+      expect(await stores.users.get('id1')).toEqual({ ...user('id1', 'o1'), unionid: 'u1' });
+      expect((await stores.users.findOrCreate({ openid: 'o9', unionid: 'u1' }, () => user('id3', 'o9'))).user.id).toBe('id1');
+    });
+
+    it('makes exactly one user when one person logs in concurrently from two openids with one unionid', async () => {
+      let n = 0;
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => stores.users.findOrCreate({ openid: `o${i % 2}`, unionid: 'u1' }, () => user(`id${n++}`, `o${i % 2}`))),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
+    });
+  });
+
+  describe('phone numbers', () => {
+    const phone = (number: string, countryCode = '86') => ({ countryCode, number });
+
+    it('binds a number and keeps it on the user', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      expect(await stores.users.bindPhone('id1', phone('13800138000'))).toEqual({ ok: true, user: { ...user('id1', 'o1'), phone: phone('13800138000') } });
+      expect(await stores.users.get('id1')).toEqual({ ...user('id1', 'o1'), phone: phone('13800138000') });
+    });
+
+    it('refuses a number bound to another user, and changes nothing', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2' }, () => user('id2', 'o2'));
+      await stores.users.bindPhone('id1', phone('13800138000'));
+      expect(await stores.users.bindPhone('id2', phone('13800138000'))).toEqual({ ok: false, reason: 'PHONE_IN_USE' });
+      expect((await stores.users.get('id2'))?.phone).toBeUndefined();
+      // The same digits in another country are another number.
+      expect(await stores.users.bindPhone('id2', phone('13800138000', '852'))).toMatchObject({ ok: true });
+    });
+
+    it('binds the same number to the same user again, and releases the old number on a change', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2' }, () => user('id2', 'o2'));
+      await stores.users.bindPhone('id1', phone('13800138000'));
+      expect(await stores.users.bindPhone('id1', phone('13800138000'))).toMatchObject({ ok: true });
+      expect(await stores.users.bindPhone('id1', phone('13900139000'))).toMatchObject({ ok: true, user: { phone: phone('13900139000') } });
+      expect(await stores.users.bindPhone('id2', phone('13800138000'))).toMatchObject({ ok: true });
+      expect(await stores.users.bindPhone('id1', phone('13800138000'))).toEqual({ ok: false, reason: 'PHONE_IN_USE' });
+    });
+
+    it('lets exactly one of two users racing for one number have it', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2' }, () => user('id2', 'o2'));
+      const results = await Promise.all(['id1', 'id2', 'id1', 'id2'].map((id) => stores.users.bindPhone(id, phone('13800138000'))));
+      const winners = new Set(results.flatMap((r) => (r?.ok ? [r.user.id] : [])));
+      expect(winners.size).toBe(1);
+    });
+
+    it('answers null for an unknown user and binds nothing', async () => {
+      expect(await stores.users.bindPhone('nobody', phone('13800138000'))).toBeNull();
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      expect(await stores.users.bindPhone('id1', phone('13800138000'))).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('credentials', () => {
+    const credential = (value: string, life = 7200_000) => ({ value, refreshAt: clock.now() + life - 240_000, expiresAt: clock.now() + life });
+
+    it('keeps a credential until its expiry, and no longer', async () => {
+      const token = credential('t1');
+      await stores.credentials.set('wx', token);
+      expect(await stores.credentials.get('wx')).toEqual(token);
+      expect(await stores.credentials.get('other')).toBeNull();
+      clock.advance(7200_000);
+      expect(await stores.credentials.get('wx')).toBeNull();
+    });
+
+    it('deletes a credential only while it still holds the given value', async () => {
+      await stores.credentials.set('wx', credential('t1'));
+      await stores.credentials.set('wx', credential('t2'));
+      expect(await stores.credentials.deleteIf('wx', 't1')).toBe(false);
+      expect(await stores.credentials.get('wx')).toMatchObject({ value: 't2' });
+      expect(await stores.credentials.deleteIf('wx', 't2')).toBe(true);
+      expect(await stores.credentials.get('wx')).toBeNull();
+    });
+
+    it('gives the lock to one holder at a time, and to the next once released', async () => {
+      const [a, b] = await Promise.all([stores.credentials.lock('wx', 5000), stores.credentials.lock('wx', 5000)]);
+      expect([a, b].filter(Boolean)).toHaveLength(1);
+      expect(await stores.credentials.lock('other', 5000)).not.toBeNull();
+      await (a ?? b)!();
+      expect(await stores.credentials.lock('wx', 5000)).not.toBeNull();
     });
   });
 
@@ -288,6 +397,26 @@ describeWithRedis('redis stores', (redis) => {
     const ttl = await client.pttl('ttl:session:h');
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(IDLE);
+    await client.quit();
+    await stores.close();
+  });
+
+  it('frees a renewal lock whose holder never released it once its TTL has passed, and keeps a credential only until its expiry', async () => {
+    const clock = fakeClock(Date.now());
+    const stores = await createRedisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    // A holder that died: it took the lock and will never release it.
+    expect(await stores.credentials.lock('wx', 50)).not.toBeNull();
+    expect(await stores.credentials.lock('wx', 50)).toBeNull();
+    const deadline = Date.now() + 2000;
+    let next = null;
+    while (!next && Date.now() < deadline) next = await stores.credentials.lock('wx', 50);
+    expect(next).not.toBeNull();
+
+    await stores.credentials.set('wx', { value: 't', refreshAt: clock.now() + 1000, expiresAt: clock.now() + 2000 });
+    const client = new Redis(redis().url);
+    const ttl = await client.pttl('lock-ttl:credential:wx');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
     await client.quit();
     await stores.close();
   });

@@ -7,8 +7,12 @@ export type LoginEventDetail = { ok: true; user: User } | { ok: false; error: Au
 export interface ProfileEventDetail {
   user: User;
 }
+/** `bind:phone`: the phone step bound a number; `user.phone` shows it masked. */
+export interface PhoneEventDetail {
+  user: User;
+}
 /** `bind:done`: the flow is over (logged in, profile saved or skipped); the host may move on. */
 export interface DoneEventDetail {
   user: User | null;
 }
-export type PanelStep = 'login' | 'profile';
+export type PanelStep = 'login' | 'phone' | 'profile';

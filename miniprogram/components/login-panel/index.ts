@@ -1,7 +1,9 @@
 /**
- * The login component: privacy consent, one-tap login, then (for a new or incomplete profile)
- * the avatar + nickname completion step; the same step edits an existing profile. Shown inline
- * (`mode="inline"`) or as a bottom popup that a page opens with `selectComponent('#login').open()`.
+ * The login component: privacy consent, one-tap login, then the phone step (手机号快捷登录) when
+ * the server requires a phone the user has not bound, then (for a new or incomplete profile) the
+ * avatar + nickname completion step; the same steps bind or change the phone and edit an existing
+ * profile. Shown inline (`mode="inline"`) or as a bottom popup that a page opens with
+ * `selectComponent('#login').open()`.
  *
  * Failures are shown in one place, the line under the main button (a blocked account gets a
  * dialog instead, because it is not a passing problem); toasts only confirm success.
@@ -10,25 +12,43 @@ import Toast from '@vant/weapp/toast/toast';
 import Dialog from '@vant/weapp/dialog/dialog';
 import { isAuthError } from '../../auth/index';
 import { appAuth } from '../../services/app-context';
+import { bindPhone, readPhoneButton } from '../../services/phone';
 import { completeProfile, normaliseNickname } from '../../services/profile';
 import { answerPrivacy, hideConsentHost, showConsentHost, type ConsentHost } from '../../services/privacy';
 import { errorMessage, isSilentError, serverErrorCodeOf } from '../../utils/error-message';
 import { PRIMARY_COLOR } from '../../utils/theme';
 import { countCharacters, nicknameProblem, NICKNAME_MAX_CHARS } from '../../utils/nickname';
 import type { User } from '../../../typings/api';
-import type { DoneEventDetail, LoginEventDetail, PanelStep, ProfileEventDetail } from './events';
+import type { DoneEventDetail, LoginEventDetail, PanelStep, PhoneEventDetail, ProfileEventDetail } from './events';
 
 /**
  * Native ids of the consent buttons (van-button's `button-id`): WeChat's resolve must name the
  * native button that was tapped. The WXML binds both `id` and `button-id` to these, so the native
  * id is right whether or not a base library hands the host's `id` to Vant's `id` property.
  */
-const PRIVACY_BUTTON_IDS = { login: 'privacy-agree-login', profile: 'privacy-agree-profile' } as const;
+const PRIVACY_BUTTON_IDS = { login: 'privacy-agree-login', phone: 'privacy-agree-phone', profile: 'privacy-agree-profile' } as const;
 
 /** The words of the profile step: first-time completion, or editing a profile that exists. */
 const PROFILE_COPY = {
   complete: { title: '完善资料', desc: '设置头像和昵称，让大家认识你', dismiss: '跳过' },
   edit: { title: '编辑资料', desc: '修改头像或昵称，保存后生效', dismiss: '取消' },
+};
+
+/**
+ * The words of the phone step: the server requires a phone, the user chose to bind one, or the
+ * user changes the one bound. WeChat's button hands over a number the user picks in its own sheet.
+ */
+const PHONE_COPY = {
+  required: { title: '绑定手机号', desc: '根据平台要求，继续使用前请绑定手机号', button: '手机号快捷登录', dismiss: '暂不绑定' },
+  bind: { title: '绑定手机号', desc: '绑定后可以用手机号找回账号', button: '手机号快捷登录', dismiss: '取消' },
+  change: { title: '更换手机号', desc: '', button: '使用微信手机号', dismiss: '取消' },
+};
+type PhonePurpose = keyof typeof PHONE_COPY;
+
+/** What the phone step says when WeChat's button did not hand over a number: never in red, it is nobody's error. */
+const PHONE_NOTES = {
+  denied: '未获取手机号，可以稍后在「我的」中绑定',
+  unavailable: '当前小程序暂不支持获取手机号（需要企业认证并开通该能力），请稍后再试或联系客服',
 };
 
 /** The page this panel is on is showing (set by pageLifetimes); kept off `data`, which renders. */
@@ -51,6 +71,12 @@ Component({
     /** The one failure line of the current step. */
     errorMessage: '',
     copy: PROFILE_COPY.complete,
+    phoneCopy: PHONE_COPY.required,
+    /** A calm line under the phone button (declined, not available): not an error. */
+    phoneNote: '',
+    binding: false,
+    /** After the phone step: the profile step when this login's profile is incomplete, else done. */
+    profileAfterPhone: false,
     /** What the avatar picker shows: the chosen temporary file, or the current avatar. */
     avatarPreview: '',
     /** A temporary file from chooseAvatar that still has to be uploaded. */
@@ -89,10 +115,14 @@ Component({
   },
 
   methods: {
-    /** Shows the panel at the login step, or at the profile step to edit the logged-in `user`'s profile. */
+    /**
+     * Shows the panel at the login step; at the phone step to bind or change the logged-in
+     * `user`'s phone; or at the profile step to edit their profile.
+     */
     open(step: PanelStep = 'login', user?: User | null) {
       this.refreshPrivacy();
       if (step === 'profile' && user) this.showProfileStep(user, user.profileComplete ? 'edit' : 'complete');
+      else if (step === 'phone' && user) this.showPhoneStep(user, false);
       else this.setData({ step: 'login', errorMessage: '' });
       this.setData({ show: true });
     },
@@ -138,10 +168,10 @@ Component({
       });
     },
 
-    /** The consent button of the profile step. */
+    /** The consent button of the phone or profile step. */
     onAgreePrivacy() {
       this.setData({ privacyNeeded: false });
-      answerPrivacy(this.consentHost(), { event: 'agree', buttonId: PRIVACY_BUTTON_IDS.profile });
+      answerPrivacy(this.consentHost(), { event: 'agree', buttonId: PRIVACY_BUTTON_IDS[this.data.step === 'phone' ? 'phone' : 'profile'] });
     },
 
     /** "同意并登录": WeChat records the consent, then we log in as the plain button would. */
@@ -159,12 +189,8 @@ Component({
         this.setData({ loading: false });
         const detail: LoginEventDetail = { ok: true, user };
         this.triggerEvent('login', detail);
-        if (user.profileComplete) {
-          this.toast('登录成功', 'success');
-          this.finish(user);
-        } else {
-          this.showProfileStep(user, 'complete');
-        }
+        if (user.phoneRequired) this.showPhoneStep(user, !user.profileComplete);
+        else this.afterAccountReady(user, '登录成功');
       } catch (error) {
         this.setData({ loading: false });
         if (isSilentError(error)) return;
@@ -185,6 +211,52 @@ Component({
       } else {
         this.setData({ errorMessage: message });
       }
+    },
+
+    /** Logged in with what the server requires: the profile step when incomplete, else done with a toast. */
+    afterAccountReady(user: User, message: string) {
+      if (user.profileComplete) this.finishWith(user, message);
+      else this.showProfileStep(user, 'complete');
+    },
+
+    /** The phone step for `user`; `thenProfile`: the login flow continues to profile completion after it. */
+    showPhoneStep(user: User, thenProfile: boolean) {
+      const purpose: PhonePurpose = user.phone ? 'change' : user.phoneRequired ? 'required' : 'bind';
+      const copy = purpose === 'change' ? { ...PHONE_COPY.change, desc: `当前绑定 ${user.phone}，可换成微信中的其他号码` } : PHONE_COPY[purpose];
+      this.setData({ step: 'phone', phoneCopy: copy, user, errorMessage: '', phoneNote: '', profileAfterPhone: thenProfile });
+    },
+
+    /** What `<button open-type="getPhoneNumber">` answered, after the user chose (or declined) in WeChat's sheet. */
+    async onGetPhoneNumber(event: WechatMiniprogram.CustomEvent<{ errMsg?: string; code?: string }>) {
+      if (this.data.binding) return;
+      const outcome = readPhoneButton(event.detail);
+      if (outcome.kind === 'denied' || outcome.kind === 'unavailable') {
+        this.setData({ errorMessage: '', phoneNote: PHONE_NOTES[outcome.kind] });
+        return;
+      }
+      if (outcome.kind === 'failed') {
+        this.setData({ phoneNote: '', errorMessage: '获取手机号失败，请重试' });
+        return;
+      }
+      this.setData({ binding: true, errorMessage: '', phoneNote: '' });
+      try {
+        const user = await bindPhone(appAuth(), outcome.code);
+        this.setData({ binding: false, user });
+        const detail: PhoneEventDetail = { user };
+        this.triggerEvent('phone', detail);
+        if (this.data.profileAfterPhone) this.afterAccountReady(user, '手机号已绑定');
+        else this.finishWith(user, '手机号已绑定');
+      } catch (error) {
+        this.setData({ binding: false });
+        this.showStepError(error);
+      }
+    },
+
+    /** "暂不绑定" / "取消": the way back; the login itself stands. */
+    onSkipPhone() {
+      const { user, profileAfterPhone } = this.data;
+      if (user && profileAfterPhone) this.showProfileStep(user, 'complete');
+      else this.finish(user);
     },
 
     showProfileStep(user: User, purpose: keyof typeof PROFILE_COPY) {
@@ -231,11 +303,10 @@ Component({
         this.setData({ saving: false, user });
         const detail: ProfileEventDetail = { user };
         this.triggerEvent('profile', detail);
-        this.toast('资料已保存', 'success');
-        this.finish(user);
+        this.finishWith(user, '资料已保存');
       } catch (error) {
         this.setData({ saving: false });
-        if (!isSilentError(error)) this.setData({ errorMessage: errorMessage(error) });
+        this.showStepError(error);
       }
     },
 
@@ -243,8 +314,19 @@ Component({
       this.finish(this.data.user);
     },
 
+    /** A step's failure, on the line under its button; a cancellation (a logout meanwhile) says nothing. */
+    showStepError(error: unknown) {
+      if (!isSilentError(error)) this.setData({ errorMessage: errorMessage(error) });
+    },
+
+    /** Done, with a short confirmation of what just succeeded. */
+    finishWith(user: User, message: string) {
+      this.toast(message, 'success');
+      this.finish(user);
+    },
+
     finish(user: User | null) {
-      this.setData({ show: false, step: 'login', avatarPath: '', errorMessage: '' });
+      this.setData({ show: false, step: 'login', avatarPath: '', errorMessage: '', phoneNote: '', profileAfterPhone: false });
       const detail: DoneEventDetail = { user };
       this.triggerEvent('done', detail);
     },

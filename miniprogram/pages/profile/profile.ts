@@ -4,7 +4,7 @@
  */
 import Dialog from '@vant/weapp/dialog/dialog';
 import Toast from '@vant/weapp/toast/toast';
-import type { DoneEventDetail, PanelStep, ProfileEventDetail } from '../../components/login-panel/events';
+import type { DoneEventDetail, PanelStep, PhoneEventDetail, ProfileEventDetail } from '../../components/login-panel/events';
 import { appAuth, launchError } from '../../services/app-context';
 import { displayName, fetchProfile } from '../../services/profile';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
@@ -18,7 +18,7 @@ interface Entry {
   icon: string;
   /** A page to open, or an action of this page. */
   url?: string;
-  action?: 'privacy' | 'about';
+  action?: 'phone' | 'privacy' | 'about';
   needsLogin: boolean;
 }
 
@@ -26,9 +26,16 @@ const ABOUT = '这是一个微信小程序登录示例：一键登录、完善�
 
 const ENTRIES: Entry[] = [
   { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
+  { key: 'phone', title: '绑定手机号', icon: 'phone-o', action: 'phone', needsLogin: true },
   { key: 'privacy', title: '隐私保护指引', icon: 'shield-o', action: 'privacy', needsLogin: false },
   { key: 'about', title: '关于', icon: 'info-o', action: 'about', needsLogin: false },
 ];
+
+/** The 绑定手机号 cell's value: the masked number, or that there is none. */
+function phoneText(user: User | null): string {
+  if (!user) return '';
+  return user.phone || '未绑定';
+}
 
 interface LoginPanel {
   open(step?: PanelStep, user?: User | null): void;
@@ -38,6 +45,7 @@ Component({
   data: {
     user: null as User | null,
     name: displayName(null),
+    phoneText: phoneText(null),
     /** The launch-time login is still running: no "未登录" flash before it answers. */
     checking: false,
     /** Why the user is logged out, when there is something to say. */
@@ -88,7 +96,7 @@ Component({
     },
 
     showUser(user: User | null) {
-      this.setData({ user, name: displayName(user), ...(user ? { hint: '' } : {}) });
+      this.setData({ user, name: displayName(user), phoneText: phoneText(user), ...(user ? { hint: '' } : {}) });
     },
 
     panel(): LoginPanel {
@@ -117,6 +125,8 @@ Component({
     runEntry(entry: Entry) {
       if (entry.url) {
         wx.navigateTo({ url: entry.url, fail: () => this.toast('页面打开失败，请稍后重试') });
+      } else if (entry.action === 'phone') {
+        this.panel().open('phone', this.data.user);
       } else if (entry.action === 'privacy') {
         wx.openPrivacyContract({ fail: () => this.toast('隐私保护指引暂时无法打开，请稍后再试') });
       } else if (entry.action === 'about') {
@@ -134,7 +144,8 @@ Component({
       if (user) this.showUser(user);
       const pending = ENTRIES.find((e) => e.key === this.data.pendingEntry);
       this.setData({ pendingEntry: '' });
-      if (pending && user) this.runEntry(pending);
+      // A phone bound by the login itself (the server required one) needs no second step.
+      if (pending && user && !(pending.action === 'phone' && user.phone)) this.runEntry(pending);
     },
 
     onLoginClosed() {
@@ -142,6 +153,10 @@ Component({
     },
 
     onProfileSaved(event: WechatMiniprogram.CustomEvent<ProfileEventDetail>) {
+      this.showUser(event.detail.user);
+    },
+
+    onPhoneBound(event: WechatMiniprogram.CustomEvent<PhoneEventDetail>) {
       this.showUser(event.detail.user);
     },
 

@@ -1,7 +1,7 @@
 import type { Order } from '../../../typings/api';
 import { deferred } from '../../support/fake-wx';
 import { platform, makeUser } from '../support/platform';
-import { exists, load, mount, select, tapButton, textOf, tick, waitFor, type Found, type Rendered } from '../support/render';
+import { buttonEvent, exists, load, mount, select, tapButton, textOf, tick, waitFor, type Found, type Rendered } from '../support/render';
 
 const ordersPage = load('pages/orders/orders');
 
@@ -157,5 +157,53 @@ describe('orders page', () => {
 
     expect(textOf(page)).toContain('手冲咖啡豆 250g');
     expect(exists(page, '.orders-empty')).toBe(false);
+  });
+});
+
+describe('orders page, on a server that requires a phone', () => {
+  async function openGated(): Promise<Rendered> {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png', phoneRequired: true });
+    platform().server.orders = [ORDER];
+    await platform().auth.login();
+    const page = mount(ordersPage);
+    pageOf(page).onLoad();
+    return page;
+  }
+
+  test('opens the phone step instead of showing an error for 403 PHONE_REQUIRED', async () => {
+    const page = await openGated();
+
+    await waitFor(() => expect(textOf(select(page, '#login'))).toContain('手机号快捷登录'));
+    expect(select(page, '#login').instance.data.show).toBe(true);
+    expect(textOf(select(page, '#login'))).toContain('根据平台要求');
+    expect(exists(page, '.orders-error')).toBe(false);
+    expect(textOf(select(page, '.orders-phone'))).toContain('绑定手机号后即可查看订单');
+    // Neither a re-login nor a retry: 403 is not an expired session.
+    expect(platform().fake.stats.logins).toBe(1);
+    expect(platform().fake.sentTo('/api/orders')).toHaveLength(1);
+  });
+
+  test('binding there loads the orders at once', async () => {
+    const page = await openGated();
+    await waitFor(() => expect(exists(page, '#login', '#phone-button')).toBe(true));
+
+    buttonEvent(select(page, '#login'), '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:ok', code: 'c1' });
+
+    await waitFor(() => expect(textOf(page)).toContain('手冲咖啡豆 250g'));
+    expect(platform().server.phoneCodes).toEqual(['c1']);
+    expect(platform().fake.sentTo('/api/orders')).toHaveLength(2);
+  });
+
+  test('declining leaves a way back to the step, and no error', async () => {
+    const page = await openGated();
+    await waitFor(() => expect(exists(page, '#login', '#phone-button')).toBe(true));
+    const panel = select(page, '#login');
+    buttonEvent(panel, '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:fail user deny' });
+    tapButton(panel, '#skip-phone');
+    await waitFor(() => expect(panel.instance.data.show).toBe(false));
+
+    expect(exists(page, '.orders-error')).toBe(false);
+    tapButton(page, '#bind-phone');
+    await waitFor(() => expect(textOf(panel)).toContain('手机号快捷登录'));
   });
 });

@@ -1,6 +1,6 @@
 import { isAuthError } from '../../../miniprogram/auth/index';
 import { platform, makeUser } from '../support/platform';
-import { answerDialog, attr, dialogOnScreen, exists, load, mount, select, tapButton, textOf, waitFor, type Rendered } from '../support/render';
+import { answerDialog, attr, buttonEvent, dialogOnScreen, exists, load, mount, select, tapButton, textOf, waitFor, type Rendered } from '../support/render';
 
 const profilePage = load('pages/profile/profile');
 
@@ -199,5 +199,61 @@ describe('profile page, logged in', () => {
 
     await waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('未登录'));
     expect(textOf(select(page, '.login-hint'))).toBe('登录已过期，请重新登录');
+  });
+});
+
+describe('profile page, the phone number', () => {
+  const phoneCell = (page: Rendered) => select(page, '#entry-phone');
+
+  test('the 绑定手机号 cell says 未绑定, and binding there shows the masked number live', async () => {
+    const page = await loggedIn();
+    await waitFor(() => expect(textOf(phoneCell(page))).toContain('未绑定'));
+
+    tapCell(page, '#entry-phone');
+    await waitFor(() => expect(panelText(page)).toContain('手机号快捷登录'));
+    buttonEvent(select(page, '#login'), '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:ok', code: 'c1' });
+
+    await waitFor(() => expect(textOf(phoneCell(page))).toContain('138****8000'));
+    expect(textOf(phoneCell(page))).toContain('绑定手机号');
+    expect(platform().server.phoneCodes).toEqual(['c1']);
+  });
+
+  test('a bound number is shown masked, and the cell offers to change it', async () => {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png', phone: '139****0000' });
+    await platform().auth.login();
+    const page = await renderPage();
+    await waitFor(() => expect(textOf(phoneCell(page))).toContain('139****0000'));
+
+    tapCell(page, '#entry-phone');
+
+    await waitFor(() => expect(panelText(page)).toContain('更换手机号'));
+    expect(panelText(page)).toContain('当前绑定 139****0000');
+  });
+
+  test('logged out, the cell logs in first, then opens the phone step', async () => {
+    platform().server.user = COMPLETE();
+    const page = await renderPage();
+    expect(textOf(phoneCell(page))).not.toContain('未绑定');
+
+    tapCell(page, '#entry-phone');
+    await waitFor(() => expect(panelText(page)).toContain('微信一键登录'));
+    tapButton(page, '#login', '#login-button');
+
+    await waitFor(() => expect(panelText(page)).toContain('手机号快捷登录'));
+    expect(platform().fake.stats.logins).toBe(1);
+  });
+
+  test('logged out on a server that requires a phone, the login binds it once, with no second phone step', async () => {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png', phoneRequired: true });
+    const page = await renderPage();
+
+    tapCell(page, '#entry-phone');
+    tapButton(page, '#login', '#login-button');
+    await waitFor(() => expect(panelText(page)).toContain('根据平台要求'));
+    buttonEvent(select(page, '#login'), '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:ok', code: 'c1' });
+
+    await waitFor(() => expect(textOf(phoneCell(page))).toContain('138****8000'));
+    await waitFor(() => expect(select(page, '#login').instance.data.show).toBe(false));
+    expect(platform().server.phoneCodes).toEqual(['c1']);
   });
 });

@@ -14,6 +14,9 @@ export interface ServerState {
   orders: Order[];
   /** What POST /api/avatar answers. */
   avatarUrl: string;
+  /** The masked number POST /auth/phone binds; the codes it was called with, in order. */
+  phone: string;
+  phoneCodes: string[];
 }
 
 export interface Platform {
@@ -60,7 +63,7 @@ export function platform(): Platform {
   return current;
 }
 
-const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000 };
+const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000, phone: null, phoneRequired: false };
 
 /** A user as the fake server stores it. */
 export function makeUser(fields: Partial<User> = {}): User {
@@ -89,13 +92,21 @@ function serve(fake: FakeWx, server: ServerState): void {
   });
   fake.route('/api/orders', (req) => {
     if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    // As the server with REQUIRE_PHONE=true: business routes wait for a bound phone.
+    if (server.user.phoneRequired) return { statusCode: 403, data: { error: { code: 'PHONE_REQUIRED', message: 'bind a phone number first' } } };
     return { statusCode: 200, data: { orders: server.orders } };
+  });
+  fake.route('/auth/phone', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    server.phoneCodes.push((req.data as { code: string }).code);
+    server.user = makeUser({ ...server.user, phone: server.phone, phoneRequired: false });
+    return { statusCode: 200, data: { user: server.user } };
   });
 }
 
 function createPlatform(): Platform {
   const fake = createFakeWx();
-  const server: ServerState = { user: makeUser(), orders: [], avatarUrl: 'https://cdn.test/avatars/u1.png' };
+  const server: ServerState = { user: makeUser(), orders: [], avatarUrl: 'https://cdn.test/avatars/u1.png', phone: '138****8000', phoneCodes: [] };
   serve(fake, server);
   const auth = createAuth<User>({ baseURL: BASE_URL, wx: fake.wx, retryDelay: 1 });
   const app: Platform['app'] = { globalData: { launchError: null }, auth };

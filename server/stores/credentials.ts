@@ -1,0 +1,89 @@
+/**
+ * The credential cache (WeChat's access_token) in memory and in Redis. Kept apart from the user and
+ * session stores: it holds server credentials, not user data, and its lock is what makes several
+ * instances renew a token once instead of once each.
+ */
+import { randomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { CachedCredential, Clock, CredentialCache } from './types';
+
+/** Only what the cache put there comes back; anything else reads as absent. */
+function toCredential(value: unknown, refreshAt: unknown, expiresAt: unknown): CachedCredential | null {
+  const refresh = Number(refreshAt);
+  const expires = Number(expiresAt);
+  if (typeof value !== 'string' || value === '' || !Number.isFinite(refresh) || !Number.isFinite(expires)) return null;
+  return { value, refreshAt: refresh, expiresAt: expires };
+}
+
+/** One process: the lock only orders this process's own renewals (they are single-flight already). */
+export function createMemoryCredentialCache(now: Clock): CredentialCache {
+  const credentials = new Map<string, CachedCredential>();
+  const locks = new Map<string, { owner: string; until: number }>();
+
+  return {
+    async get(name) {
+      const credential = credentials.get(name);
+      if (!credential) return null;
+      if (now() >= credential.expiresAt) {
+        credentials.delete(name);
+        return null;
+      }
+      return { ...credential };
+    },
+    async set(name, credential) {
+      credentials.set(name, { ...credential });
+    },
+    async deleteIf(name, value) {
+      if (credentials.get(name)?.value !== value) return false;
+      return credentials.delete(name);
+    },
+    async lock(name, ttlMs) {
+      const held = locks.get(name);
+      if (held && now() < held.until) return null;
+      const owner = randomBytes(16).toString('hex');
+      locks.set(name, { owner, until: now() + ttlMs });
+      return async () => {
+        if (locks.get(name)?.owner === owner) locks.delete(name);
+      };
+    },
+  };
+}
+
+const DELETE_IF_VALUE = `if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+// Only the holder releases: a holder that overran its TTL must not free a lock someone else now has.
+const RELEASE_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
+
+/**
+ * Shared by every instance on the Redis: a hash per credential that Redis forgets at its expiry,
+ * and a `SET NX PX` lock whose TTL bounds how long a crashed holder can block the others.
+ */
+export function createRedisCredentialCache(redis: Redis, prefix: string, guard: Guard, now: Clock): CredentialCache {
+  const key = (name: string) => `${prefix}credential:${name}`;
+  const lockKey = (name: string) => `${prefix}credential-lock:${name}`;
+
+  return {
+    get: (name) =>
+      guard(async () => {
+        const [value, refreshAt, expiresAt] = await redis.hmget(key(name), 'value', 'refreshAt', 'expiresAt');
+        const credential = toCredential(value, refreshAt, expiresAt);
+        return credential && now() < credential.expiresAt ? credential : null;
+      }),
+    set: (name, credential) =>
+      guard(async () => {
+        const ttl = Math.max(1, credential.expiresAt - now());
+        await redis.multi().del(key(name)).hset(key(name), { ...credential }).pexpire(key(name), ttl).exec();
+      }),
+    deleteIf: (name, value) => guard(async () => (await redis.eval(DELETE_IF_VALUE, 1, key(name), value)) === 1),
+    lock: (name, ttlMs) =>
+      guard(async () => {
+        const owner = randomBytes(16).toString('hex');
+        if ((await redis.set(lockKey(name), owner, 'PX', ttlMs, 'NX')) !== 'OK') return null;
+        // Releasing is best effort: if Redis is away now, the TTL frees the lock soon anyway.
+        return () => guard(async () => void (await redis.eval(RELEASE_IF_OWNER, 1, lockKey(name), owner))).catch(() => undefined);
+      }),
+  };
+}

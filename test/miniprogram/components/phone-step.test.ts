@@ -1,0 +1,173 @@
+/**
+ * The login panel's phone step (手机号快捷登录): when it appears, what WeChat's getPhoneNumber
+ * button can answer (a code, the user declining, an account without the capability), and the
+ * exchange of the code at the server, failures included.
+ */
+import type { LoginEventDetail, PhoneEventDetail } from '../../../miniprogram/components/login-panel/events';
+import type { FakeOutcome } from '../../support/fake-wx';
+import { makeUser, platform, requestPrivacyConsent } from '../support/platform';
+import { attr, buttonEvent, exists, load, mount, recordEvents, select, tapButton, textOf, waitFor, type Rendered } from '../support/render';
+
+const panel = load('components/login-panel/index');
+
+const OK = { errMsg: 'getPhoneNumber:ok', code: 'phone-code-1' };
+const DENIED = { errMsg: 'getPhoneNumber:fail user deny' };
+const NO_PERMISSION = { errMsg: 'getPhoneNumber:fail no permission' };
+const envelope = (statusCode: number, code: string): FakeOutcome => ({ statusCode, data: { error: { code, message: code } } });
+
+/** An inline panel, after its privacy check has answered. */
+async function renderPanel(): Promise<{ comp: Rendered; events: Record<string, unknown[]> }> {
+  const comp = mount(panel, { mode: 'inline' });
+  const events = recordEvents(comp, 'login', 'phone', 'profile', 'done');
+  await waitFor(() => expect(exists(comp, '#login-button')).toBe(true));
+  return { comp, events };
+}
+
+/** Logs in as a user the server requires a phone of; resolves at the phone step. */
+async function atPhoneStep(user = makeUser({ phoneRequired: true })) {
+  platform().server.user = user;
+  const rendered = await renderPanel();
+  tapButton(rendered.comp, '#login-button');
+  await waitFor(() => expect(exists(rendered.comp, '#phone-button')).toBe(true));
+  return rendered;
+}
+
+const phoneRequests = () => platform().server.phoneCodes.length;
+const phoneButton = (comp: Rendered) => select(comp, '#phone-button', '.van-button');
+
+describe('login panel: phone step', () => {
+  test('follows a login the server requires a phone for, with WeChat’s getPhoneNumber button', async () => {
+    const { comp, events } = await atPhoneStep();
+
+    expect((events.login[0] as LoginEventDetail).ok).toBe(true);
+    expect(textOf(comp)).toContain('绑定手机号');
+    expect(textOf(comp)).toContain('手机号快捷登录');
+    expect(textOf(comp)).toContain('暂不绑定');
+    expect(attr(phoneButton(comp), 'openType')).toBe('getPhoneNumber');
+    expect(events.done).toHaveLength(0);
+  });
+
+  test('is skipped when the server does not require a phone', async () => {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+    const { comp, events } = await renderPanel();
+    tapButton(comp, '#login-button');
+    await waitFor(() => expect(events.done).toHaveLength(1));
+    expect(exists(comp, '#phone-button')).toBe(false);
+  });
+
+  test('binds with the code the button handed over: one request, the bound user announced, then the profile step', async () => {
+    const { comp, events } = await atPhoneStep();
+
+    buttonEvent(comp, '#phone-button', 'getphonenumber', OK);
+
+    await waitFor(() => expect(events.phone).toHaveLength(1));
+    expect(platform().server.phoneCodes).toEqual(['phone-code-1']);
+    expect((events.phone[0] as PhoneEventDetail).user).toMatchObject({ phone: '138****8000', phoneRequired: false });
+    expect(platform().auth.getSession()!.user.phone).toBe('138****8000');
+    // A new user's profile is incomplete: the login flow goes on to it.
+    await waitFor(() => expect(textOf(comp)).toContain('完善资料'));
+  });
+
+  test('finishes after binding when the profile is already complete, and says so', async () => {
+    const { comp, events } = await atPhoneStep(makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png', phoneRequired: true }));
+
+    buttonEvent(comp, '#phone-button', 'getphonenumber', OK);
+
+    await waitFor(() => expect(events.done).toHaveLength(1));
+    await waitFor(() => expect(textOf(select(comp, '#van-toast'))).toContain('手机号已绑定'));
+    expect(events.done[0]).toEqual({ user: expect.objectContaining({ phone: '138****8000' }) });
+    expect(phoneRequests()).toBe(1);
+  });
+
+  test('a user who declines gets no error, no request, a calm note and a way on', async () => {
+    const { comp, events } = await atPhoneStep();
+
+    buttonEvent(comp, '#phone-button', 'getphonenumber', DENIED);
+
+    await waitFor(() => expect(textOf(comp)).toContain('未获取手机号'));
+    expect(exists(comp, '.login-panel__error')).toBe(false);
+    expect(textOf(select(comp, '#van-toast'))).toBe('');
+    expect(phoneRequests()).toBe(0);
+    tapButton(comp, '#skip-phone');
+    await waitFor(() => expect(textOf(comp)).toContain('完善资料'));
+    expect(events.phone).toHaveLength(0);
+  });
+
+  test('an account without the capability (no permission) is explained, not blamed on the user', async () => {
+    const { comp } = await atPhoneStep();
+
+    buttonEvent(comp, '#phone-button', 'getphonenumber', NO_PERMISSION);
+
+    await waitFor(() => expect(textOf(comp)).toContain('暂不支持获取手机号'));
+    expect(textOf(comp)).toContain('企业认证');
+    expect(exists(comp, '.login-panel__error')).toBe(false);
+    expect(phoneRequests()).toBe(0);
+  });
+
+  test('any other failure of the button asks to try again', async () => {
+    const { comp } = await atPhoneStep();
+    buttonEvent(comp, '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:fail system error' });
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('获取手机号失败，请重试'));
+    // "ok" without a code is no code.
+    buttonEvent(comp, '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:ok' });
+    expect(phoneRequests()).toBe(0);
+  });
+
+  test.each([
+    [envelope(400, 'INVALID_PHONE_CODE'), '手机号验证已失效，请重新获取'],
+    [envelope(409, 'PHONE_IN_USE'), '该手机号已绑定其他账号'],
+    [envelope(503, 'WECHAT_UNAVAILABLE'), '微信服务暂时不可用'],
+    [envelope(504, 'WECHAT_TIMEOUT'), '微信服务响应超时'],
+    [{ fail: 'request:fail network is down' } as FakeOutcome, '网络不可用'],
+  ])('a failed exchange (%j) shows the message for its code under the button, and the step stays', async (answer, message) => {
+    const { comp, events } = await atPhoneStep();
+    platform().fake.route('/auth/phone', () => answer);
+
+    buttonEvent(comp, '#phone-button', 'getphonenumber', OK);
+
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toContain(message));
+    expect(exists(comp, '#phone-button')).toBe(true);
+    expect(events.phone).toHaveLength(0);
+    expect(platform().auth.getSession()!.user.phone).toBeNull();
+    // A failed exchange is never taken for an expired session: no second login.
+    expect(platform().fake.stats.logins).toBe(1);
+  });
+
+  test('shows "绑定中…" while the exchange runs, and WeChat’s button is inert meanwhile', async () => {
+    const { comp } = await atPhoneStep();
+    platform().fake.route('/auth/phone', () => 'hang');
+
+    buttonEvent(comp, '#phone-button', 'getphonenumber', OK);
+
+    await waitFor(() => expect(textOf(comp)).toContain('绑定中…'));
+    // Vant drops open-type while loading: a second tap cannot ask WeChat for another code.
+    expect(attr(phoneButton(comp), 'openType')).toBe('');
+  });
+
+  test('opened for a logged-in user, it binds or changes the phone and then closes', async () => {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+    await platform().auth.login();
+    const { comp, events } = await renderPanel();
+
+    (comp.instance as unknown as { open(step: string, user: unknown): void }).open('phone', platform().auth.getSession()!.user);
+    await waitFor(() => expect(exists(comp, '#phone-button')).toBe(true));
+    expect(textOf(comp)).toContain('绑定后可以用手机号找回账号');
+    buttonEvent(comp, '#phone-button', 'getphonenumber', OK);
+    await waitFor(() => expect(events.done).toHaveLength(1));
+
+    (comp.instance as unknown as { open(step: string, user: unknown): void }).open('phone', platform().auth.getSession()!.user);
+    await waitFor(() => expect(textOf(comp)).toContain('更换手机号'));
+    expect(textOf(comp)).toContain('当前绑定 138****8000');
+  });
+
+  test('a getPhoneNumber held for privacy consent waits for the phone step’s own consent button', async () => {
+    const { comp } = await atPhoneStep();
+
+    const answer = requestPrivacyConsent('getPhoneNumber');
+    await waitFor(() => expect(exists(comp, '#privacy-agree-phone')).toBe(true));
+    expect(textOf(comp)).toContain('使用手机号前，请阅读并同意');
+    select(comp, '#privacy-agree-phone', '#privacy-agree-phone').dispatchEvent('agreeprivacyauthorization', { detail: {} });
+
+    await expect(answer).resolves.toEqual({ event: 'agree', buttonId: 'privacy-agree-phone' });
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Two server instances on one real Redis, as behind a load balancer, both calling one (simulated)
+ * WeChat: the access token is fetched once per expiry for both, not once per instance, and a
+ * token WeChat stops accepting is renewed once for both.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/app';
+import type { Config } from '../../server/config';
+import { createRedisStores } from '../../server/stores/redis';
+import type { Transport } from '../../server/wechat/http';
+import type { LoginResponse } from '../../typings/api';
+import { bearer, describeWithRedis, fakeClock, injectInto, testConfig } from './helpers';
+
+const HOUR = 3600_000;
+
+describeWithRedis('the access token across two instances', (redis) => {
+  let a: FastifyInstance;
+  let b: FastifyInstance;
+  const clock = fakeClock();
+  const tokenFetches: string[] = [];
+  const phoneCalls: string[] = [];
+  let wechat: FastifyInstance;
+  let config: Config;
+
+  beforeAll(async () => {
+    // One configuration (one AppID and secret) for both, as a deployment has.
+    config = testConfig({ redisUrl: redis().url, loginRateLimit: 10_000 });
+    // Both instances call the same WeChat: a's simulator, by inject(), recording which instance called.
+    const transportOf =
+      (instance: string): Transport =>
+      (url, _signal, request) => {
+        const path = new URL(url).pathname;
+        if (path.endsWith('/stable_token')) tokenFetches.push(instance);
+        if (path.endsWith('/getuserphonenumber')) phoneCalls.push(instance);
+        return injectInto(wechat, url, request);
+      };
+    const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
+    a = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('a') });
+    b = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('b') });
+    wechat = a;
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  /** `count` users, half logged in on each instance, each with a fresh phone code. */
+  async function crowd(count: number, round: string) {
+    return Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const app = i % 2 === 0 ? a : b;
+        const user = `${round}-${i}`;
+        const code = (await wechat.inject({ method: 'POST', url: '/dev/codes', payload: { user } })).json<{ code: string }>().code;
+        const { skey } = (await app.inject({ method: 'POST', url: '/auth/login', payload: { code } })).json<LoginResponse>();
+        const phoneCode = (await wechat.inject({ method: 'POST', url: '/dev/phone-codes', payload: { user } })).json<{ code: string }>().code;
+        return { app, skey, phoneCode };
+      }),
+    );
+  }
+  const bindAll = async (users: Awaited<ReturnType<typeof crowd>>) =>
+    (await Promise.all(users.map(({ app, skey, phoneCode }) => app.inject({ method: 'POST', url: '/auth/phone', headers: bearer(skey), payload: { code: phoneCode } })))).map((r) => r.statusCode);
+
+  it('fetches one token for 50 concurrent binds spread over both instances', async () => {
+    expect(await bindAll(await crowd(50, 'first'))).toEqual(Array(50).fill(200));
+    expect(tokenFetches).toHaveLength(1);
+    expect(new Set(phoneCalls)).toEqual(new Set(['a', 'b']));
+  });
+
+  it('fetches once more per expiry: at the renewal time, and after a token ran out unused', async () => {
+    clock.advance(2 * HOUR - 4 * 60_000);
+    expect(await bindAll(await crowd(50, 'renewal'))).toEqual(Array(50).fill(200));
+    expect(tokenFetches).toHaveLength(2);
+
+    clock.advance(3 * HOUR);
+    expect(await bindAll(await crowd(50, 'expired'))).toEqual(Array(50).fill(200));
+    expect(tokenFetches).toHaveLength(3);
+  });
+
+  it('renews a token WeChat stopped accepting once for both instances, and retries each bind once', async () => {
+    const users = await crowd(50, 'rejected');
+    const forced = await wechat.inject({
+      method: 'POST',
+      url: '/cgi-bin/stable_token',
+      payload: { grant_type: 'client_credential', appid: config.wechat.appId, secret: config.wechat.secret, force_refresh: true },
+    });
+    expect(forced.statusCode).toBe(200);
+    const phoneCallsBefore = phoneCalls.length;
+    expect(await bindAll(users)).toEqual(Array(50).fill(200));
+    expect(tokenFetches).toHaveLength(4);
+    expect(phoneCalls.length - phoneCallsBefore).toBe(100);
+  });
+});
