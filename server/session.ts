@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { User } from '../typings/api';
 import { maskPhone, needsPhone, type AccountPolicy } from './account';
 import { ApiError } from './errors';
-import type { LiveSession, SessionStore, UserRecord, UserStore } from './stores/types';
+import { whenReady, type LiveSession, type MaybePromise, type SessionStore, type SessionWithUser, type UserRecord } from './stores/types';
 
 /** 256 random bits, URL-safe: 43 characters. */
 export function newSkey(): string {
@@ -71,19 +71,22 @@ export interface Authenticated {
 /**
  * The session and user behind `Authorization: Bearer <skey>`. Anything missing, malformed,
  * unknown, idle too long, past its lifetime or revoked is the same 401 SESSION_EXPIRED, the
- * signal for the client to log in again.
+ * signal for the client to log in again. Synchronous (a value or a throw, no promise) when the
+ * store answers synchronously, as the memory store does: routes that only read can then answer
+ * without a promise (see whenReady).
  */
-export async function authenticate(request: FastifyRequest, stores: { sessions: SessionStore; users: UserStore }): Promise<Authenticated> {
+export function authenticate(request: FastifyRequest, stores: { sessions: SessionStore }): MaybePromise<Authenticated> {
   const match = BEARER.exec(request.headers.authorization ?? '');
   if (!match) throw expired();
   const skeyHash = hashSkey(match[1]);
-  const session = await stores.sessions.touch(skeyHash);
+  return whenReady(stores.sessions.touch(skeyHash), (found) => checked(skeyHash, found));
+}
+
+function checked(skeyHash: string, found: SessionWithUser | null): Authenticated {
   // The lookup is by hash, so its timing reveals nothing about the skey; this compare is
   // belt and braces against a store that ever matched keys loosely.
-  if (!session || !sameHash(session.skeyHash, skeyHash)) throw expired();
-  const user = await stores.users.get(session.userId);
-  if (!user) throw expired();
-  return { skeyHash, session, user };
+  if (!found || !sameHash(found.session.skeyHash, skeyHash)) throw expired();
+  return { skeyHash, session: found.session, user: found.user };
 }
 
 /**
@@ -92,8 +95,9 @@ export async function authenticate(request: FastifyRequest, stores: { sessions: 
  * the mini-program to open its phone step. Login, session, profile, avatar and the phone binding
  * stay on plain authenticate: they are how an account gets completed.
  */
-export async function authenticateComplete(request: FastifyRequest, stores: { sessions: SessionStore; users: UserStore }, policy: AccountPolicy): Promise<Authenticated> {
-  const authenticated = await authenticate(request, stores);
-  if (needsPhone(authenticated.user, policy)) throw new ApiError('PHONE_REQUIRED', 'bind a phone number first');
-  return authenticated;
+export function authenticateComplete(request: FastifyRequest, stores: { sessions: SessionStore }, policy: AccountPolicy): MaybePromise<Authenticated> {
+  return whenReady(authenticate(request, stores), (authenticated) => {
+    if (needsPhone(authenticated.user, policy)) throw new ApiError('PHONE_REQUIRED', 'bind a phone number first');
+    return authenticated;
+  });
 }

@@ -4,6 +4,7 @@ import type { Order, OrdersResponse, OrderStatus } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
 import { authenticateComplete } from '../session';
+import { whenReady } from '../stores/types';
 
 const PRODUCTS = ['Oolong tea 250 g', 'Bamboo notebook', 'Ceramic mug', 'Canvas tote bag', 'Desk lamp', 'Wireless earbuds', 'Mooncake gift box', 'Phone stand'];
 const STATUSES: OrderStatus[] = ['pending', 'paid', 'shipped', 'completed'];
@@ -33,8 +34,8 @@ export function orderRoutes(app: FastifyInstance, ctx: Context): void {
   // The simulated user "empty" has no orders, so the UI's empty state can be seen.
   const emptyOpenid = ctx.simulator?.openidFor('empty');
 
-  app.get<{ Reply: OrdersResponse }>('/api/orders', { schema: { response: { 200: C.ordersResponse } } }, async (request) => {
-    const { user } = await authenticateComplete(request, ctx.stores, ctx.config);
-    return { orders: user.openid === emptyOpenid ? [] : demoOrders(user.openid) };
-  });
+  // Not async: with the memory store the answer is ready at once (see authenticate).
+  app.get<{ Reply: OrdersResponse }>('/api/orders', { schema: { response: { 200: C.ordersResponse } } }, (request) =>
+    whenReady(authenticateComplete(request, ctx.stores, ctx.config), ({ user }) => ({ orders: user.openid === emptyOpenid ? [] : demoOrders(user.openid) })),
+  );
 }

@@ -1,4 +1,6 @@
 /** How the server calls WeChat's APIs: one HTTP call at a time, bounded in time and size, JSON objects only. */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiError } from '../errors';
 
 /** A JSON body to POST; without one the call is a GET. */
@@ -21,33 +23,59 @@ export class AnswerTooLarge extends Error {
 }
 
 /**
- * fetch, without following redirects (the secret or the access_token is in the query string: a
- * redirect would carry it to wherever WeChat, or whoever stands in its way, points) and reading at
- * most MAX_ANSWER_BYTES of the body.
+ * Connections kept open between calls, one pool per protocol: HTTPS to the real WeChat, HTTP to
+ * the simulated one on loopback. A call on an open connection skips the TCP (and TLS) handshake;
+ * fetch pools connections too, but its per-call machinery (WHATWG streams, Headers, Response)
+ * cost as much as the rest of a login.
+ *
+ * An idle connection is closed after 4 s, before any server's keep-alive timeout is likely to end
+ * it first (node's own default is 5 s; a connection a server closes just as it is reused fails
+ * the call): the same margin undici (fetch) keeps. Up to 256 connections per host: a flood of
+ * logins waits for one (within its timeout) rather than opening sockets without end.
  */
-export const fetchTransport: Transport = async (url, signal, request) => {
-  const response = await fetch(
-    url,
-    request ? { signal, redirect: 'manual', method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body } : { signal, redirect: 'manual' },
-  );
-  if (Number(response.headers.get('content-length')) > MAX_ANSWER_BYTES) {
-    await response.body?.cancel();
-    throw new AnswerTooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (response.body) {
-    for await (const chunk of response.body) {
-      size += chunk.byteLength;
-      if (size > MAX_ANSWER_BYTES) {
-        await response.body.cancel().catch(() => undefined);
-        throw new AnswerTooLarge();
-      }
-      chunks.push(chunk);
+const AGENT_OPTIONS = { keepAlive: true, timeout: 4000, maxSockets: 256, scheduling: 'lifo' } as const;
+const agents = { 'http:': new HttpAgent(AGENT_OPTIONS), 'https:': new HttpsAgent(AGENT_OPTIONS) };
+
+/**
+ * One HTTP call over the kept-open connections, without following redirects (the secret or the
+ * access_token is in the query string: a redirect would carry it to wherever WeChat, or whoever
+ * stands in its way, points) and reading at most MAX_ANSWER_BYTES of the body. Aborting `signal`
+ * destroys the connection.
+ */
+export const httpTransport: Transport = (url, signal, request) =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const agent = target.protocol === 'https:' ? agents['https:'] : target.protocol === 'http:' ? agents['http:'] : null;
+    if (!agent) {
+      reject(new Error(`not an HTTP URL: ${target.protocol}`));
+      return;
     }
-  }
-  return { status: response.status, body: Buffer.concat(chunks).toString('utf8') };
-};
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const headers = request ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(request.body) } : {};
+    const call = send(target, { agent, method: request ? 'POST' : 'GET', headers, signal }, (response) => {
+      const tooLarge = () => {
+        // Destroyed, not returned to the pool: the rest of that answer must never be read as the next one.
+        response.destroy();
+        reject(new AnswerTooLarge());
+      };
+      if (Number(response.headers['content-length']) > MAX_ANSWER_BYTES) return tooLarge();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) tooLarge();
+        else chunks.push(chunk);
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks, size).toString('utf8') }));
+      // Cut off mid-answer (the connection reset, or `signal` aborted): the promise settles once, so a later resolve or reject is ignored.
+      response.on('error', reject);
+      response.on('close', () => {
+        if (!response.complete) reject(new Error('the connection closed before the answer was complete'));
+      });
+    });
+    call.on('error', reject);
+    call.end(request?.body);
+  });
 
 /** 502: what went wrong goes to the server's log (as the cause), never to the mini-program. */
 export const unavailable = (message: string, cause?: unknown) =>

@@ -29,8 +29,11 @@ export function testConfig(overrides: Partial<Config> = {}, env: Record<string, 
   return { ...loadConfig({ WX_MODE: env.WX_APPID === undefined ? 'simulated' : 'real', UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 
-/** Collects log lines, to check what reaches them. */
-export function logSink(): { stream: Writable; text(): string } {
+/**
+ * Collects log lines, to check what reaches them. The server hands its lines over at the end of
+ * each turn of the event loop (see TurnBatch in server/logging.ts): `written()` waits for that.
+ */
+export function logSink(): { stream: Writable; text(): string; written(): Promise<void> } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -38,7 +41,7 @@ export function logSink(): { stream: Writable; text(): string } {
       done();
     },
   });
-  return { stream, text: () => chunks.join('') };
+  return { stream, text: () => chunks.join(''), written: () => new Promise((resolve) => setImmediate(resolve)) };
 }
 
 export interface TestApp {

@@ -189,6 +189,7 @@ describe('POST /auth/phone', () => {
     const response = await bind(skey, await phoneCode('jay'));
     expect(response.statusCode).toBe(502);
     expect(response.body).not.toContain('40125');
+    await log.written();
     expect(log.text()).toContain('stable_token errcode 40125');
     expect(log.text()).not.toContain(t.config.wechat.secret);
   });
@@ -271,6 +272,8 @@ describe('POST /auth/phone', () => {
     const token = (await t.stores.credentials.get(accessTokenCacheName(t.config.wechat.appId, t.config.wechat.secret)))!.value;
     const all = bodies.join('\n');
     for (const secret of ['13512345678', user.openid, 'oUnion-nia-00000000000', token]) expect(all).not.toContain(secret);
+    await log.written();
+    expect(log.text()).toContain('"path":"/auth/phone"');
     expect(log.text()).not.toContain(token);
   });
 });
