@@ -92,6 +92,10 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   const simulated = config.wechat.mode === 'simulated';
   const simulator = simulated ? (givenSimulator ?? createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now })) : null;
   const origin = () => config.publicUrl ?? loopbackOrigin(app) ?? `http://${config.host}:${config.port}`;
+  // Simulated mode: the server asks its own simulator, over HTTP like the real thing, at the
+  // address it listens on, looked up once it listens (server.address() on every login showed up in its profile).
+  let wechatBase = config.wechat.apiBase;
+  const wechatBaseUrl = () => (wechatBase ??= loopbackOrigin(app)) ?? 'http://127.0.0.1';
   const ctx: Context = {
     config,
     now,
@@ -101,8 +105,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     avatars: new AvatarFiles(config.uploadDir),
     origin,
     wechat: createWeChatClient({
-      // Simulated mode: the server asks its own simulator, over HTTP like the real thing.
-      baseUrl: () => config.wechat.apiBase ?? loopbackOrigin(app) ?? 'http://127.0.0.1',
+      baseUrl: wechatBaseUrl,
       appId: config.wechat.appId,
       secret: config.wechat.secret,
       timeoutMs: config.wechat.timeoutMs,

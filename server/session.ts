@@ -6,9 +6,25 @@ import { maskPhone, needsPhone, type AccountPolicy } from './account';
 import { ApiError } from './errors';
 import { whenReady, type LiveSession, type MaybePromise, type SessionStore, type SessionWithUser, type UserRecord } from './stores/types';
 
+const SKEY_BYTES = 32;
+/**
+ * Random bytes for skeys, drawn 4 KB at a time: randomBytes() costs a few µs per call whatever its
+ * size (node's own randomUUID keeps a pool the same way). Each skey's bytes are used once and
+ * zeroed when taken.
+ */
+let pool = Buffer.alloc(0);
+let taken = 0;
+
 /** 256 random bits, URL-safe: 43 characters. */
 export function newSkey(): string {
-  return randomBytes(32).toString('base64url');
+  if (taken + SKEY_BYTES > pool.length) {
+    pool = randomBytes(128 * SKEY_BYTES);
+    taken = 0;
+  }
+  const skey = pool.toString('base64url', taken, taken + SKEY_BYTES);
+  pool.fill(0, taken, taken + SKEY_BYTES);
+  taken += SKEY_BYTES;
+  return skey;
 }
 
 // The one-shot crypto.hash (Node 20.12+) skips the Hash object that createHash builds: it runs

@@ -240,7 +240,7 @@ export function registerSimulatorRoutes(app: FastifyInstance, simulator: Simulat
  * WeChat (the benchmark measures both). Answers as the routes above do.
  */
 export function callSimulator(simulator: Simulator): Transport {
-  return async (url, _signal, request) => {
+  return async (url, _deadline, request) => {
     const { pathname, searchParams } = new URL(url);
     const api = SIMULATED_APIS[pathname];
     if (!api || api.method !== (request ? 'POST' : 'GET')) return { status: 404, body: '{}' };

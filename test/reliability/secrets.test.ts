@@ -35,8 +35,8 @@ const exchanges: string[] = [];
 const responses: string[] = [];
 
 /** The server's real transport, recording what WeChat (the simulator) answered. */
-const recording: Transport = async (url, signal, request) => {
-  const answer = await httpTransport(url, signal, request);
+const recording: Transport = async (url, deadline, request) => {
+  const answer = await httpTransport(url, deadline, request);
   exchanges.push(url);
   const { session_key: sessionKey, access_token: accessToken } = JSON.parse(answer.body) as { session_key?: string; access_token?: string };
   if (sessionKey) sessionKeys.push(sessionKey);

@@ -21,6 +21,8 @@ describeWithRedis('the access token across two instances', (redis) => {
   const phoneCalls: string[] = [];
   let wechat: FastifyInstance;
   let config: Config;
+  /** While set, the first `size` phone number calls wait until all of them have been made. */
+  let gate: { size: number; waiting: (() => void)[] } | null = null;
 
   beforeAll(async () => {
     // One configuration (one AppID and secret) for both, as a deployment has.
@@ -28,10 +30,19 @@ describeWithRedis('the access token across two instances', (redis) => {
     // Both instances call the same WeChat: a's simulator, by inject(), recording which instance called.
     const transportOf =
       (instance: string): Transport =>
-      (url, _signal, request) => {
+      async (url, _deadline, request) => {
         const path = new URL(url).pathname;
         if (path.endsWith('/stable_token')) tokenFetches.push(instance);
-        if (path.endsWith('/getuserphonenumber')) phoneCalls.push(instance);
+        if (path.endsWith('/getuserphonenumber')) {
+          phoneCalls.push(instance);
+          const held = gate;
+          if (held && held.waiting.length < held.size) {
+            await new Promise<void>((resolve) => {
+              held.waiting.push(resolve);
+              if (held.waiting.length === held.size) held.waiting.forEach((release) => release());
+            });
+          }
+        }
         return injectInto(wechat, url, request);
       };
     const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
@@ -85,7 +96,11 @@ describeWithRedis('the access token across two instances', (redis) => {
     });
     expect(forced.statusCode).toBe(200);
     const phoneCallsBefore = phoneCalls.length;
+    // All 50 binds send the token they hold before WeChat answers any of them, as concurrent
+    // requests do: each is rejected once, and the first rejection renews the token for all.
+    gate = { size: 50, waiting: [] };
     expect(await bindAll(users)).toEqual(Array(50).fill(200));
+    gate = null;
     expect(tokenFetches).toHaveLength(4);
     expect(phoneCalls.length - phoneCallsBefore).toBe(100);
   });

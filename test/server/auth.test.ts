@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { SessionRecord, Stores } from '../../server/stores/types';
 import { createMemoryStores } from '../../server/stores/memory';
+import { newSkey } from '../../server/session';
 import type { LoginResponse } from '../../typings/api';
 import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { bearer, fakeClock, login, logSink, mintCode, testApp, testConfig, type TestApp } from './helpers';
@@ -316,5 +317,19 @@ describe('sessions', () => {
     const all = await t.app.inject({ method: 'POST', url: '/dev/sessions/expire', headers: { 'content-type': 'application/json' } });
     expect(all.json()).toEqual({ expired: 2 });
     expect((await check(c.skey)).statusCode).toBe(401);
+  });
+});
+
+describe('newSkey', () => {
+  it('hands out 256-bit URL-safe skeys that never repeat, across many refills of its random pool', () => {
+    const skeys = Array.from({ length: 1000 }, () => newSkey());
+    expect(skeys.every((skey) => /^[A-Za-z0-9_-]{43}$/.test(skey))).toBe(true);
+    expect(new Set(skeys).size).toBe(1000);
+    // Zeroed bytes once taken: a skey made of them would be all "A".
+    expect(skeys.some((skey) => /^A+$/.test(skey))).toBe(false);
+    // Roughly uniform bits: among 1000 × 256 bits, about half are set.
+    const ones = skeys.reduce((n, skey) => n + [...Buffer.from(skey, 'base64url')].reduce((m, byte) => m + byte.toString(2).replaceAll('0', '').length, 0), 0);
+    expect(ones / (1000 * 256)).toBeGreaterThan(0.48);
+    expect(ones / (1000 * 256)).toBeLessThan(0.52);
   });
 });

@@ -60,7 +60,7 @@ export async function testApp(options: { config?: Partial<Config>; stores?: Stor
   const config = testConfig(options.config);
   const stores = options.stores ?? createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
   // Called only after `app` below exists.
-  const injected: Transport = (url, _signal, request) => injectInto(app, url, request);
+  const injected: Transport = (url, _deadline, request) => injectInto(app, url, request);
   const app = await buildApp({ config, now: clock.now, stores, log: options.log ?? false, wechatTransport: options.transport ?? injected });
   return { app, clock, config, stores };
 }

@@ -13,7 +13,7 @@ import { bearer, injectInto, login, logSink, testApp, testConfig, type TestApp }
 function wechatCalls() {
   const paths: string[] = [];
   let target: FastifyInstance | undefined;
-  const transport: Transport = (url, _signal, request) => {
+  const transport: Transport = (url, _deadline, request) => {
     paths.push(new URL(url).pathname);
     return injectInto(target!, url, request);
   };

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../server/errors';
 import { createWeChatClient, httpTransport, MAX_ANSWER_BYTES, type Transport } from '../../server/wechat/client';
+import type { Deadline } from '../../server/wechat/http';
 
 const KEY = 'tiihtNczf5v6AKRyjwEUhQ==';
 const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
@@ -56,15 +57,18 @@ describe('WeChat client', () => {
   it('gives up after its timeout with 504 WECHAT_TIMEOUT and aborts the request', async () => {
     jest.useFakeTimers();
     try {
-      let signal: AbortSignal | undefined;
-      const hanging: Transport = (_url, s) => {
-        signal = s;
+      let stopped = 0;
+      let deadline: Deadline | undefined;
+      const hanging: Transport = (_url, d) => {
+        deadline = d;
+        d.onExpiry(() => stopped++);
         return new Promise(() => undefined);
       };
       const pending = failure(client(hanging, 5000).code2Session('c'));
       await jest.advanceTimersByTimeAsync(5000);
       expect(await pending).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
-      expect(signal?.aborted).toBe(true);
+      expect(deadline?.expired).toBe(true);
+      expect(stopped).toBe(1);
     } finally {
       jest.useRealTimers();
     }
