@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { SessionRecord, Stores } from '../../server/stores/types';
+import type { SessionRecord, SessionWithUser, Stores } from '../../server/stores/types';
 import { createMemoryStores } from '../../server/stores/memory';
 import { newSkey } from '../../server/session';
 import type { LoginResponse } from '../../typings/api';
@@ -267,6 +267,28 @@ describe('sessions', () => {
     const response = await t.app.inject({ url: '/auth/session', headers: authorization === undefined ? {} : { authorization } });
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ error: { code: 'SESSION_EXPIRED', message: expect.any(String) } });
+  });
+
+  it.each([
+    ['at once', (found: SessionWithUser | null) => found],
+    ['through a promise', (found: SessionWithUser | null) => Promise.resolve(found)],
+  ])('refuses a session that a store answering %s hands back under another skey hash, one character off', async (_case, answer) => {
+    const appWith = async (alter: (found: SessionWithUser) => SessionWithUser) => {
+      const clock = fakeClock();
+      const stores = createMemoryStores({ now: clock.now, sessionIdleMs: 30 * MINUTE });
+      const touch = (hash: string) => {
+        const found = stores.sessions.touch(hash) as SessionWithUser | null;
+        return answer(found && alter(found));
+      };
+      return (await testApp({ clock, stores: { ...stores, sessions: { ...stores.sessions, touch } } })).app;
+    };
+    const offByOne = (hash: string) => `${hash.slice(0, -1)}${hash.endsWith('0') ? '1' : '0'}`;
+    const loose = await appWith((found) => ({ ...found, session: { ...found.session, skeyHash: offByOne(found.session.skeyHash) } }));
+    expect((await loose.inject({ url: '/api/profile', headers: bearer((await login(loose)).skey) })).statusCode).toBe(401);
+    await loose.close();
+    const exact = await appWith((found) => found);
+    expect((await exact.inject({ url: '/api/profile', headers: bearer((await login(exact)).skey) })).statusCode).toBe(200);
+    await exact.close();
   });
 
   it('expires a session left idle for the idle timeout, and keeps a used one', async () => {
