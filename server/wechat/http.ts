@@ -1,6 +1,6 @@
 /** How the server calls WeChat's APIs: one HTTP call at a time, bounded in time and size, JSON objects only. */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import { ApiError } from '../errors';
 
 /** A JSON body to POST; without one the call is a GET. */
@@ -9,8 +9,8 @@ export interface TransportRequest {
 }
 
 /**
- * A call's time limit as a transport sees it. A plain callback rather than an AbortSignal: node's
- * EventTarget and http.request's signal handling cost more per call than the rest of the client.
+ * A call's time limit as a transport sees it. A plain callback rather than an AbortSignal: an
+ * AbortController (an EventTarget) and its listeners cost more per call than the client's own work.
  */
 export interface Deadline {
   readonly timeoutMs: number;
@@ -35,83 +35,99 @@ export class AnswerTooLarge extends Error {
 }
 
 /**
- * Connections kept open between calls, one pool per protocol: HTTPS to the real WeChat, HTTP to
- * the simulated one on loopback. A call on an open connection skips the TCP (and TLS) handshake;
- * fetch pools connections too, but its per-call machinery (WHATWG streams, Headers, Response)
- * cost as much as the rest of a login.
+ * Connections kept open between calls, one pool per origin (HTTPS to the real WeChat, HTTP to the
+ * simulated one on loopback), by undici (the HTTP client inside node's own fetch), called through
+ * its dispatch API. A call on an open connection skips the TCP (and TLS) handshake. Per call,
+ * measured on logins: fetch's WHATWG streams, Headers and Response objects cost as much as the
+ * rest of a login; node:http's ClientRequest and Agent on kept-open connections cost 15% more
+ * server CPU per login than this.
  *
  * An idle connection is closed after 4 s, before any server's keep-alive timeout is likely to end
- * it first (node's own default is 5 s; a connection a server closes just as it is reused fails
- * the call): the same margin undici (fetch) keeps. Up to 256 connections per host: a flood of
- * logins waits for one (within its timeout) rather than opening sockets without end.
+ * it first (node's own default is 5 s; a connection a server closes just as it is reused fails the
+ * call); undici also honours a shorter Keep-Alive hint from the server. Up to 256 connections per
+ * origin: a flood of logins waits for one (within its deadline) rather than opening sockets
+ * without end. Redirects are never followed: undici's dispatch follows none.
  */
-const AGENT_OPTIONS = { keepAlive: true, timeout: 4000, maxSockets: 256, scheduling: 'lifo' } as const;
-const agents = { 'http:': new HttpAgent(AGENT_OPTIONS), 'https:': new HttpsAgent(AGENT_OPTIONS) };
+const POOL_OPTIONS = { connections: 256, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000 } as const;
+/** A server calls one or two origins; past this many (a process making many apps, as tests do), the oldest pool is closed. */
+const MAX_POOLS = 16;
 
-interface Origin {
-  send: typeof httpRequest;
-  agent: HttpAgent;
-  hostname: string;
-  port: number;
+/** Each origin called, with its pool, parsed once: a URL object per call cost more than the call's own work. */
+const pools = new Map<string, Pool>();
+
+function poolFor(url: string): { pool: Pool; path: string } {
+  const pathAt = url.indexOf('/', url.indexOf('//') + 2);
+  const origin = pathAt === -1 ? url : url.slice(0, pathAt);
+  let pool = pools.get(origin);
+  if (!pool) {
+    const { protocol } = new URL(origin);
+    if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`not an HTTP URL: ${protocol}`);
+    if (pools.size >= MAX_POOLS) {
+      const [oldest, retired] = pools.entries().next().value!;
+      pools.delete(oldest);
+      // Lets calls under way finish, then closes the connections.
+      void retired.close();
+    }
+    pools.set(origin, (pool = new Pool(origin, POOL_OPTIONS)));
+  }
+  return { pool, path: pathAt === -1 ? '/' : url.slice(pathAt) };
 }
 
-/** Each origin called, parsed once (the WeChat API's, or the simulator's): a URL object per call cost more than the call's own work. */
-const origins = new Map<string, Origin>();
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
-function originOf(url: string): { origin: Origin; path: string } {
-  const pathAt = url.indexOf('/', url.indexOf('//') + 2);
-  const key = pathAt === -1 ? url : url.slice(0, pathAt);
-  let origin = origins.get(key);
-  if (!origin) {
-    const { protocol, hostname, port } = new URL(key);
-    if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`not an HTTP URL: ${protocol}`);
-    origin = {
-      send: protocol === 'https:' ? httpsRequest : httpRequest,
-      agent: agents[protocol],
-      // http.request takes an IPv6 address without the URL's brackets.
-      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
-      port: port === '' ? (protocol === 'https:' ? 443 : 80) : Number(port),
-    };
-    // A server calls one or two origins; the bound keeps a misuse from growing the map.
-    if (origins.size < 16) origins.set(key, origin);
+/**
+ * One call's answer as undici's dispatch delivers it (no stream object per call): the status and
+ * the body, read to MAX_ANSWER_BYTES at most. Aborting (at the deadline, or past the size) closes
+ * the connection rather than returning it to the pool, so the rest of an answer is never read as
+ * the next one.
+ */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  #status = 0;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(
+    private readonly deadline: Deadline,
+    private readonly resolve: (answer: { status: number; body: string }) => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // A call that waited for a connection past its deadline is not sent at all.
+    if (this.deadline.expired) controller.abort(new Error('the deadline passed'));
+    else this.deadline.onExpiry(() => controller.abort(new Error('the deadline passed')));
   }
-  return { origin, path: pathAt === -1 ? '/' : url.slice(pathAt) };
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#status = statusCode;
+    if (Number(headers['content-length']) > MAX_ANSWER_BYTES) controller.abort(new AnswerTooLarge());
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > MAX_ANSWER_BYTES) controller.abort(new AnswerTooLarge());
+    else this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.resolve({ status: this.#status, body: Buffer.concat(this.#chunks, this.#size).toString('utf8') });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.reject(error);
+  }
 }
 
 /**
  * One HTTP call over the kept-open connections, without following redirects (the secret or the
  * access_token is in the query string: a redirect would carry it to wherever WeChat, or whoever
  * stands in its way, points) and reading at most MAX_ANSWER_BYTES of the body. At its deadline the
- * connection is destroyed.
+ * call is aborted, its connection closed.
  */
 export const httpTransport: Transport = (url, deadline, request) =>
   new Promise((resolve, reject) => {
-    const { origin, path } = originOf(url);
-    const headers = request ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(request.body) } : {};
-    const call = origin.send({ hostname: origin.hostname, port: origin.port, path, method: request ? 'POST' : 'GET', headers, agent: origin.agent }, (response) => {
-      const tooLarge = () => {
-        // Destroyed, not returned to the pool: the rest of that answer must never be read as the next one.
-        response.destroy();
-        reject(new AnswerTooLarge());
-      };
-      if (Number(response.headers['content-length']) > MAX_ANSWER_BYTES) return tooLarge();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) tooLarge();
-        else chunks.push(chunk);
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks, size).toString('utf8') }));
-      // Cut off mid-answer (the connection reset, or the deadline): the promise settles once, so a later resolve or reject is ignored.
-      response.on('error', reject);
-      response.on('close', () => {
-        if (!response.complete) reject(new Error('the connection closed before the answer was complete'));
-      });
-    });
-    deadline.onExpiry(() => call.destroy(new Error('the deadline passed')));
-    call.on('error', reject);
-    call.end(request?.body);
+    const { pool, path } = poolFor(url);
+    pool.dispatch({ path, method: request ? 'POST' : 'GET', headers: request ? JSON_HEADERS : undefined, body: request?.body }, new AnswerReader(deadline, resolve, reject));
   });
 
 /** 502: what went wrong goes to the server's log (as the cause), never to the mini-program. */

@@ -124,12 +124,14 @@ describe('WeChat client over HTTP', () => {
   };
   const overHttp = (base: string, timeoutMs = 5000) => createWeChatClient({ baseUrl: () => base, appId: 'wxapp', secret: 'SECRET', timeoutMs, transport: httpTransport });
 
-  it('keeps its connection open between calls: 20 logins one after another, one connection', async () => {
+  it('keeps its connections open between calls: 50 logins one after another, at most 2 connections', async () => {
     const wechat = await serve((_req, res) => res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`));
     const client = overHttp(wechat.base);
-    for (let i = 0; i < 20; i++) await expect(client.code2Session(`c${i}`)).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
-    expect(wechat.hits()).toBe(20);
-    expect(wechat.connections()).toBe(1);
+    for (let i = 0; i < 50; i++) await expect(client.code2Session(`c${i}`)).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
+    expect(wechat.hits()).toBe(50);
+    // The pool may open a second connection for a call made the moment the previous answer ended, before its connection is free again.
+    expect(wechat.connections()).toBeLessThanOrEqual(2);
+    expect(wechat.closed()).toBe(0);
   });
 
   it('closes the connection of a call cut by its timeout, and the next call gets a fresh one', async () => {
