@@ -59,9 +59,13 @@ function nativeCategory(name: string): string {
   if (name === '(garbage collector)') return 'garbage collector';
   if (name === '(program)') return 'V8 and native, outside JS (program)';
   if (name === '(idle)') return 'idle';
+  if (name.startsWith('RegExp: ')) return 'regular expressions';
   if (/^(hash|digest|update|timingSafeEqual|randomBytes|randomFillSync|Hash|createHash)$/i.test(name)) return 'native: crypto';
-  if (/^(writev|writeUtf8String|writeLatin1String|writeBuffer|writeAsciiString|shutdown|close|onStreamRead|readStop|readStart)$/.test(name)) return 'native: socket I/O';
+  if (/^(writev|writeUtf8String|writeLatin1String|writeBuffer|writeAsciiString|writeString|shutdown|close|onStreamRead|readStop|readStart)$/.test(name)) return 'native: socket and file writes';
   if (/^(execute|consume|unconsume|getCurrentBuffer|finish|initialize)$/.test(name)) return 'native: HTTP parser';
+  if (/^(now|hrtime|hrtimeBigInt)$/.test(name)) return 'native: clocks';
+  if (/^(utf8Write|utf8Slice|latin1Slice|asciiSlice|base64Slice|base64urlSlice|byteLengthUtf8|compare|copy|fill)$/.test(name)) return 'native: buffers and strings';
+  if (name === '') return 'V8 builtins (JSON, strings, arrays)';
   return 'native: other';
 }
 
