@@ -48,6 +48,18 @@ describe('the compiled server', () => {
     expect(result.stderr).toMatch(/NODE_ENV=production needs real WeChat/);
   });
 
+  it('refuses real WeChat without PUBLIC_URL, naming it, before listening', () => {
+    const result = spawnSync(process.execPath, [compileServer()], {
+      cwd: ROOT,
+      env: { ...process.env, WX_MODE: 'real', WX_APPID: 'wx0123456789abcdef', WX_SECRET: '0123456789abcdef0123456789abcdef', PUBLIC_URL: '', NODE_ENV: '', HOST: '0.0.0.0', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/PUBLIC_URL is not set: real WeChat needs the origin clients reach this server at/);
+    expect(result.stdout).not.toMatch(/listening/);
+  });
+
   it('prints the address it is really bound to and its mode', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
     try {

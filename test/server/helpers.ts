@@ -23,10 +23,14 @@ export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-/** The default configuration in simulated mode (or what `env` says) with a private upload folder, plus overrides. */
+/**
+ * The default configuration in simulated mode (or real mode, with a PUBLIC_URL, when `env` has
+ * credentials) with a private upload folder, plus overrides.
+ */
 export function testConfig(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Config {
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-test-'));
-  return { ...loadConfig({ WX_MODE: env.WX_APPID === undefined ? 'simulated' : 'real', UPLOAD_DIR: uploadDir, ...env }), ...overrides };
+  const mode = env.WX_APPID === undefined ? { WX_MODE: 'simulated' } : { WX_MODE: 'real', PUBLIC_URL: 'https://api.example.com' };
+  return { ...loadConfig({ ...mode, UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 
 /** Collects log lines, to check what reaches them. */
