@@ -96,9 +96,9 @@ export function noRouteFor(request: FastifyRequest): string {
 }
 
 /** The envelope on a raw response, for answers given before fastify sees the request. */
-export function writeEnvelope(response: ServerResponse, status: number, code: ApiErrorCode, message: string): void {
+export function writeEnvelope(response: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(envelope(code, message));
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
   response.end(json);
 }
 

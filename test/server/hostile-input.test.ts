@@ -93,6 +93,41 @@ describe('hostile input', () => {
       expect(JSON.parse(answer.split('\r\n\r\n')[1])).toEqual({ error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String) } });
     });
 
+    const envelopeOf = (answer: string) => JSON.parse(answer.split('\r\n\r\n')[1]) as unknown;
+
+    it('answers an HTTP/1.1 request without Host with 400 BAD_REQUEST in the envelope, and serves HTTP/1.0 without one', async () => {
+      const answer = await raw('GET /healthz HTTP/1.1\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+      expect(envelopeOf(answer)).toEqual({ error: { code: 'BAD_REQUEST', message: 'HTTP/1.1 requires a Host header' } });
+      expect(await raw('GET /healthz HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    });
+
+    it('answers a request with two Host headers with 400 BAD_REQUEST in the envelope, whether they agree or not', async () => {
+      for (const second of ['evil.example', '127.0.0.1']) {
+        const answer = await raw(`GET /auth/session HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: ${second}\r\nAuthorization: Bearer ${skey}\r\n\r\n`);
+        expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+        expect(envelopeOf(answer)).toEqual({ error: { code: 'BAD_REQUEST', message: 'a request must carry one Host header, not several' } });
+      }
+    });
+
+    it('answers a compressed body with 415 UNSUPPORTED_MEDIA_TYPE in the envelope instead of reading it as plain', async () => {
+      const body = '{"code":"abc"}';
+      for (const encoding of ['gzip', 'br', 'deflate', 'gzip, identity']) {
+        const answer = await raw(
+          `POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+        expect(answer).toMatch(/^HTTP\/1\.1 415 /);
+        expect(answer).toMatch(/\r\nAccept-Encoding: identity\r\n/i);
+        expect(envelopeOf(answer)).toEqual({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Encoding is not supported: send the body uncompressed' } });
+      }
+      const identity = await raw(
+        `POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      // Read as JSON and refused by WeChat's rules, not by its encoding.
+      expect(identity).toMatch(/^HTTP\/1\.1 401 /);
+    });
+
     it('answers the health probes in JSON, without a session', async () => {
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
       expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toEqual({ status: 'ready' });
