@@ -7,8 +7,10 @@ import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
 import { closeIdleUntilClosed, httpServerFactory, type Lifecycle } from './http-server';
+import { parseJsonBody } from './json-body';
 import { LazyRequestLogger, logsAt, scrubLogArguments } from './logging';
 import { proxyTrust } from './net';
+import { installNotFound } from './not-found';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
@@ -143,6 +145,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   };
 
   installErrorHandling(app);
+  installNotFound(app);
   // Answers carry skeys and personal data: no cache may keep them (avatars override this).
   // Callback style, not async: an async hook costs a promise and a microtask turn on every answer.
   app.addHook('onSend', (_request, reply, payload, done) => {
@@ -153,13 +156,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     done(null, payload);
   });
 
-  // wx.request sends `content-type: application/json` even without data; an empty body is "no body".
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);
