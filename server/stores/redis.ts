@@ -17,6 +17,20 @@ export interface RedisStoreOptions extends StoreOptions {
   onError?: (error: Error) => void;
 }
 
+/**
+ * Redis could not be used at start (unreachable, refusing the password, unknown host): says where,
+ * by REDIS_URL's host and port only (the URL can carry a password), and why.
+ */
+export class RedisUnreachableError extends Error {
+  constructor(url: string, cause: Error) {
+    const { hostname, port, password } = new URL(url);
+    // Redis's and node's messages do not echo a password; this makes sure of it.
+    const why = password ? cause.message.split(decodeURIComponent(password)).join('[redacted]') : cause.message;
+    super(`cannot connect to Redis at REDIS_URL (${hostname}:${port || 6379}): ${why}`);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
 /** Only what the store put there comes back; anything else reads as absent. */
 function toSession(hash: Record<string, string>): LiveSession | null {
   const { skeyHash, userId, sessionKey, createdAt, lastSeenAt, expiresAt } = hash;
@@ -150,8 +164,15 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
   // ioredis reports connection trouble as 'error' events; without a listener Node would crash.
-  redis.on('error', (error: Error) => onError?.(error));
-  await redis.connect();
+  // Until the first connection, they are the reason connect() fails, and said there.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => (connected ? onError?.(error) : (cause ??= error)));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new RedisUnreachableError(url, cause ?? (error as Error));
+  }
   connected = true;
 
   const sealer = createSealer(sealKey);

@@ -60,6 +60,19 @@ describe('the compiled server', () => {
     expect(result.stdout).not.toMatch(/listening/);
   });
 
+  it('refuses to start when Redis cannot be reached, saying where (host and port, not the password) and why, on one line', async () => {
+    const redisPort = await freePort();
+    const result = spawnSync(process.execPath, [compileServer()], {
+      cwd: ROOT,
+      env: { ...process.env, WX_MODE: 'simulated', WX_APPID: '', WX_SECRET: '', NODE_ENV: '', PORT: '0', LOG_LEVEL: 'info', REDIS_URL: `redis://:hunter22@127.0.0.1:${redisPort}` },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`server failed to start: cannot connect to Redis at REDIS_URL (127.0.0.1:${redisPort}): connect ECONNREFUSED 127.0.0.1:${redisPort}\n`);
+    expect(result.stdout).toBe('');
+  });
+
   it('prints the address it is really bound to and its mode', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
     try {

@@ -104,11 +104,11 @@ export const redisAvailable = spawnSync('redis-server', ['--version']).status ==
 /** Set by .ci/run: there, a missing redis-server is a failure, not a skip. */
 export const redisRequired = process.env.REQUIRE_REDIS === '1';
 
-/** A private redis-server on a free port, without persistence, in a temporary folder. */
-export async function startRedis(): Promise<RedisServer> {
+/** A private redis-server on a free port, without persistence, in a temporary folder; `args` add to its command line. */
+export async function startRedis(args: string[] = []): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-redis-'));
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

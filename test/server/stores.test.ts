@@ -4,6 +4,7 @@ import type { SessionRecord, Stores, UserRecord } from '../../server/stores/type
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { SlidingWindows } from '../../server/stores/sliding-window';
+import { freePort } from '../../tools/free-port';
 import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
@@ -328,8 +329,29 @@ describeWithRedis('redis stores', (redis) => {
     await stores.close();
   });
 
-  it('refuses to start when Redis cannot be reached', async () => {
-    await expect(createRedisStores({ url: 'redis://127.0.0.1:1', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow();
+  it('refuses to start when Redis cannot be reached, naming REDIS_URL’s host and port and the cause, never the password', async () => {
+    const port = await freePort();
+    const refusal = createRedisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    await expect(refusal).rejects.toThrow(`cannot connect to Redis at REDIS_URL (127.0.0.1:${port}): connect ECONNREFUSED 127.0.0.1:${port}`);
+    await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
+  });
+
+  it('refuses to start when Redis refuses the password (or wants one), saying so without printing it', async () => {
+    const own = await startRedis(['--requirepass', 'right-pa55']);
+    const where = new URL(own.url).host;
+    try {
+      const wrong = createRedisStores({ url: own.url.replace('redis://', 'redis://:wrong-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      await expect(wrong).rejects.toThrow(new RegExp(`^cannot connect to Redis at REDIS_URL \\(${where}\\): WRONGPASS`));
+      await expect(wrong).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('wrong-pa55') }));
+      await expect(createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow(
+        `cannot connect to Redis at REDIS_URL (${where}): NOAUTH Authentication required.`,
+      );
+      const right = await createRedisStores({ url: own.url.replace('redis://', 'redis://:right-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      await expect(right.ping()).resolves.toBeUndefined();
+      await right.close();
+    } finally {
+      await own.stop();
+    }
   });
 
   it('stores session_key sealed: the raw value never appears in Redis, and a rotated key reads as no session_key', async () => {
