@@ -9,7 +9,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandling } from './err
 import { closeIdleUntilClosed, httpServerFactory, type Lifecycle } from './http-server';
 import { parseJsonBody } from './json-body';
 import { LazyRequestLogger, logsAt, scrubLogArguments } from './logging';
-import { proxyTrust } from './net';
+import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
@@ -66,9 +66,7 @@ class RequestLog extends LogController {
 /** The address other processes on this machine reach a listening server at. */
 function loopbackOrigin(app: FastifyInstance): string | null {
   const address = app.server.address() as AddressInfo | string | null;
-  if (address === null || typeof address === 'string') return null;
-  const host = address.family === 'IPv6' ? (address.address === '::' ? '[::1]' : `[${address.address}]`) : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
-  return `http://${host}:${address.port}`;
+  return address === null || typeof address === 'string' ? null : originOnThisMachine(address);
 }
 
 /**

@@ -73,10 +73,17 @@ describe('the compiled server', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('prints the address it is really bound to and its mode', async () => {
+  it('prints one start-up line with the address it is really bound to and its mode, then next steps with true addresses', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
+    const port = portOf(server);
     try {
-      expect(server.output()).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${portOf(server)} \\(this machine only\\) in \\d+ ms: simulated WeChat, memory store`));
+      await waitFor('next steps', async () => server.output().includes('No DevTools?'));
+      const output = server.output();
+      expect(output.match(/listening/gi)).toHaveLength(1);
+      expect(output).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${port} \\(this machine only\\) in \\d+ ms: simulated WeChat, memory store`));
+      // A free port is never config.ts's 3000: the app must be pointed at this one, and so must the demo.
+      expect(output).toContain(`Next: set develop in miniprogram/config.ts to http://127.0.0.1:${port} (it says http://127.0.0.1:3000, where this server does not answer)`);
+      expect(output).toContain(`Run \`PORT=${port} npm run demo\``);
     } finally {
       await server.stop();
     }
@@ -158,7 +165,37 @@ describe('SIGTERM to the compiled server', () => {
   });
 });
 
+/** Whether something accepts connections on the port. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
 describe('an npm start', () => {
+  it('stops the server and frees the port when the npm process itself gets SIGTERM (as an IDE’s stop button sends it)', async () => {
+    const port = await freePort();
+    const npm = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, WX_MODE: '', PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const npmExit = new Promise<number | null>((resolve) => npm.once('exit', resolve));
+    /** The server's own pid, from its log lines, to clean up should the test fail. */
+    const serverPid = () => Number(/"pid":(\d+)/.exec(output)?.[1]);
+    try {
+      await waitFor('npm start', async () => /listening on/.test(output) || npm.exitCode !== null, 30_000);
+      expect(await listening(port)).toBe(true);
+      npm.kill('SIGTERM');
+      await npmExit;
+      await waitFor('the port to be freed', async () => !(await listening(port)), 10_000);
+      expect(output).toMatch(/SIGTERM: closing/);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      if (serverPid() > 0 && (await listening(port))) process.kill(serverPid(), 'SIGKILL');
+    }
+  }, 60_000);
+
   it('runs the simulated WeChat without being told, and stops on SIGINT', async () => {
     const port = String(await freePort());
     const child = spawn(process.execPath, ['scripts/start-simulated.js'], { cwd: ROOT, env: { ...process.env, WX_MODE: '', PORT: port, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
