@@ -67,6 +67,11 @@ export interface Config {
   /** Phone binds (each a paid WeChat exchange when it succeeds) per user in any sliding window of this length. */
   phoneBindLimit: number;
   phoneBindWindowMs: number;
+  /**
+   * Every WeChat call of one phone bind (token renewal, exchange, retry) within this long, else 504
+   * WECHAT_TIMEOUT: shorter than the mini-program's own request timeout (10 s), so it gets the answer.
+   */
+  phoneBindTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -282,6 +287,7 @@ export function loadConfig(env: Env = process.env): Config {
     requirePhone: bool('REQUIRE_PHONE'),
     phoneBindLimit: int('PHONE_BIND_LIMIT', 10, 1, 10000),
     phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
+    phoneBindTimeoutMs: int('PHONE_BIND_TIMEOUT_MS', 8000, 100, 60000),
     logLevel: logLevel as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -75,6 +75,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...SIMULATED, HEADERS_TIMEOUT_SECONDS: '60', REQUEST_TIMEOUT_SECONDS: '30' }).message).toMatch(/HEADERS_TIMEOUT_SECONDS must not be longer/);
   });
 
+  it('gives a phone bind a deadline shorter than the mini-program’s 10 s request timeout, and takes PHONE_BIND_TIMEOUT_MS', () => {
+    expect(loadConfig(SIMULATED).phoneBindTimeoutMs).toBe(8000);
+    expect(loadConfig({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '3000' }).phoneBindTimeoutMs).toBe(3000);
+    expect(problemsOf({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '50' }).problems).toEqual(['PHONE_BIND_TIMEOUT_MS must be an integer from 100 to 60000 (got "50")']);
+  });
+
   it('reads TRUST_PROXY as a hop count or a list of proxy addresses, and refuses true', () => {
     expect(loadConfig({ ...SIMULATED, TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ ...SIMULATED, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
