@@ -28,7 +28,7 @@ export interface Config {
   redisUrl: string | null;
   /** A Redis command that has not answered within this long fails with 503 STORE_UNAVAILABLE. */
   redisCommandTimeoutMs: number;
-  /** AES-256-GCM key that seals session_key before it is written to Redis. */
+  /** AES-256-GCM key that seals session_key and WeChat's access token before they are written to Redis. */
   sessionKeySealKey: Buffer;
   /** A session not used for this long is gone. */
   sessionIdleMs: number;
@@ -96,7 +96,7 @@ type Env = Record<string, string | undefined>;
 const lengthOf = (secret: string) => `${secret.length} characters, not shown`;
 
 /**
- * The session_key sealing key: SESSION_KEY_ENCRYPTION_KEY when given (32 bytes, base64 or hex),
+ * The key sealing secrets in Redis (session_key, the access token): SESSION_KEY_ENCRYPTION_KEY when given (32 bytes, base64 or hex),
  * else derived from the app secret, so that every instance sharing the secret shares the key.
  */
 function sealKey(explicit: string | undefined, secret: string, problems: string[]): Buffer {

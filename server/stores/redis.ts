@@ -11,7 +11,7 @@ export interface RedisStoreOptions extends StoreOptions {
   prefix?: string;
   /** A command without an answer after this long fails (503 STORE_UNAVAILABLE) instead of hanging the request. */
   commandTimeoutMs?: number;
-  /** 32 bytes: session_key is sealed with it before it is written (see seal.ts). */
+  /** 32 bytes: session_key and the access token are sealed with it before they are written (see seal.ts). */
   sealKey: Buffer;
   /** Told about connection trouble (ioredis reconnects by itself meanwhile). */
   onError?: (error: Error) => void;
@@ -269,7 +269,7 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
         }),
     },
 
-    credentials: createRedisCredentialCache(redis, prefix, guard, now),
+    credentials: createRedisCredentialCache(redis, prefix, guard, now, sealer),
 
     ping: () =>
       guard(async () => {

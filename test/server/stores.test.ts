@@ -381,6 +381,39 @@ describeWithRedis('redis stores', (redis) => {
     await stores.close();
   });
 
+  it('stores the access token sealed: a dump of Redis holds no usable token, a copied or rotated-key value reads as absent, deleteIf still compares the token', async () => {
+    const clock = fakeClock(Date.now());
+    const token = '87_Zk3xq-AccessTokenAsWeChatIssuesIt-0123456789';
+    const credential = { value: token, refreshAt: clock.now() + 60_000, expiresAt: clock.now() + 120_000 };
+    const stores = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const client = new Redis(redis().url);
+    try {
+      await stores.credentials.set('access_token:wxA', credential);
+      const keys = await client.keys('cred-seal:*');
+      const dump = JSON.stringify(await Promise.all(keys.map((key) => client.hgetall(key))));
+      expect(dump).not.toContain(token);
+      const sealed = await client.hget('cred-seal:credential:access_token:wxA', 'value');
+      expect(sealed).toMatch(/^v1\./);
+      expect(await stores.credentials.get('access_token:wxA')).toEqual(credential);
+
+      // Bound to its name: copied onto another credential it does not open.
+      await client.hset('cred-seal:credential:access_token:wxB', { ...credential, value: sealed! });
+      expect(await stores.credentials.get('access_token:wxB')).toBeNull();
+      // Another key (rotated) cannot read it either: the manager would fetch a fresh token.
+      const rotated = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+      expect(await rotated.credentials.get('access_token:wxA')).toBeNull();
+      await rotated.close();
+
+      expect(await stores.credentials.deleteIf('access_token:wxA', 'some-other-token')).toBe(false);
+      expect(await stores.credentials.get('access_token:wxA')).toEqual(credential);
+      expect(await stores.credentials.deleteIf('access_token:wxA', token)).toBe(true);
+      expect(await stores.credentials.get('access_token:wxA')).toBeNull();
+    } finally {
+      await client.quit();
+      await stores.close();
+    }
+  });
+
   it('gives every rate-limit key a Redis TTL of its window, so Redis forgets idle clients by itself', async () => {
     const stores = await createRedisStores({ url: redis().url, prefix: 'rl:', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await stores.limits.take('login:10.0.0.1', 5, 30_000);
