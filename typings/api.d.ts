@@ -58,7 +58,7 @@ export interface User {
   /** True once both nickname and avatarUrl are set. */
   profileComplete: boolean;
   /**
-   * The bound phone number, masked (`138****8000`; `+852 51****78` outside mainland China), or
+   * The bound phone number, masked (`138****8000`; `+852 51****67` outside mainland China), or
    * null. The full number never leaves the server.
    */
   phone: string | null;
