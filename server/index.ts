@@ -33,7 +33,11 @@ async function main(): Promise<void> {
   const wechat = config.wechat.mode === 'real' ? `real WeChat (appid ${config.wechat.appId})` : 'simulated WeChat';
   const store = config.redisUrl ? 'Redis' : 'memory';
   app.log.info({ address: bound.address, port: bound.port, mode: config.wechat.mode, store }, `listening on ${describeBinding(bound)} in ${ms} ms: ${wechat}, ${store} store`);
-  if (config.wechat.mode === 'simulated') announceSimulator(config, bound, app.log.warn.bind(app.log));
+  if (config.wechat.mode === 'simulated') {
+    // pino writes asynchronously: let the start-up line out before the plain-text next steps.
+    await new Promise<void>((resolve) => (app.log as unknown as { flush(done: () => void): void }).flush(() => resolve()));
+    announceSimulator(config, bound, app.log.warn.bind(app.log));
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

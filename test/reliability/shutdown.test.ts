@@ -84,6 +84,7 @@ describe('the compiled server', () => {
       // A free port is never config.ts's 3000: the app must be pointed at this one, and so must the demo.
       expect(output).toContain(`Next: set develop in miniprogram/config.ts to http://127.0.0.1:${port} (it says http://127.0.0.1:3000, where this server does not answer)`);
       expect(output).toContain(`Run \`PORT=${port} npm run demo\``);
+      expect(output.indexOf('listening on')).toBeLessThan(output.indexOf('Next:'));
     } finally {
       await server.stop();
     }
