@@ -191,14 +191,25 @@ export const SCREEN_STATES: ScreenState[] = [
   loginAttempt({ id: 'login-popup-failed', title: '登录弹窗 · 登录失败', page: 'pages/profile/profile' }, openLoginPopup, 'failed'),
   {
     id: 'phone-step',
-    title: '绑定手机号',
+    title: '完成登录 · 手机号',
     page: 'pages/profile/profile',
     drive: atPhoneStep,
   },
-  phoneAnswered({ id: 'phone-step-denied', title: '绑定手机号 · 未授权' }, { errMsg: 'getPhoneNumber:fail user deny' }, '未获取手机号'),
-  phoneAnswered({ id: 'phone-step-in-use', title: '绑定手机号 · 已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
+  phoneAnswered({ id: 'phone-step-denied', title: '完成登录 · 未获取手机号' }, { errMsg: 'getPhoneNumber:fail user deny' }, '未获取手机号'),
+  phoneAnswered({ id: 'phone-step-in-use', title: '完成登录 · 手机号已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
     platform().fake.route('/auth/phone', () => ({ statusCode: 409, data: { error: { code: 'PHONE_IN_USE', message: 'in use' } } })),
   ),
+  {
+    id: 'phone-bind',
+    title: '我的 · 绑定手机号',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(makeUser({ id: 'u1', nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png' })),
+    drive: async (page) => {
+      await waitFor(() => expect(textOf(select(page, '#entry-phone'))).toContain('未绑定'));
+      select(page, '#entry-phone', '.van-cell').dispatchEvent('tap');
+      await waitFor(() => expect(textOf(select(page, '#login'))).toContain('使用微信手机号'));
+    },
+  },
   {
     id: 'complete-profile-empty',
     title: '完善资料',
