@@ -19,6 +19,8 @@ describeWithRedis('the access token across two instances', (redis) => {
   const clock = fakeClock();
   const tokenFetches: string[] = [];
   const phoneCalls: string[] = [];
+  /** The phone code each getuserphonenumber call carried, to count the calls per bind. */
+  const phoneCodes: string[] = [];
   let wechat: FastifyInstance;
   let config: Config;
 
@@ -31,7 +33,10 @@ describeWithRedis('the access token across two instances', (redis) => {
       (url, _signal, request) => {
         const path = new URL(url).pathname;
         if (path.endsWith('/stable_token')) tokenFetches.push(instance);
-        if (path.endsWith('/getuserphonenumber')) phoneCalls.push(instance);
+        if (path.endsWith('/getuserphonenumber')) {
+          phoneCalls.push(instance);
+          phoneCodes.push((JSON.parse(request?.body ?? '{}') as { code?: string }).code ?? '');
+        }
         return injectInto(wechat, url, request);
       };
     const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
@@ -76,7 +81,7 @@ describeWithRedis('the access token across two instances', (redis) => {
     expect(tokenFetches).toHaveLength(3);
   });
 
-  it('renews a token WeChat stopped accepting once for both instances, and retries each bind once', async () => {
+  it('renews a token WeChat stopped accepting once for both instances, and retries a rejected bind once, never more', async () => {
     const users = await crowd(50, 'rejected');
     const forced = await wechat.inject({
       method: 'POST',
@@ -84,9 +89,16 @@ describeWithRedis('the access token across two instances', (redis) => {
       payload: { grant_type: 'client_credential', appid: config.wechat.appId, secret: config.wechat.secret, force_refresh: true },
     });
     expect(forced.statusCode).toBe(200);
-    const phoneCallsBefore = phoneCalls.length;
+    const before = phoneCodes.length;
     expect(await bindAll(users)).toEqual(Array(50).fill(200));
     expect(tokenFetches).toHaveLength(4);
-    expect(phoneCalls.length - phoneCallsBefore).toBe(100);
+    // A bind that reads the cache after another bind's renewal sends the new token straight away,
+    // so how many were rejected depends on timing; what may not vary: each bind was sent once, or
+    // twice after a rejection, and at least the first one was rejected.
+    const callsPerBind = new Map<string, number>();
+    for (const code of phoneCodes.slice(before)) callsPerBind.set(code, (callsPerBind.get(code) ?? 0) + 1);
+    expect(callsPerBind.size).toBe(50);
+    expect(Math.max(...callsPerBind.values())).toBe(2);
+    expect(Math.min(...callsPerBind.values())).toBeGreaterThanOrEqual(1);
   });
 });
