@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     (outcome) => outcome,
   );
   const phoneCode = await step(
-    'tap 手机号快捷登录 (WeChat hands the page a one-time code; here POST /dev/phone-codes)',
+    "tap 使用微信手机号 (WeChat's getPhoneNumber button hands the page a one-time code; here POST /dev/phone-codes)",
     async () => {
       const response = await fetch(`${base}/dev/phone-codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: wx.user }) });
       if (response.status !== 200) throw new Error(`POST /dev/phone-codes answered ${response.status}`);
