@@ -32,6 +32,10 @@ export function isFromThisMachine(request: FastifyRequest): boolean {
  * cross-site without a CORS preflight, which nothing here answers.
  */
 export function onlyFromThisMachine(scope: FastifyInstance): void {
+  // Known to the 405 answer (not-found.ts) as routes other clients must not learn of.
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, localOnly: true };
+  });
   scope.addHook('onRequest', async (request) => {
     if (!isFromThisMachine(request)) throw new ApiError('NOT_FOUND', noRouteFor(request));
     if (request.method === 'POST' && !/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {

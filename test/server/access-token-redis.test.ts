@@ -4,9 +4,12 @@
  * token WeChat stops accepting is renewed once for both.
  */
 import type { FastifyInstance } from 'fastify';
+import Redis from 'ioredis';
 import { buildApp } from '../../server/app';
 import type { Config } from '../../server/config';
 import { createRedisStores } from '../../server/stores/redis';
+import type { Stores } from '../../server/stores/types';
+import { accessTokenCacheName } from '../../server/wechat/client';
 import type { Transport } from '../../server/wechat/http';
 import type { LoginResponse } from '../../typings/api';
 import { bearer, describeWithRedis, fakeClock, injectInto, testConfig } from './helpers';
@@ -23,6 +26,7 @@ describeWithRedis('the access token across two instances', (redis) => {
   const phoneCodes: string[] = [];
   let wechat: FastifyInstance;
   let config: Config;
+  let storesOfA: Stores;
 
   beforeAll(async () => {
     // One configuration (one AppID and secret) for both, as a deployment has.
@@ -40,7 +44,8 @@ describeWithRedis('the access token across two instances', (redis) => {
         return injectInto(wechat, url, request);
       };
     const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
-    a = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('a') });
+    storesOfA = await storesFor();
+    a = await buildApp({ config, now: clock.now, stores: storesOfA, log: false, wechatTransport: transportOf('a') });
     b = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('b') });
     wechat = a;
   });
@@ -69,6 +74,29 @@ describeWithRedis('the access token across two instances', (redis) => {
     expect(await bindAll(await crowd(50, 'first'))).toEqual(Array(50).fill(200));
     expect(tokenFetches).toHaveLength(1);
     expect(new Set(phoneCalls)).toEqual(new Set(['a', 'b']));
+  });
+
+  it('keeps the shared token sealed in Redis: a dump of every key holds no token WeChat would accept', async () => {
+    const name = accessTokenCacheName(config.wechat.appId, config.wechat.secret);
+    // What the instances hold, read through one's own store.
+    const token = (await storesOfA.credentials.get(name))!.value;
+    expect(token).toEqual(expect.any(String));
+    const client = new Redis(redis().url);
+    try {
+      const keys = await client.keys('two-instances:*');
+      expect(keys).toContain(`two-instances:credential:${name}`);
+      const read: Record<string, (key: string) => Promise<unknown>> = {
+        hash: (key) => client.hgetall(key),
+        string: (key) => client.get(key),
+        zset: (key) => client.zrange(key, 0, -1, 'WITHSCORES'),
+        set: (key) => client.smembers(key),
+        list: (key) => client.lrange(key, 0, -1),
+      };
+      const dump = await Promise.all(keys.map(async (key) => JSON.stringify(await read[await client.type(key)](key))));
+      expect(dump.join('\n')).not.toContain(token);
+    } finally {
+      await client.quit();
+    }
   });
 
   it('fetches once more per expiry: at the renewal time, and after a token ran out unused', async () => {
