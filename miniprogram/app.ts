@@ -1,5 +1,5 @@
 import { createAuth, isAuthError } from './auth/index';
-import { apiBaseUrl } from './config';
+import { apiBaseUrl } from './utils/environment';
 // Registers the app's one wx.onNeedPrivacyAuthorization listener before any page can need it.
 import './services/privacy';
 import type { User } from '../typings/api';

@@ -17,23 +17,13 @@
 const fs = require('fs');
 const path = require('path');
 
-// --project DIR builds another mini-program project laid out like this one (the package test's consumer).
-const projectArg = process.argv.indexOf('--project');
-const root = projectArg > 0 ? path.resolve(process.argv[projectArg + 1]) : path.resolve(__dirname, '..');
-const outDir = path.join(root, 'miniprogram', 'miniprogram_npm');
-const quiet = process.argv.includes('--quiet');
-
-function log(message) {
-  if (!quiet) console.log(message);
-}
-
 function fail(message) {
   console.error(`build:npm: ${message}`);
   process.exit(1);
 }
 
-/** The folder DevTools would copy for one dependency. */
-function sourceFolder(name) {
+/** The folder DevTools would copy for one dependency of the project at `root`. */
+function sourceFolder(root, name) {
   let manifestPath;
   try {
     manifestPath = require.resolve(`${name}/package.json`, { paths: [root] });
@@ -52,10 +42,8 @@ function sourceFolder(name) {
   return folder;
 }
 
-const stats = { copied: 0, removed: 0, unchanged: 0 };
-
-/** Makes `to` an exact copy of directory `from`. */
-function sync(from, to) {
+/** Makes `to` an exact copy of directory `from`, counting what it did in `stats`. */
+function sync(from, to, stats) {
   const existing = fs.lstatSync(to, { throwIfNoEntry: false });
   if (existing && !existing.isDirectory()) {
     fs.rmSync(to, { recursive: true, force: true });
@@ -69,7 +57,7 @@ function sync(from, to) {
     const dest = path.join(to, entry.name);
     const srcStat = fs.statSync(src);
     if (srcStat.isDirectory()) {
-      sync(src, dest);
+      sync(src, dest, stats);
       continue;
     }
     const destStat = fs.lstatSync(dest, { throwIfNoEntry: false });
@@ -91,13 +79,19 @@ function sync(from, to) {
   }
 }
 
-function main() {
+/**
+ * Builds `<root>/miniprogram/miniprogram_npm` from the root project's dependencies (or another
+ * project laid out like it). Exits the process on a missing or unusable dependency.
+ */
+function buildNpm({ root = path.resolve(__dirname, '..'), quiet = false } = {}) {
+  const outDir = path.join(root, 'miniprogram', 'miniprogram_npm');
+  const stats = { copied: 0, removed: 0, unchanged: 0 };
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const names = Object.keys(manifest.dependencies || {});
   const started = Date.now();
 
   for (const name of names) {
-    sync(sourceFolder(name), path.join(outDir, name));
+    sync(sourceFolder(root, name), path.join(outDir, name), stats);
   }
 
   // Packages dropped from `dependencies` must not linger (DevTools regenerates the folder too).
@@ -120,10 +114,18 @@ function main() {
     }
   }
 
-  log(
-    `build:npm: ${names.join(', ') || '(no dependencies)'} -> ${path.relative(root, outDir)} ` +
-      `(${stats.copied} copied, ${stats.removed} removed, ${stats.unchanged} unchanged, ${Date.now() - started} ms)`,
-  );
+  if (!quiet) {
+    console.log(
+      `build:npm: ${names.join(', ') || '(no dependencies)'} -> ${path.relative(root, outDir)} ` +
+        `(${stats.copied} copied, ${stats.removed} removed, ${stats.unchanged} unchanged, ${Date.now() - started} ms)`,
+    );
+  }
 }
 
-main();
+module.exports = { buildNpm };
+
+if (require.main === module) {
+  // --project DIR builds another mini-program project laid out like this one (the package test's consumer).
+  const projectArg = process.argv.indexOf('--project');
+  buildNpm({ root: projectArg > 0 ? path.resolve(process.argv[projectArg + 1]) : undefined, quiet: process.argv.includes('--quiet') });
+}

@@ -1,14 +1,17 @@
 /**
  * `npm run demo`: the login journey of the mini-program, step by step in a terminal, against a
- * server started with `npm run server` (HOST/PORT as for the server). The real auth service runs
- * on the Node wx adapter, so what works here works the same in WeChat DevTools.
+ * server started with `npm start` (or `WX_MODE=simulated npm run server`), HOST and PORT as for
+ * that server. The real auth service runs on the Node wx adapter, so what works here works the
+ * same in WeChat DevTools.
  */
 import { createAuth, isAuthError } from '../miniprogram/auth/index';
 import { createNodeWx } from '../tools/node-wx';
 import type { DevExpireResponse, DevPhoneCodeResponse, OrdersResponse, PhoneBindResponse, ProfileResponse, User } from '../typings/api';
 
-const host = process.env.HOST && process.env.HOST !== '0.0.0.0' ? process.env.HOST : '127.0.0.1';
-const base = `http://${host}:${process.env.PORT || 3000}`;
+// A server on every interface (0.0.0.0, ::) answers on loopback too; an IPv6 address goes in brackets.
+const host = (process.env.HOST ?? '').replace(/^\[|\]$/g, '');
+const reachable = host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+const base = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${process.env.PORT || 3000}`;
 
 let stepNo = 0;
 async function step<T>(title: string, run: () => Promise<T>, describe: (value: T) => string): Promise<T> {
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
     `server at ${base}`,
     async () => {
       const response = await fetch(`${base}/auth/session`).catch(() => {
-        throw new Error(`nothing answers at ${base}; start it with \`npm run server\``);
+        throw new Error(`nothing answers at ${base}; start it with \`npm start\` (or \`WX_MODE=simulated npm run server\`), with the same HOST and PORT`);
       });
       if (response.status !== 401) throw new Error(`expected 401 without a session, got ${response.status}`);
       return response.status;
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     (outcome) => outcome,
   );
   const phoneCode = await step(
-    'tap 手机号快捷登录 (WeChat hands the page a one-time code; here POST /dev/phone-codes)',
+    "tap 使用微信手机号 (WeChat's getPhoneNumber button hands the page a one-time code; here POST /dev/phone-codes)",
     async () => {
       const response = await fetch(`${base}/dev/phone-codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: wx.user }) });
       if (response.status !== 200) throw new Error(`POST /dev/phone-codes answered ${response.status}`);

@@ -11,7 +11,7 @@ export type AccountPolicy = Pick<Config, 'requirePhone'>;
 /**
  * The number as the client may see it: the first three and last four digits of a mainland
  * number (`138****8000`); shorter numbers keep two at each end, and numbers from elsewhere
- * carry their country code (`+852 51****78`).
+ * carry their country code (`+852 51****67`).
  */
 export function maskPhone({ countryCode, number }: PhoneNumber): string {
   const [head, tail] = number.length >= 11 ? [3, 4] : number.length >= 6 ? [2, 2] : [1, 1];

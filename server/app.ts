@@ -7,8 +7,10 @@ import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
 import { beginShutdown, httpServerFactory, type Lifecycle } from './http-server';
+import { parseJsonBody } from './json-body';
 import { createLogging } from './logging';
-import { proxyTrust } from './net';
+import { originOnThisMachine, proxyTrust } from './net';
+import { installNotFound } from './not-found';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
@@ -40,9 +42,7 @@ export interface AppOptions {
 /** The address other processes on this machine reach a listening server at. */
 function loopbackOrigin(app: FastifyInstance): string | null {
   const address = app.server.address() as AddressInfo | string | null;
-  if (address === null || typeof address === 'string') return null;
-  const host = address.family === 'IPv6' ? (address.address === '::' ? '[::1]' : `[${address.address}]`) : address.address === '0.0.0.0' ? '127.0.0.1' : address.address;
-  return `http://${host}:${address.port}`;
+  return address === null || typeof address === 'string' ? null : originOnThisMachine(address);
 }
 
 /**
@@ -118,6 +118,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   };
 
   installErrorHandling(app);
+  installNotFound(app);
   // Answers carry skeys and personal data: no cache may keep them. Every route, whoever registers
   // it after this hook, sets cache-control: no-store before its handler runs (a route whose
   // answers may be cached, the avatars, sets its own); errors and 404s get it with the envelope
@@ -131,13 +132,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     };
   });
 
-  // wx.request sends `content-type: application/json` even without data; an empty body is "no body".
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
   healthRoutes(app, ctx);
   authRoutes(app, ctx);

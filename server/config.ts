@@ -28,7 +28,7 @@ export interface Config {
   redisUrl: string | null;
   /** A Redis command that has not answered within this long fails with 503 STORE_UNAVAILABLE. */
   redisCommandTimeoutMs: number;
-  /** AES-256-GCM key that seals session_key before it is written to Redis. */
+  /** AES-256-GCM key that seals session_key and WeChat's access token before they are written to Redis. */
   sessionKeySealKey: Buffer;
   /** A session not used for this long is gone. */
   sessionIdleMs: number;
@@ -44,7 +44,10 @@ export interface Config {
   avatarUploadLimit: number;
   avatarUploadWindowMs: number;
   uploadDir: string;
-  /** Origin put in front of avatar URLs; defaults to the server's own listening address. */
+  /**
+   * Origin put in front of avatar URLs. Required in real mode and under NODE_ENV=production; in
+   * simulated mode it defaults to the loopback address the server listens on (this machine only).
+   */
   publicUrl: string | null;
   trustProxy: TrustProxy;
   /** A whole request (headers and body) must arrive within this long, or the connection is cut (408). */
@@ -64,6 +67,11 @@ export interface Config {
   /** Phone binds (each a paid WeChat exchange when it succeeds) per user in any sliding window of this length. */
   phoneBindLimit: number;
   phoneBindWindowMs: number;
+  /**
+   * Every WeChat call of one phone bind (token renewal, exchange, retry) within this long, else 504
+   * WECHAT_TIMEOUT: shorter than the mini-program's own request timeout (10 s), so it gets the answer.
+   */
+  phoneBindTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -88,7 +96,7 @@ type Env = Record<string, string | undefined>;
 const lengthOf = (secret: string) => `${secret.length} characters, not shown`;
 
 /**
- * The session_key sealing key: SESSION_KEY_ENCRYPTION_KEY when given (32 bytes, base64 or hex),
+ * The key sealing secrets in Redis (session_key, the access token): SESSION_KEY_ENCRYPTION_KEY when given (32 bytes, base64 or hex),
  * else derived from the app secret, so that every instance sharing the secret shares the key.
  */
 function sealKey(explicit: string | undefined, secret: string, problems: string[]): Buffer {
@@ -123,6 +131,24 @@ function trustProxyFrom(raw: string | undefined, problems: string[]): TrustProxy
   } catch (error) {
     problems.push(`TRUST_PROXY must be false, a hop count, or proxy addresses/CIDR ranges separated by commas (${(error as Error).message}: "${raw}")`);
     return false;
+  }
+}
+
+/**
+ * PUBLIC_URL as an origin (`https://api.example.com`): a trailing slash is dropped and the host
+ * lower-cased, as URL does; a path, query, fragment or credentials are refused.
+ */
+function publicOrigin(raw: string | undefined, problems: string[]): string | null {
+  if (raw === undefined) return null;
+  const refuse = () => {
+    problems.push(`PUBLIC_URL must be an origin such as https://api.example.com, without a path (got "${raw}")`);
+    return null;
+  };
+  if (!/^https?:\/\/[^/?#@]+\/?$/.test(raw)) return refuse();
+  try {
+    return new URL(raw).origin;
+  } catch {
+    return refuse();
   }
 }
 
@@ -167,8 +193,10 @@ export function loadConfig(env: Env = process.env): Config {
   const production = value('NODE_ENV') === 'production';
   if (mode === undefined) {
     problems.push(
-      'WX_MODE is not set: set WX_MODE=simulated to develop against the simulated WeChat (npm start does), ' +
-        'or WX_MODE=real with WX_APPID and WX_SECRET to use real WeChat',
+      production
+        ? 'WX_MODE is not set: NODE_ENV=production needs WX_MODE=real with WX_APPID and WX_SECRET'
+        : 'WX_MODE is not set: set WX_MODE=simulated to develop against the simulated WeChat (npm start does), ' +
+            'or WX_MODE=real with WX_APPID and WX_SECRET to use real WeChat',
     );
   } else if (mode === 'real') {
     if (appId === undefined || secret === undefined) {
@@ -193,9 +221,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push('REDIS_URL must start with redis:// or rediss://');
   }
-  const publicUrl = value('PUBLIC_URL') ?? null;
-  if (publicUrl !== null && !/^https?:\/\/[^/?#]+$/.test(publicUrl)) {
-    problems.push(`PUBLIC_URL must be an origin such as https://api.example.com, without a path (got "${publicUrl}")`);
+  const publicUrl = publicOrigin(value('PUBLIC_URL'), problems);
+  // The loopback fallback (avatars at http://127.0.0.1:3000/...) is for a developer's own machine:
+  // a deployment storing it in every user record would serve avatars no phone can load.
+  if (publicUrl === null && (mode === 'real' || production)) {
+    problems.push(
+      `PUBLIC_URL is not set: ${production ? 'NODE_ENV=production' : 'real WeChat'} needs the origin clients reach this server at ` +
+        '(e.g. PUBLIC_URL=https://api.example.com), which avatar URLs are built on',
+    );
   }
   const logLevel = value('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -213,6 +246,20 @@ export function loadConfig(env: Env = process.env): Config {
   const headersTimeoutMs = int('HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000;
   if (headersTimeoutMs > requestTimeoutMs) problems.push('HEADERS_TIMEOUT_SECONDS must not be longer than REQUEST_TIMEOUT_SECONDS');
 
+  // A session ends at its lifetime whatever its idle timeout: an idle timeout longer than that
+  // would never apply. Given explicitly, it is a mistake worth saying; by default it is capped.
+  const problemsBefore = problems.length;
+  const sessionLifetimeMs = int('SESSION_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600) * 1000;
+  const idleGiven = value('SESSION_IDLE_SECONDS') !== undefined;
+  const idleMs = int('SESSION_IDLE_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600) * 1000;
+  const sessionIdleMs = idleGiven ? idleMs : Math.min(idleMs, sessionLifetimeMs);
+  // (Compared only when both parsed: a refused value has already been reported.)
+  if (problems.length === problemsBefore && sessionIdleMs > sessionLifetimeMs) {
+    problems.push(
+      `SESSION_IDLE_SECONDS (${sessionIdleMs / 1000}) must not be longer than SESSION_LIFETIME_SECONDS (${sessionLifetimeMs / 1000}): every session ends at its lifetime`,
+    );
+  }
+
   const config: Config = {
     host,
     port: int('PORT', 3000, 0, 65535),
@@ -220,8 +267,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
     sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),
-    sessionIdleMs: int('SESSION_IDLE_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600) * 1000,
-    sessionLifetimeMs: int('SESSION_LIFETIME_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600) * 1000,
+    sessionIdleMs,
+    sessionLifetimeMs,
     loginRateLimit: int('LOGIN_RATE_LIMIT', 20, 1, 100000),
     loginRateWindowMs: int('LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86400) * 1000,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
@@ -240,6 +287,7 @@ export function loadConfig(env: Env = process.env): Config {
     requirePhone: bool('REQUIRE_PHONE'),
     phoneBindLimit: int('PHONE_BIND_LIMIT', 10, 1, 10000),
     phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
+    phoneBindTimeoutMs: int('PHONE_BIND_TIMEOUT_MS', 8000, 100, 60000),
     logLevel: logLevel as Config['logLevel'],
   };
   if (problems.length > 0) throw new ConfigError(problems);

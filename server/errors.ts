@@ -14,9 +14,11 @@ const STATUS: { [C in ApiErrorCode]: ErrorCodeStatus[C] } = {
   PHONE_REQUIRED: 403,
   PHONE_IN_USE: 409,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   HEADERS_TOO_LARGE: 431,
+  URI_TOO_LONG: 414,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   WECHAT_UNAVAILABLE: 502,
@@ -46,6 +48,8 @@ function codeForStatus(status: number): ApiErrorCode {
   switch (status) {
     case 404:
       return 'NOT_FOUND';
+    case 405:
+      return 'METHOD_NOT_ALLOWED';
     case 413:
       return 'PAYLOAD_TOO_LARGE';
     case 406: // @fastify/multipart's "the request is not multipart"
@@ -59,7 +63,7 @@ function codeForStatus(status: number): ApiErrorCode {
 }
 
 /** An error in the envelope; like every answer of this server, never to be cached (see app.ts). */
-function send(reply: FastifyReply, status: number, body: ApiErrorBody): FastifyReply {
+export function sendEnvelope(reply: FastifyReply, status: number, body: ApiErrorBody): FastifyReply {
   return reply.status(status).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(body);
 }
 
@@ -74,21 +78,20 @@ export function installErrorHandling(app: FastifyInstance): void {
       // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
       if (error.status >= 500) request.log.warn({ code: error.code, cause: error.cause instanceof Error ? error.cause.message : undefined }, error.message);
       reply.headers(error.headers);
-      return send(reply, error.status, envelope(error.code, error.message));
+      return sendEnvelope(reply, error.status, envelope(error.code, error.message));
     }
     const status = error.statusCode ?? 500;
     if (error.validation) {
-      return send(reply, 400, envelope('BAD_REQUEST', error.message));
+      return sendEnvelope(reply, 400, envelope('BAD_REQUEST', error.message));
     }
     if (status >= 400 && status < 500) {
       const finalStatus = status === 406 ? 415 : status;
-      return send(reply, finalStatus, envelope(codeForStatus(status), error.message));
+      return sendEnvelope(reply, finalStatus, envelope(codeForStatus(status), error.message));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, 500, envelope('INTERNAL', 'internal server error'));
+    return sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
   });
 
-  app.setNotFoundHandler((request, reply) => send(reply, 404, envelope('NOT_FOUND', noRouteFor(request))));
 }
 
 /** The 404 message: method and path, never the query string (it can carry codes and secrets). */
@@ -97,17 +100,17 @@ export function noRouteFor(request: FastifyRequest): string {
 }
 
 /** The envelope on a raw response, for answers given before fastify sees the request. */
-export function writeEnvelope(response: ServerResponse, status: number, code: ApiErrorCode, message: string): void {
+export function writeEnvelope(response: ServerResponse, status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(envelope(code, message));
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), 'cache-control': 'no-store' });
   response.end(json);
 }
 
 /** The errors fastify's router raises before any route runs: an undecodable URL, an over-long parameter. */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  if (error.code === 'FST_ERR_BAD_URL') send(reply, 400, envelope('BAD_REQUEST', 'the URL is not validly percent-encoded'));
-  else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') send(reply, 414, envelope('HEADERS_TOO_LARGE', 'a path segment of the URL is too long'));
-  else send(reply, 500, envelope('INTERNAL', 'internal server error'));
+  if (error.code === 'FST_ERR_BAD_URL') sendEnvelope(reply, 400, envelope('BAD_REQUEST', 'the URL is not validly percent-encoded'));
+  else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') sendEnvelope(reply, 414, envelope('URI_TOO_LONG', 'a path segment of the URL is too long'));
+  else sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
 }
 
 /** What node's parser failed on, as the status and envelope the client gets. */

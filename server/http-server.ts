@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ApiErrorCode } from '../typings/api';
 import type { Config } from './config';
 import { writeEnvelope } from './errors';
 import { clientKey, proxyTrust } from './net';
@@ -46,6 +47,26 @@ const checkingIntervalFor = (limits: Limits) => Math.max(50, Math.min(1000, Math
 /** The open connections of each server made here, for a shutdown to reach the answers under way. */
 const openConnections = new WeakMap<Server, Set<Socket>>();
 
+/**
+ * What is wrong with a request's framing that node lets through: its Host (HTTP/1.1 requires
+ * exactly one; node's own check would answer without the envelope, and it keeps the first of
+ * several) and a Content-Encoding the server does not decode (the body would be read as if plain).
+ */
+function refusal(request: IncomingMessage): [number, ApiErrorCode, string, Record<string, string>?] | null {
+  const { host } = request.headers;
+  if (host === undefined) {
+    if (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1) return [400, 'BAD_REQUEST', 'HTTP/1.1 requires a Host header'];
+  } else if (host.includes(',')) {
+    // Duplicates arrive joined (joinDuplicateHeaders); a host name never holds a comma.
+    return [400, 'BAD_REQUEST', 'a request must carry one Host header, not several'];
+  }
+  const encoding = request.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return [415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Encoding is not supported: send the body uncompressed', { 'accept-encoding': 'identity' }];
+  }
+  return null;
+}
+
 /** A fastify `serverFactory`: the http.Server with every limit set. */
 export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
   return (handler: (request: IncomingMessage, response: ServerResponse) => void): Server => {
@@ -55,6 +76,10 @@ export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
         headersTimeout: limits.headersTimeoutMs,
         keepAliveTimeout: limits.keepAliveTimeoutMs,
         connectionsCheckingInterval: checkingIntervalFor(limits),
+        // Checked below, so that the answer is in the envelope.
+        requireHostHeader: false,
+        // A header sent twice arrives as one joined value instead of node keeping one of them silently.
+        joinDuplicateHeaders: true,
       },
       (request, response) => {
         // Requests that arrive on an open connection after close() began: the load balancer
@@ -62,6 +87,13 @@ export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
         if (lifecycle.closing) {
           response.shouldKeepAlive = false;
           writeEnvelope(response, 503, 'INTERNAL', 'the server is shutting down, try again');
+          return;
+        }
+        const refused = refusal(request);
+        if (refused) {
+          // The body, if any, is not read: the connection cannot be reused after it.
+          response.shouldKeepAlive = false;
+          writeEnvelope(response, ...refused);
           return;
         }
         handler(request, response);

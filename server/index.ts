@@ -2,29 +2,42 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { isLoopbackHostname } from './net';
+import { isLoopbackHostname, urlHost } from './net';
+import { nextSteps } from './next-steps';
 import { closeWithin } from './shutdown';
 
 /** The address the socket is bound to, as a URL, and who can reach it. */
 function describeBinding(address: AddressInfo): string {
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const reach =
     address.address === '0.0.0.0' ? 'every IPv4 interface' : address.address === '::' ? 'every interface' : isLoopbackHostname(address.address) ? 'this machine only' : 'this interface';
-  return `http://${host}:${address.port} (${reach})`;
+  return `http://${urlHost(address.address)}:${address.port} (${reach})`;
 }
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const config = loadConfig();
   const app = await buildApp({ config });
-  await app.listen({ host: config.host, port: config.port });
+  await app.ready();
+  // Fastify logs "Server listening at" once per address (every interface, for 0.0.0.0); the one
+  // start-up line below says where, in which mode and with which store.
+  const level = app.log.level;
+  app.log.level = 'warn';
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } finally {
+    app.log.level = level;
+  }
   const bound = app.server.address() as AddressInfo;
 
   const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
   const wechat = config.wechat.mode === 'real' ? `real WeChat (appid ${config.wechat.appId})` : 'simulated WeChat';
   const store = config.redisUrl ? 'Redis' : 'memory';
   app.log.info({ address: bound.address, port: bound.port, mode: config.wechat.mode, store }, `listening on ${describeBinding(bound)} in ${ms} ms: ${wechat}, ${store} store`);
-  if (config.wechat.mode === 'simulated') announceSimulator(config, bound, app.log.warn.bind(app.log));
+  if (config.wechat.mode === 'simulated') {
+    // pino writes asynchronously: let the start-up line out before the plain-text next steps.
+    await new Promise<void>((resolve) => (app.log as unknown as { flush(done: () => void): void }).flush(() => resolve()));
+    announceSimulator(config, bound, app.log.warn.bind(app.log));
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -45,17 +58,13 @@ async function main(): Promise<void> {
 
 /** What a developer does next, and a warning when the simulator listens beyond this machine. */
 function announceSimulator(config: Config, bound: AddressInfo, warn: (message: string) => void): void {
-  const local = `http://127.0.0.1:${bound.port}`;
   if (!isLoopbackHostname(bound.address)) {
     warn(
       `simulated WeChat on ${config.host}: anyone who reaches this address can log in as the development users; ` +
         'the simulator and /dev/* still answer only this machine',
     );
   }
-  process.stdout.write(
-    `\nNext: open this folder in WeChat DevTools; the app talks to ${local}.\n` +
-      `No DevTools? Run \`npm run demo\` in another terminal to walk through the login flow.\n\n`,
-  );
+  process.stdout.write(nextSteps(bound));
 }
 
 main().catch((error: unknown) => {

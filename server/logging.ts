@@ -95,6 +95,11 @@ export class LazyLogger implements FastifyBaseLogger {
 
   silent(): void {}
 
+  /** Writes out what is pending (pino's flush), then calls `done`. */
+  flush(done?: (error?: Error) => void): void {
+    (this.real() as unknown as pino.Logger).flush(done);
+  }
+
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return new LazyLogger(this, bindings, options);
   }
@@ -181,7 +186,7 @@ export interface Logging {
   close(): void;
 }
 
-type Destination = pino.DestinationStream & { flushSync?: () => void };
+type Destination = pino.DestinationStream & { flushSync?: () => void; flush?: (done: (error?: Error) => void) => void };
 
 /**
  * The lines written during one turn of the event loop, handed to the destination as one write at
@@ -207,6 +212,13 @@ class TurnBatch implements pino.DestinationStream {
         for (const batch of TurnBatch.#open) batch.close();
       });
     }
+  }
+
+  /** Hands over what is pending now (pino's flush calls this), and calls `done` once the destination has it out. */
+  flush(done: (error?: Error) => void): void {
+    this.#flush();
+    if (this.destination.flush) this.destination.flush(done);
+    else done();
   }
 
   /** Writes out what is pending, synchronously where the destination can (at exit, nothing asynchronous runs any more). */

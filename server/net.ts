@@ -1,5 +1,5 @@
 /** Client addresses: who is local, which peers are trusted proxies, and the key a client is counted under. */
-import { isIPv4 } from 'node:net';
+import { isIPv4, type AddressInfo } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import ipaddr from 'ipaddr.js';
 import type { TrustProxy } from './config';
@@ -50,4 +50,18 @@ export function clientKey(address: string | undefined): string {
   if (parsed.kind() === 'ipv4') return parsed.toString();
   const parts = (parsed as ipaddr.IPv6).parts;
   return `${parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+}
+
+/** A listening socket's address as it goes in a URL (IPv6 in brackets). */
+export function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+/**
+ * The origin other programs on this machine reach a listening server at: its own address, or
+ * loopback when it listens on every interface (0.0.0.0 → 127.0.0.1, :: → [::1]).
+ */
+export function originOnThisMachine({ address, port }: AddressInfo): string {
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  return `http://${urlHost(host)}:${port}`;
 }

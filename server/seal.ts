@@ -1,7 +1,7 @@
 /**
- * Sealing of secrets at rest (session_key in Redis): AES-256-GCM with a random 96-bit IV, bound
- * to a context (the session's skey hash) so that a sealed value copied to another record does not
- * open. A dump of Redis alone then reveals no session_key.
+ * Sealing of secrets at rest in Redis (session_key, WeChat's access token): AES-256-GCM with a
+ * random 96-bit IV, bound to a context (the session's skey hash, the credential's name) so that a
+ * sealed value copied to another record does not open. A dump of Redis alone then reveals neither.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 

@@ -24,10 +24,15 @@ export interface ErrorCodeStatus {
   /** The phone number is already bound to another account. */
   PHONE_IN_USE: 409;
   NOT_FOUND: 404;
+  /** The path exists, but not for this method: the answer's `Allow` header lists the methods it takes. */
+  METHOD_NOT_ALLOWED: 405;
   PAYLOAD_TOO_LARGE: 413;
+  /** The body's content type, or a Content-Encoding other than identity, is not one the route reads. */
   UNSUPPORTED_MEDIA_TYPE: 415;
-  /** Request line or headers beyond the server's limit; 414 for an over-long URL path segment. */
-  HEADERS_TOO_LARGE: 431 | 414;
+  /** A path segment of the URL is longer than the server accepts. */
+  URI_TOO_LONG: 414;
+  /** Request line or headers beyond the server's limit. */
+  HEADERS_TOO_LARGE: 431;
   RATE_LIMITED: 429;
   /** 503: the server is shutting down; try again (a load balancer sends the retry elsewhere). */
   INTERNAL: 500 | 503;
@@ -53,7 +58,7 @@ export interface User {
   /** True once both nickname and avatarUrl are set. */
   profileComplete: boolean;
   /**
-   * The bound phone number, masked (`138****8000`; `+852 51****78` outside mainland China), or
+   * The bound phone number, masked (`138****8000`; `+852 51****67` outside mainland China), or
    * null. The full number never leaves the server.
    */
   phone: string | null;

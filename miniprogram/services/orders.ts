@@ -2,17 +2,19 @@
 import type { AuthClient } from '../auth/index';
 import type { Order, OrderStatus, OrdersResponse, User } from '../../typings/api';
 
-/** Vant tag types; app.wxss maps them onto the theme (primary, warning, plain grey). */
-type TagType = 'primary' | 'warning' | 'default';
+/** Vant tag types; app.wxss maps them onto the theme (warning, info, the app's green, plain grey). */
+type TagType = 'warning' | 'primary' | 'success' | 'default';
 
 /**
- * How each status reads and stands out: waiting for the user (待付款) is the warm colour, an
- * order on its way is the app's colour, a finished one steps back to grey.
+ * How each status reads and stands out, one colour each: waiting for the user (待付款) is the
+ * warm warning colour, waiting for the shop (待发货) the calm info blue (Vant's `primary` tag, which
+ * app.wxss points at --info-color), an order on its way (已发货) the app's green, and a finished one
+ * steps back to grey.
  */
 const STATUS: Record<OrderStatus, { text: string; type: TagType }> = {
   pending: { text: '待付款', type: 'warning' },
   paid: { text: '待发货', type: 'primary' },
-  shipped: { text: '已发货', type: 'primary' },
+  shipped: { text: '已发货', type: 'success' },
   completed: { text: '已完成', type: 'default' },
 };
 

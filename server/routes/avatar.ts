@@ -14,21 +14,29 @@ const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 const tooLarge = (maxBytes: number) => new ApiError('PAYLOAD_TOO_LARGE', `the upload must be at most ${maxBytes} bytes in all`);
 
+const severalFiles = () => new ApiError('BAD_REQUEST', 'the upload must hold one file, not several');
+
 /**
- * The first file of the multipart body, reading at most `maxBytes` of body in all. The plugin's
- * limits bound the file and the fields, but not what a client sends around or after them (extra
- * parts it skips, an endless epilogue); counting the raw bytes bounds the whole request. busboy
- * throws plain Errors for a body it cannot parse (no boundary, cut short): that is the client's
- * fault, a 400. The plugin's limit errors carry their own 4xx status and pass through.
+ * The one file of the multipart body, read to its end (a body with a second file is refused, not
+ * half-used), reading at most `maxBytes` of body in all. The plugin's limits bound the files and
+ * fields, but not what a client sends around or after them (an endless epilogue); counting the raw
+ * bytes bounds the whole request. busboy throws plain Errors for a body it cannot parse (no
+ * boundary, cut short): that is the client's fault, a 400. The plugin's limit errors carry their
+ * own 4xx status and pass through, except its files limit (413), which is this 400.
  */
 async function readUpload(request: FastifyRequest, maxBytes: number): Promise<{ fieldname: string; bytes: Buffer }> {
   const declared = Number(request.headers['content-length']);
   if (declared > maxBytes) throw tooLarge(maxBytes);
 
   const read = async () => {
-    const file = await request.file();
-    if (!file) throw new ApiError('BAD_REQUEST', 'the upload has no file');
-    return { fieldname: file.fieldname, bytes: await file.toBuffer() };
+    let upload: { fieldname: string; bytes: Buffer } | undefined;
+    for await (const part of request.parts()) {
+      if (part.type !== 'file') continue;
+      if (upload) throw severalFiles();
+      upload = { fieldname: part.fieldname, bytes: await part.toBuffer() };
+    }
+    if (!upload) throw new ApiError('BAD_REQUEST', 'the upload has no file');
+    return upload;
   };
   // Started first: request.file() pipes the body into busboy before this counter listens, so no chunk passes unseen by either.
   const reading = read();
@@ -47,6 +55,7 @@ async function readUpload(request: FastifyRequest, maxBytes: number): Promise<{ 
   try {
     return await Promise.race([reading, overflow]);
   } catch (error) {
+    if ((error as { code?: unknown }).code === 'FST_FILES_LIMIT') throw severalFiles();
     if (error instanceof ApiError || typeof (error as { statusCode?: unknown }).statusCode === 'number') throw error;
     throw new ApiError('BAD_REQUEST', 'the multipart body is malformed');
   } finally {

@@ -32,6 +32,10 @@ export function isFromThisMachine(request: FastifyRequest): boolean {
  * cross-site without a CORS preflight, which nothing here answers.
  */
 export function onlyFromThisMachine(scope: FastifyInstance): void {
+  // Known to the 405 answer (not-found.ts) as routes other clients must not learn of.
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, localOnly: true };
+  });
   // Callback style, not async: every simulated WeChat call of a login passes here, and an async
   // hook costs a promise and a microtask turn each time.
   scope.addHook('onRequest', (request, _reply, done) => {

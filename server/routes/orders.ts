@@ -6,28 +6,36 @@ import type { Context } from '../context';
 import { authenticateComplete } from '../session';
 import { whenReady } from '../stores/types';
 
-const PRODUCTS = ['Oolong tea 250 g', 'Bamboo notebook', 'Ceramic mug', 'Canvas tote bag', 'Desk lamp', 'Wireless earbuds', 'Mooncake gift box', 'Phone stand'];
+/** What the demo shop sells: the mini-program's UI is Chinese, and so are its orders. */
+const PRODUCTS = ['云南普洱熟茶 357g', '手冲咖啡豆 250g', '陶瓷滤杯 V60 01 号', '玻璃分享壶 600ml', '竹制笔记本 A5', '帆布托特包', '护眼台灯', '月饼礼盒 8 枚装'];
 const STATUSES: OrderStatus[] = ['pending', 'paid', 'shipped', 'completed'];
-/** 2024-01-01T00:00:00Z: demo orders date from a fixed start, so they look the same on every run. */
-const EPOCH = 1704067200000;
-const DAY = 24 * 3600 * 1000;
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 
-/** Up to 6 orders derived from the openid alone: the same user always sees the same list, newest first. */
-export function demoOrders(openid: string): Order[] {
+/**
+ * Up to 6 orders derived from the openid alone, newest first: the same user always sees the same
+ * products, prices and statuses. Their dates are ages before `now` (the newest within the last two
+ * days, each older one 1 to 10 days before the next), so the list looks recent on any day.
+ */
+export function demoOrders(openid: string, now: number): Order[] {
   const bytes = createHash('sha256').update(`orders:${openid}`).digest();
   const count = 1 + (bytes[0] % 6);
   const orders: Order[] = [];
+  let age = (bytes[29] % 48) * HOUR + (bytes[30] % 60) * MINUTE;
   for (let i = 0; i < count; i++) {
     const b = bytes.subarray(1 + i * 4, 5 + i * 4);
     orders.push({
-      id: `${bytes.toString('hex', 24, 28)}-${String(i + 1).padStart(3, '0')}`,
+      id: `${bytes.toString('hex', 24, 28)}-${String(count - i).padStart(3, '0')}`,
       title: PRODUCTS[b[0] % PRODUCTS.length],
       amountFen: 100 * (5 + b[1]) + (b[2] % 100),
       status: STATUSES[b[3] % STATUSES.length],
-      createdAt: EPOCH + i * 7 * DAY + (b[2] % 7) * DAY,
+      // To the minute, as the list shows it.
+      createdAt: Math.floor((now - age) / MINUTE) * MINUTE,
     });
+    age += (1 + (b[2] % 10)) * DAY + (b[1] % 24) * HOUR;
   }
-  return orders.reverse();
+  return orders;
 }
 
 export function orderRoutes(app: FastifyInstance, ctx: Context): void {
@@ -36,6 +44,6 @@ export function orderRoutes(app: FastifyInstance, ctx: Context): void {
 
   // Not async: with the memory store the answer is ready at once (see authenticate).
   app.get<{ Reply: OrdersResponse }>('/api/orders', { schema: { response: { 200: C.ordersResponse } } }, (request) =>
-    whenReady(authenticateComplete(request, ctx.stores, ctx.config), ({ user }) => ({ orders: user.openid === emptyOpenid ? [] : demoOrders(user.openid) })),
+    whenReady(authenticateComplete(request, ctx.stores, ctx.config), ({ user }) => ({ orders: user.openid === emptyOpenid ? [] : demoOrders(user.openid, ctx.now()) })),
   );
 }

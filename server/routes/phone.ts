@@ -21,7 +21,7 @@ export function phoneRoutes(app: FastifyInstance, ctx: Context): void {
       // Every successful exchange is charged to the mini-program, and failed ones count against
       // WeChat's quota for everyone: a per-user limit before asking WeChat.
       await enforceLimit(stores.limits, `phone:${user.id}`, config.phoneBindLimit, config.phoneBindWindowMs, 'too many phone number requests, try again later');
-      const phone = await ctx.wechat.getPhoneNumber(request.body.code);
+      const phone = await ctx.wechat.getPhoneNumber(request.body.code, config.phoneBindTimeoutMs);
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
       // One number, one account. A real product would offer to merge the two accounts here (see README).

@@ -1,10 +1,12 @@
 /**
  * The credential cache (WeChat's access_token) in memory and in Redis. Kept apart from the user and
  * session stores: it holds server credentials, not user data, and its lock is what makes several
- * instances renew a token once instead of once each.
+ * instances renew a token once instead of once each. In Redis the value is sealed like session_key
+ * (seal.ts): a dump of Redis hands out no token that WeChat would accept.
  */
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
+import type { Sealer } from '../seal';
 import type { CachedCredential, Clock, CredentialCache } from './types';
 
 /** Only what the cache put there comes back; anything else reads as absent. */
@@ -49,6 +51,8 @@ export function createMemoryCredentialCache(now: Clock): CredentialCache {
   };
 }
 
+// Compares the sealed value, as read: sealing is randomised, so only the reader can say that it
+// holds the value to delete, and the script deletes only if nobody has stored another since.
 const DELETE_IF_VALUE = `if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 // Only the holder releases: a holder that overran its TTL must not free a lock someone else now has.
@@ -59,25 +63,34 @@ type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
 
 /**
  * Shared by every instance on the Redis: a hash per credential that Redis forgets at its expiry,
- * and a `SET NX PX` lock whose TTL bounds how long a crashed holder can block the others.
+ * and a `SET NX PX` lock whose TTL bounds how long a crashed holder can block the others. Values
+ * are sealed, bound to their credential's name; one that does not open (a rotated key, a value
+ * copied from elsewhere) reads as absent, and the manager fetches a fresh one.
  */
-export function createRedisCredentialCache(redis: Redis, prefix: string, guard: Guard, now: Clock): CredentialCache {
+export function createRedisCredentialCache(redis: Redis, prefix: string, guard: Guard, now: Clock, sealer: Sealer): CredentialCache {
   const key = (name: string) => `${prefix}credential:${name}`;
   const lockKey = (name: string) => `${prefix}credential-lock:${name}`;
+  const context = (name: string) => `credential:${name}`;
 
   return {
     get: (name) =>
       guard(async () => {
-        const [value, refreshAt, expiresAt] = await redis.hmget(key(name), 'value', 'refreshAt', 'expiresAt');
-        const credential = toCredential(value, refreshAt, expiresAt);
+        const [sealed, refreshAt, expiresAt] = await redis.hmget(key(name), 'value', 'refreshAt', 'expiresAt');
+        const credential = toCredential(sealed === null ? null : sealer.open(sealed, context(name)), refreshAt, expiresAt);
         return credential && now() < credential.expiresAt ? credential : null;
       }),
     set: (name, credential) =>
       guard(async () => {
         const ttl = Math.max(1, credential.expiresAt - now());
-        await redis.multi().del(key(name)).hset(key(name), { ...credential }).pexpire(key(name), ttl).exec();
+        const stored = { ...credential, value: sealer.seal(credential.value, context(name)) };
+        await redis.multi().del(key(name)).hset(key(name), stored).pexpire(key(name), ttl).exec();
       }),
-    deleteIf: (name, value) => guard(async () => (await redis.eval(DELETE_IF_VALUE, 1, key(name), value)) === 1),
+    deleteIf: (name, value) =>
+      guard(async () => {
+        const sealed = await redis.hget(key(name), 'value');
+        if (sealed === null || sealer.open(sealed, context(name)) !== value) return false;
+        return (await redis.eval(DELETE_IF_VALUE, 1, key(name), sealed)) === 1;
+      }),
     lock: (name, ttlMs) =>
       guard(async () => {
         const owner = randomBytes(16).toString('hex');

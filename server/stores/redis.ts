@@ -11,7 +11,7 @@ export interface RedisStoreOptions extends StoreOptions {
   prefix?: string;
   /** A command without an answer after this long fails (503 STORE_UNAVAILABLE) instead of hanging the request. */
   commandTimeoutMs?: number;
-  /** 32 bytes: session_key is sealed with it before it is written (see seal.ts). */
+  /** 32 bytes: session_key and the access token are sealed with it before they are written (see seal.ts). */
   sealKey: Buffer;
   /** Told about connection trouble (ioredis reconnects by itself meanwhile). */
   onError?: (error: Error) => void;
@@ -25,6 +25,20 @@ export interface RedisStoreOptions extends StoreOptions {
  * the same setting.
  */
 export const AUTO_PIPELINING = false;
+
+/**
+ * Redis could not be used at start (unreachable, refusing the password, unknown host): says where,
+ * by REDIS_URL's host and port only (the URL can carry a password), and why.
+ */
+export class RedisUnreachableError extends Error {
+  constructor(url: string, cause: Error) {
+    const { hostname, port, password } = new URL(url);
+    // Redis's and node's messages do not echo a password; this makes sure of it.
+    const why = password ? cause.message.split(decodeURIComponent(password)).join('[redacted]') : cause.message;
+    super(`cannot connect to Redis at REDIS_URL (${hostname}:${port || 6379}): ${why}`);
+    this.name = 'RedisUnreachableError';
+  }
+}
 
 /** A user's hash fields, in the order TOUCH_SESSION answers them. */
 const USER_FIELDS = ['id', 'openid', 'unionid', 'nickname', 'avatarUrl', 'createdAt', 'phoneCountryCode', 'phoneNumber'];
@@ -196,8 +210,15 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
   // ioredis reports connection trouble as 'error' events; without a listener Node would crash.
-  redis.on('error', (error: Error) => onError?.(error));
-  await redis.connect();
+  // Until the first connection, they are the reason connect() fails, and said there.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => (connected ? onError?.(error) : (cause ??= error)));
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new RedisUnreachableError(url, cause ?? (error as Error));
+  }
   connected = true;
 
   const sealer = createSealer(sealKey);
@@ -287,7 +308,7 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
         }),
     },
 
-    credentials: createRedisCredentialCache(redis, prefix, guard, now),
+    credentials: createRedisCredentialCache(redis, prefix, guard, now, sealer),
 
     ping: () =>
       guard(async () => {

@@ -33,8 +33,11 @@ export interface WeChatClientOptions {
 export interface WeChatClient {
   /** Exchanges a wx.login code; throws ApiError with the HTTP answer the mini-program should get. */
   code2Session(code: string): Promise<WeChatSession>;
-  /** Exchanges a getPhoneNumber code for the number WeChat verified; throws ApiError likewise. */
-  getPhoneNumber(code: string): Promise<PhoneNumber>;
+  /**
+   * Exchanges a getPhoneNumber code for the number WeChat verified, every WeChat call of it within
+   * `withinMs` (else 504 WECHAT_TIMEOUT); throws ApiError likewise.
+   */
+  getPhoneNumber(code: string, withinMs: number): Promise<PhoneNumber>;
 }
 
 /** WeChat's shapes: an openid (or unionid) is 28 URL-safe characters today; allow some room, nothing else. */
@@ -112,6 +115,6 @@ export function createWeChatClient({
       return typeof unionid === 'string' && OPENID.test(unionid) ? { openid, sessionKey, unionid } : { openid, sessionKey };
     },
 
-    getPhoneNumber: (code) => getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }, code),
+    getPhoneNumber: (code, withinMs) => getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }, code, withinMs),
   };
 }

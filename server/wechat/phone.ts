@@ -50,17 +50,40 @@ export interface PhoneNumberCall {
   tokens: AccessTokenManager;
 }
 
-/** Exchanges the code; throws ApiError with the answer the mini-program should get. */
-export async function getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }: PhoneNumberCall, code: string): Promise<PhoneNumber> {
-  const body = await tokens.withToken(async (token) => {
+/**
+ * Exchanges the code; throws ApiError with the answer the mini-program should get. Everything the
+ * exchange asks of WeChat (a token renewal, the exchange, its retry with a renewed token) happens
+ * within `withinMs`, so the mini-program (whose requests time out after 10 s) gets the answer:
+ * 504 WECHAT_TIMEOUT at the deadline. Each exchange call gets what is left of it (at most its own
+ * timeout), and none starts after it: a code is never spent for an answer nobody reads.
+ */
+export async function getUserPhoneNumber({ transport, baseUrl, appId, timeoutMs, tokens }: PhoneNumberCall, code: string, withinMs: number): Promise<PhoneNumber> {
+  const deadline = Date.now() + withinMs;
+  const late = () => new ApiError('WECHAT_TIMEOUT', `WeChat did not complete the phone number exchange within ${withinMs} ms`);
+  const exchange = tokens.withToken(async (token) => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw late();
     // WeChat takes the access_token in the query string: this URL is never logged, returned or put in an error.
-    const answer = await callWeChat(transport, `${baseUrl()}/wxa/business/getuserphonenumber?access_token=${encodeURIComponent(token)}`, timeoutMs, {
+    const answer = await callWeChat(transport, `${baseUrl()}/wxa/business/getuserphonenumber?access_token=${encodeURIComponent(token)}`, Math.min(timeoutMs, left), {
       body: JSON.stringify({ code }),
     });
     const errcode = errcodeOf(answer);
     if (rejectsToken(errcode)) throw new AccessTokenRejectedError(errcode);
     return answer;
   });
+  // The wait for a token (a renewal this process or another instance is making) is cut at the
+  // deadline too; the renewal itself goes on, for whoever asks next.
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), Math.max(0, deadline - Date.now()));
+  });
+  exchange.catch(() => undefined);
+  let body: Record<string, unknown>;
+  try {
+    body = await Promise.race([exchange, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
   const errcode = errcodeOf(body);
   if (errcode !== 0) throw errorFor(errcode);
   return phoneFrom(body, appId);

@@ -74,22 +74,23 @@ describe('login', () => {
   });
 
   // The likeliest server mistakes, each of which used to be stored and then cost a login per request.
-  const bad: [string, unknown, RegExp][] = [
-    ['no skey', { expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string/],
-    ['an empty skey', { skey: '', expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string/],
-    ['a numeric skey', { skey: 12345, expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string/],
-    ['an skey that would break the header', { skey: 'k\r\nX-Evil: 1', expiresAt: Date.now() + HOUR, user: {} }, /skey must be a non-empty string, visible ASCII/],
-    ['no user', { skey: 'k', expiresAt: Date.now() + HOUR }, /user is missing/],
-    ['a string expiresAt', { skey: 'k', expiresAt: 'tomorrow', user: {} }, /expiresAt must be a number/],
-    ['expiresAt NaN', { skey: 'k', expiresAt: NaN, user: {} }, /expiresAt must be a number/],
-    ['expiresAt in seconds (the JWT convention)', { skey: 'k', expiresAt: Math.floor(Date.now() / 1000) + 7200, user: {} }, /expiresAt must be epoch ms; \d+ looks like seconds/],
-    ['expiresAt already past', { skey: 'k', expiresAt: Date.now() - 1000, user: {} }, /expiresAt is -\d+ s away \(device clock\), within expiryMargin/],
-    ['expiresAt inside the 30 s safety margin', { skey: 'k', expiresAt: Date.now() + 20_000, user: {} }, /expiresAt is 20 s away \(device clock\), within expiryMargin/],
-    ['an HTML page', '<html>oops</html>', /skey must be a non-empty string/],
-    ['an empty body', '', /skey must be a non-empty string/],
+  // Each body is made when its test runs: one dated at collection time would have aged by then.
+  const bad: [string, () => unknown, RegExp][] = [
+    ['no skey', () => ({ expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string/],
+    ['an empty skey', () => ({ skey: '', expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string/],
+    ['a numeric skey', () => ({ skey: 12345, expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string/],
+    ['an skey that would break the header', () => ({ skey: 'k\r\nX-Evil: 1', expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string, visible ASCII/],
+    ['no user', () => ({ skey: 'k', expiresAt: Date.now() + HOUR }), /user is missing/],
+    ['a string expiresAt', () => ({ skey: 'k', expiresAt: 'tomorrow', user: {} }), /expiresAt must be a number/],
+    ['expiresAt NaN', () => ({ skey: 'k', expiresAt: NaN, user: {} }), /expiresAt must be a number/],
+    ['expiresAt in seconds (the JWT convention)', () => ({ skey: 'k', expiresAt: Math.floor(Date.now() / 1000) + 7200, user: {} }), /expiresAt must be epoch ms; \d+ looks like seconds/],
+    ['expiresAt already past', () => ({ skey: 'k', expiresAt: Date.now() - 1000, user: {} }), /expiresAt is -\d+ s away \(device clock\), within expiryMargin/],
+    ['expiresAt inside the 30 s safety margin', () => ({ skey: 'k', expiresAt: Date.now() + 20_000, user: {} }), /expiresAt is 20 s away \(device clock\), within expiryMargin/],
+    ['an HTML page', () => '<html>oops</html>', /skey must be a non-empty string/],
+    ['an empty body', () => '', /skey must be a non-empty string/],
   ];
   test.each(bad)('a login answer with %s is LOGIN_FAILED naming the field, and stores nothing', async (_, body, message) => {
-    fake.route('/auth/login', () => ({ statusCode: 200, data: body }));
+    fake.route('/auth/login', () => ({ statusCode: 200, data: body() }));
     const auth = makeAuth(fake);
     const failures: AuthError[] = [];
     auth.on('loginFailed', (e) => failures.push(e));

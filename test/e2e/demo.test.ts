@@ -51,6 +51,6 @@ describe('npm run demo', () => {
     await app.close();
     const { code, stdout } = await runDemo(port);
     expect(code).not.toBe(0);
-    expect(stdout).toMatch(/^✘ 1\. .*npm run server/m);
+    expect(stdout).toMatch(/^✘ 1\. server at http:\/\/127\.0\.0\.1:\d+: nothing answers at .*; start it with `npm start` \(or `WX_MODE=simulated npm run server`\)/m);
   }, 30_000);
 });

@@ -1,4 +1,5 @@
-import { apiBaseUrl, API_BASE_URLS, envVersion } from '../../miniprogram/config';
+import { API_BASE_URLS } from '../../miniprogram/config';
+import { apiBaseUrl, envVersion } from '../../miniprogram/utils/environment';
 
 type AccountInfo = ReturnType<typeof wx.getAccountInfoSync>;
 const w = wx as unknown as { getAccountInfoSync: () => AccountInfo };

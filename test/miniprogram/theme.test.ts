@@ -1,6 +1,8 @@
 import fs from 'fs';
 import path from 'path';
 import zlib from 'zlib';
+import { toOrderView } from '../../miniprogram/services/orders';
+import type { OrderStatus } from '../../typings/api';
 
 const MINIPROGRAM = path.resolve(__dirname, '../../miniprogram');
 const app = JSON.parse(fs.readFileSync(path.join(MINIPROGRAM, 'app.json'), 'utf8')) as {
@@ -10,9 +12,21 @@ const app = JSON.parse(fs.readFileSync(path.join(MINIPROGRAM, 'app.json'), 'utf8
 /** The value of a custom property set in app.wxss's `page` rule. */
 function themeVariable(name: string): string {
   const css = fs.readFileSync(path.join(MINIPROGRAM, 'app.wxss'), 'utf8');
-  const match = new RegExp(`${name}:\\s*([^;]+);`).exec(css);
+  const match = new RegExp(`(?<![\\w-])${name}:\\s*([^;]+);`).exec(css);
   if (!match) throw new Error(`app.wxss sets no ${name}`);
   return match[1].trim();
+}
+
+/** The colour a Vant variable ends up as: app.wxss's value, followed through var(), or Vant's own default. */
+function resolvedColour(name: string, vantDefault: string): string {
+  let value: string;
+  try {
+    value = themeVariable(name);
+  } catch {
+    return vantDefault;
+  }
+  const reference = /^var\((--[\w-]+)\)$/.exec(value);
+  return reference ? resolvedColour(reference[1], vantDefault) : value.toLowerCase();
 }
 
 /** An 8-bit RGBA, non-interlaced PNG (what scripts/make-tab-icons.js writes), decoded to pixels. */
@@ -59,6 +73,20 @@ function glyphColour(file: string): string {
 }
 
 describe('the theme', () => {
+  test('the four order statuses get four different colours from it', () => {
+    // Vant's plain tags are coloured by --tag-<type>-color (Vant's defaults where app.wxss sets none).
+    const VANT_DEFAULTS: Record<string, string> = { default: '#969799', primary: '#1989fa', success: '#07c160', warning: '#ff976a', danger: '#ee0a24' };
+    const statuses: OrderStatus[] = ['pending', 'paid', 'shipped', 'completed'];
+    const colours = statuses.map((status) => {
+      const { statusType } = toOrderView({ id: 'o', title: 't', amountFen: 1, status, createdAt: 0 });
+      return resolvedColour(`--tag-${statusType}-color`, VANT_DEFAULTS[statusType]);
+    });
+    expect(new Set(colours).size).toBe(4);
+    // On its way is the app's own colour; finished steps back to grey.
+    expect(colours[2]).toBe(themeVariable('--primary-color').toLowerCase());
+    expect(colours[3]).toBe('#969799');
+  });
+
   test('the selected tab has the primary colour that app.wxss gives Vant', () => {
     expect(app.tabBar.selectedColor.toLowerCase()).toBe(themeVariable('--primary-color').toLowerCase());
   });

@@ -1,8 +1,9 @@
 /**
  * A second team adopting the package: a fresh mini-program in a temporary folder installs the
  * packed tarball with npm, builds miniprogram_npm as DevTools does, type-checks its own TypeScript
- * against the package's declarations, and logs in against the real server through the package,
- * loaded by name from miniprogram_npm, exactly where a mini-program's require() looks.
+ * (the package README's example among it, taken from the README itself) against the package's
+ * declarations, and logs in against the real server through the package, loaded by name from
+ * miniprogram_npm, exactly where a mini-program's require() looks.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -55,6 +56,32 @@ Component({
 });
 `;
 
+/**
+ * The package README's example: every fenced `ts` block whose first line names its file
+ * (`// miniprogram/app.ts`), as a consumer would paste it into that file.
+ */
+function readmeExample(): { file: string; code: string }[] {
+  const readme = fs.readFileSync(path.join(ROOT, 'packages', 'auth', 'README.md'), 'utf8');
+  return [...readme.matchAll(/^```ts\n(\/\/ (\S+)[^\n]*\n[\s\S]*?)^```$/gm)].map(([, code, file]) => ({ file, code }));
+}
+
+/** The compiler options of DevTools' TypeScript template (miniprogram-ts), which consumers start from. */
+const TEMPLATE_OPTIONS = {
+  target: 'ES2020',
+  module: 'CommonJS',
+  moduleResolution: 'bundler',
+  lib: ['ES2020'],
+  strict: true,
+  noImplicitAny: true,
+  noImplicitThis: true,
+  noImplicitReturns: true,
+  noUnusedLocals: true,
+  noUnusedParameters: true,
+  noFallthroughCasesInSwitch: true,
+  noEmit: true,
+  skipLibCheck: true,
+};
+
 /** The real server, as `npm run server` starts it, in its own process. */
 async function startServer(): Promise<void> {
   const port = await freePort();
@@ -98,11 +125,12 @@ beforeAll(async () => {
   write(path.join(consumer, 'miniprogram', 'components', 'sign-in', 'index.json'), JSON.stringify({ component: true }));
   write(path.join(consumer, 'miniprogram', 'components', 'sign-in', 'index.wxml'), '<view class="status">{{status}}</view>\n<view class="user">{{userId}}</view>\n<view class="error">{{error}}</view>\n<button class="sign-in" bindtap="signIn">Sign in</button>\n');
   write(path.join(consumer, 'miniprogram', 'components', 'sign-in', 'index.ts'), COMPONENT);
+  for (const { file, code } of readmeExample()) write(path.join(consumer, file), code);
   write(
     path.join(consumer, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2020', module: 'CommonJS', moduleResolution: 'node10', ignoreDeprecations: '6.0', strict: true, noEmit: true, skipLibCheck: true, lib: ['ES2020'], types: [path.join(ROOT, 'node_modules', 'miniprogram-api-typings')] },
-      include: ['miniprogram/**/*.ts'],
+      compilerOptions: { ...TEMPLATE_OPTIONS, types: [path.join(ROOT, 'node_modules', 'miniprogram-api-typings')] },
+      include: ['miniprogram/**/*.ts', 'typings/**/*.d.ts'],
       exclude: ['miniprogram/miniprogram_npm'],
     }),
   );
@@ -124,20 +152,37 @@ test('npm installs the tarball with no dependencies of its own', () => {
   expect(fs.readdirSync(path.join(consumer, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['wx-login-auth']);
 });
 
-test('the consumer\'s TypeScript type-checks against the package\'s declarations', () => {
-  const tsc = run(NODE, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', consumer], consumer);
-  expect(tsc.output).toBe('');
-  expect(tsc.status).toBe(0);
+const tsc = () => run(NODE, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', consumer], consumer);
+
+test('the consumer\'s TypeScript, the README\'s example included, type-checks against the package\'s declarations under the template\'s strict settings', () => {
+  expect(readmeExample().map((block) => block.file)).toEqual(['typings/index.d.ts', 'miniprogram/app.ts', 'miniprogram/pages/orders/orders.ts']);
+  const result = tsc();
+  expect(result.output).toBe('');
+  expect(result.status).toBe(0);
+});
+
+test('the README\'s getApp<IAppOption>() is what types the page: a bare getApp() does not compile', () => {
+  const page = path.join(consumer, 'miniprogram', 'pages', 'orders', 'orders.ts');
+  const original = fs.readFileSync(page, 'utf8');
+  expect(original).toContain('getApp<IAppOption>()');
+  fs.writeFileSync(page, original.replace('getApp<IAppOption>()', 'getApp()'));
+  try {
+    const result = tsc();
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/orders\.ts\(\d+,\d+\): error TS2347: Untyped function calls may not accept type arguments/);
+  } finally {
+    fs.writeFileSync(page, original);
+  }
 });
 
 test('the declarations are real types: a misuse is a compile error in the consumer', () => {
   const misuse = path.join(consumer, 'miniprogram', 'misuse.ts');
   write(misuse, "import { createAuth } from 'wx-login-auth';\nconst auth = createAuth({ baseURL: 'x' });\nauth.request({ uri: '/api/profile' });\nexport const n: number = auth.getSession();\n");
   try {
-    const tsc = run(NODE, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', consumer], consumer);
-    expect(tsc.status).not.toBe(0);
-    expect(tsc.output).toMatch(/misuse\.ts\(3,\d+\).*'uri' does not exist/);
-    expect(tsc.output).toMatch(/misuse\.ts\(4,\d+\)/);
+    const result = tsc();
+    expect(result.status).not.toBe(0);
+    expect(result.output).toMatch(/misuse\.ts\(3,\d+\).*'uri' does not exist/);
+    expect(result.output).toMatch(/misuse\.ts\(4,\d+\)/);
   } finally {
     fs.rmSync(misuse);
   }

@@ -48,10 +48,43 @@ describe('the compiled server', () => {
     expect(result.stderr).toMatch(/NODE_ENV=production needs real WeChat/);
   });
 
-  it('prints the address it is really bound to and its mode', async () => {
+  it('refuses real WeChat without PUBLIC_URL, naming it, before listening', () => {
+    const result = spawnSync(process.execPath, [compileServer()], {
+      cwd: ROOT,
+      env: { ...process.env, WX_MODE: 'real', WX_APPID: 'wx0123456789abcdef', WX_SECRET: '0123456789abcdef0123456789abcdef', PUBLIC_URL: '', NODE_ENV: '', HOST: '0.0.0.0', PORT: '0' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/PUBLIC_URL is not set: real WeChat needs the origin clients reach this server at/);
+    expect(result.stdout).not.toMatch(/listening/);
+  });
+
+  it('refuses to start when Redis cannot be reached, saying where (host and port, not the password) and why, on one line', async () => {
+    const redisPort = await freePort();
+    const result = spawnSync(process.execPath, [compileServer()], {
+      cwd: ROOT,
+      env: { ...process.env, WX_MODE: 'simulated', WX_APPID: '', WX_SECRET: '', NODE_ENV: '', PORT: '0', LOG_LEVEL: 'info', REDIS_URL: `redis://:hunter22@127.0.0.1:${redisPort}` },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`server failed to start: cannot connect to Redis at REDIS_URL (127.0.0.1:${redisPort}): connect ECONNREFUSED 127.0.0.1:${redisPort}\n`);
+    expect(result.stdout).toBe('');
+  });
+
+  it('prints one start-up line with the address it is really bound to and its mode, then next steps with true addresses', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
+    const port = portOf(server);
     try {
-      expect(server.output()).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${portOf(server)} \\(this machine only\\) in \\d+ ms: simulated WeChat, memory store`));
+      await waitFor('next steps', async () => server.output().includes('No DevTools?'));
+      const output = server.output();
+      expect(output.match(/listening/gi)).toHaveLength(1);
+      expect(output).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${port} \\(this machine only\\) in \\d+ ms: simulated WeChat, memory store`));
+      // A free port is never config.ts's 3000: the app must be pointed at this one, and so must the demo.
+      expect(output).toContain(`Next: set develop in miniprogram/config.ts to http://127.0.0.1:${port} (it says http://127.0.0.1:3000, where this server does not answer)`);
+      expect(output).toContain(`Run \`PORT=${port} npm run demo\``);
+      expect(output.indexOf('listening on')).toBeLessThan(output.indexOf('Next:'));
     } finally {
       await server.stop();
     }
@@ -133,7 +166,37 @@ describe('SIGTERM to the compiled server', () => {
   });
 });
 
+/** Whether something accepts connections on the port. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
 describe('an npm start', () => {
+  it('stops the server and frees the port when the npm process itself gets SIGTERM (as an IDE’s stop button sends it)', async () => {
+    const port = await freePort();
+    const npm = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, WX_MODE: '', PORT: String(port), LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const npmExit = new Promise<number | null>((resolve) => npm.once('exit', resolve));
+    /** The server's own pid, from its log lines, to clean up should the test fail. */
+    const serverPid = () => Number(/"pid":(\d+)/.exec(output)?.[1]);
+    try {
+      await waitFor('npm start', async () => /listening on/.test(output) || npm.exitCode !== null, 30_000);
+      expect(await listening(port)).toBe(true);
+      npm.kill('SIGTERM');
+      await npmExit;
+      await waitFor('the port to be freed', async () => !(await listening(port)), 10_000);
+      expect(output).toMatch(/SIGTERM: closing/);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      if (serverPid() > 0 && (await listening(port))) process.kill(serverPid(), 'SIGKILL');
+    }
+  }, 60_000);
+
   it('runs the simulated WeChat without being told, and stops on SIGINT', async () => {
     const port = String(await freePort());
     const child = spawn(process.execPath, ['scripts/start-simulated.js'], { cwd: ROOT, env: { ...process.env, WX_MODE: '', PORT: port, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -76,6 +76,16 @@ function tabBar(app: AppJson, page: string): string {
   return `<div class="wx-tab-bar" style="background:${bar.backgroundColor};--tab-border:${border}">${items.join('')}</div>`;
 }
 
+/**
+ * `env(safe-area-inset-*)` as the webview answers it (Chromium here answers 0): on a page without
+ * a tab bar the webview reaches the bottom of the screen, so the bottom inset is the home
+ * indicator's; above a tab bar (which keeps clear of it itself) and at the top, under WeChat's
+ * navigation bar, it is 0. Vant's `safe-area-inset-bottom` (popups, action sheets) pads by it.
+ */
+function fillSafeArea(text: string, bottomInset: number): string {
+  return text.replace(/\b(?:env|constant)\(\s*safe-area-inset-(top|right|bottom|left)\s*\)/g, (_all, side: string) => `${side === 'bottom' ? bottomInset : 0}px`);
+}
+
 /** The complete HTML of `snapshot` on `device`. */
 export function screenDocument(snapshot: Snapshot, device: Device): string {
   const app = readJson<AppJson>('app.json');
@@ -83,7 +93,9 @@ export function screenDocument(snapshot: Snapshot, device: Device): string {
   const window = { ...app.window, ...pageJson };
   const isTab = !!app.tabBar && app.tabBar.list.some((item) => item.pagePath === snapshot.page);
   const navColor = window.navigationBarTextStyle === 'white' ? '#fff' : '#000';
-  const styles = [read('wechat.css'), app.style === 'v2' ? read('wechat-v2.css') : '', fillRpx(snapshot.css, device.width)];
+  const bottomInset = isTab ? 0 : device.safeBottom;
+  const fill = (text: string) => fillSafeArea(fillRpx(text, device.width), bottomInset);
+  const styles = [read('wechat.css'), app.style === 'v2' ? read('wechat-v2.css') : '', fill(snapshot.css)];
   return [
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
     `<meta name="viewport" content="width=${device.width}, initial-scale=1">`,
@@ -98,7 +110,7 @@ export function screenDocument(snapshot: Snapshot, device: Device): string {
     '<div class="wx-capsule"><div class="wx-capsule__more"></div><div class="wx-capsule__divider"></div><div class="wx-capsule__close"></div></div>',
     '</div>',
     // The page's own background comes from app.wxss (`page`); window.backgroundColor is only the pull-down area's.
-    `<div class="wx-webview-frame"><wx-page class="wx-webview">${fillRpx(snapshot.html, device.width)}</wx-page></div>`,
+    `<div class="wx-webview-frame"><wx-page class="wx-webview">${fill(snapshot.html)}</wx-page></div>`,
     tabBar(app, snapshot.page),
     device.safeBottom ? '<div class="wx-home-indicator"></div>' : '',
     '</div></body></html>',

@@ -15,7 +15,7 @@ import { resolveImage } from './stand-ins';
 import { SCREEN_STATES, type ScreenPage, type ScreenState } from './states';
 import { pageStylesheet } from './wxss';
 
-type Problems = Record<'overflow' | 'clipped' | 'overlap' | 'fullWidth' | 'tapSize' | 'tabBar' | 'network', string[]>;
+type Problems = Record<'overflow' | 'clipped' | 'overlap' | 'fullWidth' | 'tapSize' | 'tabBar' | 'homeIndicator' | 'network', string[]>;
 interface ScreensApi {
   skipReason: string | null;
   runDir: string;
@@ -23,7 +23,7 @@ interface ScreensApi {
   shoot: (html: string, device: Device, file: string) => Promise<void>;
 }
 
-const NO_PROBLEMS: Problems = { overflow: [], clipped: [], overlap: [], fullWidth: [], tapSize: [], tabBar: [], network: [] };
+const NO_PROBLEMS: Problems = { overflow: [], clipped: [], overlap: [], fullWidth: [], tapSize: [], tabBar: [], homeIndicator: [], network: [] };
 export const LAYOUT_WIDTHS = [320, 375, 414];
 const PREVIEW_WIDTH = 375;
 
@@ -97,7 +97,7 @@ export function screensOf(pageName: ScreenPage): void {
       describe(state.title, () => {
         // Rendered once, in whichever width's test runs first (the fakes exist only inside a test).
         let snapshot: Promise<Snapshot> | undefined;
-        test.each(LAYOUT_WIDTHS)('at %i px: no overflow, clipped or overlapping text, full-width buttons, 44 px targets, nothing under the tab bar', async (width) => {
+        test.each(LAYOUT_WIDTHS)('at %i px: no overflow, clipped or overlapping text, full-width buttons, 44 px targets, nothing under the tab bar or the home indicator', async (width) => {
           snapshot ??= capture(state, componentId, css);
           const device = DEVICES[width];
           expect(await screens.check(screenDocument(await snapshot, device), device)).toEqual(NO_PROBLEMS);

@@ -9,7 +9,10 @@
  * - fullWidth:  every block (full-width) van-button spans its container's content box;
  * - tapSize:    every tap target the user can reach is at least 44 px tall, except a link inside a
  *               sentence (WCAG 2.5.8's inline exception), and no two targets overlap;
- * - tabBar:     nothing is under the tab bar, and the end of the page scrolls into view above it.
+ * - tabBar:     nothing is under the tab bar, and the end of the page scrolls into view above it;
+ * - homeIndicator: on a page without a tab bar, the webview reaches the bottom of the screen: no
+ *               text or tap target lies in the home indicator's strip (the safe-area inset) when
+ *               the page is scrolled to its end, popups and other fixed content included.
  *
  * Only what the user can see counts: an element must have a box, be visible, and be the topmost
  * thing at its centre (the dimmed page under a popup's overlay is not tappable, and its text is
@@ -267,6 +270,26 @@
     return [...problems];
   }
 
+  function checkHomeIndicator() {
+    const inset = parseFloat(getComputedStyle(document.querySelector('.wx-phone')).getPropertyValue('--safe-bottom')) || 0;
+    if (tabBar || inset === 0) return [];
+    const strip = frame.getBoundingClientRect().bottom - inset;
+    const problems = new Set();
+    webview.scrollTop = webview.scrollHeight;
+    const inStrip = (rect) => rect.width > TOLERANCE && rect.bottom > strip + TOLERANCE;
+    for (const el of webview.querySelectorAll('[data-tap]')) {
+      if (!isRendered(el)) continue;
+      const v = visibleRect(el);
+      if (inStrip(v) && isTopmost(el, el.getBoundingClientRect())) problems.add(`${describe(el)} reaches down to ${round(v.bottom)}, into the home indicator's strip (from ${round(strip)})`);
+    }
+    for (const piece of textPieces()) {
+      const v = visibleTextRect(piece);
+      if (inStrip(v) && isTopmost(piece.el, piece.rect)) problems.add(`text "${piece.node.textContent.trim().slice(0, 20)}" reaches down to ${round(v.bottom)}, into the home indicator's strip (from ${round(strip)})`);
+    }
+    webview.scrollTop = 0;
+    return [...problems];
+  }
+
   window.__layoutProblems = function () {
     return {
       overflow: checkOverflow(),
@@ -275,6 +298,7 @@
       fullWidth: checkFullWidth(),
       tapSize: checkTapTargets(),
       tabBar: checkTabBar(),
+      homeIndicator: checkHomeIndicator(),
     };
   };
 })();

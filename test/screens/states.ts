@@ -45,11 +45,19 @@ const fail = (path: string) => platform().fake.route(path, () => ({ fail: 'reque
 const hang = (path: string) => platform().fake.route(path, () => 'hang');
 const see = (page: Rendered, text: string) => waitFor(() => expect(textOf(page)).toContain(text));
 
+/**
+ * The login panel once wx.getPrivacySetting has answered: it names the guideline as declared, not
+ * with the generic name it shows until then (a still of that moment would not match the others).
+ */
+const privacyAnswered = (page: Rendered) =>
+  waitFor(() => expect(select(page, '#login').instance.data.privacyContractName).toBe(platform().privacy.contractName));
+
 /** 我的 with the login popup open (the header's 登录 button). */
 async function openLoginPopup(page: Rendered): Promise<void> {
   await waitFor(() => expect(page.instance.data.checking).toBe(false));
   tapButton(page, '#header-login');
   await waitFor(() => expect(textOf(select(page, '#login'))).toContain('微信一键登录'));
+  await privacyAnswered(page);
 }
 
 /** 我的 → 登录 → 微信一键登录 as a new user: the completion step in the popup. */
@@ -82,7 +90,10 @@ function phoneAnswered(state: Pick<ScreenState, 'id' | 'title'>, detail: object,
 }
 
 /** 首页's inline panel, once its privacy check has answered. */
-const inlinePanelReady = (page: Rendered, button: string) => waitFor(() => expect(exists(page, '#login', button)).toBe(true));
+async function inlinePanelReady(page: Rendered, button: string): Promise<void> {
+  await waitFor(() => expect(exists(page, '#login', button)).toBe(true));
+  await privacyAnswered(page);
+}
 const inlineLoginReady = (page: Rendered) => inlinePanelReady(page, '#login-button');
 
 /** A login tapped in the panel `open` brings up, caught while the server hangs or after it failed. */
@@ -180,14 +191,25 @@ export const SCREEN_STATES: ScreenState[] = [
   loginAttempt({ id: 'login-popup-failed', title: '登录弹窗 · 登录失败', page: 'pages/profile/profile' }, openLoginPopup, 'failed'),
   {
     id: 'phone-step',
-    title: '绑定手机号',
+    title: '完成登录 · 手机号',
     page: 'pages/profile/profile',
     drive: atPhoneStep,
   },
-  phoneAnswered({ id: 'phone-step-denied', title: '绑定手机号 · 未授权' }, { errMsg: 'getPhoneNumber:fail user deny' }, '未获取手机号'),
-  phoneAnswered({ id: 'phone-step-in-use', title: '绑定手机号 · 已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
+  phoneAnswered({ id: 'phone-step-denied', title: '完成登录 · 未获取手机号' }, { errMsg: 'getPhoneNumber:fail user deny' }, '未获取手机号'),
+  phoneAnswered({ id: 'phone-step-in-use', title: '完成登录 · 手机号已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
     platform().fake.route('/auth/phone', () => ({ statusCode: 409, data: { error: { code: 'PHONE_IN_USE', message: 'in use' } } })),
   ),
+  {
+    id: 'phone-bind',
+    title: '我的 · 绑定手机号',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(makeUser({ id: 'u1', nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png' })),
+    drive: async (page) => {
+      await waitFor(() => expect(textOf(select(page, '#entry-phone'))).toContain('未绑定'));
+      select(page, '#entry-phone', '.van-cell').dispatchEvent('tap');
+      await waitFor(() => expect(textOf(select(page, '#login'))).toContain('使用微信手机号'));
+    },
+  },
   {
     id: 'complete-profile-empty',
     title: '完善资料',
@@ -264,7 +286,7 @@ export const SCREEN_STATES: ScreenState[] = [
     title: '我的订单 · 需绑定手机号',
     page: 'pages/orders/orders',
     before: () => loggedInAs(makeUser({ nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png', phoneRequired: true })),
-    drive: (page) => waitFor(() => expect(textOf(select(page, '#login'))).toContain('手机号快捷登录')),
+    drive: (page) => waitFor(() => expect(textOf(select(page, '#login'))).toContain('使用微信手机号')),
   },
   {
     id: 'orders-error',

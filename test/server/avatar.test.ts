@@ -167,6 +167,20 @@ describe('POST /api/avatar', () => {
     expect((await upload(PNG, { field: 'avatar' })).status).toBe(400);
   });
 
+  it('refuses an upload with two file parts with 400 BAD_REQUEST, storing neither and keeping the avatar', async () => {
+    const before = await uploaded();
+    for (const second of ['file', 'other']) {
+      const form = new FormData();
+      form.append('file', new Blob([PNG], { type: 'image/png' }), 'a.png');
+      form.append(second, new Blob([PNG], { type: 'image/png' }), 'b.png');
+      const response = await fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(skey), body: form });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: { code: 'BAD_REQUEST', message: 'the upload must hold one file, not several' } });
+    }
+    expect((await profile()).avatarUrl).toBe(before);
+    expect(files()).toEqual([before.split('/').pop()]);
+  });
+
   it('needs a session: 401 SESSION_EXPIRED', async () => {
     expect((await upload(PNG, { auth: 'A'.repeat(43) })).status).toBe(401);
   });

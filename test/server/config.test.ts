@@ -12,6 +12,8 @@ const problemsOf = (env: Record<string, string>) => {
 const APPID = 'wx0123456789abcdef';
 const SECRET = '0123456789abcdef0123456789abcdef';
 const SIMULATED = { WX_MODE: 'simulated' };
+/** What real mode needs besides the credentials. */
+const PUBLIC = { PUBLIC_URL: 'https://api.example.com' };
 
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:3000 and memory stores, with the simulated WeChat when WX_MODE=simulated', () => {
@@ -26,16 +28,18 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/WX_MODE is not set: set WX_MODE=simulated .* or WX_MODE=real with WX_APPID and WX_SECRET/);
   });
 
-  it('refuses the simulator with NODE_ENV=production', () => {
+  it('refuses the simulator with NODE_ENV=production, and does not offer it when WX_MODE is missing there', () => {
     expect(problemsOf({ ...SIMULATED, NODE_ENV: 'production' }).message).toMatch(/NODE_ENV=production needs real WeChat: set WX_MODE=real with WX_APPID and WX_SECRET/);
-    expect(problemsOf({ NODE_ENV: 'production' }).message).toMatch(/WX_MODE is not set/);
-    expect(loadConfig({ NODE_ENV: 'production', WX_APPID: APPID, WX_SECRET: SECRET }).wechat.mode).toBe('real');
+    const missing = problemsOf({ NODE_ENV: 'production', ...PUBLIC });
+    expect(missing.problems).toEqual(['WX_MODE is not set: NODE_ENV=production needs WX_MODE=real with WX_APPID and WX_SECRET']);
+    expect(missing.message).not.toMatch(/simulated/);
+    expect(loadConfig({ NODE_ENV: 'production', WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC }).wechat.mode).toBe('real');
   });
 
   it('uses real WeChat when WX_APPID and WX_SECRET are set, with or without WX_MODE=real', () => {
     const real = { mode: 'real', appId: APPID, secret: SECRET, apiBase: 'https://api.weixin.qq.com', timeoutMs: 5000 };
-    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET }).wechat).toEqual(real);
-    expect(loadConfig({ WX_MODE: 'real', WX_APPID: APPID, WX_SECRET: SECRET }).wechat).toEqual(real);
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC }).wechat).toEqual(real);
+    expect(loadConfig({ WX_MODE: 'real', WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC }).wechat).toEqual(real);
   });
 
   it('refuses WX_MODE=real without credentials, an unknown WX_MODE, and credentials next to WX_MODE=simulated', () => {
@@ -47,7 +51,7 @@ describe('loadConfig', () => {
   it('in simulated mode, listens only where the server can reach its own simulator over loopback', () => {
     for (const host of ['127.0.0.1', 'localhost', '::1', '0.0.0.0', '::']) expect(loadConfig({ ...SIMULATED, HOST: host }).host).toBe(host);
     expect(problemsOf({ ...SIMULATED, HOST: '192.168.1.20' }).message).toMatch(/in simulated mode HOST must be a loopback address or 0\.0\.0\.0/);
-    expect(loadConfig({ HOST: '192.168.1.20', WX_APPID: APPID, WX_SECRET: SECRET }).host).toBe('192.168.1.20');
+    expect(loadConfig({ HOST: '192.168.1.20', WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC }).host).toBe('192.168.1.20');
   });
 
   it('reads HOST, PORT, REDIS_URL and the session lifetimes', () => {
@@ -71,6 +75,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...SIMULATED, HEADERS_TIMEOUT_SECONDS: '60', REQUEST_TIMEOUT_SECONDS: '30' }).message).toMatch(/HEADERS_TIMEOUT_SECONDS must not be longer/);
   });
 
+  it('gives a phone bind a deadline shorter than the mini-program’s 10 s request timeout, and takes PHONE_BIND_TIMEOUT_MS', () => {
+    expect(loadConfig(SIMULATED).phoneBindTimeoutMs).toBe(8000);
+    expect(loadConfig({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '3000' }).phoneBindTimeoutMs).toBe(3000);
+    expect(problemsOf({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '50' }).problems).toEqual(['PHONE_BIND_TIMEOUT_MS must be an integer from 100 to 60000 (got "50")']);
+  });
+
+  it('turns off only the per-client connection cap with 0, as the README says; the overall cap stays at least 1', () => {
+    expect(loadConfig({ ...SIMULATED, MAX_CONNECTIONS_PER_CLIENT: '0' }).maxConnectionsPerClient).toBe(0);
+    expect(problemsOf({ ...SIMULATED, MAX_CONNECTIONS: '0' }).problems).toEqual(['MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")']);
+  });
+
   it('reads TRUST_PROXY as a hop count or a list of proxy addresses, and refuses true', () => {
     expect(loadConfig({ ...SIMULATED, TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ ...SIMULATED, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
@@ -80,10 +95,10 @@ describe('loadConfig', () => {
   });
 
   it('derives the session_key sealing key from the app secret, or takes SESSION_KEY_ENCRYPTION_KEY', () => {
-    const a = loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET }).sessionKeySealKey;
+    const a = loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC }).sessionKeySealKey;
     expect(a).toHaveLength(32);
-    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET }).sessionKeySealKey).toEqual(a);
-    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET.replace('0', '1') }).sessionKeySealKey).not.toEqual(a);
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC }).sessionKeySealKey).toEqual(a);
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET.replace('0', '1'), ...PUBLIC }).sessionKeySealKey).not.toEqual(a);
     const explicit = Buffer.alloc(32, 7);
     expect(loadConfig({ ...SIMULATED, SESSION_KEY_ENCRYPTION_KEY: explicit.toString('base64') }).sessionKeySealKey).toEqual(explicit);
     expect(loadConfig({ ...SIMULATED, SESSION_KEY_ENCRYPTION_KEY: explicit.toString('hex') }).sessionKeySealKey).toEqual(explicit);
@@ -102,6 +117,34 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/TRUST_PROXY/);
   });
 
+  it('refuses real mode and NODE_ENV=production without PUBLIC_URL, naming it, and lets development default to the loopback address', () => {
+    const real = problemsOf({ WX_APPID: APPID, WX_SECRET: SECRET });
+    expect(real.problems).toEqual([
+      'PUBLIC_URL is not set: real WeChat needs the origin clients reach this server at (e.g. PUBLIC_URL=https://api.example.com), which avatar URLs are built on',
+    ]);
+    expect(problemsOf({ NODE_ENV: 'production', WX_APPID: APPID, WX_SECRET: SECRET }).message).toMatch(/PUBLIC_URL is not set: NODE_ENV=production needs the origin/);
+    expect(loadConfig(SIMULATED).publicUrl).toBeNull();
+  });
+
+  it('takes PUBLIC_URL as an origin: a trailing slash and upper-case host are normalised, a path, query or credentials refused', () => {
+    expect(loadConfig({ ...SIMULATED, PUBLIC_URL: 'https://API.example.com/' }).publicUrl).toBe('https://api.example.com');
+    expect(loadConfig({ ...SIMULATED, PUBLIC_URL: 'http://192.168.1.20:3000' }).publicUrl).toBe('http://192.168.1.20:3000');
+    expect(loadConfig({ ...SIMULATED, PUBLIC_URL: 'https://api.example.com:443/' }).publicUrl).toBe('https://api.example.com');
+    for (const bad of ['https://api.example.com/avatars', 'https://api.example.com/?x=1', 'https://user:pw@api.example.com', 'api.example.com', 'https://', 'https://exa mple.com']) {
+      expect(problemsOf({ ...SIMULATED, PUBLIC_URL: bad }).problems).toEqual([`PUBLIC_URL must be an origin such as https://api.example.com, without a path (got "${bad}")`]);
+    }
+  });
+
+  it('refuses an idle timeout longer than the session lifetime, and caps the default idle timeout at a shorter lifetime', () => {
+    expect(problemsOf({ ...SIMULATED, SESSION_IDLE_SECONDS: '3000000', SESSION_LIFETIME_SECONDS: '600' }).problems).toEqual([
+      'SESSION_IDLE_SECONDS (3000000) must not be longer than SESSION_LIFETIME_SECONDS (600): every session ends at its lifetime',
+    ]);
+    expect(loadConfig({ ...SIMULATED, SESSION_LIFETIME_SECONDS: '86400' })).toMatchObject({ sessionIdleMs: 86_400_000, sessionLifetimeMs: 86_400_000 });
+    expect(loadConfig({ ...SIMULATED, SESSION_IDLE_SECONDS: '600', SESSION_LIFETIME_SECONDS: '600' })).toMatchObject({ sessionIdleMs: 600_000, sessionLifetimeMs: 600_000 });
+    // A refused value is reported once, not compared as well.
+    expect(problemsOf({ ...SIMULATED, SESSION_IDLE_SECONDS: 'week', SESSION_LIFETIME_SECONDS: '600' }).problems).toHaveLength(1);
+  });
+
   it('refuses half a WeChat configuration without echoing the secret', () => {
     const error = problemsOf({ WX_SECRET: SECRET });
     expect(error.message).toMatch(/real WeChat needs both WX_APPID and WX_SECRET/);
@@ -117,7 +160,7 @@ describe('loadConfig', () => {
   });
 
   it('says WX_APPID and WX_SECRET look swapped, printing neither', () => {
-    const error = problemsOf({ WX_APPID: SECRET, WX_SECRET: APPID });
+    const error = problemsOf({ WX_APPID: SECRET, WX_SECRET: APPID, ...PUBLIC });
     expect(error.problems).toEqual(['WX_APPID and WX_SECRET look swapped: WX_APPID starts with "wx", WX_SECRET is 32 hex digits']);
     expect(error.message).not.toContain(SECRET);
     expect(error.message).not.toContain(APPID);

@@ -23,10 +23,14 @@ export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-/** The default configuration in simulated mode (or what `env` says) with a private upload folder, plus overrides. */
+/**
+ * The default configuration in simulated mode (or real mode, with a PUBLIC_URL, when `env` has
+ * credentials) with a private upload folder, plus overrides.
+ */
 export function testConfig(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Config {
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-test-'));
-  return { ...loadConfig({ WX_MODE: env.WX_APPID === undefined ? 'simulated' : 'real', UPLOAD_DIR: uploadDir, ...env }), ...overrides };
+  const mode = env.WX_APPID === undefined ? { WX_MODE: 'simulated' } : { WX_MODE: 'real', PUBLIC_URL: 'https://api.example.com' };
+  return { ...loadConfig({ ...mode, UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 
 /**
@@ -103,11 +107,11 @@ export const redisAvailable = spawnSync('redis-server', ['--version']).status ==
 /** Set by .ci/run: there, a missing redis-server is a failure, not a skip. */
 export const redisRequired = process.env.REQUIRE_REDIS === '1';
 
-/** A private redis-server on a free port, without persistence, in a temporary folder. */
-export async function startRedis(): Promise<RedisServer> {
+/** A private redis-server on a free port, without persistence, in a temporary folder; `args` add to its command line. */
+export async function startRedis(args: string[] = []): Promise<RedisServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-redis-'));
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

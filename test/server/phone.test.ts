@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../server/config';
 import { accessTokenCacheName } from '../../server/wechat/client';
-import type { Transport } from '../../server/wechat/http';
+import type { Deadline, Transport } from '../../server/wechat/http';
 import type { DevFaultRequest, PhoneBindResponse, User } from '../../typings/api';
 import { bearer, injectInto, login, logSink, testApp, testConfig, type TestApp } from './helpers';
 
@@ -275,5 +275,78 @@ describe('POST /auth/phone', () => {
     await log.written();
     expect(log.text()).toContain('"path":"/auth/phone"');
     expect(log.text()).not.toContain(token);
+  });
+});
+
+/**
+ * One bind, one deadline (PHONE_BIND_TIMEOUT_MS): every WeChat call of it fits inside, so that the
+ * mini-program, whose requests time out after 10 s, reads the answer instead of a timeout of its own.
+ */
+describe('POST /auth/phone within its deadline', () => {
+  const DEADLINE_MS = 300;
+  let t: TestApp;
+  let paths: string[];
+  afterEach(() => t.app.close());
+
+  /** The app with a WeChat whose answers `answer` may hold or replace (default: the simulator's). */
+  const setup = async (answer: (path: string, deadline: Deadline, forward: () => Promise<{ status: number; body: string }>) => Promise<{ status: number; body: string }>) => {
+    paths = [];
+    const transport: Transport = (url, deadline, request) => {
+      const path = new URL(url).pathname;
+      paths.push(path);
+      return answer(path, deadline, () => injectInto(t.app, url, request));
+    };
+    t = await testApp({ config: { phoneBindTimeoutMs: DEADLINE_MS }, transport });
+  };
+  const count = (api: string) => paths.filter((path) => path.endsWith(`/${api}`)).length;
+  const phoneCode = async (user: string) => (await t.app.inject({ method: 'POST', url: '/dev/phone-codes', payload: { user } })).json<{ code: string }>().code;
+  const bind = (skey: string, code: string) => t.app.inject({ method: 'POST', url: '/auth/phone', headers: bearer(skey), payload: { code } });
+  /** Until `done` holds, letting timers and I/O run between looks. */
+  const until = async (done: () => Promise<boolean>) => {
+    while (!(await done())) await new Promise((resolve) => setImmediate(resolve));
+  };
+  /** A call WeChat never answers: it ends only when the server aborts it. */
+  const hang = (deadline: Deadline, aborted: () => void) => new Promise<never>((_, reject) => deadline.onExpiry(() => (aborted(), reject(new Error('aborted')))));
+
+  it('answers 504 WECHAT_TIMEOUT at the deadline while the token renewal hangs, and never spends the code once the token comes', async () => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await setup(async (path, _deadline, forward) => {
+      if (path.endsWith('/stable_token')) await released;
+      return forward();
+    });
+    const { skey } = await login(t.app, 'olga');
+    const started = Date.now();
+    const response = await bind(skey, await phoneCode('olga'));
+    expect(response.statusCode).toBe(504);
+    expect(response.json()).toEqual({ error: { code: 'WECHAT_TIMEOUT', message: `WeChat did not complete the phone number exchange within ${DEADLINE_MS} ms` } });
+    // The bind's deadline answered, not the 5 s timeout of the token call.
+    expect(Date.now() - started).toBeLessThan(t.config.wechat.timeoutMs);
+
+    // The renewal goes on and stores its token, for whoever asks next; the timed-out bind does not use it.
+    release();
+    await until(async () => (await t.stores.credentials.get(accessTokenCacheName(t.config.wechat.appId, t.config.wechat.secret))) !== null);
+    expect((await bind(skey, await phoneCode('olga'))).statusCode).toBe(200);
+    expect(count('stable_token')).toBe(1);
+    expect(count('getuserphonenumber')).toBe(1);
+  });
+
+  it('gives the retry after a rejected token only what is left of the deadline: 504, and the hung call is aborted', async () => {
+    let aborted = 0;
+    await setup(async (path, deadline, forward) => {
+      if (!path.endsWith('/getuserphonenumber')) return forward();
+      if (count('getuserphonenumber') === 1) return { status: 200, body: '{"errcode":40001,"errmsg":"invalid credential"}' };
+      return hang(deadline, () => aborted++);
+    });
+    const { skey } = await login(t.app, 'pia');
+    const started = Date.now();
+    const response = await bind(skey, await phoneCode('pia'));
+    expect(response.statusCode).toBe(504);
+    expect(response.json().error.code).toBe('WECHAT_TIMEOUT');
+    expect(count('stable_token')).toBe(2);
+    expect(count('getuserphonenumber')).toBe(2);
+    // Cut at the bind's deadline, not left open for the call's own 5 s.
+    await until(async () => aborted === 1);
+    expect(Date.now() - started).toBeLessThan(t.config.wechat.timeoutMs);
   });
 });

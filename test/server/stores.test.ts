@@ -4,6 +4,7 @@ import { touchIntervalMs, type SessionRecord, type Stores, type UserRecord } fro
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { SlidingWindows } from '../../server/stores/sliding-window';
+import { freePort } from '../../tools/free-port';
 import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
@@ -337,8 +338,29 @@ describeWithRedis('redis stores', (redis) => {
     await stores.close();
   });
 
-  it('refuses to start when Redis cannot be reached', async () => {
-    await expect(createRedisStores({ url: 'redis://127.0.0.1:1', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow();
+  it('refuses to start when Redis cannot be reached, naming REDIS_URL’s host and port and the cause, never the password', async () => {
+    const port = await freePort();
+    const refusal = createRedisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    await expect(refusal).rejects.toThrow(`cannot connect to Redis at REDIS_URL (127.0.0.1:${port}): connect ECONNREFUSED 127.0.0.1:${port}`);
+    await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
+  });
+
+  it('refuses to start when Redis refuses the password (or wants one), saying so without printing it', async () => {
+    const own = await startRedis(['--requirepass', 'right-pa55']);
+    const where = new URL(own.url).host;
+    try {
+      const wrong = createRedisStores({ url: own.url.replace('redis://', 'redis://:wrong-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      await expect(wrong).rejects.toThrow(new RegExp(`^cannot connect to Redis at REDIS_URL \\(${where}\\): WRONGPASS`));
+      await expect(wrong).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('wrong-pa55') }));
+      await expect(createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow(
+        `cannot connect to Redis at REDIS_URL (${where}): NOAUTH Authentication required.`,
+      );
+      const right = await createRedisStores({ url: own.url.replace('redis://', 'redis://:right-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      await expect(right.ping()).resolves.toBeUndefined();
+      await right.close();
+    } finally {
+      await own.stop();
+    }
   });
 
   it('stores session_key sealed: the raw value never appears in Redis, and a rotated key reads as no session_key', async () => {
@@ -369,6 +391,39 @@ describeWithRedis('redis stores', (redis) => {
     await client.quit();
     await rotated.close();
     await stores.close();
+  });
+
+  it('stores the access token sealed: a dump of Redis holds no usable token, a copied or rotated-key value reads as absent, deleteIf still compares the token', async () => {
+    const clock = fakeClock(Date.now());
+    const token = '87_Zk3xq-AccessTokenAsWeChatIssuesIt-0123456789';
+    const credential = { value: token, refreshAt: clock.now() + 60_000, expiresAt: clock.now() + 120_000 };
+    const stores = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const client = new Redis(redis().url);
+    try {
+      await stores.credentials.set('access_token:wxA', credential);
+      const keys = await client.keys('cred-seal:*');
+      const dump = JSON.stringify(await Promise.all(keys.map((key) => client.hgetall(key))));
+      expect(dump).not.toContain(token);
+      const sealed = await client.hget('cred-seal:credential:access_token:wxA', 'value');
+      expect(sealed).toMatch(/^v1\./);
+      expect(await stores.credentials.get('access_token:wxA')).toEqual(credential);
+
+      // Bound to its name: copied onto another credential it does not open.
+      await client.hset('cred-seal:credential:access_token:wxB', { ...credential, value: sealed! });
+      expect(await stores.credentials.get('access_token:wxB')).toBeNull();
+      // Another key (rotated) cannot read it either: the manager would fetch a fresh token.
+      const rotated = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+      expect(await rotated.credentials.get('access_token:wxA')).toBeNull();
+      await rotated.close();
+
+      expect(await stores.credentials.deleteIf('access_token:wxA', 'some-other-token')).toBe(false);
+      expect(await stores.credentials.get('access_token:wxA')).toEqual(credential);
+      expect(await stores.credentials.deleteIf('access_token:wxA', token)).toBe(true);
+      expect(await stores.credentials.get('access_token:wxA')).toBeNull();
+    } finally {
+      await client.quit();
+      await stores.close();
+    }
   });
 
   it('gives every rate-limit key a Redis TTL of its window, so Redis forgets idle clients by itself', async () => {

@@ -28,6 +28,13 @@ import type { DoneEventDetail, LoginEventDetail, PanelStep, PhoneEventDetail, Pr
  */
 const PRIVACY_BUTTON_IDS = { login: 'privacy-agree-login', phone: 'privacy-agree-phone', profile: 'privacy-agree-profile' } as const;
 
+/**
+ * What the panel calls the privacy guideline until wx.getPrivacySetting answers with the name
+ * declared in the admin console (or if it names none): generic, never a made-up name that the
+ * real one then replaces on screen.
+ */
+const GENERIC_CONTRACT_NAME = '《隐私保护指引》';
+
 /** The words of the profile step: first-time completion, or editing a profile that exists. */
 const PROFILE_COPY = {
   complete: { title: '完善资料', desc: '设置头像和昵称，让大家认识你', dismiss: '跳过' },
@@ -35,21 +42,25 @@ const PROFILE_COPY = {
 };
 
 /**
- * The words of the phone step: the server requires a phone, the user chose to bind one, or the
- * user changes the one bound. WeChat's button hands over a number the user picks in its own sheet.
+ * The words of the phone step, by why it is shown. WeChat's button hands over a number the user
+ * picks in its own sheet. 手机号快捷登录 is said only where the number completes a login this panel
+ * just started; a user who is already logged in is binding (or changing) a number. `declined` is
+ * the calm note when the user closes WeChat's sheet without choosing.
  */
 const PHONE_COPY = {
-  required: { title: '绑定手机号', desc: '根据平台要求，继续使用前请绑定手机号', button: '手机号快捷登录', dismiss: '暂不绑定' },
-  bind: { title: '绑定手机号', desc: '绑定后可以用手机号找回账号', button: '手机号快捷登录', dismiss: '取消' },
-  change: { title: '更换手机号', desc: '', button: '使用微信手机号', dismiss: '取消' },
+  /** Right after a login here, on a server that requires a phone (REQUIRE_PHONE=true). */
+  login: { title: '完成登录', desc: '根据平台要求，登录需验证手机号', button: '手机号快捷登录', dismiss: '暂不绑定', declined: '未获取手机号，可以稍后在「我的」中绑定' },
+  /** A logged-in user the server turned away (403 PHONE_REQUIRED) until a phone is bound. */
+  required: { title: '绑定手机号', desc: '根据平台要求，绑定手机号后才能继续使用', button: '使用微信手机号', dismiss: '暂不绑定', declined: '未获取手机号，可以稍后在「我的」中绑定' },
+  /** Chosen by the user (我的 → 手机号), nothing requires it. */
+  bind: { title: '绑定手机号', desc: '使用微信中已验证的手机号，无需输入验证码', button: '使用微信手机号', dismiss: '取消', declined: '未获取手机号，可以稍后再绑定' },
+  /** A number is bound; `desc` names it. */
+  change: { title: '更换手机号', desc: '', button: '使用微信手机号', dismiss: '取消', declined: '未获取手机号，仍使用当前号码' },
 };
 type PhonePurpose = keyof typeof PHONE_COPY;
 
-/** What the phone step says when WeChat's button did not hand over a number: never in red, it is nobody's error. */
-const PHONE_NOTES = {
-  denied: '未获取手机号，可以稍后在「我的」中绑定',
-  unavailable: '当前小程序暂不支持获取手机号（需要企业认证并开通该能力），请稍后再试或联系客服',
-};
+/** What the phone step says when the mini-program cannot get numbers at all: not the user's doing, never in red. */
+const PHONE_UNAVAILABLE = '当前小程序暂不支持获取手机号（需要企业认证并开通该能力），请稍后再试或联系客服';
 
 /** The page this panel is on is showing (set by pageLifetimes); kept off `data`, which renders. */
 const pageHidden = new WeakSet<object>();
@@ -66,12 +77,12 @@ Component({
     loading: false,
     saving: false,
     privacyNeeded: false,
-    privacyContractName: '《用户隐私保护指引》',
+    privacyContractName: GENERIC_CONTRACT_NAME,
     privacyButtonIds: PRIVACY_BUTTON_IDS,
     /** The one failure line of the current step. */
     errorMessage: '',
     copy: PROFILE_COPY.complete,
-    phoneCopy: PHONE_COPY.required,
+    phoneCopy: PHONE_COPY.login,
     /** A calm line under the phone button (declined, not available): not an error. */
     phoneNote: '',
     binding: false,
@@ -122,7 +133,7 @@ Component({
     open(step: PanelStep = 'login', user?: User | null) {
       this.refreshPrivacy();
       if (step === 'profile' && user) this.showProfileStep(user, user.profileComplete ? 'edit' : 'complete');
-      else if (step === 'phone' && user) this.showPhoneStep(user, false);
+      else if (step === 'phone' && user) this.showPhoneStep(user, 'bind');
       else this.setData({ step: 'login', errorMessage: '' });
       this.setData({ show: true });
     },
@@ -156,7 +167,7 @@ Component({
         success: (res) => {
           this.setData({
             privacyNeeded: res.needAuthorization,
-            privacyContractName: res.privacyContractName || this.data.privacyContractName,
+            privacyContractName: res.privacyContractName || GENERIC_CONTRACT_NAME,
           });
         },
       });
@@ -189,7 +200,7 @@ Component({
         this.setData({ loading: false });
         const detail: LoginEventDetail = { ok: true, user };
         this.triggerEvent('login', detail);
-        if (user.phoneRequired) this.showPhoneStep(user, !user.profileComplete);
+        if (user.phoneRequired) this.showPhoneStep(user, 'login');
         else this.afterAccountReady(user, '登录成功');
       } catch (error) {
         this.setData({ loading: false });
@@ -219,11 +230,15 @@ Component({
       else this.showProfileStep(user, 'complete');
     },
 
-    /** The phone step for `user`; `thenProfile`: the login flow continues to profile completion after it. */
-    showPhoneStep(user: User, thenProfile: boolean) {
-      const purpose: PhonePurpose = user.phone ? 'change' : user.phoneRequired ? 'required' : 'bind';
+    /**
+     * The phone step for `user`: completing a login this panel just made (which then goes on to
+     * profile completion when the profile is incomplete), or binding for a logged-in user.
+     */
+    showPhoneStep(user: User, context: 'login' | 'bind') {
+      const afterLogin = context === 'login';
+      const purpose: PhonePurpose = user.phone ? 'change' : afterLogin ? 'login' : user.phoneRequired ? 'required' : 'bind';
       const copy = purpose === 'change' ? { ...PHONE_COPY.change, desc: `当前绑定 ${user.phone}，可换成微信中的其他号码` } : PHONE_COPY[purpose];
-      this.setData({ step: 'phone', phoneCopy: copy, user, errorMessage: '', phoneNote: '', profileAfterPhone: thenProfile });
+      this.setData({ step: 'phone', phoneCopy: copy, user, errorMessage: '', phoneNote: '', profileAfterPhone: afterLogin && !user.profileComplete });
     },
 
     /** What `<button open-type="getPhoneNumber">` answered, after the user chose (or declined) in WeChat's sheet. */
@@ -231,7 +246,7 @@ Component({
       if (this.data.binding) return;
       const outcome = readPhoneButton(event.detail);
       if (outcome.kind === 'denied' || outcome.kind === 'unavailable') {
-        this.setData({ errorMessage: '', phoneNote: PHONE_NOTES[outcome.kind] });
+        this.setData({ errorMessage: '', phoneNote: outcome.kind === 'denied' ? this.data.phoneCopy.declined : PHONE_UNAVAILABLE });
         return;
       }
       if (outcome.kind === 'failed') {

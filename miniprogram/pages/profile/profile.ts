@@ -26,12 +26,12 @@ const ABOUT = '这是一个微信小程序登录示例：一键登录、完善�
 
 const ENTRIES: Entry[] = [
   { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
-  { key: 'phone', title: '绑定手机号', icon: 'phone-o', action: 'phone', needsLogin: true },
+  { key: 'phone', title: '手机号', icon: 'phone-o', action: 'phone', needsLogin: true },
   { key: 'privacy', title: '隐私保护指引', icon: 'shield-o', action: 'privacy', needsLogin: false },
   { key: 'about', title: '关于', icon: 'info-o', action: 'about', needsLogin: false },
 ];
 
-/** The 绑定手机号 cell's value: the masked number, or that there is none. */
+/** The 手机号 cell's value: the masked number, or that none is bound (nothing while logged out). */
 function phoneText(user: User | null): string {
   if (!user) return '';
   return user.phone || '未绑定';

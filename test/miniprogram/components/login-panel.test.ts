@@ -46,6 +46,22 @@ function pageLifetime(comp: Rendered, lifetime: 'show' | 'hide'): void {
 }
 
 describe('login panel: privacy consent', () => {
+  test('names the guideline generically until WeChat answers with its declared name, never by a made-up one', async () => {
+    const comp = mount(panel, { mode: 'inline' });
+    // getPrivacySetting answers on a later turn: what shows meanwhile is the generic name.
+    expect(textOf(select(comp, '.privacy-contract'))).toBe('《隐私保护指引》');
+
+    await waitFor(() => expect(textOf(select(comp, '.privacy-contract'))).toBe('《示例隐私保护指引》'));
+  });
+
+  test('keeps the generic name when WeChat answers with none', async () => {
+    platform().privacy.contractName = '';
+    const comp = mount(panel, { mode: 'inline' });
+    await settle();
+
+    expect(textOf(select(comp, '.privacy-contract'))).toBe('《隐私保护指引》');
+  });
+
   test('offers "同意并登录" instead of the plain login button while privacy is not yet accepted', async () => {
     platform().privacy.needAuthorization = true;
     const { comp } = await renderPanel();

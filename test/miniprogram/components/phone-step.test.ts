@@ -40,8 +40,9 @@ describe('login panel: phone step', () => {
     const { comp, events } = await atPhoneStep();
 
     expect((events.login[0] as LoginEventDetail).ok).toBe(true);
-    expect(textOf(comp)).toContain('绑定手机号');
-    expect(textOf(comp)).toContain('手机号快捷登录');
+    // The number completes the login this panel just made: 手机号快捷登录 is the right name here.
+    expect(textOf(select(comp, '.login-panel__title'))).toBe('完成登录');
+    expect(textOf(select(comp, '#phone-button'))).toBe('手机号快捷登录');
     expect(textOf(comp)).toContain('暂不绑定');
     expect(attr(phoneButton(comp), 'openType')).toBe('getPhoneNumber');
     expect(events.done).toHaveLength(0);
@@ -151,13 +152,19 @@ describe('login panel: phone step', () => {
 
     (comp.instance as unknown as { open(step: string, user: unknown): void }).open('phone', platform().auth.getSession()!.user);
     await waitFor(() => expect(exists(comp, '#phone-button')).toBe(true));
-    expect(textOf(comp)).toContain('绑定后可以用手机号找回账号');
+    // Already logged in, the user binds a number: no login wording, and no promise the product does not keep.
+    expect(textOf(select(comp, '.login-panel__title'))).toBe('绑定手机号');
+    expect(textOf(select(comp, '#phone-button'))).toBe('使用微信手机号');
+    expect(textOf(comp)).not.toMatch(/登录|找回/);
+    buttonEvent(comp, '#phone-button', 'getphonenumber', DENIED);
+    await waitFor(() => expect(textOf(comp)).toContain('未获取手机号，可以稍后再绑定'));
     buttonEvent(comp, '#phone-button', 'getphonenumber', OK);
     await waitFor(() => expect(events.done).toHaveLength(1));
 
     (comp.instance as unknown as { open(step: string, user: unknown): void }).open('phone', platform().auth.getSession()!.user);
     await waitFor(() => expect(textOf(comp)).toContain('更换手机号'));
     expect(textOf(comp)).toContain('当前绑定 138****8000');
+    expect(textOf(select(comp, '#phone-button'))).toBe('使用微信手机号');
   });
 
   test('a getPhoneNumber held for privacy consent waits for the phone step’s own consent button', async () => {

@@ -1,5 +1,9 @@
+import fs from 'fs';
+import path from 'path';
 import { platform, makeUser } from '../support/platform';
-import { exists, load, mount, select, textOf, waitFor, type Rendered } from '../support/render';
+import { exists, load, MINIPROGRAM, mount, select, textOf, waitFor, type Rendered } from '../support/render';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS script that draws the tab icons
+const { GLYPHS } = require('../../../scripts/make-tab-icons.js') as { GLYPHS: Record<string, { icons: [string, string] }> };
 
 const indexPage = load('pages/index/index');
 
@@ -53,6 +57,15 @@ describe('首页', () => {
 
     await waitFor(() => expect(textOf(select(page, '.greeting'))).toBe('你好，小红'));
     await waitFor(() => expect(exists(page, '#login')).toBe(false));
+  });
+
+  test('the entry to the 我的 tab carries the tab’s own name and the glyph of its tab icon', async () => {
+    const app = JSON.parse(fs.readFileSync(path.join(MINIPROGRAM, 'app.json'), 'utf8')) as { tabBar: { list: { pagePath: string; text: string }[] } };
+    const tab = app.tabBar.list.find((item) => item.pagePath === 'pages/profile/profile')!;
+    const page = await renderPage();
+
+    expect(textOf(select(page, '#home-profile'))).toBe(tab.text);
+    expect(select(page, '#home-profile').instance.data.icon).toBe(GLYPHS[tab.pagePath].icons[0]);
   });
 
   test('我的订单 opens the orders when logged in, and the profile tab (which can log in) otherwise', async () => {

@@ -54,7 +54,7 @@ describe('orders page', () => {
     await waitFor(() => expect(platform().navigations).toEqual([{ api: 'switchTab', url: '/pages/index/index' }]));
   });
 
-  test('each status has its own tag colour: waiting for payment warns, on its way is primary, finished is grey', async () => {
+  test('each status has its own tag type: waiting for payment warns, waiting for the shop informs, on its way succeeds, finished is grey', async () => {
     const statuses: Order['status'][] = ['pending', 'paid', 'shipped', 'completed'];
     platform().server.orders = statuses.map((status, i) => ({ ...ORDER, id: `o${i}`, status }));
     const page = await openPage();
@@ -65,7 +65,7 @@ describe('orders page', () => {
     expect(shown).toEqual([
       ['待付款', 'warning'],
       ['待发货', 'primary'],
-      ['已发货', 'primary'],
+      ['已发货', 'success'],
       ['已完成', 'default'],
     ]);
   });
@@ -173,9 +173,12 @@ describe('orders page, on a server that requires a phone', () => {
   test('opens the phone step instead of showing an error for 403 PHONE_REQUIRED', async () => {
     const page = await openGated();
 
-    await waitFor(() => expect(textOf(select(page, '#login'))).toContain('手机号快捷登录'));
+    await waitFor(() => expect(textOf(select(page, '#login'))).toContain('使用微信手机号'));
     expect(select(page, '#login').instance.data.show).toBe(true);
     expect(textOf(select(page, '#login'))).toContain('根据平台要求');
+    // The user is logged in already: binding, not logging in.
+    expect(textOf(select(page, '#login', '.login-panel__title'))).toBe('绑定手机号');
+    expect(textOf(select(page, '#login'))).not.toContain('登录');
     expect(exists(page, '.orders-error')).toBe(false);
     expect(textOf(select(page, '.orders-phone'))).toContain('绑定手机号后即可查看订单');
     // Neither a re-login nor a retry: 403 is not an expired session.
@@ -204,6 +207,6 @@ describe('orders page, on a server that requires a phone', () => {
 
     expect(exists(page, '.orders-error')).toBe(false);
     tapButton(page, '#bind-phone');
-    await waitFor(() => expect(textOf(panel)).toContain('手机号快捷登录'));
+    await waitFor(() => expect(textOf(panel)).toContain('使用微信手机号'));
   });
 });

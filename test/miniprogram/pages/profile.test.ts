@@ -205,16 +205,16 @@ describe('profile page, logged in', () => {
 describe('profile page, the phone number', () => {
   const phoneCell = (page: Rendered) => select(page, '#entry-phone');
 
-  test('the 绑定手机号 cell says 未绑定, and binding there shows the masked number live', async () => {
+  test('the 手机号 cell says 未绑定, and binding there shows the masked number live', async () => {
     const page = await loggedIn();
-    await waitFor(() => expect(textOf(phoneCell(page))).toContain('未绑定'));
+    await waitFor(() => expect(textOf(phoneCell(page))).toBe('手机号未绑定'));
 
     tapCell(page, '#entry-phone');
-    await waitFor(() => expect(panelText(page)).toContain('手机号快捷登录'));
+    await waitFor(() => expect(panelText(page)).toContain('使用微信手机号'));
     buttonEvent(select(page, '#login'), '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:ok', code: 'c1' });
 
-    await waitFor(() => expect(textOf(phoneCell(page))).toContain('138****8000'));
-    expect(textOf(phoneCell(page))).toContain('绑定手机号');
+    // Bound, the cell reads as a setting: its name and its value.
+    await waitFor(() => expect(textOf(phoneCell(page))).toBe('手机号138****8000'));
     expect(platform().server.phoneCodes).toEqual(['c1']);
   });
 
@@ -239,7 +239,8 @@ describe('profile page, the phone number', () => {
     await waitFor(() => expect(panelText(page)).toContain('微信一键登录'));
     tapButton(page, '#login', '#login-button');
 
-    await waitFor(() => expect(panelText(page)).toContain('手机号快捷登录'));
+    await waitFor(() => expect(panelText(page)).toContain('使用微信手机号'));
+    expect(textOf(select(page, '#login', '.login-panel__title'))).toBe('绑定手机号');
     expect(platform().fake.stats.logins).toBe(1);
   });
 
