@@ -83,11 +83,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAtStart = os.loadavg();
   const cpu = os.cpus();
+  // Read before this run rewrites RESULTS.md and results.json, which would count as changes.
+  const uncommittedChanges = git(['status', '--porcelain']) !== '';
   out('# Benchmark results');
   out();
   out(
     `\`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${git(['rev-parse', '--short', 'HEAD'])}` +
-      `${git(['status', '--porcelain']) ? ' (with uncommitted changes)' : ''}: Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
+      `${uncommittedChanges ? ' (with uncommitted changes)' : ''}: Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
       `load average ${loadAtStart.map((l) => l.toFixed(2)).join(', ')} (1, 5, 15 min) at the start, from everything running on the machine. ` +
       'Figures are medians of several runs; speeds are given beside a baseline measured in the same run, and the ratio is the figure to compare across machines. ' +
       'The same figures, machine-readable: [results.json](results.json).',
@@ -345,7 +347,7 @@ async function main(): Promise<void> {
   const results = {
     date: new Date(started).toISOString(),
     commit: git(['rev-parse', 'HEAD']),
-    uncommittedChanges: git(['status', '--porcelain']) !== '',
+    uncommittedChanges,
     node: process.version,
     cpus: os.cpus().length,
     loadAverage: { start: loadAtStart, end: finished },
