@@ -73,31 +73,53 @@ const answers = (url: string) => async () => {
   return true;
 };
 
-/** The server compiled as `npm run server` compiles it, once per process (its own file: jest runs several). */
-let compiledServer: string | undefined;
-export function compileServer(): string {
-  if (!compiledServer) {
-    const { buildServer } = createRequire(path.join(ROOT, 'package.json'))(path.join(ROOT, 'scripts', 'build-server.js')) as { buildServer(outfile: string): string };
-    compiledServer = buildServer(path.join(ROOT, 'bench', '.tmp', `server-${process.pid}.js`));
+/**
+ * What the benchmark starts: the server as `npm run server` runs it, or the same server calling its
+ * simulated WeChat in-process (bench/in-process-server.ts), which shows what a login costs the
+ * server itself.
+ */
+export type ServerEntry = 'server' | 'in-process';
+const ENTRIES: Record<ServerEntry, string> = { server: path.join(ROOT, 'server', 'index.ts'), 'in-process': path.join(ROOT, 'bench', 'in-process-server.ts') };
+
+/** Compiled as `npm run server` compiles the server, once per process and entry (its own file: jest runs several). */
+const compiled = new Map<ServerEntry, string>();
+export function compileServer(entry: ServerEntry = 'server'): string {
+  let file = compiled.get(entry);
+  if (!file) {
+    const { buildServer } = createRequire(path.join(ROOT, 'package.json'))(path.join(ROOT, 'scripts', 'build-server.js')) as { buildServer(outfile: string, entry: string): string };
+    const built = buildServer(path.join(ROOT, 'bench', '.tmp', `${entry}-${process.pid}.js`), ENTRIES[entry]);
+    compiled.set(entry, (file = built));
     process.once('exit', () => {
-      rmSync(compiledServer!, { force: true });
-      rmSync(`${compiledServer}.map`, { force: true });
+      rmSync(built, { force: true });
+      rmSync(`${built}.map`, { force: true });
     });
   }
-  return compiledServer;
+  return file;
+}
+
+export interface StartOptions {
+  /** Flags for node before the script (--cpu-prof...). */
+  nodeArgs?: string[];
+  /**
+   * Where the process's stdout goes: kept for output() (the default), or to /dev/null, for a
+   * server logging a line per request under load (collecting those would load the benchmark).
+   */
+  stdout?: 'pipe' | 'ignore';
+  /** Which server (startServer only). */
+  entry?: ServerEntry;
 }
 
 /**
  * The real server, started like `npm run server` (compiled, then run by node) with the simulated
  * WeChat. `env` adds to or overrides the environment (REDIS_URL, LOG_LEVEL, LOGIN_RATE_LIMIT...).
  */
-export async function startServer(env: Record<string, string> = {}): Promise<Proc> {
+export async function startServer(env: Record<string, string> = {}, { nodeArgs = [], stdout = 'pipe', entry = 'server' }: StartOptions = {}): Promise<Proc> {
   const port = await freePort();
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-bench-'));
-  const child = spawn(process.execPath, ['--enable-source-maps', compileServer()], {
+  const child = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', compileServer(entry)], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), UPLOAD_DIR: uploadDir, WX_MODE: 'simulated', WX_APPID: '', WX_SECRET: '', REDIS_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
   const proc = track(child, `http://127.0.0.1:${port}`, () => rmSync(uploadDir, { recursive: true, force: true }));
   try {
@@ -112,18 +134,35 @@ export async function startServer(env: Record<string, string> = {}): Promise<Pro
   return proc;
 }
 
-/**
- * A baseline answering `bodies[path]` (any method) with 200 JSON: plain node:http by default,
- * or a Fastify with nothing registered.
- */
-export async function startBare(bodies: Record<string, string>, kind: 'node:http' | 'fastify' = 'node:http'): Promise<Proc> {
+/** The servers ours is measured against, each a small script in bench/. */
+const PEERS = {
+  /** node:http answering fixed bodies (BODIES), or each read with one Redis GET (REDIS_URL). */
+  'node:http': 'bare-server.js',
+  /** Fastify with nothing registered, answering the same fixed bodies. */
+  fastify: 'bare-fastify.js',
+  /** The tutorial's Express server (WX_API_BASE answers its jscode2session). */
+  'tutorial-express': 'tutorial-express.js',
+} as const;
+export type PeerKind = keyof typeof PEERS;
+
+/** A peer on a free port, with `env` (BODIES, REDIS_URL, WX_API_BASE...) added to the environment. */
+export async function startPeer(kind: PeerKind, env: Record<string, string>, { nodeArgs = [] }: StartOptions = {}): Promise<Proc> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench', kind === 'fastify' ? 'bare-fastify.js' : 'bare-server.js')], {
-    env: { ...process.env, PORT: String(port), BODIES: JSON.stringify(bodies) },
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bench', PEERS[kind])], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const proc = track(child, `http://127.0.0.1:${port}`);
-  await waitFor(`bare ${kind} server`, answers(proc.url));
+  try {
+    await waitFor(kind, async () => {
+      if (proc.exited()) throw new Error(`${kind} exited: ${proc.output().slice(-1000)}`);
+      return answers(proc.url)();
+    });
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
   return proc;
 }
 

@@ -1,37 +1,20 @@
 /**
- * Server benchmarks: autocannon against the real server and, in the same rounds, against a bare
- * node:http server answering a body of the same size; and the heap cost of a stored session.
+ * Server benchmarks: autocannon against the real server and, in the same rounds, against the
+ * peers it is compared with (bare node:http, node:http with one Redis GET per request, bare
+ * Fastify, the tutorial's Express server), each variant started in several processes, the rounds
+ * alternating between variants; the server's CPU time per request beside its requests per second;
+ * and the memory a stored session costs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
 import { hashSkey, newSkey } from '../server/session';
 import { createMemoryStores } from '../server/stores/memory';
-import { startBare, startServer, type Proc } from './harness';
+import { AUTO_PIPELINING, createRedisStores } from '../server/stores/redis';
+import { startPeer, startServer, type Proc, type ServerEntry } from './harness';
 
 export const CONNECTIONS = 50;
-
-export interface Rate {
-  rps: number;
-  p99: number;
-}
-
-export interface ServerFigures {
-  store: string;
-  what: string;
-  ours: Rate;
-  bare: Rate;
-  /** ours.rps / bare.rps */
-  ratio: number;
-  /** A Fastify with nothing registered answering the same body, where measured. */
-  fastify?: Rate;
-  /** Non-2xx answers and socket errors seen in our server's runs: should be 0. */
-  failures: number;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The environment the benchmarked server runs with: per-request log lines off, login limiter out of the way. */
 export const BENCH_SERVER_ENV = {
@@ -61,88 +44,270 @@ export async function login(base: string, user?: string): Promise<{ skey: string
 /** A code in wx.login's format that the simulator has never seen: it logs in as its default user, once. */
 const freshCode = () => randomBytes(16).toString('hex');
 
-async function cannon(options: autocannon.Options): Promise<{ rate: Rate; failures: number }> {
-  const result = await autocannon({ connections: CONNECTIONS, ...options });
-  return { rate: { rps: result.requests.average, p99: result.latency.p99 }, failures: result.non2xx + result.errors + result.timeouts };
-}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
-interface Target {
-  what: string;
-  ours: (server: Proc) => autocannon.Options;
-  bare: (bare: Proc) => autocannon.Options;
-  /** Also measure the bare Fastify baseline. */
-  withFastify?: boolean;
-}
-
-export async function serverThroughput(
-  store: 'memory' | 'redis',
-  extraEnv: Record<string, string>,
-  { runs = 3, seconds = 3, withFastify = false } = {},
-): Promise<ServerFigures[]> {
-  const server = await startServer({ ...BENCH_SERVER_ENV, ...extraEnv });
-  let bare: Proc | undefined;
-  let fastify: Proc | undefined;
+/** CPU time (user + system, all threads) a process has used so far, µs; null where /proc is not there to read. */
+export function cpuMicros(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
   try {
-    const { skey, text: loginBody } = await login(server.url);
-    const profile = await fetch(`${server.url}/api/profile`, { headers: { authorization: `Bearer ${skey}` } });
-    const profileBody = await profile.text();
-    if (profile.status !== 200) throw new Error(`GET /api/profile answered ${profile.status}`);
-    bare = await startBare({ '/api/profile': profileBody, '/auth/login': loginBody });
-    if (withFastify) fastify = await startBare({ '/api/profile': profileBody }, 'fastify');
-
-    const targets: Target[] = [
-      {
-        what: `GET /api/profile (authenticated), ${CONNECTIONS} connections`,
-        ours: (s) => ({ url: `${s.url}/api/profile`, headers: { authorization: `Bearer ${skey}` } }),
-        bare: (b) => ({ url: `${b.url}/api/profile`, headers: { authorization: `Bearer ${skey}` } }),
-        withFastify,
-      },
-      {
-        what: `POST /auth/login (simulated WeChat), ${CONNECTIONS} connections`,
-        ours: (s) => ({
-          url: `${s.url}/auth/login`,
-          requests: [
-            {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (request) => ({ ...request, path: '/auth/login', body: JSON.stringify({ code: freshCode() }) }),
-            },
-          ],
-        }),
-        bare: (b) => ({ url: `${b.url}/auth/login`, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: freshCode() }) }),
-      },
-    ];
-
-    const figures: ServerFigures[] = [];
-    for (const target of targets) {
-      // Warm-up, not counted: JIT, connection pools, the first users and sessions.
-      await cannon({ ...target.bare(bare), duration: 1 });
-      await cannon({ ...target.ours(server), duration: 1 });
-      const frame = target.withFastify ? fastify : undefined;
-      if (frame) await cannon({ ...target.bare(frame), duration: 1 });
-      const ours: Rate[] = [];
-      const base: Rate[] = [];
-      const framework: Rate[] = [];
-      let failures = 0;
-      for (let i = 0; i < runs; i++) {
-        // Alternating, so that a noisy moment on the machine hits every side.
-        base.push((await cannon({ ...target.bare(bare), duration: seconds })).rate);
-        if (frame) framework.push((await cannon({ ...target.bare(frame), duration: seconds })).rate);
-        const run = await cannon({ ...target.ours(server), duration: seconds });
-        ours.push(run.rate);
-        failures += run.failures;
-      }
-      const mid = (rates: Rate[]) => ({ rps: median(rates.map((r) => r.rps)), p99: median(rates.map((r) => r.p99)) });
-      const o = mid(ours);
-      const b = mid(base);
-      figures.push({ store, what: target.what, ours: o, bare: b, ratio: o.rps / b.rps, failures, ...(frame ? { fastify: mid(framework) } : {}) });
-    }
-    return figures;
-  } finally {
-    await fastify?.stop();
-    await bare?.stop();
-    await server.stop();
+    // Fields 14 and 15 (utime, stime), in clock ticks of 10 ms, after the command name in parentheses.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
   }
+}
+
+/** One measured run of one variant. */
+export interface Sample {
+  rps: number;
+  p99: number;
+  /** Server CPU µs per request in this run, null where not measurable. */
+  cpuUs: number | null;
+  /** Non-2xx answers, socket errors and timeouts. */
+  failures: number;
+}
+
+/** What a variant is: a process (or several) and the load sent to it. */
+interface Runner {
+  id: VariantId;
+  proc: Proc;
+  options: autocannon.Options;
+}
+
+async function run(runner: Runner, seconds: number): Promise<Sample> {
+  const before = cpuMicros(runner.proc.child.pid);
+  const result = await autocannon({ connections: CONNECTIONS, ...runner.options, duration: seconds });
+  const after = cpuMicros(runner.proc.child.pid);
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    cpuUs: before !== null && after !== null && result.requests.total > 0 ? (after - before) / result.requests.total : null,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+export type VariantId =
+  | 'nodeHttp'
+  | 'fastify'
+  | 'memoryWarn'
+  | 'memoryInfo'
+  | 'tutorialExpress'
+  | 'redisFloor'
+  | 'redisWarn'
+  | 'loginHttp'
+  | 'loginInProcess'
+  | 'loginRedis';
+
+export const VARIANTS: Record<VariantId, string> = {
+  nodeHttp: 'bare node:http, the same body',
+  fastify: 'bare Fastify (nothing registered), the same body',
+  memoryWarn: 'ours, memory store, LOG_LEVEL=warn',
+  memoryInfo: 'ours, memory store, LOG_LEVEL=info (a line per request)',
+  tutorialExpress: "the tutorial's Express 5 server (md5 token in a Map)",
+  redisFloor: 'bare node:http + one Redis GET per request',
+  redisWarn: 'ours, Redis store, LOG_LEVEL=warn',
+  loginHttp: 'ours, memory store, simulated WeChat over HTTP',
+  loginInProcess: 'ours, memory store, simulated WeChat in-process',
+  loginRedis: 'ours, Redis store, simulated WeChat over HTTP',
+};
+
+/** A set of variants measured against each other: started together, their rounds alternating. */
+export interface Group {
+  name: string;
+  /** What every variant of the group is sent. */
+  request: string;
+  /** Starts one process of each variant, ready for load. */
+  start(): Promise<Runner[]>;
+}
+
+const authenticated = (url: string, skey: string): autocannon.Options => ({ url: `${url}/api/profile`, headers: { authorization: `Bearer ${skey}` } });
+
+const logins = (url: string): autocannon.Options => ({
+  url: `${url}/auth/login`,
+  requests: [
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (request) => ({ ...request, path: '/auth/login', body: JSON.stringify({ code: freshCode() }) }),
+    },
+  ],
+});
+
+/** Ours, logged in once: its skey, and the body GET /api/profile answers (the peers answer the same). */
+async function ours(env: Record<string, string>, entry: ServerEntry = 'server'): Promise<{ proc: Proc; skey: string; body: string }> {
+  // A line per request would otherwise be collected by this process, loading the machine it measures.
+  const proc = await startServer({ ...BENCH_SERVER_ENV, ...env }, { entry, stdout: env.LOG_LEVEL === 'info' ? 'ignore' : 'pipe' });
+  try {
+    const { skey } = await login(proc.url);
+    const profile = await fetch(`${proc.url}/api/profile`, { headers: { authorization: `Bearer ${skey}` } });
+    const body = await profile.text();
+    if (profile.status !== 200) throw new Error(`GET /api/profile answered ${profile.status}`);
+    return { proc, skey, body };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}
+
+/** Starts processes one after another (each start sees those before it), stopping those already started if one fails. */
+async function all(starts: ((started: Runner[]) => Promise<Runner[]>)[]): Promise<Runner[]> {
+  const runners: Runner[] = [];
+  try {
+    for (const start of starts) runners.push(...(await start(runners)));
+    return runners;
+  } catch (error) {
+    await stopAll(runners);
+    throw error;
+  }
+}
+
+async function stopAll(runners: Runner[]): Promise<void> {
+  for (const proc of new Set(runners.map((r) => r.proc))) await proc.stop();
+}
+
+/** The authenticated read on the memory store, beside node:http, bare Fastify and the tutorial's server. */
+export const profileGroup: Group = {
+  name: 'memory',
+  request: `GET /api/profile (authenticated), ${CONNECTIONS} connections`,
+  async start() {
+    const warn = await ours({});
+    // node:http also plays WeChat for the tutorial's login: a fixed jscode2session answer.
+    const jscode2session = JSON.stringify({ openid: `o${randomBytes(20).toString('base64url')}`, session_key: randomBytes(16).toString('base64') });
+    return all([
+      async () => [{ id: 'memoryWarn', proc: warn.proc, options: authenticated(warn.proc.url, warn.skey) }],
+      async () => {
+        const info = await ours({ LOG_LEVEL: 'info' });
+        return [{ id: 'memoryInfo', proc: info.proc, options: authenticated(info.proc.url, info.skey) }];
+      },
+      async () => {
+        const proc = await startPeer('node:http', { BODIES: JSON.stringify({ '/api/profile': warn.body, '/sns/jscode2session': jscode2session }) });
+        return [{ id: 'nodeHttp', proc, options: authenticated(proc.url, warn.skey) }];
+      },
+      async () => {
+        const proc = await startPeer('fastify', { BODIES: JSON.stringify({ '/api/profile': warn.body }) });
+        return [{ id: 'fastify', proc, options: authenticated(proc.url, warn.skey) }];
+      },
+      async (started) => {
+        const proc = await startPeer('tutorial-express', { WX_API_BASE: started.find((r) => r.id === 'nodeHttp')!.proc.url });
+        try {
+          const answer = await json<{ token: string }>(`${proc.url}/auth/login`, { method: 'POST', body: JSON.stringify({ code: freshCode() }) });
+          if (answer.status !== 200) throw new Error(`the tutorial's login failed: ${answer.status} ${answer.text}`);
+          return [{ id: 'tutorialExpress', proc, options: { url: `${proc.url}/api/profile`, headers: { token: answer.body.token } } }];
+        } catch (error) {
+          await proc.stop();
+          throw error;
+        }
+      },
+    ]);
+  },
+};
+
+/** The authenticated read on the Redis store, beside node:http doing one Redis GET per request. */
+export const redisGroup = (redisUrl: string): Group => ({
+  name: 'redis',
+  request: `GET /api/profile (authenticated), ${CONNECTIONS} connections`,
+  async start() {
+    const redis = await ours({ REDIS_URL: redisUrl });
+    return all([
+      async () => [{ id: 'redisWarn', proc: redis.proc, options: authenticated(redis.proc.url, redis.skey) }],
+      async () => {
+        const proc = await startPeer('node:http', { BODIES: JSON.stringify({ '/api/profile': redis.body }), REDIS_URL: redisUrl, REDIS_AUTO_PIPELINING: AUTO_PIPELINING ? '1' : '0' });
+        return [{ id: 'redisFloor', proc, options: authenticated(proc.url, redis.skey) }];
+      },
+    ]);
+  },
+});
+
+/** Logins, each with a fresh code: the simulated WeChat over HTTP (as `npm start` runs) and in-process. */
+export const loginGroup = (redisUrl: string | null): Group => ({
+  name: 'logins',
+  request: `POST /auth/login (a fresh code each), ${CONNECTIONS} connections`,
+  start: () =>
+    all([
+      async () => {
+        const { proc } = await ours({});
+        return [{ id: 'loginHttp', proc, options: logins(proc.url) }];
+      },
+      async () => {
+        const { proc } = await ours({}, 'in-process');
+        return [{ id: 'loginInProcess', proc, options: logins(proc.url) }];
+      },
+      ...(redisUrl
+        ? [
+            async (): Promise<Runner[]> => {
+              const { proc } = await ours({ REDIS_URL: redisUrl });
+              return [{ id: 'loginRedis', proc, options: logins(proc.url) }];
+            },
+          ]
+        : []),
+    ]),
+});
+
+export interface Measured {
+  group: string;
+  request: string;
+  /** Every sample of every variant, in the order taken. */
+  samples: Partial<Record<VariantId, Sample[]>>;
+}
+
+/**
+ * Measures a group: `processes` times, a fresh process of each variant; each warmed up, then
+ * `rounds` rounds of `seconds` each, every round running every variant once, the order rotating
+ * from round to round, so that a noisy moment on the machine hits every variant alike.
+ */
+export async function measure(group: Group, { processes = 2, rounds = 3, seconds = 3, warmupSeconds = 1 } = {}): Promise<Measured> {
+  const samples: Partial<Record<VariantId, Sample[]>> = {};
+  for (let p = 0; p < processes; p++) {
+    const runners = await group.start();
+    try {
+      // Warm-up, not counted: JIT, connection pools, the first users and sessions.
+      for (const runner of runners) await run(runner, warmupSeconds);
+      for (let round = 0; round < rounds; round++) {
+        const shift = (p * rounds + round) % runners.length;
+        for (const runner of [...runners.slice(shift), ...runners.slice(0, shift)]) (samples[runner.id] ??= []).push(await run(runner, seconds));
+      }
+    } finally {
+      await stopAll(runners);
+    }
+  }
+  return { group: group.name, request: group.request, samples };
+}
+
+/** A variant's medians. */
+export interface Summary {
+  rps: number;
+  p99: number;
+  cpuUs: number | null;
+  failures: number;
+  runs: number;
+}
+
+export function summarize(samples: Sample[]): Summary {
+  const cpu = samples.map((s) => s.cpuUs).filter((us): us is number => us !== null);
+  return {
+    rps: median(samples.map((s) => s.rps)),
+    p99: median(samples.map((s) => s.p99)),
+    cpuUs: cpu.length > 0 ? median(cpu) : null,
+    failures: samples.reduce((n, s) => n + s.failures, 0),
+    runs: samples.length,
+  };
+}
+
+/** A ratio of two variants' req/s: the median and spread of the ratios of runs taken side by side (same process pass, same round). */
+export interface Ratio {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+export function ratio(of: Sample[], to: Sample[]): Ratio {
+  const pairs = of.slice(0, Math.min(of.length, to.length)).map((sample, i) => sample.rps / to[i].rps);
+  return { median: median(pairs), min: Math.min(...pairs), max: Math.max(...pairs), runs: pairs.length };
 }
 
 export interface MemoryFigures {
@@ -180,4 +345,38 @@ export async function memoryPerSession(n = 100_000): Promise<MemoryFigures> {
   // Still reachable until here, so that the collection above could not free them.
   if ((await stores.sessions.deleteAll()) !== n) throw new Error('sessions went missing');
   return { sessions: n, bytesPerSession: (after - before) / n, gc: !!gc };
+}
+
+export interface RedisMemoryFigures {
+  sessions: number;
+  /** MEMORY USAGE of one session's key (median over the sessions sampled): the figure to compare. */
+  memoryUsage: number;
+  /** Growth of Redis's used_memory per session, the key space's own bookkeeping included. */
+  usedMemoryPerSession: number;
+}
+
+/** Bytes per session in Redis, sessions written by the Redis store as a login writes them. */
+export async function redisMemoryPerSession(url: string, n = 10_000): Promise<RedisMemoryFigures> {
+  const prefix = `bench-memory:${process.pid}:`;
+  const stores = await createRedisStores({ url, prefix, now: Date.now, sessionIdleMs: 7 * 24 * 3600 * 1000, sealKey: randomBytes(32) });
+  const client = new Redis(url);
+  try {
+    const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+    const at = Date.now();
+    const hashes: string[] = [];
+    const before = await usedMemory();
+    for (let i = 0; i < n; i++) {
+      const skeyHash = hashSkey(newSkey());
+      hashes.push(skeyHash);
+      await stores.sessions.create({ skeyHash, userId: randomUUID(), sessionKey: randomBytes(16).toString('base64'), createdAt: at, lastSeenAt: at, expiresAt: at + 30 * 24 * 3600 * 1000 });
+    }
+    const after = await usedMemory();
+    const usage: number[] = [];
+    for (const hash of hashes.slice(0, 200)) usage.push(Number(await client.call('MEMORY', 'USAGE', `${prefix}session:${hash}`, 'SAMPLES', '0')));
+    if ((await stores.sessions.deleteAll()) !== n) throw new Error('sessions went missing');
+    return { sessions: n, memoryUsage: median(usage), usedMemoryPerSession: (after - before) / n };
+  } finally {
+    await client.quit();
+    await stores.close();
+  }
 }

@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import multipart from '@fastify/multipart';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { AvatarFiles } from './avatars';
 import type { Config } from './config';
 import type { Context } from './context';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
-import { closeIdleUntilClosed, httpServerFactory, type Lifecycle } from './http-server';
+import { beginShutdown, httpServerFactory, type Lifecycle } from './http-server';
 import { parseJsonBody } from './json-body';
-import { LazyRequestLogger, logsAt, scrubLogArguments } from './logging';
+import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
 import { authRoutes } from './routes/auth';
@@ -23,7 +23,7 @@ import { createMemoryStores } from './stores/memory';
 import { createRedisStores } from './stores/redis';
 import type { Clock, Stores } from './stores/types';
 import { createWeChatClient, type Transport } from './wechat/client';
-import { createSimulator, registerSimulatorRoutes } from './wechat/simulator';
+import { createSimulator, registerSimulatorRoutes, type Simulator } from './wechat/simulator';
 
 export interface AppOptions {
   config: Config;
@@ -31,36 +31,12 @@ export interface AppOptions {
   now?: Clock;
   /** Defaults to the stores the config names (memory, or Redis with REDIS_URL). Closed with the app. */
   stores?: Stores;
-  /** How the WeChat client reaches WeChat; defaults to fetch. */
+  /** How the WeChat client reaches WeChat; defaults to HTTP over kept-open connections (wechat/http.ts). */
   wechatTransport?: Transport;
+  /** Simulated mode's WeChat; defaults to a fresh one. Given, so that a transport can call it directly (see callSimulator). */
+  simulator?: Simulator;
   /** Where log lines go; defaults to stdout. `false` turns logging off. */
   log?: Writable | false;
-}
-
-/** Keeps only the path: query strings can carry secrets (jscode2session's appid/secret/js_code). */
-function pathOf(url: string): string {
-  return url.split('?')[0].slice(0, 200);
-}
-
-/**
- * One line per request, written when the answer is sent: method, path (no query), status and
- * time. No headers, no bodies, so no skey or code can end up in a log.
- */
-class RequestLog extends LogController {
-  override incomingRequest(): void {
-    // The completion line says all; a second line per request is noise.
-  }
-  override routeNotFound(): void {
-    // Logged as a 404 by requestCompleted; fastify's own line would include the query string.
-  }
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    // Runs for every request: when the level drops the line (LOG_LEVEL=warn in production or the
-    // benchmark), build nothing.
-    if (!logsAt(reply.log, error ? 'error' : 'info')) return;
-    const line = { method: request.method, path: pathOf(request.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (error) reply.log.error({ ...line, err: error }, 'request failed');
-    else reply.log.info(line, 'request');
-  }
 }
 
 /** The address other processes on this machine reach a listening server at. */
@@ -73,24 +49,17 @@ function loopbackOrigin(app: FastifyInstance): string | null {
  * The whole server, not yet listening: tests use inject() or listen on port 0, index.ts listens
  * on the configured address. Closing the app closes its stores.
  */
-export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, log }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log }: AppOptions): Promise<FastifyInstance> {
   const lifecycle: Lifecycle = { closing: false };
+  const logging = createLogging(config.logLevel, log);
   const app = Fastify({
     // Timeouts, connection caps and the 503 while closing live in the http.Server (see http-server.ts).
     serverFactory: httpServerFactory(config, lifecycle),
     return503OnClosing: false,
     frameworkErrors,
-    logger:
-      log === false
-        ? false
-        : {
-            level: config.logLevel,
-            ...(log ? { stream: log } : {}),
-            hooks: { logMethod: scrubLogArguments },
-          },
-    logController: new RequestLog(),
-    // request.log is made on first use; see LazyRequestLogger. (With log: false there is nothing to make.)
-    ...(log === false ? {} : { childLoggerFactory: (logger, bindings, options) => new LazyRequestLogger(logger, bindings, options) }),
+    // Every line scrubbed of secrets, request loggers made on first use, the request line apart: see logging.ts.
+    ...(logging.logger ? { loggerInstance: logging.logger } : {}),
+    logController: logging.controller,
     bodyLimit: config.bodyLimitBytes,
     // Without a proxy, fastify's plain Request class: the trust-proxy one walks X-Forwarded-For through proxy-addr on every read of request.ip.
     trustProxy: config.trustProxy === false ? false : proxyTrust(config.trustProxy),
@@ -112,14 +81,21 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
   app.addHook('preClose', (done) => {
     lifecycle.closing = true;
-    if (app.server.listening) closeIdleUntilClosed(app.server);
+    if (app.server.listening) beginShutdown(app.server);
     done();
   });
-  app.addHook('onClose', () => stores.close());
+  app.addHook('onClose', async () => {
+    await stores.close();
+    logging.close();
+  });
 
   const simulated = config.wechat.mode === 'simulated';
-  const simulator = simulated ? createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now }) : null;
+  const simulator = simulated ? (givenSimulator ?? createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now })) : null;
   const origin = () => config.publicUrl ?? loopbackOrigin(app) ?? `http://${config.host}:${config.port}`;
+  // Simulated mode: the server asks its own simulator, over HTTP like the real thing, at the
+  // address it listens on, looked up once it listens (server.address() on every login showed up in its profile).
+  let wechatBase = config.wechat.apiBase;
+  const wechatBaseUrl = () => (wechatBase ??= loopbackOrigin(app)) ?? 'http://127.0.0.1';
   const ctx: Context = {
     config,
     now,
@@ -129,8 +105,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     avatars: new AvatarFiles(config.uploadDir),
     origin,
     wechat: createWeChatClient({
-      // Simulated mode: the server asks its own simulator, over HTTP like the real thing.
-      baseUrl: () => config.wechat.apiBase ?? loopbackOrigin(app) ?? 'http://127.0.0.1',
+      baseUrl: wechatBaseUrl,
       appId: config.wechat.appId,
       secret: config.wechat.secret,
       timeoutMs: config.wechat.timeoutMs,
@@ -144,14 +119,17 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
 
   installErrorHandling(app);
   installNotFound(app);
-  // Answers carry skeys and personal data: no cache may keep them (avatars override this).
-  // Callback style, not async: an async hook costs a promise and a microtask turn on every answer.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-    // An answer finished while shutting down closes its connection, which would otherwise idle
-    // on as keep-alive and hold the shutdown up.
-    if (lifecycle.closing) reply.header('connection', 'close');
-    done(null, payload);
+  // Answers carry skeys and personal data: no cache may keep them. Every route, whoever registers
+  // it after this hook, sets cache-control: no-store before its handler runs (a route whose
+  // answers may be cached, the avatars, sets its own); errors and 404s get it with the envelope
+  // (errors.ts). Set per route, it costs a header assignment; an onSend hook on every answer cost
+  // a hook run per request.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function noStore(this: FastifyInstance, request, reply) {
+      reply.header('cache-control', 'no-store');
+      return handler.call(this, request, reply);
+    };
   });
 
   app.removeContentTypeParser(['application/json', 'text/plain']);

@@ -62,8 +62,9 @@ function codeForStatus(status: number): ApiErrorCode {
   }
 }
 
+/** An error in the envelope; like every answer of this server, never to be cached (see app.ts). */
 export function sendEnvelope(reply: FastifyReply, status: number, body: ApiErrorBody): FastifyReply {
-  return reply.status(status).type('application/json; charset=utf-8').send(body);
+  return reply.status(status).type('application/json; charset=utf-8').header('cache-control', 'no-store').send(body);
 }
 
 /**

@@ -44,6 +44,9 @@ function capPerClient(server: Server, cap: number, counted: (peer: string) => bo
  */
 const checkingIntervalFor = (limits: Limits) => Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
 
+/** The open connections of each server made here, for a shutdown to reach the answers under way. */
+const openConnections = new WeakMap<Server, Set<Socket>>();
+
 /**
  * What is wrong with a request's framing that node lets through: its Host (HTTP/1.1 requires
  * exactly one; node's own check would answer without the envelope, and it keeps the first of
@@ -97,6 +100,13 @@ export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
       },
     );
     server.maxConnections = limits.maxConnections;
+    // Per connection, not per request: an add and a delete.
+    const open = new Set<Socket>();
+    openConnections.set(server, open);
+    server.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+    });
     if (limits.maxConnectionsPerClient > 0) {
       // A trusted proxy carries many clients on its connections: the cap is the proxy's job there.
       const trusted = proxyTrust(limits.trustProxy);
@@ -107,12 +117,18 @@ export function httpServerFactory(limits: Limits, lifecycle: Lifecycle) {
 }
 
 /**
- * From the start of a shutdown until the server has closed, closes each connection as soon as it
- * is idle. close() closes those idle at that moment; one still receiving a body it was already
- * answered for, or finishing a response, becomes idle later and would otherwise be kept alive
- * for the whole keep-alive timeout, holding the shutdown up.
+ * The start of a shutdown. Answers still being worked on go out with `Connection: close` (their
+ * connections would otherwise idle on as keep-alive and hold the shutdown up), and until the
+ * server has closed, each connection is closed as soon as it is idle: close() closes those idle
+ * at that moment; one still receiving a body it was already answered for, or finishing a
+ * response, becomes idle later and would otherwise be kept for the whole keep-alive timeout.
  */
-export function closeIdleUntilClosed(server: Server, everyMs = 50): void {
+export function beginShutdown(server: Server, everyMs = 50): void {
+  for (const socket of openConnections.get(server) ?? []) {
+    // The answer the connection is busy with (node's own field; errors.ts reads it too).
+    const response = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (response && !response.headersSent) response.shouldKeepAlive = false;
+  }
   const timer = setInterval(() => server.closeIdleConnections(), everyMs);
   timer.unref();
   server.once('close', () => clearInterval(timer));

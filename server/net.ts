@@ -1,5 +1,5 @@
 /** Client addresses: who is local, which peers are trusted proxies, and the key a client is counted under. */
-import type { AddressInfo } from 'node:net';
+import { isIPv4, type AddressInfo } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import ipaddr from 'ipaddr.js';
 import type { TrustProxy } from './config';
@@ -23,6 +23,8 @@ export function isLoopbackHostname(hostname: string): boolean {
 
 /** Whether a socket address is this machine's loopback (IPv4-mapped IPv6 included). */
 export function isLoopbackAddress(address: string | undefined): boolean {
+  // What the kernel reports for loopback peers almost always; parsing is for everything else.
+  if (address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1') return true;
   if (address === undefined || !ipaddr.isValid(address)) return false;
   return ipaddr.process(address).range() === 'loopback';
 }
@@ -41,6 +43,8 @@ export function hostnameOf(hostHeader: string | undefined): string | null {
  */
 export function clientKey(address: string | undefined): string {
   if (address === undefined) return 'unknown';
+  // A dotted quad without leading zeros is already what parsing would give back (and cheaper).
+  if (isIPv4(address)) return address;
   if (!ipaddr.isValid(address)) return address;
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();

@@ -6,7 +6,7 @@ import type { Context } from '../context';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { ApiError } from '../errors';
 import { authenticate, hashSkey, newSkey, toApiUser } from '../session';
-import type { UserPatch } from '../stores/types';
+import { whenReady, type UserPatch } from '../stores/types';
 import { enforceLimit } from '../limits';
 import { clientKey } from '../net';
 import { cleanNickname, wechatAvatarUrl } from '../text';
@@ -40,10 +40,10 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
     },
   );
 
-  app.get<{ Reply: SessionResponse }>('/auth/session', { schema: { response: { 200: C.sessionResponse } } }, async (request) => {
-    const { session, user } = await authenticate(request, stores);
-    return { user: toApiUser(user, config), expiresAt: session.expiresAt };
-  });
+  // Not async: with the memory store the answer is ready at once (see authenticate).
+  app.get<{ Reply: SessionResponse }>('/auth/session', { schema: { response: { 200: C.sessionResponse } } }, (request) =>
+    whenReady(authenticate(request, stores), ({ session, user }) => ({ user: toApiUser(user, config), expiresAt: session.expiresAt })),
+  );
 
   app.post<{ Reply: LogoutResponse }>('/auth/logout', { schema: { response: { 200: C.logoutResponse } } }, async (request) => {
     const { skeyHash } = await authenticate(request, stores);

@@ -4,15 +4,15 @@ import * as C from '../contract';
 import type { Context } from '../context';
 import { ApiError } from '../errors';
 import { authenticate, toApiUser } from '../session';
-import type { UserPatch } from '../stores/types';
+import { whenReady, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 
 export function profileRoutes(app: FastifyInstance, ctx: Context): void {
   const { config } = ctx;
-  app.get<{ Reply: ProfileResponse }>('/api/profile', { schema: { response: { 200: C.profileResponse } } }, async (request) => {
-    const { user } = await authenticate(request, ctx.stores);
-    return { user: toApiUser(user, config) };
-  });
+  // Not async: with the memory store the answer is ready at once, and no promise is made for it.
+  app.get<{ Reply: ProfileResponse }>('/api/profile', { schema: { response: { 200: C.profileResponse } } }, (request) =>
+    whenReady(authenticate(request, ctx.stores), ({ user }) => ({ user: toApiUser(user, config) })),
+  );
 
   app.put<{ Body: ProfileUpdateRequest; Reply: ProfileResponse }>(
     '/api/profile',

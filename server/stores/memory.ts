@@ -25,7 +25,10 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         }
         sessions.set(session.skeyHash, { ...session });
       },
-      async touch(skeyHash) {
+      // Synchronous: no promise and no microtask turn on the path every authenticated request
+      // takes. Every use is recorded (a field assignment; the touch interval is for stores where
+      // a write costs more than a read).
+      touch(skeyHash) {
         const session = sessions.get(skeyHash);
         if (!session) return null;
         const at = now();
@@ -33,8 +36,13 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
           sessions.delete(skeyHash);
           return null;
         }
+        const user = users.get(session.userId);
+        if (!user) return null;
         session.lastSeenAt = at;
-        return { ...session };
+        return {
+          session: { skeyHash: session.skeyHash, userId: session.userId, createdAt: session.createdAt, lastSeenAt: at, expiresAt: session.expiresAt },
+          user: { ...user },
+        };
       },
       async sessionKey(skeyHash) {
         return sessions.get(skeyHash)?.sessionKey ?? null;

@@ -16,10 +16,35 @@ export interface SessionRecord {
 /** A session as authentication sees it: session_key is fetched apart, only where it is needed. */
 export type LiveSession = Omit<SessionRecord, 'sessionKey'>;
 
+/** A value, or a promise of it: what a store answers at once when it can (memory), later when it must (Redis). */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * `then(value)` at once when `value` is there, once it resolves otherwise. Keeps the memory
+ * store's path through authentication free of promises and microtask turns.
+ */
+export function whenReady<T, R>(value: MaybePromise<T>, then: (value: T) => R): MaybePromise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
+}
+
+/** What every authenticated request needs: the live session and its user. */
+export interface SessionWithUser {
+  session: LiveSession;
+  user: UserRecord;
+}
+
 export interface SessionStore {
   create(session: SessionRecord): Promise<void>;
-  /** The live session, its idle deadline moved forward; null when unknown, idle too long or past its lifetime. */
-  touch(skeyHash: string): Promise<LiveSession | null>;
+  /**
+   * The live session and its user, the session's idle deadline moved forward; null when the
+   * session is unknown, idle too long or past its lifetime, or its user is gone. Called on every
+   * authenticated request: one round trip in Redis, no promise in memory.
+   *
+   * A store may record the use only when its last record is older than touchIntervalMs(idle):
+   * the idle timeout then counts from that record, so a session can end up to that much (at most
+   * a minute, and 1% of the idle timeout) before a full idle timeout after its very last use.
+   */
+  touch(skeyHash: string): MaybePromise<SessionWithUser | null>;
   /** The session's WeChat session_key; null when the session is gone or its key cannot be read (sealed with a rotated key). */
   sessionKey(skeyHash: string): Promise<string | null>;
   /** Whether a session was removed. */
@@ -121,6 +146,14 @@ export interface Stores {
 export interface StoreOptions {
   now: Clock;
   sessionIdleMs: number;
+}
+
+/**
+ * How stale a session's recorded last use may get before a use records it again: a minute, or 1%
+ * of the idle timeout when that is shorter. Within it, authenticating reads and writes nothing.
+ */
+export function touchIntervalMs(idleMs: number): number {
+  return Math.min(60_000, Math.floor(idleMs / 100));
 }
 
 /** A session is live until it has been idle too long or has reached its absolute end. */

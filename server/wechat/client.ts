@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import { createMemoryCredentialCache } from '../stores/credentials';
 import type { Clock, CredentialCache, PhoneNumber } from '../stores/types';
 import { createAccessTokenManager, fetchStableToken } from './access-token';
-import { callWeChat, errcodeOf, fetchTransport, unavailable, type Transport } from './http';
+import { callWeChat, errcodeOf, httpTransport, unavailable, type Transport } from './http';
 import { getUserPhoneNumber } from './phone';
 
 /** What jscode2session gives the server. session_key stays on the server. */
@@ -14,7 +14,7 @@ export interface WeChatSession {
 }
 
 // Where the HTTP part lives now; kept importable from here, where it began.
-export { fetchTransport, MAX_ANSWER_BYTES, type Transport } from './http';
+export { httpTransport, MAX_ANSWER_BYTES, type Transport } from './http';
 
 export interface WeChatClientOptions {
   /** Resolved per call: in simulated mode the server's own address is known only after listen. */
@@ -85,7 +85,7 @@ export function createWeChatClient({
   appId,
   secret,
   timeoutMs,
-  transport = fetchTransport,
+  transport = httpTransport,
   now = Date.now,
   credentials = createMemoryCredentialCache(now),
   onTokenRenewalFailed,

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { UserInfoRequest, WeChatApi, WeChatErrcode } from '../../typings/api';
 import { ApiError } from '../errors';
 import type { Clock } from '../stores/types';
+import type { Transport } from './http';
 import { createSimulatedPhones, createSimulatedTokens, failure, type OpenApiAnswer } from './simulated-openapi';
 
 /** The development user: DevTools' codes (not minted here) and POST /dev/codes without a user log in as it. */
@@ -205,20 +206,50 @@ export function createSimulator({ appId, secret, now }: { appId: string; secret:
   };
 }
 
-/** WeChat's route shape: always HTTP 200, errors as errcode/errmsg in the body. */
+/** A query string's or body's value as the simulator takes it: a string, or absent. */
+const textOf = (record: Record<string, unknown>, key: string) => (typeof record[key] === 'string' ? (record[key] as string) : undefined);
+
+/** Each simulated API by its path: what it answers for a query and a JSON body (WeChat's own shapes). */
+const SIMULATED_APIS: Record<string, { method: 'GET' | 'POST'; answer: (simulator: Simulator, query: Record<string, unknown>, body: unknown) => Promise<unknown> }> = {
+  '/sns/jscode2session': {
+    method: 'GET',
+    answer: (simulator, query) =>
+      simulator.exchange({ appid: textOf(query, 'appid'), secret: textOf(query, 'secret'), js_code: textOf(query, 'js_code'), grant_type: textOf(query, 'grant_type') }),
+  },
+  '/cgi-bin/stable_token': { method: 'POST', answer: (simulator, _query, body) => simulator.stableToken(body) },
+  '/wxa/business/getuserphonenumber': { method: 'POST', answer: (simulator, query, body) => simulator.phoneNumber(textOf(query, 'access_token'), body) },
+};
+
+/** WeChat's route shape: always HTTP 200, errors as errcode/errmsg in the body (jscode2session as text/plain, as WeChat sends it). */
 export function registerSimulatorRoutes(app: FastifyInstance, simulator: Simulator): void {
-  app.get('/sns/jscode2session', async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const text = (key: string) => (typeof query[key] === 'string' ? (query[key] as string) : undefined);
-    const answer = await simulator.exchange({ appid: text('appid'), secret: text('secret'), js_code: text('js_code'), grant_type: text('grant_type') });
-    return reply.type('text/plain').send(JSON.stringify(answer));
-  });
+  for (const [path, api] of Object.entries(SIMULATED_APIS)) {
+    app.route({
+      method: api.method,
+      url: path,
+      handler: async (request, reply) => {
+        const answer = await api.answer(simulator, request.query as Record<string, unknown>, request.body);
+        return reply.type(path === '/sns/jscode2session' ? 'text/plain' : 'application/json').send(JSON.stringify(answer));
+      },
+    });
+  }
+}
 
-  app.post('/cgi-bin/stable_token', async (request, reply) => reply.type('application/json').send(JSON.stringify(await simulator.stableToken(request.body))));
-
-  app.post('/wxa/business/getuserphonenumber', async (request, reply) => {
-    const { access_token: accessToken } = request.query as Record<string, unknown>;
-    const answer = await simulator.phoneNumber(typeof accessToken === 'string' ? accessToken : undefined, request.body);
-    return reply.type('application/json').send(JSON.stringify(answer));
-  });
+/**
+ * The simulator called in this process instead of over HTTP, as a WeChat client transport: what a
+ * login costs the server itself, without the hop its simulated mode makes to look like the real
+ * WeChat (the benchmark measures both). Answers as the routes above do.
+ */
+export function callSimulator(simulator: Simulator): Transport {
+  return async (url, _deadline, request) => {
+    const { pathname, searchParams } = new URL(url);
+    const api = SIMULATED_APIS[pathname];
+    if (!api || api.method !== (request ? 'POST' : 'GET')) return { status: 404, body: '{}' };
+    let body: unknown;
+    try {
+      body = request ? JSON.parse(request.body) : undefined;
+    } catch {
+      return { status: 400, body: '{}' };
+    }
+    return { status: 200, body: JSON.stringify(await api.answer(simulator, Object.fromEntries(searchParams), body)) };
+  };
 }

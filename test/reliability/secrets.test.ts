@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import { loadConfig, type Config } from '../../server/config';
-import { fetchTransport, type Transport } from '../../server/wechat/client';
+import { httpTransport, type Transport } from '../../server/wechat/client';
 import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { logSink } from '../server/helpers';
 
@@ -35,8 +35,8 @@ const exchanges: string[] = [];
 const responses: string[] = [];
 
 /** The server's real transport, recording what WeChat (the simulator) answered. */
-const recording: Transport = async (url, signal, request) => {
-  const answer = await fetchTransport(url, signal, request);
+const recording: Transport = async (url, deadline, request) => {
+  const answer = await httpTransport(url, deadline, request);
   exchanges.push(url);
   const { session_key: sessionKey, access_token: accessToken } = JSON.parse(answer.body) as { session_key?: string; access_token?: string };
   if (sessionKey) sessionKeys.push(sessionKey);

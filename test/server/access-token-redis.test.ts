@@ -34,7 +34,7 @@ describeWithRedis('the access token across two instances', (redis) => {
     // Both instances call the same WeChat: a's simulator, by inject(), recording which instance called.
     const transportOf =
       (instance: string): Transport =>
-      (url, _signal, request) => {
+      (url, _deadline, request) => {
         const path = new URL(url).pathname;
         if (path.endsWith('/stable_token')) tokenFetches.push(instance);
         if (path.endsWith('/getuserphonenumber')) {

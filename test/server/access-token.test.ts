@@ -256,7 +256,7 @@ describe('fetchStableToken', () => {
   const requests: Array<{ url: string; body?: string }> = [];
   const answering =
     (body: string): Transport =>
-    async (url, _signal, request) => {
+    async (url, _deadline, request) => {
       requests.push({ url, body: request?.body });
       return { status: 200, body };
     };

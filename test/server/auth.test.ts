@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { SessionRecord, Stores } from '../../server/stores/types';
+import type { SessionRecord, SessionWithUser, Stores } from '../../server/stores/types';
 import { createMemoryStores } from '../../server/stores/memory';
+import { newSkey } from '../../server/session';
 import type { LoginResponse } from '../../typings/api';
 import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { bearer, fakeClock, login, logSink, mintCode, testApp, testConfig, type TestApp } from './helpers';
@@ -268,6 +269,28 @@ describe('sessions', () => {
     expect(response.json()).toEqual({ error: { code: 'SESSION_EXPIRED', message: expect.any(String) } });
   });
 
+  it.each([
+    ['at once', (found: SessionWithUser | null) => found],
+    ['through a promise', (found: SessionWithUser | null) => Promise.resolve(found)],
+  ])('refuses a session that a store answering %s hands back under another skey hash, one character off', async (_case, answer) => {
+    const appWith = async (alter: (found: SessionWithUser) => SessionWithUser) => {
+      const clock = fakeClock();
+      const stores = createMemoryStores({ now: clock.now, sessionIdleMs: 30 * MINUTE });
+      const touch = (hash: string) => {
+        const found = stores.sessions.touch(hash) as SessionWithUser | null;
+        return answer(found && alter(found));
+      };
+      return (await testApp({ clock, stores: { ...stores, sessions: { ...stores.sessions, touch } } })).app;
+    };
+    const offByOne = (hash: string) => `${hash.slice(0, -1)}${hash.endsWith('0') ? '1' : '0'}`;
+    const loose = await appWith((found) => ({ ...found, session: { ...found.session, skeyHash: offByOne(found.session.skeyHash) } }));
+    expect((await loose.inject({ url: '/api/profile', headers: bearer((await login(loose)).skey) })).statusCode).toBe(401);
+    await loose.close();
+    const exact = await appWith((found) => found);
+    expect((await exact.inject({ url: '/api/profile', headers: bearer((await login(exact)).skey) })).statusCode).toBe(200);
+    await exact.close();
+  });
+
   it('expires a session left idle for the idle timeout, and keeps a used one', async () => {
     const idle = await login(t.app);
     const used = await login(t.app);
@@ -316,5 +339,19 @@ describe('sessions', () => {
     const all = await t.app.inject({ method: 'POST', url: '/dev/sessions/expire', headers: { 'content-type': 'application/json' } });
     expect(all.json()).toEqual({ expired: 2 });
     expect((await check(c.skey)).statusCode).toBe(401);
+  });
+});
+
+describe('newSkey', () => {
+  it('hands out 256-bit URL-safe skeys that never repeat, across many refills of its random pool', () => {
+    const skeys = Array.from({ length: 1000 }, () => newSkey());
+    expect(skeys.every((skey) => /^[A-Za-z0-9_-]{43}$/.test(skey))).toBe(true);
+    expect(new Set(skeys).size).toBe(1000);
+    // Zeroed bytes once taken: a skey made of them would be all "A".
+    expect(skeys.some((skey) => /^A+$/.test(skey))).toBe(false);
+    // Roughly uniform bits: among 1000 × 256 bits, about half are set.
+    const ones = skeys.reduce((n, skey) => n + [...Buffer.from(skey, 'base64url')].reduce((m, byte) => m + byte.toString(2).replaceAll('0', '').length, 0), 0);
+    expect(ones / (1000 * 256)).toBeGreaterThan(0.48);
+    expect(ones / (1000 * 256)).toBeLessThan(0.52);
   });
 });

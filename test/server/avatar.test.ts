@@ -44,6 +44,8 @@ describe('POST /api/avatar', () => {
     expect(served.headers.get('x-content-type-options')).toBe('nosniff');
     expect(served.headers.get('content-disposition')).toBe('inline; filename="avatar.png"');
     expect(served.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    // The one answer that may be cached: its name changes with every upload.
+    expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(Buffer.from(await served.arrayBuffer())).toEqual(PNG);
     expect(files()).toHaveLength(1);
   });

@@ -33,8 +33,11 @@ export function testConfig(overrides: Partial<Config> = {}, env: Record<string, 
   return { ...loadConfig({ ...mode, UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 
-/** Collects log lines, to check what reaches them. */
-export function logSink(): { stream: Writable; text(): string } {
+/**
+ * Collects log lines, to check what reaches them. The server hands its lines over at the end of
+ * each turn of the event loop (see TurnBatch in server/logging.ts): `written()` waits for that.
+ */
+export function logSink(): { stream: Writable; text(): string; written(): Promise<void> } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -42,7 +45,7 @@ export function logSink(): { stream: Writable; text(): string } {
       done();
     },
   });
-  return { stream, text: () => chunks.join('') };
+  return { stream, text: () => chunks.join(''), written: () => new Promise((resolve) => setImmediate(resolve)) };
 }
 
 export interface TestApp {
@@ -61,7 +64,7 @@ export async function testApp(options: { config?: Partial<Config>; stores?: Stor
   const config = testConfig(options.config);
   const stores = options.stores ?? createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
   // Called only after `app` below exists.
-  const injected: Transport = (url, _signal, request) => injectInto(app, url, request);
+  const injected: Transport = (url, _deadline, request) => injectInto(app, url, request);
   const app = await buildApp({ config, now: clock.now, stores, log: options.log ?? false, wechatTransport: options.transport ?? injected });
   return { app, clock, config, stores };
 }

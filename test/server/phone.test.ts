@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../server/config';
 import { accessTokenCacheName } from '../../server/wechat/client';
-import type { Transport } from '../../server/wechat/http';
+import type { Deadline, Transport } from '../../server/wechat/http';
 import type { DevFaultRequest, PhoneBindResponse, User } from '../../typings/api';
 import { bearer, injectInto, login, logSink, testApp, testConfig, type TestApp } from './helpers';
 
@@ -13,7 +13,7 @@ import { bearer, injectInto, login, logSink, testApp, testConfig, type TestApp }
 function wechatCalls() {
   const paths: string[] = [];
   let target: FastifyInstance | undefined;
-  const transport: Transport = (url, _signal, request) => {
+  const transport: Transport = (url, _deadline, request) => {
     paths.push(new URL(url).pathname);
     return injectInto(target!, url, request);
   };
@@ -189,6 +189,7 @@ describe('POST /auth/phone', () => {
     const response = await bind(skey, await phoneCode('jay'));
     expect(response.statusCode).toBe(502);
     expect(response.body).not.toContain('40125');
+    await log.written();
     expect(log.text()).toContain('stable_token errcode 40125');
     expect(log.text()).not.toContain(t.config.wechat.secret);
   });
@@ -271,6 +272,8 @@ describe('POST /auth/phone', () => {
     const token = (await t.stores.credentials.get(accessTokenCacheName(t.config.wechat.appId, t.config.wechat.secret)))!.value;
     const all = bodies.join('\n');
     for (const secret of ['13512345678', user.openid, 'oUnion-nia-00000000000', token]) expect(all).not.toContain(secret);
+    await log.written();
+    expect(log.text()).toContain('"path":"/auth/phone"');
     expect(log.text()).not.toContain(token);
   });
 });
@@ -286,12 +289,12 @@ describe('POST /auth/phone within its deadline', () => {
   afterEach(() => t.app.close());
 
   /** The app with a WeChat whose answers `answer` may hold or replace (default: the simulator's). */
-  const setup = async (answer: (path: string, signal: AbortSignal, forward: () => Promise<{ status: number; body: string }>) => Promise<{ status: number; body: string }>) => {
+  const setup = async (answer: (path: string, deadline: Deadline, forward: () => Promise<{ status: number; body: string }>) => Promise<{ status: number; body: string }>) => {
     paths = [];
-    const transport: Transport = (url, signal, request) => {
+    const transport: Transport = (url, deadline, request) => {
       const path = new URL(url).pathname;
       paths.push(path);
-      return answer(path, signal, () => injectInto(t.app, url, request));
+      return answer(path, deadline, () => injectInto(t.app, url, request));
     };
     t = await testApp({ config: { phoneBindTimeoutMs: DEADLINE_MS }, transport });
   };
@@ -303,13 +306,12 @@ describe('POST /auth/phone within its deadline', () => {
     while (!(await done())) await new Promise((resolve) => setImmediate(resolve));
   };
   /** A call WeChat never answers: it ends only when the server aborts it. */
-  const hang = (signal: AbortSignal, aborted: () => void) =>
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => (aborted(), reject(new Error('aborted')))));
+  const hang = (deadline: Deadline, aborted: () => void) => new Promise<never>((_, reject) => deadline.onExpiry(() => (aborted(), reject(new Error('aborted')))));
 
   it('answers 504 WECHAT_TIMEOUT at the deadline while the token renewal hangs, and never spends the code once the token comes', async () => {
     let release = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
-    await setup(async (path, _signal, forward) => {
+    await setup(async (path, _deadline, forward) => {
       if (path.endsWith('/stable_token')) await released;
       return forward();
     });
@@ -331,10 +333,10 @@ describe('POST /auth/phone within its deadline', () => {
 
   it('gives the retry after a rejected token only what is left of the deadline: 504, and the hung call is aborted', async () => {
     let aborted = 0;
-    await setup(async (path, signal, forward) => {
+    await setup(async (path, deadline, forward) => {
       if (!path.endsWith('/getuserphonenumber')) return forward();
       if (count('getuserphonenumber') === 1) return { status: 200, body: '{"errcode":40001,"errmsg":"invalid credential"}' };
-      return hang(signal, () => aborted++);
+      return hang(deadline, () => aborted++);
     });
     const { skey } = await login(t.app, 'pia');
     const started = Date.now();

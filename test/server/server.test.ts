@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import type { LoginResponse } from '../../typings/api';
+import { callSimulator, createSimulator } from '../../server/wechat/simulator';
 import { logSink, testConfig } from './helpers';
 
 const SECRET = '5ec12e75ec12e75ec12e75ec12e75ec1';
@@ -25,6 +26,37 @@ describe('a listening server in simulated mode', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     const { skey } = (await response.json()) as LoginResponse;
     expect((await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${skey}` } })).status).toBe(200);
+  });
+
+  it('answers every kind of request with cache-control: no-store, successes, errors and the simulated WeChat alike', async () => {
+    const { code } = (await (await post('/dev/codes', {})).json()) as { code: string };
+    const { skey } = (await (await post('/auth/login', { code })).json()) as LoginResponse;
+    const { wechat } = testConfig();
+    const answers = {
+      'a read': await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${skey}` } }),
+      'a HEAD': await fetch(`${base}/healthz`, { method: 'HEAD' }),
+      'a 401': await fetch(`${base}/api/profile`),
+      'a 400 from validation': await post('/auth/login', { code: '' }),
+      'a 400 from the JSON parser': await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":' }),
+      'a 404': await fetch(`${base}/nowhere`),
+      'a 404 for a missing avatar': await fetch(`${base}/avatars/${'0'.repeat(32)}.png`),
+      'a 415': await fetch(`${base}/dev/codes`, { method: 'POST' }),
+      'the simulated WeChat': await fetch(`${base}/sns/jscode2session?appid=${wechat.appId}&secret=nope&js_code=x&grant_type=authorization_code`),
+    };
+    const statuses = Object.fromEntries(Object.entries(answers).map(([what, response]) => [what, response.status]));
+    expect(statuses).toEqual({
+      'a read': 200,
+      'a HEAD': 200,
+      'a 401': 401,
+      'a 400 from validation': 400,
+      'a 400 from the JSON parser': 400,
+      'a 404': 404,
+      'a 404 for a missing avatar': 404,
+      'a 415': 415,
+      'the simulated WeChat': 200,
+    });
+    const policies = Object.fromEntries(Object.entries(answers).map(([what, response]) => [what, response.headers.get('cache-control')]));
+    expect(policies).toEqual(Object.fromEntries(Object.keys(answers).map((what) => [what, 'no-store'])));
   });
 
   it('answers the real jscode2session shapes: no errcode on success, errcode and errmsg on failure', async () => {
@@ -103,3 +135,34 @@ describe('real mode', () => {
   });
 });
 
+
+describe('the simulated WeChat called in-process (the benchmark measures logins this way beside logins over HTTP)', () => {
+  it('logs in, refuses a replayed code, and binds a phone number, answering as over HTTP', async () => {
+    const config = testConfig();
+    const simulator = createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now: Date.now });
+    const app = await buildApp({ config, simulator, wechatTransport: callSimulator(simulator), log: false });
+    try {
+      const code = simulator.mintCode('ina');
+      const first = await app.inject({ method: 'POST', url: '/auth/login', payload: { code } });
+      expect(first.statusCode).toBe(200);
+      const replay = await app.inject({ method: 'POST', url: '/auth/login', payload: { code } });
+      expect(replay.statusCode).toBe(401);
+      expect(replay.json()).toMatchObject({ error: { code: 'INVALID_CODE' } });
+      const { skey } = first.json<LoginResponse>();
+      const bound = await app.inject({ method: 'POST', url: '/auth/phone', headers: { authorization: `Bearer ${skey}` }, payload: { code: simulator.mintPhoneCode('ina', '13800138000') } });
+      expect(bound.statusCode).toBe(200);
+      expect(bound.json()).toMatchObject({ user: { phone: '138****8000' } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 404 for a path or method WeChat does not have, and 400 for a body that is not JSON', async () => {
+    const simulator = createSimulator({ appId: 'wx1', secret: 's', now: Date.now });
+    const call = callSimulator(simulator);
+    const deadline = { timeoutMs: 1000, expired: false, onExpiry: () => undefined };
+    expect((await call('http://127.0.0.1/sns/nothing', deadline)).status).toBe(404);
+    expect((await call('http://127.0.0.1/cgi-bin/stable_token', deadline)).status).toBe(404);
+    expect((await call('http://127.0.0.1/cgi-bin/stable_token', deadline, { body: '{' })).status).toBe(400);
+  });
+});

@@ -1,6 +1,6 @@
 import { createMemoryStores } from '../../server/stores/memory';
 import { createRedisStores } from '../../server/stores/redis';
-import type { SessionRecord, Stores, UserRecord } from '../../server/stores/types';
+import { touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { SlidingWindows } from '../../server/stores/sliding-window';
@@ -20,6 +20,8 @@ function storeContract(factory: () => Factory) {
   beforeEach(async () => {
     clock = fakeClock();
     stores = await factory()(clock);
+    // The user the sessions below belong to: a session is of use only with its user.
+    await stores.users.findOrCreate({ openid: 'o-u1' }, () => user('u1', 'o-u1'));
   });
   afterEach(async () => {
     await stores.close();
@@ -32,12 +34,19 @@ function storeContract(factory: () => Factory) {
   const user = (id: string, openid: string): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
 
   describe('sessions', () => {
-    it('returns a created session with every field intact, session_key apart', async () => {
+    it('returns a created session with every field intact and its user, session_key apart', async () => {
       const { sessionKey, ...live } = session('a'.repeat(64));
       await stores.sessions.create({ ...live, sessionKey });
-      expect(await stores.sessions.touch('a'.repeat(64))).toMatchObject(live);
+      const found = await stores.sessions.touch('a'.repeat(64));
+      expect(found?.session).toEqual(live);
+      expect(found?.user).toEqual(user('u1', 'o-u1'));
       expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe(sessionKey);
       expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
+    });
+
+    it('returns null for a session whose user does not exist', async () => {
+      await stores.sessions.create(session('h1', 'nobody'));
+      expect(await stores.sessions.touch('h1')).toBeNull();
     });
 
     it('returns null for an unknown hash', async () => {
@@ -359,12 +368,15 @@ describeWithRedis('redis stores', (redis) => {
     const plain = 'tiihtNczf5v6AKRyjwEUhQ==';
     const stores = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const record = { skeyHash: 'a'.repeat(64), userId: 'u', sessionKey: plain, createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME };
+    await stores.users.findOrCreate({ openid: 'o-u' }, () => ({ id: 'u', openid: 'o-u', nickname: '', avatarUrl: '', createdAt: clock.now() }));
     await stores.sessions.create(record);
     await stores.sessions.create({ ...record, skeyHash: 'b'.repeat(64) });
     const client = new Redis(redis().url);
     const raw = await client.hget(`seal:session:${'a'.repeat(64)}`, 'sessionKey');
     const dump = JSON.stringify(await client.hgetall(`seal:session:${'a'.repeat(64)}`));
-    expect(raw).toMatch(/^v1\./);
+    expect(raw).toMatch(/^v2\./);
+    // Every field fits in 64 bytes: Redis keeps the session in its compact encoding.
+    expect(await client.object('ENCODING', `seal:session:${'a'.repeat(64)}`)).toBe('listpack');
     expect(dump).not.toContain(plain);
     expect(dump).not.toContain(Buffer.from(plain, 'base64').toString('hex'));
     expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe(plain);
@@ -441,6 +453,48 @@ describeWithRedis('redis stores', (redis) => {
       own.resume();
       await stores.close();
       await own.stop();
+    }
+  });
+
+  it('authenticates in one round trip, and records a use only once the last record is a touch interval old, TTL included', async () => {
+    const clock = fakeClock(Date.now());
+    const stores = await createRedisStores({ url: redis().url, prefix: 'touch:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const client = new Redis(redis().url);
+    try {
+      await stores.users.findOrCreate({ openid: 'o-t' }, () => ({ id: 't', openid: 'o-t', nickname: 'T', avatarUrl: '', createdAt: clock.now() }));
+      const created = clock.now();
+      await stores.sessions.create({ skeyHash: 'h', userId: 't', sessionKey: 'k', createdAt: created, lastSeenAt: created, expiresAt: created + LIFETIME });
+      const stored = async () => ({ lastSeenAt: Number(await client.hget('touch:session:h', 'lastSeenAt')), ttl: await client.pttl('touch:session:h') });
+
+      // Once to load the script into Redis (EVALSHA finds it missing and falls back to EVAL), then counted.
+      await stores.sessions.touch('h');
+      const sent = jest.spyOn(Redis.prototype, 'sendCommand');
+      clock.advance(touchIntervalMs(IDLE) - 1);
+      const found = await stores.sessions.touch('h');
+      expect(sent.mock.calls.map(([command]) => command.name)).toEqual(['evalsha']);
+      sent.mockRestore();
+      expect(found?.user.nickname).toBe('T');
+      // Within the touch interval: the session is live, and nothing was written.
+      expect(found?.session.lastSeenAt).toBe(created);
+      const before = await stored();
+      expect(before.lastSeenAt).toBe(created);
+      expect(before.ttl).toBeLessThanOrEqual(IDLE);
+
+      clock.advance(1);
+      expect((await stores.sessions.touch('h'))?.session.lastSeenAt).toBe(clock.now());
+      const after = await stored();
+      expect(after.lastSeenAt).toBe(clock.now());
+      // The TTL starts again from this use: longer than what was left of the old one.
+      expect(after.ttl).toBeGreaterThan(before.ttl);
+      expect(after.ttl).toBeLessThanOrEqual(IDLE);
+
+      // The idle timeout counts from the last record: a session idle that long is gone, and deleted.
+      clock.advance(IDLE);
+      expect(await stores.sessions.touch('h')).toBeNull();
+      expect(await client.exists('touch:session:h')).toBe(0);
+    } finally {
+      await client.quit();
+      await stores.close();
     }
   });
 

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../server/errors';
-import { createWeChatClient, fetchTransport, MAX_ANSWER_BYTES, type Transport } from '../../server/wechat/client';
+import { createWeChatClient, httpTransport, MAX_ANSWER_BYTES, type Transport } from '../../server/wechat/client';
+import type { Deadline } from '../../server/wechat/http';
 
 const KEY = 'tiihtNczf5v6AKRyjwEUhQ==';
 const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
@@ -56,15 +57,18 @@ describe('WeChat client', () => {
   it('gives up after its timeout with 504 WECHAT_TIMEOUT and aborts the request', async () => {
     jest.useFakeTimers();
     try {
-      let signal: AbortSignal | undefined;
-      const hanging: Transport = (_url, s) => {
-        signal = s;
+      let stopped = 0;
+      let deadline: Deadline | undefined;
+      const hanging: Transport = (_url, d) => {
+        deadline = d;
+        d.onExpiry(() => stopped++);
         return new Promise(() => undefined);
       };
       const pending = failure(client(hanging, 5000).code2Session('c'));
       await jest.advanceTimersByTimeAsync(5000);
       expect(await pending).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
-      expect(signal?.aborted).toBe(true);
+      expect(deadline?.expired).toBe(true);
+      expect(stopped).toBe(1);
     } finally {
       jest.useRealTimers();
     }
@@ -102,17 +106,46 @@ describe('WeChat client over HTTP', () => {
   afterAll(async () => {
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   });
-  const serve = async (handler: Parameters<typeof createServer>[1]): Promise<{ base: string; hits: () => number }> => {
+  const serve = async (handler: Parameters<typeof createServer>[1]): Promise<{ base: string; hits: () => number; connections: () => number; closed: () => number }> => {
     let hits = 0;
+    let connections = 0;
+    let closed = 0;
     const server = createServer((req, res) => {
       hits++;
       handler!(req, res);
     });
+    server.on('connection', (socket) => {
+      connections++;
+      socket.once('close', () => closed++);
+    });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
+    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, connections: () => connections, closed: () => closed };
   };
-  const overHttp = (base: string) => createWeChatClient({ baseUrl: () => base, appId: 'wxapp', secret: 'SECRET', timeoutMs: 5000, transport: fetchTransport });
+  const overHttp = (base: string, timeoutMs = 5000) => createWeChatClient({ baseUrl: () => base, appId: 'wxapp', secret: 'SECRET', timeoutMs, transport: httpTransport });
+
+  it('keeps its connections open between calls: 50 logins one after another, at most 2 connections', async () => {
+    const wechat = await serve((_req, res) => res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`));
+    const client = overHttp(wechat.base);
+    for (let i = 0; i < 50; i++) await expect(client.code2Session(`c${i}`)).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
+    expect(wechat.hits()).toBe(50);
+    // The pool may open a second connection for a call made the moment the previous answer ended, before its connection is free again.
+    expect(wechat.connections()).toBeLessThanOrEqual(2);
+    expect(wechat.closed()).toBe(0);
+  });
+
+  it('closes the connection of a call cut by its timeout, and the next call gets a fresh one', async () => {
+    let stall = true;
+    const wechat = await serve((_req, res) => {
+      if (!stall) res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`);
+    });
+    const client = overHttp(wechat.base, 200);
+    expect(await failure(client.code2Session('slow'))).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
+    while (wechat.closed() < 1) await new Promise((resolve) => setImmediate(resolve));
+    stall = false;
+    await expect(client.code2Session('next')).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
+    expect(wechat.connections()).toBe(2);
+  });
 
   it('does not follow a redirect, so the secret in the query string goes nowhere else', async () => {
     const elsewhere = await serve((_req, res) => res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`));

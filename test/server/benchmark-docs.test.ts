@@ -1,0 +1,36 @@
+/**
+ * The README's benchmark table quotes the last `npm run bench`: its figures are the ones
+ * bench/results.json holds, so a new run that is not copied into the README fails here.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const benchmarks = readme.slice(readme.indexOf('## Benchmarks'), readme.indexOf('\n## ', readme.indexOf('## Benchmarks') + 1));
+const results = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results.json'), 'utf8')) as Record<string, unknown>;
+
+const figure = (key: string): number => {
+  const value = results[key];
+  if (typeof value !== 'number') throw new Error(`bench/results.json has no number ${key}`);
+  return value;
+};
+
+describe('the README’s benchmark figures', () => {
+  it('come from a run of committed code', () => {
+    expect(results.uncommittedChanges).toBe(false);
+  });
+
+  it.each([
+    ['profileVsNodeHttp', (v: number) => `**${v.toFixed(2)}**`],
+    ['profileInfoVsNodeHttp', (v: number) => `**${v.toFixed(2)}**`],
+    ['redisProfileVsOneGetFloor', (v: number) => `**${v.toFixed(2)}**`],
+    ['loginHttpVsInProcess', (v: number) => `**${v.toFixed(2)}**`],
+    ['profileVsTutorialExpress', (v: number) => `**${v.toFixed(1)}×**`],
+    ['requestOverheadMicros', (v: number) => `**${v.toFixed(1)} µs**`],
+    ['packageGzipBytes', (v: number) => `**${v} bytes**`],
+    ['redisBytesPerSession', (v: number) => `/ ${v}**`],
+  ])('show %s as bench/results.json has it', (key, shown) => {
+    expect(benchmarks).toContain(shown(figure(key)));
+  });
+});
