@@ -22,6 +22,8 @@ const BASE = /^https?:\/\/[^/?#@\\\s]+(\/[^?#@\\\s]*)?$/;
 const TOKEN = /^[\x21-\x7e]+$/;
 /** Epoch ms before 1973: an `expiresAt` this small was sent in seconds. */
 const MIN_EPOCH_MS = 1e11;
+/** How long a failed wx.checkSession is not believed after this run's own wx.login (see ensureWechatSession). */
+const FRESH_LOGIN_TRUSTED_MS = 5 * 60 * 1000;
 
 const MS = 'a number of ms above 0';
 const isPositive = (v: unknown) => typeof v === 'number' && v > 0 && v < Infinity;
@@ -83,8 +85,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
    */
   let renewals = 0;
   let sessionRenewals = 0;
-  /** The skey this run's wx.login made that no wx.checkSession has confirmed yet. */
-  let unconfirmed: string | null = null;
+  /** The session this run's wx.login made that no wx.checkSession has confirmed yet, and when it was made. */
+  let unconfirmed: { skey: string; at: number } | null = null;
   let pendingLogin: { promise: Promise<Session<U>>; cancel(): void } | null = null;
 
   function emit<E extends keyof AuthEvents<U>>(event: E, ...args: Parameters<AuthEvents<U>[E]>): void {
@@ -163,10 +165,11 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           end();
           store(fresh);
           sessionRenewals = renewalsAtStart;
-          unconfirmed = fresh.skey;
+          unconfirmed = { skey: fresh.skey, at: Date.now() };
           signedIn = true;
-          emit('login', session as Session<U>);
-          return session as Session<U>;
+          emit('login', fresh);
+          // A login listener may have logged out: then this login is cancelled, not resolved with no session.
+          return live(fresh);
         })
         .then(
           resolve,
@@ -374,12 +377,16 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           () => false,
         ).then((confirmed) => {
           usable(from, where); // begun before a logout: CANCELLED, and no login
-          if (s.skey !== unconfirmed) return confirmed ? s : login();
-          // WeChat's session_key cannot have expired right after this run's own wx.login made it:
+          if (confirmed) {
+            unconfirmed = null;
+            return s;
+          }
+          // WeChat's session_key cannot have expired minutes after this run's own wx.login made it:
           // a failure then shows checkSession can't be trusted here (DevTools' tourist mode fails
-          // it every time). The fresh session stands, instead of a login per call.
-          if (confirmed) unconfirmed = null;
-          return s;
+          // it every time). The fresh session stands, instead of a login per call; past that
+          // window the failure is believed, so tourist mode costs a login per window at most.
+          const madeJustNow = unconfirmed && unconfirmed.skey === s.skey && Date.now() - unconfirmed.at < FRESH_LOGIN_TRUSTED_MS;
+          return madeJustNow ? s : login();
         }),
       );
     },

@@ -116,6 +116,20 @@ describe('calls begun before a logout', () => {
 });
 
 describe('a login in flight at logout', () => {
+  test('a login listener that logs out (a blocked user, say) ends that login CANCELLED, with no session held', async () => {
+    fake.storage.clear();
+    const auth = makeAuth(fake);
+    let loggedOut: Promise<void> | undefined;
+    auth.on('login', () => (loggedOut = auth.logout()));
+
+    const error = await rejectionOf(auth.login());
+    await loggedOut;
+
+    expect((error as AuthError).code).toBe('CANCELLED');
+    expect(auth.getSession()).toBeNull();
+    expect(fake.stats.logins).toBe(1);
+  });
+
   test('releases its waiters at once with CANCELLED, and login() right after starts a fresh login that succeeds', async () => {
     fake.storage.clear();
     const code = deferred<void>();

@@ -15,6 +15,15 @@ afterEach(expectPoolEmpty);
 
 const N = 20;
 
+/** Moves Date.now() `ms` ahead (timers still run in real time: the fake answers on them). */
+function clockAhead(ms: number) {
+  const real = Date.now.bind(Date);
+  jest.spyOn(Date, 'now').mockImplementation(() => real() + ms);
+}
+afterEach(() => jest.restoreAllMocks());
+
+const MINUTE = 60_000;
+
 async function sequential(auth: ReturnType<typeof makeAuth>, n = N) {
   const skeys = new Set<string>();
   for (let i = 0; i < n; i++) skeys.add((await auth.ensureWechatSession()).skey);
@@ -55,6 +64,19 @@ describe('in tourist mode, where wx.checkSession always fails', () => {
     expect(new Set(sessions.map((s) => s.skey)).size).toBe(1);
   });
 
+  test(`${N} sequential calls more than 5 minutes after the login cost 1 more wx.login, not one per call`, async () => {
+    const auth = makeAuth(fake);
+    await auth.login();
+    await sequential(auth, 3);
+    expect(fake.stats.logins).toBe(1);
+
+    clockAhead(6 * MINUTE);
+    const skeys = await sequential(auth);
+
+    expect(fake.stats.logins).toBe(2);
+    expect([...skeys]).toEqual(['skey-2']);
+  });
+
   test('logout then login then more calls: one wx.login per login, none per call', async () => {
     const auth = makeAuth(fake);
     await sequential(auth, 5);
@@ -73,6 +95,30 @@ describe('on a phone, where wx.checkSession tells the truth', () => {
     fake.behaviour.wechatSessionValid = false;
     const auth = makeAuth(fake);
     const skeys = await sequential(auth);
+
+    expect(fake.stats.logins).toBe(1);
+    expect([...skeys]).toEqual(['skey-1']);
+  });
+
+  test('a check that first fails long after this run\'s own login (none confirmed it) costs exactly one re-login', async () => {
+    const auth = makeAuth(fake);
+    await auth.login(); // the silent launch login; no ensureWechatSession() until much later
+    fake.behaviour.wechatSessionValid = false;
+    clockAhead(60 * MINUTE);
+
+    const skeys = await sequential(auth, 3);
+
+    expect(fake.stats.logins).toBe(2);
+    expect([...skeys]).toEqual(['skey-2']);
+  });
+
+  test('a check that fails within minutes of this run\'s own login is not believed: no second login', async () => {
+    const auth = makeAuth(fake);
+    await auth.login();
+    fake.behaviour.wechatSessionValid = false;
+    clockAhead(4 * MINUTE);
+
+    const skeys = await sequential(auth, 3);
 
     expect(fake.stats.logins).toBe(1);
     expect([...skeys]).toEqual(['skey-1']);
