@@ -12,10 +12,17 @@ interface GraphemeSegmenter {
 }
 type SegmenterConstructor = new (locale: undefined, options: { granularity: 'grapheme' }) => GraphemeSegmenter;
 
-/** Intl.Segmenter where the JS engine has it (the server counts with it); null on older engines. */
+let made: { by: SegmenterConstructor; segmenter: GraphemeSegmenter } | null = null;
+
+/**
+ * Intl.Segmenter where the JS engine has it (the server counts with it); null on older engines.
+ * Made once (the count runs on every keystroke), and again only if the engine's constructor changes.
+ */
 function segmenter(): GraphemeSegmenter | null {
   const Segmenter = typeof Intl === 'object' ? (Intl as unknown as { Segmenter?: SegmenterConstructor }).Segmenter : undefined;
-  return Segmenter ? new Segmenter(undefined, { granularity: 'grapheme' }) : null;
+  if (!Segmenter) return null;
+  if (!made || made.by !== Segmenter) made = { by: Segmenter, segmenter: new Segmenter(undefined, { granularity: 'grapheme' }) };
+  return made.segmenter;
 }
 
 const ZWJ = 0x200d;

@@ -16,3 +16,9 @@ export interface DoneEventDetail {
   user: User | null;
 }
 export type PanelStep = 'login' | 'phone' | 'profile';
+
+/** What a page calls on its `<login-panel>` (found with selectComponent). */
+export interface LoginPanel {
+  /** Shows the panel at `step` (default: login), for `user` when one is logged in. */
+  open(step?: PanelStep, user?: User | null): void;
+}

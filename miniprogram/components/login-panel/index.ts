@@ -9,14 +9,13 @@
  * dialog instead, because it is not a passing problem); toasts only confirm success.
  */
 import Toast from '@vant/weapp/toast/toast';
-import Dialog from '@vant/weapp/dialog/dialog';
 import { isAuthError } from '../../auth/index';
 import { appAuth } from '../../services/app-context';
 import { bindPhone, readPhoneButton } from '../../services/phone';
 import { completeProfile, normaliseNickname } from '../../services/profile';
 import { answerPrivacy, hideConsentHost, showConsentHost, type ConsentHost } from '../../services/privacy';
 import { errorMessage, isSilentError, serverErrorCodeOf } from '../../utils/error-message';
-import { PRIMARY_COLOR } from '../../utils/theme';
+import { showNotice } from '../../utils/notice';
 import { countCharacters, nicknameProblem, NICKNAME_MAX_CHARS } from '../../utils/nickname';
 import type { User } from '../../../typings/api';
 import type { DoneEventDetail, LoginEventDetail, PanelStep, PhoneEventDetail, ProfileEventDetail } from './events';
@@ -216,9 +215,7 @@ Component({
         this.triggerEvent('login', detail);
       }
       if (serverErrorCodeOf(error) === 'USER_BLOCKED') {
-        // Vant's typings leave out confirmButtonColor, which its dialog takes; hence no inline literal.
-        const blocked = { context: this, selector: '#van-dialog', title: '无法登录', message, confirmButtonText: '知道了', confirmButtonColor: PRIMARY_COLOR };
-        Dialog.alert(blocked).catch(() => undefined);
+        void showNotice(this, '无法登录', message);
       } else {
         this.setData({ errorMessage: message });
       }

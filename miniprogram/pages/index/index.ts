@@ -2,7 +2,7 @@
  * 首页: a greeting, an inline login panel while logged out, and the ways into the app.
  * Orders need a login: the profile tab handles that, so this page sends the user there.
  */
-import type { DoneEventDetail, PanelStep } from '../../components/login-panel/events';
+import type { DoneEventDetail, LoginPanel } from '../../components/login-panel/events';
 import { appAuth } from '../../services/app-context';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import type { User } from '../../../typings/api';
@@ -13,10 +13,6 @@ function hero(user: User | null) {
   // No nickname yet: greeting them by WeChat's placeholder name ("微信用户") reads like a bug.
   if (!user.nickname) return { greeting: '你好', intro: '设置头像和昵称，让大家认识你。', needsProfile: true };
   return { greeting: `你好，${user.nickname}`, intro: '欢迎回来，可以查看订单或管理个人资料。', needsProfile: !user.profileComplete };
-}
-
-interface LoginPanel {
-  open(step?: PanelStep, user?: User | null): void;
 }
 
 Component({

@@ -4,18 +4,13 @@
  * this page only ever sees the orders or a real failure. A server that requires a phone
  * (403 PHONE_REQUIRED) gets the login panel's phone step instead of an error.
  */
-import type { DoneEventDetail, PanelStep } from '../../components/login-panel/events';
+import type { DoneEventDetail, LoginPanel } from '../../components/login-panel/events';
 import { appAuth } from '../../services/app-context';
 import { fetchOrders, toOrderView, type OrderView } from '../../services/orders';
 import { isPhoneRequired } from '../../services/phone';
 import { errorMessage, isConnectionError, isSilentError } from '../../utils/error-message';
-import type { User } from '../../../typings/api';
 
 type Status = 'loading' | 'ready' | 'error' | 'phone';
-
-interface LoginPanel {
-  open(step?: PanelStep, user?: User | null): void;
-}
 
 /** The latest load per page: an older answer arriving late must not overwrite a newer one. */
 const latestLoad = new WeakMap<object, number>();

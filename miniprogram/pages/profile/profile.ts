@@ -4,12 +4,12 @@
  */
 import Dialog from '@vant/weapp/dialog/dialog';
 import Toast from '@vant/weapp/toast/toast';
-import type { DoneEventDetail, PanelStep, PhoneEventDetail, ProfileEventDetail } from '../../components/login-panel/events';
+import type { DoneEventDetail, LoginPanel, PhoneEventDetail, ProfileEventDetail } from '../../components/login-panel/events';
 import { appAuth, launchError } from '../../services/app-context';
 import { displayName, fetchProfile } from '../../services/profile';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import { errorMessage, isSilentError } from '../../utils/error-message';
-import { PRIMARY_COLOR } from '../../utils/theme';
+import { showNotice } from '../../utils/notice';
 import type { User } from '../../../typings/api';
 
 interface Entry {
@@ -35,10 +35,6 @@ const ENTRIES: Entry[] = [
 function phoneText(user: User | null): string {
   if (!user) return '';
   return user.phone || '未绑定';
-}
-
-interface LoginPanel {
-  open(step?: PanelStep, user?: User | null): void;
 }
 
 Component({
@@ -130,12 +126,7 @@ Component({
       } else if (entry.action === 'privacy') {
         wx.openPrivacyContract({ fail: () => this.toast('隐私保护指引暂时无法打开，请稍后再试') });
       } else if (entry.action === 'about') {
-        // Vant's typings leave out confirmButtonColor, which its dialog takes; hence no inline literal.
-        const about = { context: this, selector: '#van-dialog', title: '关于', message: ABOUT, confirmButtonText: '知道了', confirmButtonColor: PRIMARY_COLOR };
-        Dialog.alert(about).then(
-          () => undefined,
-          () => undefined, // closed: nothing to do
-        );
+        void showNotice(this, '关于', ABOUT);
       }
     },
 

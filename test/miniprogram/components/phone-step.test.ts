@@ -6,7 +6,7 @@
 import type { LoginEventDetail, PhoneEventDetail } from '../../../miniprogram/components/login-panel/events';
 import type { FakeOutcome } from '../../support/fake-wx';
 import { makeUser, platform, requestPrivacyConsent } from '../support/platform';
-import { attr, buttonEvent, exists, load, mount, recordEvents, select, tapButton, textOf, waitFor, type Rendered } from '../support/render';
+import { attr, buttonEvent, exists, load, mount, recordEvents, select, tapButton, textOf, tick, waitFor, type Rendered } from '../support/render';
 
 const panel = load('components/login-panel/index');
 
@@ -109,8 +109,12 @@ describe('login panel: phone step', () => {
     const { comp } = await atPhoneStep();
     buttonEvent(comp, '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:fail system error' });
     await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('获取手机号失败，请重试'));
-    // "ok" without a code is no code.
+    // "ok" without a code is no code: the same message, and nothing is sent (given the turns a
+    // request would take to reach the fake server).
     buttonEvent(comp, '#phone-button', 'getphonenumber', { errMsg: 'getPhoneNumber:ok' });
+    for (let turn = 0; turn < 10; turn++) await tick();
+    expect(textOf(select(comp, '.login-panel__error'))).toBe('获取手机号失败，请重试');
+    expect(textOf(comp)).not.toContain('绑定中…');
     expect(phoneRequests()).toBe(0);
   });
 
