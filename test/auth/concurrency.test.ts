@@ -1,6 +1,6 @@
 import type { AuthError } from '../../miniprogram/auth';
 import { createFakeWx, deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
-import { expectPoolEmpty, makeAuth, rejectionOf, storeSession } from './helpers';
+import { expectPoolEmpty, makeAuth, rejectionOf, storeSession, until } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => {
@@ -163,7 +163,7 @@ describe('one request limit for the whole app', () => {
     const calls = Array.from({ length: 15 }, () => shop.request({ url: '/api/slow' })).concat(
       Array.from({ length: 15 }, () => blog.request({ url: '/api/slow' })),
     );
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => fake.stats.inFlight >= 10, '10 calls are in flight');
     expect(fake.stats.inFlight).toBe(10);
 
     release();
@@ -180,7 +180,7 @@ describe('one request limit for the whole app', () => {
     fake.issueSession('skey-warm');
     const uploads = Array.from({ length: 8 }, () => auth.uploadFile({ url: '/api/avatar', filePath: 'f', name: 'file' }));
     const requests = Array.from({ length: 5 }, () => auth.request({ url: '/api/slow' }));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => fake.stats.inFlight >= 10, 'the pool is full');
 
     expect(fake.stats.uploads).toBe(8);
     expect(fake.stats.requests).toBe(2);
@@ -196,9 +196,9 @@ describe('one request limit for the whole app', () => {
     const main = makeAuth(fake, { storageKey: 'main_session' });
     await Promise.all([background.login(), main.login()]);
     const calls = [...Array.from({ length: 10 }, () => background.request({ url: '/api/slow' }))];
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => fake.stats.inFlight >= 2, "the background client's 2 are in flight");
     calls.push(...Array.from({ length: 10 }, () => main.request({ url: '/api/slow' })));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until(() => fake.stats.inFlight >= 10, 'the pool is full');
 
     const bySkey = (skey: string) => fake.sentTo('/api/slow').filter((r) => r.skey === skey).length;
     expect(bySkey(background.getSession()!.skey)).toBe(2);

@@ -22,6 +22,18 @@ export function warmFake(skey = 'skey-warm'): FakeWx {
   return fake;
 }
 
+/**
+ * Resolves once `condition` holds, letting the fake's timers run in between (it answers on
+ * setTimeout 0); fails naming `what` after 2 s. For "once the calls are out" points in a test.
+ */
+export async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
 /** The error a promise rejects with; fails the test if it resolves. */
 export const rejectionOf = (p: Promise<unknown>) =>
   p.then(

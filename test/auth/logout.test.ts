@@ -5,7 +5,7 @@
  */
 import type { AuthError, Session } from '../../miniprogram/auth';
 import { deferred, type FakeOutcome, type FakeWx } from '../support/fake-wx';
-import { expectPoolEmpty, makeAuth, rejectionOf, warmFake } from './helpers';
+import { expectPoolEmpty, makeAuth, rejectionOf, until, warmFake } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => (fake = warmFake()));
@@ -26,7 +26,7 @@ describe('calls begun before a logout', () => {
     const seen = watch(auth);
     const first = auth.request({ url: '/api/first' });
     const queued = auth.request({ url: '/api/queued' });
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await until(() => fake.stats.inFlight === 1, 'the first request is in flight');
 
     const loggedOut = auth.logout();
     gate.resolve({ statusCode: 200, data: 'first' });
@@ -49,7 +49,7 @@ describe('calls begun before a logout', () => {
     const auth = makeAuth(fake);
     const seen = watch(auth);
     const slow = auth.request({ url: '/api/slow' });
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await until(() => fake.stats.inFlight === 1, 'the request is in flight');
 
     await auth.logout(); // the server revokes skey-warm
     answer.resolve();
@@ -170,8 +170,7 @@ describe('a login in flight at logout', () => {
     const auth = makeAuth(fake);
     const seen = watch(auth);
     const launch = rejectionOf(auth.ensureSession());
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(fake.stats.inFlight).toBe(1);
+    await until(() => fake.stats.inFlight === 1, 'the login request is in flight');
 
     auth.logout();
     answer.resolve({ statusCode: 200, data: { skey: 'skey-late', expiresAt: Date.now() + 3600_000, user: {} } });
