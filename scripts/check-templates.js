@@ -21,11 +21,13 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const repo = path.resolve(__dirname, '..');
-const root = path.resolve(process.argv[2] || path.join(repo, 'miniprogram'));
+// The command line is this script's only when it is run, not required (test/screens/wxss.ts).
+const root = path.resolve((require.main === module && process.argv[2]) || path.join(repo, 'miniprogram'));
 const problems = [];
 const rel = (file) => path.relative(repo, file) || file;
 const report = (file, message) => problems.push(`${rel(file)}: ${message}`);
 
+/** The path of miniprogram-compiler's `wcc` or `wcsc` for this platform, made executable. */
 function compilerBinary(name) {
   const pkg = path.dirname(require.resolve('miniprogram-compiler/package.json', { paths: [repo] }));
   const platform = { darwin: 'mac', linux: 'linux', win32: 'windows' }[process.platform];
@@ -164,4 +166,6 @@ function main() {
   console.log(`check:wxml: ${wxml.length} .wxml and ${wxss.length} .wxss compile; ${componentJsons.length + 1} usingComponents lists resolve`);
 }
 
-main();
+module.exports = { compilerBinary };
+
+if (require.main === module) main();

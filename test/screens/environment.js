@@ -44,12 +44,15 @@ class ScreensEnvironment extends TestEnvironment {
     this.global.screens = {
       skipReason: null,
       runDir: process.env.SCREENS_RUN_DIR,
-      /** The layout problems of `html` on `device`, by check, plus any network request it tried. */
+      /**
+       * The layout problems of `html` on `device`, by check, plus any network request it tried;
+       * and how many tap targets and texts the checks measured.
+       */
       check: async (html, device) => {
         await open(html, device, 1);
         await this.page.addScriptTag({ content: CHECKS });
-        const problems = await this.page.evaluate(() => window.__layoutProblems());
-        return { ...problems, network: requests.map((url) => `requested ${url}`) };
+        const { problems, measured } = await this.page.evaluate(() => window.__layoutCheck());
+        return { problems: { ...problems, network: requests.map((url) => `requested ${url}`) }, measured };
       },
       /** A PNG of `html` on `device` at 2x, written to `file`; any network request fails it. */
       shoot: async (html, device, file) => {

@@ -1,19 +1,26 @@
 /**
  * Jest global teardown of the `screens` project: in preview mode (SCREENS_OUT set), removes
- * screenshots of states that no longer exist and draws the contact sheet; then closes the browser.
+ * screenshots of states that no longer exist and, when every state was drawn, redraws the contact
+ * sheet; then closes the browser. A run where some state failed leaves that state's screenshot and
+ * the contact sheet as they were.
  */
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
 
-/** Every screen the run shot, in the state table's order. */
-function shotsOf(runDir) {
-  return fs
-    .readdirSync(runDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(runDir, f), 'utf8')))
-    .sort((a, b) => a.order - b.order);
+const CONTACT_SHEET = 'contact-sheet.png';
+
+/**
+ * What the preview run recorded in `runDir` (written by harness.ts): the whole state table, in
+ * order, and which states it drew. No table when no screen file got as far as loading it.
+ */
+function previewRun(runDir) {
+  const table = path.join(runDir, 'states.json');
+  if (!fs.existsSync(table)) return null;
+  const states = JSON.parse(fs.readFileSync(table, 'utf8'));
+  const drawn = new Set(states.filter((s) => fs.existsSync(path.join(runDir, `${s.id}.drawn`))).map((s) => s.id));
+  return { states, drawn };
 }
 
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -34,7 +41,7 @@ async function contactSheet(browser, out, shots) {
   const page = await browser.newPage();
   await page.setViewport({ width: columns * 210 + 30, height: 600, deviceScaleFactor: 1 });
   await page.setContent(html, { waitUntil: 'load' });
-  await page.screenshot({ path: path.join(out, 'contact-sheet.png'), fullPage: true });
+  await page.screenshot({ path: path.join(out, CONTACT_SHEET), fullPage: true });
   await page.close();
 }
 
@@ -43,11 +50,14 @@ module.exports = async function teardown() {
   const runDir = process.env.SCREENS_RUN_DIR;
   const out = process.env.SCREENS_OUT;
   try {
-    if (browser && runDir && out) {
-      const shots = shotsOf(runDir);
-      const keep = new Set([...shots.map((s) => `${s.id}.png`), 'contact-sheet.png']);
+    const run = browser && runDir && out ? previewRun(runDir) : null;
+    if (run) {
+      // Stale means no longer in the table, whatever this run managed to draw.
+      const keep = new Set([...run.states.map((s) => `${s.id}.png`), CONTACT_SHEET]);
       for (const file of fs.readdirSync(out)) if (file.endsWith('.png') && !keep.has(file)) fs.rmSync(path.join(out, file));
-      if (shots.length) await contactSheet(browser, out, shots);
+      const missing = run.states.filter((s) => !run.drawn.has(s.id));
+      if (missing.length) console.warn(`\npreview: ${CONTACT_SHEET} left as it was: ${missing.length} of ${run.states.length} states not drawn (${missing.map((s) => s.id).join(', ')})`);
+      else await contactSheet(browser, out, run.states);
     }
   } finally {
     if (runDir) fs.rmSync(runDir, { recursive: true, force: true });

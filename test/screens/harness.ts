@@ -15,15 +15,21 @@ import { resolveImage } from './stand-ins';
 import { SCREEN_STATES, type ScreenPage, type ScreenState } from './states';
 import { pageStylesheet } from './wxss';
 
-type Problems = Record<'overflow' | 'clipped' | 'overlap' | 'fullWidth' | 'tapSize' | 'tabBar' | 'homeIndicator' | 'network', string[]>;
-interface ScreensApi {
+export type Problems = Record<'overflow' | 'clipped' | 'overlap' | 'fullWidth' | 'tapSize' | 'tabBar' | 'homeIndicator' | 'network', string[]>;
+/** What the layout checks (./layout-checks.browser.js) answer for one screen. */
+export interface LayoutCheck {
+  problems: Problems;
+  /** Tap targets whose size was checked and text nodes checked for overlap: what the user meets. */
+  measured: { tapTargets: number; texts: number };
+}
+export interface ScreensApi {
   skipReason: string | null;
   runDir: string;
-  check: (html: string, device: Device) => Promise<Problems>;
+  check: (html: string, device: Device) => Promise<LayoutCheck>;
   shoot: (html: string, device: Device, file: string) => Promise<void>;
 }
 
-const NO_PROBLEMS: Problems = { overflow: [], clipped: [], overlap: [], fullWidth: [], tapSize: [], tabBar: [], homeIndicator: [], network: [] };
+export const NO_PROBLEMS: Problems = { overflow: [], clipped: [], overlap: [], fullWidth: [], tapSize: [], tabBar: [], homeIndicator: [], network: [] };
 export const LAYOUT_WIDTHS = [320, 375, 414];
 const PREVIEW_WIDTH = 375;
 
@@ -69,6 +75,23 @@ async function capture(state: ScreenState, componentId: string, css: string): Pr
   return { id: state.id, title: state.title, page: state.page, css, html: serialize(page.dom, resolveImage) };
 }
 
+/**
+ * How a preview run tells the global teardown (./global-teardown.js, which reads these names) what
+ * it drew: the whole state table, and a `<id>.drawn` file per state once its screenshot is
+ * written. Screenshots of states missing from the table are stale; a state that failed keeps its
+ * committed screenshot, and the contact sheet is redrawn only when every state was drawn.
+ */
+const STATE_TABLE = 'states.json';
+const DRAWN = '.drawn';
+
+function writeStateTable(runDir: string): void {
+  const file = path.join(runDir, STATE_TABLE);
+  // Every test file writes the same table, maybe at once: each whole, then renamed into place.
+  const partial = `${file}.${process.pid}`;
+  fs.writeFileSync(partial, JSON.stringify(SCREEN_STATES.map(({ id, title }) => ({ id, title }))));
+  fs.renameSync(partial, file);
+}
+
 export function screensOf(pageName: ScreenPage): void {
   const screens = (globalThis as unknown as { screens: ScreensApi }).screens;
   const states = SCREEN_STATES.filter((s) => s.page === pageName);
@@ -81,6 +104,7 @@ export function screensOf(pageName: ScreenPage): void {
   const componentId = load(pageName);
   const css = pageStylesheet(pageName);
   const out = process.env.SCREENS_OUT;
+  if (out) writeStateTable(screens.runDir);
 
   describe(pageName, () => {
     for (const state of states) {
@@ -89,18 +113,20 @@ export function screensOf(pageName: ScreenPage): void {
           const snapshot = await capture(state, componentId, css);
           const device = DEVICES[PREVIEW_WIDTH];
           await screens.shoot(screenDocument(snapshot, device), device, path.join(out, `${state.id}.png`));
-          const order = SCREEN_STATES.indexOf(state);
-          fs.writeFileSync(path.join(screens.runDir, `${state.id}.json`), JSON.stringify({ id: state.id, title: state.title, order }));
+          fs.writeFileSync(path.join(screens.runDir, `${state.id}${DRAWN}`), '');
         });
         continue;
       }
       describe(state.title, () => {
         // Rendered once, in whichever width's test runs first (the fakes exist only inside a test).
         let snapshot: Promise<Snapshot> | undefined;
-        test.each(LAYOUT_WIDTHS)('at %i px: no overflow, clipped or overlapping text, full-width buttons, 44 px targets, nothing under the tab bar or the home indicator', async (width) => {
+        test.each(LAYOUT_WIDTHS)('at %i px, measured on its text and tap targets: no overflow, clipped or overlapping text, full-width buttons, 44 px targets, nothing under the tab bar or the home indicator', async (width) => {
           snapshot ??= capture(state, componentId, css);
           const device = DEVICES[width];
-          expect(await screens.check(screenDocument(await snapshot, device), device)).toEqual(NO_PROBLEMS);
+          const { problems, measured } = await screens.check(screenDocument(await snapshot, device), device);
+          expect(problems).toEqual(NO_PROBLEMS);
+          // Checks that met nothing prove nothing (say, if data-tap marking stopped): every screen has text, and tap targets unless it says why not.
+          expect({ texts: measured.texts > 0, tapTargets: measured.tapTargets > 0 }).toEqual({ texts: true, tapTargets: !state.nothingToTap });
         });
       });
     }

@@ -1,6 +1,9 @@
 /*
  * Layout checks, run inside Chromium on one screen (test/screens/document.ts). Defines
- * window.__layoutProblems(), which answers { check: [problems] } for every check:
+ * window.__layoutCheck(), which answers { problems: { check: [problems] }, measured }: the
+ * problems of every check below, and how many tap targets and text nodes the checks met
+ * (measured.tapTargets, measured.texts), so that a screen where they found nothing to measure (say,
+ * data-tap marking that silently stopped) cannot pass as clean. The checks:
  *
  * - overflow:   nothing reaches past the screen's left or right edge (unless an ancestor clips it);
  * - clipped:    no text is cut by a box that hides overflow, except a deliberate single- or
@@ -140,13 +143,15 @@
     return problems;
   }
 
-  function checkOverlap() {
+  function checkOverlap(measured) {
     const problems = new Set();
+    const seen = new Set();
     eachScreenful(() => {
       // What shows of each piece: an ellipsis'd title ends where its box cuts it, not where its text would.
       const visible = textPieces()
         .map((p) => ({ ...p, rect: visibleTextRect(p) }))
         .filter((p) => p.rect.width > 1 && p.rect.height > 1 && onScreen(p.rect) && isTopmost(p.el, p.rect));
+      for (const piece of visible) seen.add(piece.node);
       for (let i = 0; i < visible.length; i++) {
         for (let j = i + 1; j < visible.length; j++) {
           const a = visible[i];
@@ -158,6 +163,7 @@
         }
       }
     });
+    measured.texts = seen.size;
     return [...problems];
   }
 
@@ -191,17 +197,17 @@
     return (block.textContent || '').trim().length > (el.textContent || '').trim().length;
   }
 
-  function checkTapTargets() {
+  function checkTapTargets(measured) {
     const problems = new Set();
-    const measured = new Set();
+    const seen = new Set();
     eachScreenful(() => {
       const targets = Array.from(webview.querySelectorAll('[data-tap]'))
         .filter(isRendered)
         .map((el) => ({ el, rect: el.getBoundingClientRect() }))
         .filter(({ el, rect }) => onScreen(rect) && isTopmost(el, rect));
       for (const { el, rect } of targets) {
-        if (measured.has(el)) continue;
-        measured.add(el);
+        if (seen.has(el)) continue;
+        seen.add(el);
         // Part of a larger target (an icon inside a cell): the finger meets the larger one's area.
         const insideTarget = el.parentElement && el.parentElement.closest('[data-tap]');
         if (rect.height < MIN_TAP - TOLERANCE && !isInlineLink(el) && !insideTarget) problems.add(`${describe(el)} is ${round(rect.height)}px tall, under ${MIN_TAP}px`);
@@ -217,6 +223,7 @@
         }
       }
     });
+    measured.tapTargets = seen.size;
     return [...problems];
   }
 
@@ -290,15 +297,18 @@
     return [...problems];
   }
 
-  window.__layoutProblems = function () {
-    return {
+  window.__layoutCheck = function () {
+    /** Tap targets whose size was checked, and text nodes checked for overlap: the ones a user meets. */
+    const measured = { tapTargets: 0, texts: 0 };
+    const problems = {
       overflow: checkOverflow(),
       clipped: checkClipped(),
-      overlap: checkOverlap(),
+      overlap: checkOverlap(measured),
       fullWidth: checkFullWidth(),
-      tapSize: checkTapTargets(),
+      tapSize: checkTapTargets(measured),
       tabBar: checkTabBar(),
       homeIndicator: checkHomeIndicator(),
     };
+    return { problems, measured };
   };
 })();

@@ -20,6 +20,12 @@ export interface ScreenState {
   before?: () => Promise<unknown> | void;
   /** After it is mounted: what the user does; resolves once the screen shows the state. */
   drive: (page: Rendered) => Promise<unknown>;
+  /**
+   * Why the screen offers nothing to tap, on a screen that does not. The layout checks must
+   * measure at least one tap target on every other screen (a 44 px check that met none proves
+   * nothing), and none on this one.
+   */
+  nothingToTap?: string;
 }
 
 const HOUR = 3600_000;
@@ -263,6 +269,7 @@ export const SCREEN_STATES: ScreenState[] = [
       hang('/api/orders');
     },
     drive: (page) => see(page, '加载中…'),
+    nothingToTap: 'a spinner, until the orders arrive',
   },
   {
     id: 'orders-list',
@@ -273,6 +280,7 @@ export const SCREEN_STATES: ScreenState[] = [
       platform().server.orders = ORDERS;
     },
     drive: (page) => see(page, '玻璃分享壶'),
+    nothingToTap: 'orders are listed, not opened: there is no order page',
   },
   {
     id: 'orders-empty',

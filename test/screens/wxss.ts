@@ -55,12 +55,10 @@ export function registeredComponents(root: string): RegisteredComponent[] {
   return order;
 }
 
-function wcscBinary(): string {
-  const pkg = path.dirname(nodeRequire.resolve('miniprogram-compiler/package.json'));
-  const binary = path.join(pkg, 'bin', 'linux', 'wcsc');
-  fs.chmodSync(binary, 0o755); // npm does not keep the executable bit
-  return binary;
-}
+// The compilers are found (and made executable) as `npm run check:wxml` finds them; that script is plain JS.
+const { compilerBinary } = nodeRequire('../../scripts/check-templates') as { compilerBinary(name: 'wcc' | 'wcsc'): string };
+let wcsc: string | undefined;
+const wcscBinary = () => (wcsc ??= compilerBinary('wcsc'));
 
 /** A copy of every .wxss under the mini-program, `:host` renamed, for wcsc to compile from. */
 let mirror: string | null = null;
