@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { AvatarFiles } from './avatars';
 import type { Config } from './config';
 import type { Context } from './context';
-import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors';
+import { clientErrorHandler, failureDetails, frameworkErrors, installErrorHandling } from './errors';
 import { beginShutdown, httpServerFactory, type Lifecycle } from './http-server';
 import { parseJsonBody } from './json-body';
 import { createLogging } from './logging';
@@ -92,6 +92,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   const simulated = config.wechat.mode === 'simulated';
   const simulator = simulated ? (givenSimulator ?? createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now })) : null;
   const origin = () => config.publicUrl ?? loopbackOrigin(app) ?? `http://${config.host}:${config.port}`;
+  /** A warn line for a failure the answer does not show: what failed, and why (see failureDetails). */
+  const warnOf = (what: string) => (error: unknown) => app.log.warn({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, what);
   // Simulated mode: the server asks its own simulator, over HTTP like the real thing, at the
   // address it listens on, looked up once it listens (server.address() on every login showed up in its profile).
   let wechatBase = config.wechat.apiBase;
@@ -102,8 +104,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(config.uploadDir),
-    origin,
+    avatars: new AvatarFiles(config.uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
     wechat: createWeChatClient({
       baseUrl: wechatBaseUrl,
       appId: config.wechat.appId,
@@ -112,8 +113,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       ...(wechatTransport ? { transport: wechatTransport } : {}),
       credentials: stores.credentials,
       now,
-      onTokenRenewalFailed: (error) =>
-        app.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'renewing the WeChat access token failed; the current one serves until it expires'),
+      onTokenRenewalFailed: warnOf('renewing the WeChat access token failed; the current one serves until it expires'),
+      onTokenCacheFailed: warnOf('the credential cache failed to keep the fetched WeChat access token; it is used all the same'),
     }),
   };
 

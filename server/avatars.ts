@@ -2,7 +2,7 @@
  * Avatar files on disk. Each user has at most one: a new upload is written under a fresh random
  * name (a temporary file renamed into place, so a name is never seen half-written), becomes the
  * user's avatarUrl in one atomic store update, and the file it replaced is deleted. Disk use is
- * therefore bounded by users × AVATAR_MAX_BYTES.
+ * therefore bounded by users × AVATAR_MAX_BYTES, plus the files a failed deletion left (each logged).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
@@ -24,24 +24,38 @@ export function sniffImage(bytes: Buffer): ImageExt | null {
   return null;
 }
 
-/** The stored file an avatarUrl points at, when it is one of ours (`…/avatars/<name>`); null for WeChat's or none. */
-export function storedNameOf(avatarUrl: string): string | null {
-  if (avatarUrl === '') return null;
-  let pathname: string;
-  try {
-    pathname = new URL(avatarUrl).pathname;
-  } catch {
-    return null;
-  }
-  const match = /^\/avatars\/([^/]+)$/.exec(pathname);
-  return match && STORED_NAME.test(match[1]) ? match[1] : null;
-}
-
 export class AvatarFiles {
-  constructor(private readonly dir: string) {}
+  /**
+   * `origin` is this server's origin as clients reach it (the context's), which every stored
+   * file's URL starts with; `onRemoveFailed` hears of a file that could not be deleted.
+   */
+  constructor(
+    private readonly dir: string,
+    private readonly origin: () => string,
+    private readonly onRemoveFailed: (name: string, error: Error) => void,
+  ) {}
 
   pathOf(name: string): string {
     return path.join(this.dir, name);
+  }
+
+  /** Where a stored file is served. */
+  urlOf(name: string): string {
+    return `${this.origin()}/avatars/${name}`;
+  }
+
+  /**
+   * The stored file an avatarUrl points at: only a URL under this server's own avatar prefix
+   * names one. Such a URL enters a user's record only from POST /api/avatar, under a fresh name
+   * (PUT /api/profile takes one back only unchanged), so the file is that user's own. Any other
+   * URL names nothing, however its path looks: a WeChat avatar URL ending in /avatars/<a stored
+   * name> must not get that file deleted. A file stored under an earlier origin is left on disk.
+   */
+  storedNameOf(avatarUrl: string): string | null {
+    const prefix = this.urlOf('');
+    if (!avatarUrl.startsWith(prefix)) return null;
+    const name = avatarUrl.slice(prefix.length);
+    return STORED_NAME.test(name) ? name : null;
   }
 
   /** Writes the image completely, then gives it its name; returns the name. */
@@ -59,17 +73,21 @@ export class AvatarFiles {
     return name;
   }
 
-  /** Deletes a file we stored; one already gone is fine. */
+  /**
+   * Deletes a file we stored; one already gone is fine. Best effort, never throws: it runs after
+   * the store change it cleans up after was committed (or failed), which its answer must report;
+   * a file that cannot be deleted is told to `onRemoveFailed` and stays on disk.
+   */
   async remove(name: string): Promise<void> {
     if (!STORED_NAME.test(name)) return;
     await unlink(this.pathOf(name)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+      if (error.code !== 'ENOENT') this.onRemoveFailed(name, error);
     });
   }
 
   /** After a user's avatarUrl changed from `before` to `after`: deletes the file `before` pointed at, if ours. */
   async discardReplaced(before: string, after: string): Promise<void> {
-    const old = storedNameOf(before);
-    if (old !== null && old !== storedNameOf(after)) await this.remove(old);
+    const old = this.storedNameOf(before);
+    if (old !== null && old !== this.storedNameOf(after)) await this.remove(old);
   }
 }

@@ -16,6 +16,4 @@ export interface Context {
   avatars: AvatarFiles;
   /** `closing` from the start of close(): readiness fails, new requests get 503. */
   lifecycle: Lifecycle;
-  /** Origin of this server as clients reach it, for URLs it hands out. */
-  origin(): string;
 }

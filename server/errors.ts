@@ -68,6 +68,18 @@ export function sendEnvelope(reply: FastifyReply, status: number, body: ApiError
 }
 
 /**
+ * What a log line tells the operator about a failure: its code, and its cause's message, the
+ * detail the answer leaves out (a WeChat errcode, a Redis error). The message only, not the cause
+ * itself: an error object can carry more (an undici error its request). Causes hold no secret.
+ */
+export function failureDetails(error: unknown): { code?: ApiErrorCode; cause?: string } {
+  return {
+    code: error instanceof ApiError ? error.code : undefined,
+    cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
+  };
+}
+
+/**
  * One envelope for every failure. Client errors keep the message fastify or the route wrote
  * (they describe the request, never a secret); anything else is a bug and is logged in full
  * but answered with a generic 500.
@@ -76,7 +88,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) {
       // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
-      if (error.status >= 500) request.log.warn({ code: error.code, cause: error.cause instanceof Error ? error.cause.message : undefined }, error.message);
+      if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
       reply.headers(error.headers);
       return sendEnvelope(reply, error.status, envelope(error.code, error.message));
     }

@@ -89,11 +89,12 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
     if (!ext) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the avatar must be a PNG, JPEG, GIF or WebP image');
 
     const name = await avatars.save(bytes, ext);
-    const avatarUrl = `${ctx.origin()}/avatars/${name}`;
+    const avatarUrl = avatars.urlOf(name);
     let replaced;
     try {
       replaced = await ctx.stores.users.update(user.id, { avatarUrl });
     } catch (error) {
+      // Never throws (see AvatarFiles.remove): the store's failure is the answer.
       await avatars.remove(name);
       throw error;
     }

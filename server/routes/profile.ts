@@ -24,7 +24,7 @@ export function profileRoutes(app: FastifyInstance, ctx: Context): void {
       if (nickname !== undefined) {
         const cleaned = cleanNickname(nickname);
         if (!cleaned.ok) throw new ApiError('BAD_REQUEST', cleaned.reason);
-        patch.nickname = cleaned.value;
+        if (cleaned.value !== user.nickname) patch.nickname = cleaned.value;
       }
       // The avatar is what POST /api/avatar stored (sent back unchanged, as the mini-program
       // does after an upload), a WeChat avatar, or nothing: never a URL on any other host, and
@@ -34,6 +34,8 @@ export function profileRoutes(app: FastifyInstance, ctx: Context): void {
         if (wechat === null) throw new ApiError('BAD_REQUEST', 'avatarUrl must be empty, the URL POST /api/avatar answered, or a WeChat avatar URL');
         patch.avatarUrl = wechat;
       }
+      // Nothing changes (the form saved as it was loaded): no write, the user as it is.
+      if (Object.keys(patch).length === 0) return { user: toApiUser(user, config) };
       const updated = await ctx.stores.users.update(user.id, patch);
       if (!updated) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
       await ctx.avatars.discardReplaced(updated.before.avatarUrl, updated.after.avatarUrl);

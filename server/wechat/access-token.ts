@@ -11,7 +11,8 @@
  *   lock in the cache; the others wait for the token it stores, or use the old one while it lasts);
  * - a token WeChat rejects (40001, 42001, 40014) is renewed only if it is still the cached one,
  *   and the call is retried once, never more;
- * - a failed fetch caches nothing and answers in the error envelope;
+ * - a failed fetch caches nothing and answers in the error envelope; a fetched token the cache
+ *   fails to keep is used all the same;
  * - the token goes into no log line, error message or response.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -92,6 +93,8 @@ export interface AccessTokenManagerOptions {
   pollMs?: number;
   /** Told when an early renewal failed and the current token, still valid, is used meanwhile. */
   onRenewalFailed?: (error: unknown) => void;
+  /** Told when a fetched token could not be stored (or the renewal lock released); the token is used all the same. */
+  onCacheFailed?: (error: unknown) => void;
 }
 
 export interface AccessTokenManager {
@@ -118,6 +121,7 @@ export function createAccessTokenManager({
   refreshAheadMs = 4 * 60_000,
   pollMs = 50,
   onRenewalFailed,
+  onCacheFailed,
 }: AccessTokenManagerOptions): AccessTokenManager {
   type Cached = CachedCredential | null;
   const usable = (cached: Cached, at: number): cached is CachedCredential => cached !== null && at < cached.expiresAt - EXPIRY_MARGIN_MS;
@@ -130,20 +134,24 @@ export function createAccessTokenManager({
 
   /** The fetch itself, made by the lock's holder only. */
   async function fetchAndStore(current: Cached): Promise<string> {
+    let fetched: FetchedToken;
     try {
-      const { accessToken, expiresInSeconds } = await fetchToken();
-      const at = now();
-      const lifeMs = expiresInSeconds * 1000;
-      // Renew ahead of expiry, but never sooner than half-way: a token handed out with little
-      // life left (stable_token promises at least 5 minutes) must not be fetched again at once.
-      await cache.set(name, { value: accessToken, expiresAt: at + lifeMs, refreshAt: at + Math.max(lifeMs - refreshAheadMs, lifeMs / 2) });
-      return accessToken;
+      fetched = await fetchToken();
     } catch (error) {
       if (!usable(current, now())) throw error;
       quietUntil = now() + RETRY_RENEWAL_AFTER_MS;
       onRenewalFailed?.(error);
       return current.value;
     }
+    const { accessToken, expiresInSeconds } = fetched;
+    const at = now();
+    const lifeMs = expiresInSeconds * 1000;
+    // Renew ahead of expiry, but never sooner than half-way: a token handed out with little
+    // life left (stable_token promises at least 5 minutes) must not be fetched again at once.
+    // A cache that fails to keep it costs the next caller a fetch (of the same token, in
+    // stable_token's normal mode), not this caller its token.
+    await cache.set(name, { value: accessToken, expiresAt: at + lifeMs, refreshAt: at + Math.max(lifeMs - refreshAheadMs, lifeMs / 2) }).catch((error: unknown) => onCacheFailed?.(error));
+    return accessToken;
   }
 
   /** One renewal across instances: whoever takes the lock fetches, the others wait for what it stores. */
@@ -159,7 +167,8 @@ export function createAccessTokenManager({
           const current = await cache.get(name);
           return current && fresh(current, now()) ? current.value : await fetchAndStore(current);
         } finally {
-          await release();
+          // The lock expires by itself after lockMs: failing to release it early fails nothing.
+          await release().catch((error: unknown) => onCacheFailed?.(error));
         }
       }
       // Another instance is renewing; a token that still works serves meanwhile.

@@ -28,6 +28,8 @@ export interface WeChatClientOptions {
   now?: Clock;
   /** Told when renewing the access_token ahead of expiry failed (the current token serves until it expires). */
   onTokenRenewalFailed?: (error: unknown) => void;
+  /** Told when the credential cache failed to store a fetched access_token or release its renewal lock (the token is used all the same). */
+  onTokenCacheFailed?: (error: unknown) => void;
 }
 
 export interface WeChatClient {
@@ -89,6 +91,7 @@ export function createWeChatClient({
   now = Date.now,
   credentials = createMemoryCredentialCache(now),
   onTokenRenewalFailed,
+  onTokenCacheFailed,
 }: WeChatClientOptions): WeChatClient {
   const tokens = createAccessTokenManager({
     fetchToken: () => fetchStableToken({ transport, baseUrl, appId, secret, timeoutMs }),
@@ -98,6 +101,7 @@ export function createWeChatClient({
     // A renewal is one WeChat call: a holder that has not finished by then has timed out or died.
     lockMs: timeoutMs + 1000,
     onRenewalFailed: onTokenRenewalFailed,
+    onCacheFailed: onTokenCacheFailed,
   });
 
   return {

@@ -13,7 +13,6 @@ export interface TransportRequest {
  * AbortController (an EventTarget) and its listeners cost more per call than the client's own work.
  */
 export interface Deadline {
-  readonly timeoutMs: number;
   /** Whether the limit has passed: the answer is no longer wanted. */
   readonly expired: boolean;
   /** Registers what stops the call (closing its connection), run if the limit passes before the call settles. */
@@ -139,8 +138,6 @@ class CallDeadline implements Deadline {
   expired = false;
   #stop: (() => void) | undefined;
 
-  constructor(readonly timeoutMs: number) {}
-
   onExpiry(stop: () => void): void {
     this.#stop = stop;
   }
@@ -158,7 +155,7 @@ class CallDeadline implements Deadline {
  */
 export function callWeChat(transport: Transport, url: string, timeoutMs: number, request?: TransportRequest): Promise<Record<string, unknown>> {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const deadline = new CallDeadline(timeoutMs);
+    const deadline = new CallDeadline();
     const timer = setTimeout(() => {
       deadline.expire();
       reject(new ApiError('WECHAT_TIMEOUT', `WeChat did not answer within ${timeoutMs} ms`));

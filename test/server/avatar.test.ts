@@ -1,8 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../../server/errors';
 import type { AvatarUploadResponse, ProfileResponse } from '../../typings/api';
-import { bearer, login, testApp, type TestApp } from './helpers';
+import { bearer, login, logSink, testApp, type TestApp } from './helpers';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR fake png body')]);
 const MAX_BYTES = 4096;
@@ -14,8 +16,10 @@ describe('POST /api/avatar', () => {
   let app: FastifyInstance;
   let base: string;
   let skey: string;
+  let log: ReturnType<typeof logSink>;
   beforeEach(async () => {
-    t = await testApp({ config: { avatarMaxBytes: MAX_BYTES, avatarUploadLimit: UPLOADS_PER_WINDOW, avatarUploadWindowMs: 60_000 } });
+    log = logSink();
+    t = await testApp({ config: { avatarMaxBytes: MAX_BYTES, avatarUploadLimit: UPLOADS_PER_WINDOW, avatarUploadWindowMs: 60_000 }, log: log.stream });
     app = t.app;
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     ({ skey } = await login(app, 'uploader'));
@@ -31,6 +35,14 @@ describe('POST /api/avatar', () => {
   const uploaded = async (auth = skey) => ((await (await upload(PNG, { auth })).json()) as AvatarUploadResponse).avatarUrl;
   const profile = async (auth = skey) => ((await (await fetch(`${base}/api/profile`, { headers: bearer(auth) })).json()) as ProfileResponse).user;
   const files = () => readdirSync(t.config.uploadDir);
+  const nameOf = (avatarUrl: string) => avatarUrl.split('/').pop()!;
+  const putProfile = (body: object, auth = skey) =>
+    fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...bearer(auth), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  /** A stored file that cannot be deleted: a directory in its place (unlink answers EISDIR, even to root). */
+  const undeletable = (name: string) => {
+    rmSync(path.join(t.config.uploadDir, name));
+    mkdirSync(path.join(t.config.uploadDir, name));
+  };
 
   it('stores a PNG, makes it the avatar, and serves it back byte for byte as an image that cannot act as a page', async () => {
     const response = await upload(PNG);
@@ -84,6 +96,54 @@ describe('POST /api/avatar', () => {
     await uploaded();
     expect((await fetch(theirs)).status).toBe(200);
     expect(files()).toHaveLength(2);
+  });
+
+  it('leaves another user’s file on disk and served when a WeChat avatar URL whose path names it is set and then replaced', async () => {
+    const { skey: other } = await login(app, 'victim');
+    const theirs = await uploaded(other);
+    const lookalike = `https://wx.qlogo.cn/avatars/${nameOf(theirs)}`;
+    expect((await putProfile({ avatarUrl: lookalike })).status).toBe(200);
+    expect((await putProfile({ avatarUrl: '' })).status).toBe(200);
+    expect((await putProfile({ avatarUrl: lookalike })).status).toBe(200);
+    const mine = await uploaded();
+    expect((await fetch(theirs)).status).toBe(200);
+    expect((await profile(other)).avatarUrl).toBe(theirs);
+    expect(files().sort()).toEqual([nameOf(theirs), nameOf(mine)].sort());
+  });
+
+  it('answers 200 with the new URL when the file it replaced cannot be deleted, and logs that failure at warn', async () => {
+    const first = await uploaded();
+    undeletable(nameOf(first));
+    const response = await upload(PNG);
+    expect(response.status).toBe(200);
+    const { avatarUrl } = (await response.json()) as AvatarUploadResponse;
+    expect(avatarUrl).not.toBe(first);
+    expect((await profile()).avatarUrl).toBe(avatarUrl);
+    expect(await log.warnings()).toEqual([expect.objectContaining({ msg: 'deleting an avatar file failed; it stays on disk', file: nameOf(first), err: expect.stringContaining('EISDIR') })]);
+  });
+
+  it('answers 200 to removing the avatar in PUT /api/profile when its file cannot be deleted, and logs that failure at warn', async () => {
+    const first = await uploaded();
+    undeletable(nameOf(first));
+    const response = await putProfile({ avatarUrl: '' });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as ProfileResponse).user.avatarUrl).toBe('');
+    expect(await log.warnings()).toEqual([expect.objectContaining({ file: nameOf(first), err: expect.stringContaining('EISDIR') })]);
+  });
+
+  it('still answers 503 STORE_UNAVAILABLE when the store fails during an upload and the new file cannot be deleted either', async () => {
+    const before = await uploaded();
+    jest.spyOn(t.stores.users, 'update').mockImplementationOnce(async (_id, patch) => {
+      undeletable(nameOf(patch.avatarUrl!));
+      throw Object.assign(new ApiError('STORE_UNAVAILABLE', 'storage is unavailable, try again later'), { cause: new Error('Connection is closed.') });
+    });
+    const response = await upload(PNG);
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
+    expect((await profile()).avatarUrl).toBe(before);
+    const logged = await log.warnings();
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'deleting an avatar file failed; it stays on disk', err: expect.stringContaining('EISDIR') }));
+    expect(logged).toContainEqual(expect.objectContaining({ code: 'STORE_UNAVAILABLE', cause: 'Connection is closed.' }));
   });
 
   it(`limits uploads to ${UPLOADS_PER_WINDOW} per user per window with 429 RATE_LIMITED and Retry-After; another user is not affected`, async () => {

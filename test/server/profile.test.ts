@@ -86,6 +86,21 @@ describe('profile', () => {
     expect((await put({ avatarUrl: '' })).json<ProfileResponse>().user).toMatchObject({ avatarUrl: '', profileComplete: false });
   });
 
+  it('writes nothing for an update that changes nothing, and answers the profile as it is', async () => {
+    const avatarUrl = 'https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24/132';
+    await put({ nickname: 'Alice', avatarUrl });
+    const current = await get();
+    const update = jest.spyOn(t.stores.users, 'update');
+    for (const unchanged of [{ avatarUrl }, { nickname: 'Alice', avatarUrl }, { nickname: ' Alice ' }]) {
+      const response = await put(unchanged);
+      expect(response.statusCode).toBe(200);
+      expect(response.json<ProfileResponse>().user).toEqual(current);
+    }
+    expect(update).not.toHaveBeenCalled();
+    expect((await put({ nickname: 'Bob', avatarUrl })).json<ProfileResponse>().user).toEqual({ ...current, nickname: 'Bob' });
+    expect(update).toHaveBeenCalledTimes(1);
+  });
+
   it.each([
     'https://example.com/me.png',
     'http://thirdwx.qlogo.cn/mmopen/a/132',

@@ -160,7 +160,7 @@ describe('the simulated WeChat called in-process (the benchmark measures logins 
   it('answers 404 for a path or method WeChat does not have, and 400 for a body that is not JSON', async () => {
     const simulator = createSimulator({ appId: 'wx1', secret: 's', now: Date.now });
     const call = callSimulator(simulator);
-    const deadline = { timeoutMs: 1000, expired: false, onExpiry: () => undefined };
+    const deadline = { expired: false, onExpiry: () => undefined };
     expect((await call('http://127.0.0.1/sns/nothing', deadline)).status).toBe(404);
     expect((await call('http://127.0.0.1/cgi-bin/stable_token', deadline)).status).toBe(404);
     expect((await call('http://127.0.0.1/cgi-bin/stable_token', deadline, { body: '{' })).status).toBe(400);
