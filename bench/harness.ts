@@ -187,13 +187,24 @@ export async function startRedis(): Promise<RedisProc> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc = track(child, `redis://127.0.0.1:${port}`);
-    await waitFor('redis-server', async () => {
-      if (proc.exited()) throw new Error(`redis-server exited: ${proc.output().slice(-500)}`);
-      return proc.output().includes('Ready to accept connections');
-    });
+    try {
+      await waitFor('redis-server', async () => {
+        if (proc.exited()) throw new Error(`redis-server exited: ${proc.output().slice(-500)}`);
+        return proc.output().includes('Ready to accept connections');
+      });
+    } catch (error) {
+      await proc.stop();
+      throw error;
+    }
     return proc;
   };
-  let current = await launch();
+  let current: Proc;
+  try {
+    current = await launch();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: current.url,
     stop: () => current.stop(),

@@ -78,8 +78,8 @@ function categorizer(bundle: string | null): (frame: CallFrame) => string {
   if (bundle) {
     try {
       map = new SourceMap(JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
-    } catch {
-      map = null;
+    } catch (error) {
+      process.stderr.write(`warning: cannot load the source map ${bundle}.map (${error instanceof Error ? error.message : String(error)}): our frames are counted as "ours: (unmapped)"\n`);
     }
   }
   const cache = new Map<string, string>();
@@ -144,9 +144,13 @@ export function attribute(profile: CpuProfile, window: { from: number; to: numbe
 /** Whether this machine can keep the server and the load generator on cores of their own. */
 const canPin = (): boolean => os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
 
-/** Pins every thread of `pid` to `cpus` (taskset's list syntax). */
-function pin(pid: number, cpus: string): void {
-  spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+/** Pins every thread of `pid` to `cpus` (taskset's list syntax); false, with a warning on stderr, when taskset failed. */
+function pin(pid: number, cpus: string): boolean {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  if (result.status === 0) return true;
+  const why = result.error?.message ?? (result.stderr.trim() || `exit status ${result.status ?? result.signal}`);
+  process.stderr.write(`warning: taskset could not pin process ${pid} to CPU ${cpus} (${why}): the profile is reported as not pinned\n`);
+  return false;
 }
 
 export interface ProfiledRun {
@@ -170,9 +174,10 @@ export interface Profiled {
  * core 1, where there are two cores), samples counted only in the measured window.
  */
 export async function profileMemoryPath({ seconds = 4, warmupSeconds = 2 } = {}): Promise<Profiled> {
-  const pinned = canPin();
   const everyCpu = `0-${os.cpus().length - 1}`;
-  if (pinned) pin(process.pid, '1');
+  const selfPinned = canPin() && pin(process.pid, '1');
+  /** Whether every pin so far took: one that failed makes the whole profile unpinned. */
+  let pinned = selfPinned;
   try {
     const one = async (start: (nodeArgs: string[]) => Promise<{ proc: Proc; options: autocannon.Options }>, bundle: string | null): Promise<ProfiledRun> => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-profile-'));
@@ -182,7 +187,7 @@ export async function profileMemoryPath({ seconds = 4, warmupSeconds = 2 } = {})
         let result: autocannon.Result;
         let cpu: number | null = null;
         try {
-          if (pinned) pin(proc.child.pid!, '0');
+          if (pinned) pinned = pin(proc.child.pid!, '0');
           await autocannon({ connections: CONNECTIONS, ...options, duration: warmupSeconds });
           const cpuBefore = cpuMicros(proc.child.pid);
           const from = monotonicMicros();
@@ -225,6 +230,6 @@ export async function profileMemoryPath({ seconds = 4, warmupSeconds = 2 } = {})
     }, null);
     return { pinned, runs: { fastify, memoryWarn, memoryInfo } };
   } finally {
-    if (pinned) pin(process.pid, everyCpu);
+    if (selfPinned) pin(process.pid, everyCpu);
   }
 }

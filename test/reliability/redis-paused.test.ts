@@ -44,7 +44,9 @@ describeWithRedis('Redis paused with SIGSTOP under the compiled server', (redis)
       const slowest = Math.max(...answers.map((a) => a.ms));
       console.log(`Redis paused: 503 STORE_UNAVAILABLE after at most ${slowest} ms (command timeout ${COMMAND_TIMEOUT_MS} ms)`);
       expect(slowest).toBeGreaterThanOrEqual(COMMAND_TIMEOUT_MS - 50);
-      expect(slowest).toBeLessThan(COMMAND_TIMEOUT_MS + 2000);
+      // Loose, as a loaded machine runs timers late: a paused Redis answers nothing, so without the
+      // command timeout these would wait for the client's 10 s abort.
+      expect(slowest).toBeLessThan(5 * COMMAND_TIMEOUT_MS);
       expect((await timed('/healthz')).status).toBe(200);
     } finally {
       redis().resume();

@@ -141,7 +141,9 @@ describe('SIGTERM to the compiled server', () => {
       const took = at - sigterm;
       console.log(`SIGTERM: idle keep-alive closed after ${idleClosed - sigterm} ms, in-flight answered after ${answeredAt - sigterm} ms, exit after ${took} ms (deadline ${DEADLINE_S * 1000} ms, one stalled client)`);
       expect(took).toBeGreaterThanOrEqual(DEADLINE_S * 1000 - 100);
-      expect(took).toBeLessThan(DEADLINE_S * 1000 + 2000);
+      // Loose, as a loaded machine runs timers late; still well before the 10 s headers timeout
+      // that would otherwise be the first thing to cut the stalled client.
+      expect(took).toBeLessThan(2 * DEADLINE_S * 1000);
       expect(stalledClosed).toBeLessThanOrEqual(at);
       // Cut connections make an unclean exit, and the log says so.
       expect(exitCode).toBe(1);
@@ -153,17 +155,21 @@ describe('SIGTERM to the compiled server', () => {
 
   it('exits 0 at once when nothing is open', async () => {
     const server = await startServer({ LOG_LEVEL: 'info' });
-    const exited = exitOf(server);
-    await fetch(`${server.url}/healthz`);
-    const sigterm = Date.now();
-    server.child.kill('SIGTERM');
-    const { code, at } = await exited;
-    console.log(`SIGTERM with one idle keep-alive connection: exit after ${at - sigterm} ms`);
-    expect(code).toBe(0);
-    // Well inside the 10 s default deadline: the idle connection fetch kept open did not hold it.
-    expect(at - sigterm).toBeLessThan(5000);
-    await server.stop();
-  });
+    try {
+      const exited = exitOf(server);
+      await fetch(`${server.url}/healthz`);
+      const sigterm = Date.now();
+      server.child.kill('SIGTERM');
+      const { code, at } = await exited;
+      console.log(`SIGTERM with one idle keep-alive connection: exit after ${at - sigterm} ms`);
+      // Held to the 10 s default deadline, the idle connection fetch kept open would be cut, and
+      // the exit be 1: a 0 before then shows it did not hold the shutdown up.
+      expect(code).toBe(0);
+      expect(at - sigterm).toBeLessThan(10_000);
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
 });
 
 /** Whether something accepts connections on the port. */

@@ -9,7 +9,7 @@ import { createMemoryCredentialCache } from '../../server/stores/credentials';
 import type { CredentialCache } from '../../server/stores/types';
 import { AccessTokenRejectedError, createAccessTokenManager, fetchStableToken, type AccessTokenManager } from '../../server/wechat/access-token';
 import type { Transport } from '../../server/wechat/http';
-import { fakeClock, type FakeClock } from './helpers';
+import { fakeClock, until, type FakeClock } from './helpers';
 
 const HOUR = 3600_000;
 const NAME = 'access_token:test';
@@ -40,21 +40,13 @@ function tokenSource() {
   return source;
 }
 
-/** Until every fetch so far has been asked for: lets concurrent callers reach the manager. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 describe('access-token manager', () => {
   let clock: FakeClock;
   let cache: CredentialCache;
   let source: ReturnType<typeof tokenSource>;
   let manager: AccessTokenManager;
   let renewalFailures: unknown[];
+  let cacheFailures: unknown[];
   const make = (overrides: { cache?: CredentialCache; lockMs?: number } = {}) =>
     createAccessTokenManager({
       fetchToken: () => source.fetch(),
@@ -64,6 +56,7 @@ describe('access-token manager', () => {
       lockMs: overrides.lockMs ?? 5000,
       pollMs: 5,
       onRenewalFailed: (error) => renewalFailures.push(error),
+      onCacheFailed: (error) => cacheFailures.push(error),
     });
 
   beforeEach(() => {
@@ -71,12 +64,13 @@ describe('access-token manager', () => {
     cache = createMemoryCredentialCache(clock.now);
     source = tokenSource();
     renewalFailures = [];
+    cacheFailures = [];
     manager = make();
   });
 
   it('fetches one token for 50 concurrent callers and serves it from the cache afterwards', async () => {
     const tokens = Promise.all(Array.from({ length: 50 }, () => manager.token()));
-    await until(() => source.fetches > 0);
+    await until(() => source.fetches > 0, 'the first token fetch', 2000);
     source.settle();
     expect(new Set(await tokens)).toEqual(new Set(['token-1']));
     expect(await manager.token()).toBe('token-1');
@@ -137,6 +131,20 @@ describe('access-token manager', () => {
     clock.advance(1);
     expect(await manager.token()).toBe('token-2');
     expect(source.fetches).toBe(3);
+  });
+
+  it('hands out a fetched token the cache failed to store or unlock, telling onCacheFailed, not onRenewalFailed', async () => {
+    const storeDown = new ApiError('STORE_UNAVAILABLE', 'storage is unavailable, try again later');
+    const failing: CredentialCache = {
+      ...cache,
+      set: () => Promise.reject(storeDown),
+      lock: async (name, ttlMs) => ((await cache.lock(name, ttlMs)) ? () => Promise.reject(storeDown) : null),
+    };
+    source.auto = true;
+    expect(await make({ cache: failing }).token()).toBe('token-1');
+    expect(source.fetches).toBe(1);
+    expect(cacheFailures).toEqual([storeDown, storeDown]);
+    expect(renewalFailures).toEqual([]);
   });
 
   it('does not send a token in its last 30 seconds: the caller waits for a new one', async () => {

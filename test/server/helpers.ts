@@ -37,7 +37,7 @@ export function testConfig(overrides: Partial<Config> = {}, env: Record<string, 
  * Collects log lines, to check what reaches them. The server hands its lines over at the end of
  * each turn of the event loop (see TurnBatch in server/logging.ts): `written()` waits for that.
  */
-export function logSink(): { stream: Writable; text(): string; written(): Promise<void> } {
+export function logSink(): { stream: Writable; text(): string; written(): Promise<void>; warnings(): Promise<LogLine[]> } {
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -45,8 +45,26 @@ export function logSink(): { stream: Writable; text(): string; written(): Promis
       done();
     },
   });
-  return { stream, text: () => chunks.join(''), written: () => new Promise((resolve) => setImmediate(resolve)) };
+  const text = () => chunks.join('');
+  const written = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return {
+    stream,
+    text,
+    written,
+    /** The lines written at warn, parsed, once the server has handed them over. */
+    warnings: async () => {
+      await written();
+      return text()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as LogLine)
+        .filter((line) => line.level === 40);
+    },
+  };
 }
+
+/** A log line as pino writes it: level, message, and the fields the server logged. */
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -91,6 +109,20 @@ export async function login(app: FastifyInstance, user?: string): Promise<LoginR
 
 export const bearer = (skey: string) => ({ authorization: `Bearer ${skey}` });
 
+/**
+ * Waits until `condition` holds, looking again once timers and I/O have had a turn; rejects with
+ * "timed out waiting for <what>" after `ms`. A bound on a wait that should end soon, not a speed
+ * target: generous, so that a loaded machine does not trip it. Real timers only.
+ */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let looks = 1; !(await condition()); looks++) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${ms} ms)`);
+    // The first looks on the next turns (what is awaited is usually a callback away), then every
+    // 10 ms, so as not to spin a CPU that the code under test needs.
+    await new Promise((resolve) => (looks < 100 ? setImmediate(resolve) : setTimeout(resolve, 10)));
+  }
+}
 
 export interface RedisServer {
   url: string;
@@ -130,11 +162,16 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
     resume: () => void child.kill('SIGCONT'),
     stop: () =>
       new Promise((resolve) => {
-        child.once('exit', () => {
+        const removed = () => {
           rmSync(dir, { recursive: true, force: true });
           resolve();
-        });
+        };
+        // Already gone (crashed, or stopped before): 'exit' has fired and will not again.
+        if (child.exitCode !== null || child.signalCode !== null) return removed();
+        child.once('exit', removed);
         child.kill('SIGTERM');
+        // A paused (SIGSTOP) server acts on SIGTERM only once it runs again.
+        child.kill('SIGCONT');
       }),
   };
 }

@@ -4,10 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../server/config';
+import { ApiError } from '../../server/errors';
 import { accessTokenCacheName } from '../../server/wechat/client';
 import type { Deadline, Transport } from '../../server/wechat/http';
 import type { DevFaultRequest, PhoneBindResponse, User } from '../../typings/api';
-import { bearer, injectInto, login, logSink, testApp, testConfig, type TestApp } from './helpers';
+import { bearer, injectInto, login, logSink, testApp, testConfig, until, type TestApp } from './helpers';
 
 /** The server's calls to WeChat, by API path. */
 function wechatCalls() {
@@ -252,6 +253,32 @@ describe('POST /auth/phone', () => {
       expect(calls.count('stable_token')).toBe(2);
     });
 
+    it('logs why an early renewal failed, WeChat’s errcode included, and binds on with the current token', async () => {
+      const { skey } = await login(t.app, 'nia');
+      await bind(skey, await phoneCode('nia'));
+      t.clock.advance(2 * 3600_000 - 4 * 60_000);
+      await fault({ api: 'stable_token', errcode: 40164 });
+      expect((await bind(skey, await phoneCode('nia'))).statusCode).toBe(200);
+      expect(calls.count('stable_token')).toBe(2);
+      expect(calls.count('getuserphonenumber')).toBe(2);
+      expect(await log.warnings()).toEqual([
+        expect.objectContaining({ msg: 'renewing the WeChat access token failed; the current one serves until it expires', code: 'WECHAT_UNAVAILABLE', cause: 'stable_token errcode 40164' }),
+      ]);
+      expect(log.text()).not.toContain(t.config.wechat.secret);
+    });
+
+    it('binds with a fetched token the credential cache failed to keep: one token fetch, and a warn line saying why', async () => {
+      const { skey } = await login(t.app, 'oli');
+      const storeDown = Object.assign(new ApiError('STORE_UNAVAILABLE', 'storage is unavailable, try again later'), { cause: new Error('Command timed out') });
+      jest.spyOn(t.stores.credentials, 'set').mockRejectedValueOnce(storeDown);
+      expect((await bind(skey, await phoneCode('oli'))).statusCode).toBe(200);
+      expect(calls.count('stable_token')).toBe(1);
+      expect(calls.count('getuserphonenumber')).toBe(1);
+      expect(await log.warnings()).toEqual([
+        expect.objectContaining({ msg: 'the credential cache failed to keep the fetched WeChat access token; it is used all the same', code: 'STORE_UNAVAILABLE', cause: 'Command timed out' }),
+      ]);
+    });
+
     it.each([42001, 40014])('renews and retries once for errcode %i as for 40001', async (errcode) => {
       const { skey } = await login(t.app, 'max');
       await fault({ api: 'getuserphonenumber', errcode: errcode as DevFaultRequest['errcode'] });
@@ -284,6 +311,12 @@ describe('POST /auth/phone', () => {
  */
 describe('POST /auth/phone within its deadline', () => {
   const DEADLINE_MS = 300;
+  /**
+   * Each WeChat call's own timeout: far past the deadline, so that an answer before it shows the
+   * deadline cut the bind, however late a loaded machine runs the timers.
+   */
+  const CALL_TIMEOUT_MS = 15_000;
+  const TEST_TIMEOUT_MS = 30_000;
   let t: TestApp;
   let paths: string[];
   afterEach(() => t.app.close());
@@ -296,15 +329,11 @@ describe('POST /auth/phone within its deadline', () => {
       paths.push(path);
       return answer(path, deadline, () => injectInto(t.app, url, request));
     };
-    t = await testApp({ config: { phoneBindTimeoutMs: DEADLINE_MS }, transport });
+    t = await testApp({ config: { phoneBindTimeoutMs: DEADLINE_MS, wechat: { ...testConfig().wechat, timeoutMs: CALL_TIMEOUT_MS } }, transport });
   };
   const count = (api: string) => paths.filter((path) => path.endsWith(`/${api}`)).length;
   const phoneCode = async (user: string) => (await t.app.inject({ method: 'POST', url: '/dev/phone-codes', payload: { user } })).json<{ code: string }>().code;
   const bind = (skey: string, code: string) => t.app.inject({ method: 'POST', url: '/auth/phone', headers: bearer(skey), payload: { code } });
-  /** Until `done` holds, letting timers and I/O run between looks. */
-  const until = async (done: () => Promise<boolean>) => {
-    while (!(await done())) await new Promise((resolve) => setImmediate(resolve));
-  };
   /** A call WeChat never answers: it ends only when the server aborts it. */
   const hang = (deadline: Deadline, aborted: () => void) => new Promise<never>((_, reject) => deadline.onExpiry(() => (aborted(), reject(new Error('aborted')))));
 
@@ -320,16 +349,16 @@ describe('POST /auth/phone within its deadline', () => {
     const response = await bind(skey, await phoneCode('olga'));
     expect(response.statusCode).toBe(504);
     expect(response.json()).toEqual({ error: { code: 'WECHAT_TIMEOUT', message: `WeChat did not complete the phone number exchange within ${DEADLINE_MS} ms` } });
-    // The bind's deadline answered, not the 5 s timeout of the token call.
-    expect(Date.now() - started).toBeLessThan(t.config.wechat.timeoutMs);
+    // The bind's deadline answered, not the token call's own timeout.
+    expect(Date.now() - started).toBeLessThan(CALL_TIMEOUT_MS);
 
     // The renewal goes on and stores its token, for whoever asks next; the timed-out bind does not use it.
     release();
-    await until(async () => (await t.stores.credentials.get(accessTokenCacheName(t.config.wechat.appId, t.config.wechat.secret))) !== null);
+    await until(async () => (await t.stores.credentials.get(accessTokenCacheName(t.config.wechat.appId, t.config.wechat.secret))) !== null, 'the renewed token to be stored');
     expect((await bind(skey, await phoneCode('olga'))).statusCode).toBe(200);
     expect(count('stable_token')).toBe(1);
     expect(count('getuserphonenumber')).toBe(1);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('gives the retry after a rejected token only what is left of the deadline: 504, and the hung call is aborted', async () => {
     let aborted = 0;
@@ -345,8 +374,8 @@ describe('POST /auth/phone within its deadline', () => {
     expect(response.json().error.code).toBe('WECHAT_TIMEOUT');
     expect(count('stable_token')).toBe(2);
     expect(count('getuserphonenumber')).toBe(2);
-    // Cut at the bind's deadline, not left open for the call's own 5 s.
-    await until(async () => aborted === 1);
-    expect(Date.now() - started).toBeLessThan(t.config.wechat.timeoutMs);
-  });
+    // Cut at the bind's deadline, not left open for the call's own timeout.
+    await until(() => aborted === 1, 'the hung call to be aborted');
+    expect(Date.now() - started).toBeLessThan(CALL_TIMEOUT_MS);
+  }, TEST_TIMEOUT_MS);
 });

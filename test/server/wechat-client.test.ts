@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApiError } from '../../server/errors';
 import { createWeChatClient, httpTransport, MAX_ANSWER_BYTES, type Transport } from '../../server/wechat/client';
 import type { Deadline } from '../../server/wechat/http';
+import { until } from './helpers';
 
 const KEY = 'tiihtNczf5v6AKRyjwEUhQ==';
 const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
@@ -141,11 +142,11 @@ describe('WeChat client over HTTP', () => {
     });
     const client = overHttp(wechat.base, 200);
     expect(await failure(client.code2Session('slow'))).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
-    while (wechat.closed() < 1) await new Promise((resolve) => setImmediate(resolve));
+    await until(() => wechat.closed() >= 1, 'the connection of the cut call to close');
     stall = false;
     await expect(client.code2Session('next')).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
     expect(wechat.connections()).toBe(2);
-  });
+  }, 20_000);
 
   it('does not follow a redirect, so the secret in the query string goes nowhere else', async () => {
     const elsewhere = await serve((_req, res) => res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`));
