@@ -465,6 +465,8 @@ describeWithRedis('redis stores', (redis) => {
     const stores = await createRedisStores({ url: redis().url, prefix: 'touch:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     try {
+      // The spy below sees every connection's commands: this one's connection handshake (INFO) is over first.
+      await client.ping();
       await stores.users.findOrCreate({ openid: 'o-t' }, () => ({ id: 't', openid: 'o-t', nickname: 'T', avatarUrl: '', createdAt: clock.now() }));
       const created = clock.now();
       await stores.sessions.create({ skeyHash: 'h', userId: 't', sessionKey: 'k', createdAt: created, lastSeenAt: created, expiresAt: created + LIFETIME });
