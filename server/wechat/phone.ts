@@ -5,7 +5,7 @@
 import { ApiError } from '../errors';
 import type { PhoneNumber } from '../stores/types';
 import { AccessTokenRejectedError, rejectsToken, type AccessTokenManager } from './access-token';
-import { callWeChat, errcodeOf, type Transport } from './http';
+import { callWeChat, errcodeOf, unavailable, type Transport } from './http';
 
 /** WeChat's errcodes for a phone code, and what the mini-program is told. */
 function errorFor(errcode: number): ApiError {
@@ -24,7 +24,8 @@ function errorFor(errcode: number): ApiError {
   }
 }
 
-const unexpected = (what: string) => new ApiError('WECHAT_UNAVAILABLE', `WeChat answered ${what}`);
+/** An answer this server cannot use: 502, its detail for the operator's log only (see unavailable). */
+const unexpected = (what: string) => unavailable(`getuserphonenumber answered ${what}`);
 
 /** The verified number from `phone_info`; countryCode comes as a string or (in WeChat's own example) a number. */
 function phoneFrom(body: Record<string, unknown>, appId: string): PhoneNumber {

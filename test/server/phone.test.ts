@@ -14,13 +14,19 @@ import { bearer, injectInto, login, logSink, testApp, testConfig, until, type Te
 function wechatCalls() {
   const paths: string[] = [];
   let target: FastifyInstance | undefined;
-  const transport: Transport = (url, _deadline, request) => {
-    paths.push(new URL(url).pathname);
-    return injectInto(target!, url, request);
+  /** Rewrites getuserphonenumber's answers when set: what a WeChat answering oddly would send. */
+  let rewritePhoneAnswer: ((body: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  const transport: Transport = async (url, _deadline, request) => {
+    const { pathname } = new URL(url);
+    paths.push(pathname);
+    const answer = await injectInto(target!, url, request);
+    if (!rewritePhoneAnswer || !pathname.endsWith('/getuserphonenumber')) return answer;
+    return { ...answer, body: JSON.stringify(rewritePhoneAnswer(JSON.parse(answer.body) as Record<string, unknown>)) };
   };
   return {
     transport,
     attach: (app: FastifyInstance) => void (target = app),
+    rewritePhoneAnswers: (rewrite: typeof rewritePhoneAnswer) => void (rewritePhoneAnswer = rewrite),
     count: (path: 'stable_token' | 'getuserphonenumber') => paths.filter((p) => p.endsWith(`/${path}`)).length,
   };
 }
@@ -193,6 +199,24 @@ describe('POST /auth/phone', () => {
     await log.written();
     expect(log.text()).toContain('stable_token errcode 40125');
     expect(log.text()).not.toContain(t.config.wechat.secret);
+  });
+
+  it.each([
+    ['a phone number watermarked for another app', (body: Record<string, unknown>) => ({ ...body, phone_info: { ...(body.phone_info as object), watermark: { appid: 'wx-another-app', timestamp: 1 } } })],
+    ['without phone_info', ({ phone_info: _, ...body }: Record<string, unknown>) => body],
+    ['a phone number of an unexpected shape', (body: Record<string, unknown>) => ({ ...body, phone_info: { ...(body.phone_info as object), purePhoneNumber: '138-0013' } })],
+  ])('answers 502 WECHAT_UNAVAILABLE when WeChat answered %s, binds nothing, and tells the operator alone what was wrong', async (what, rewrite) => {
+    const { skey } = await login(t.app, 'jay');
+    calls.rewritePhoneAnswers(rewrite);
+    const response = await bind(skey, await phoneCode('jay'));
+
+    expect(response.statusCode).toBe(502);
+    expect(response.json()).toMatchObject({ error: { code: 'WECHAT_UNAVAILABLE' } });
+    expect(response.body).not.toContain(what);
+    const profile = await t.app.inject({ method: 'GET', url: '/api/profile', headers: bearer(skey) });
+    expect(profile.json<{ user: User }>().user.phone).toBeNull();
+    await log.written();
+    expect(log.text()).toContain(`getuserphonenumber answered ${what}`);
   });
 
   describe('the access token, counted', () => {
