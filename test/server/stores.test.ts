@@ -5,6 +5,9 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { SlidingWindows } from '../../server/stores/sliding-window';
 import { freePort } from '../../tools/free-port';
+import { createSqlStores } from '../../server/stores/sql';
+import type { OpenDatabase } from '../../server/database';
+import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './databases';
 import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
@@ -118,6 +121,16 @@ function storeContract(factory: () => Factory) {
       expect(updated?.after).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: 'https://example.com/a.png', openid: 'o1' });
       expect(updated?.before).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: '' });
       expect(await stores.users.get('id1')).toEqual(updated?.after);
+    });
+
+    it('keeps every nickname byte for byte: 4-byte emoji, ZWJ sequences, flags, CJK Extension B, combining marks, NFD', async () => {
+      const nicknames = ['爱丽丝🐱', '👨‍👩‍👧‍👦', '🇨🇳🇯🇵', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', '𠀀𠀁𪜀', 'e\u0301a\u0308', '👍🏽', '\u{1F9D1}\u200D\u{1F4BB}'];
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      for (const nickname of nicknames) {
+        await stores.users.update('id1', { nickname });
+        const stored = (await stores.users.get('id1'))!.nickname;
+        expect(Buffer.from(stored, 'utf8').toString('hex')).toBe(Buffer.from(nickname, 'utf8').toString('hex'));
+      }
     });
 
     it('does not create a user by updating an unknown id', async () => {
@@ -536,3 +549,23 @@ describeWithRedis('redis stores', (redis) => {
     await stores.close();
   });
 });
+
+/** SQL stores on `opened` (closing them closes its pool). */
+const sqlStores = (opened: OpenDatabase, clock: FakeClock): Stores =>
+  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: 'wx00000000simulated', maxSessionsPerUser: 10, commandTimeoutMs: 2000 });
+
+describe('sqlite stores', () => {
+  // A fresh file per test.
+  storeContract(() => async (clock) => sqlStores(await openMigrated(sqliteUrl()), clock));
+});
+
+for (const kind of ['postgres', 'mariadb'] as const) {
+  describeWithDatabase(kind, `${kind} stores`, (server) => {
+    // The tables emptied before each test: one database for the suite.
+    storeContract(() => async (clock) => {
+      const opened = await openMigrated(server().url);
+      await emptyTables(opened);
+      return sqlStores(opened, clock);
+    });
+  });
+}
