@@ -29,7 +29,8 @@ export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
  */
 export function testConfig(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Config {
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-test-'));
-  const mode = env.WX_APPID === undefined ? { WX_MODE: 'simulated' } : { WX_MODE: 'real', PUBLIC_URL: 'https://api.example.com' };
+  // Real mode needs a database named; the tests give their stores to buildApp, or keep them in memory.
+  const mode = env.WX_APPID === undefined ? { WX_MODE: 'simulated' } : { WX_MODE: 'real', PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'memory:' };
   return { ...loadConfig({ ...mode, UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 

@@ -143,6 +143,14 @@ export class SchemaMismatchError extends Error {
   }
 }
 
+/** A table of ours on MySQL that would not keep 4-byte characters. */
+export class CharsetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CharsetError';
+  }
+}
+
 /**
  * MySQL only: every column of every table of ours must be utf8mb4. A table created by hand (or
  * converted) in `utf8`/`utf8mb3` or latin1 would store emoji as `?` or refuse them; the start
@@ -157,7 +165,7 @@ export async function checkCharsets(db: Kysely<Database>): Promise<void> {
     order by table_name`.execute(db);
   if (rows.length === 0) return;
   const tables = [...new Set(rows.map((row) => row.table_name))];
-  throw new Error(
+  throw new CharsetError(
     `MySQL tables in a charset other than utf8mb4 (${rows.map((row) => `${row.table_name}: ${row.character_set_name}`).join(', ')}) would break 4-byte characters such as emoji; ` +
       `convert them first: ${tables.map((name) => `ALTER TABLE \`${name}\` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;`).join(' ')}`,
   );

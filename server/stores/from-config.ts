@@ -1,0 +1,75 @@
+/**
+ * The one place that chooses the stores from the configuration: memory (simulated mode without
+ * DATABASE_URL), the SQL database for everything (no REDIS_URL), or Redis for sessions, rate
+ * limits and the access token with users in the database.
+ */
+import type { Config } from '../config';
+import { describeLocation, openDatabase, withoutPassword, type DatabaseLocation, type OpenDatabase } from '../database';
+import { createMemoryStores } from './memory';
+import { createRedisStores } from './redis';
+import { createSqlStores } from './sql';
+import { CharsetError, checkCharsets, migrateToLatest, SchemaMismatchError, schemaStatus } from './sql/migrations';
+import type { Clock, Stores } from './types';
+
+/** The database could not be used at start: says where (never the password) and why. */
+export class DatabaseUnreachableError extends Error {
+  constructor(location: DatabaseLocation, cause: unknown) {
+    const why = cause instanceof Error ? cause.message || (cause as { code?: string }).code || cause.name : String(cause);
+    super(`cannot use the database at DATABASE_URL (${describeLocation(location)}): ${withoutPassword(why, location)}`);
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+/**
+ * Opens DATABASE_URL's database and makes sure its schema is this code's: migrated first with
+ * DATABASE_MIGRATE=auto, else refused when behind or ahead (SchemaMismatchError names the command).
+ * On MySQL, a table of ours in a charset other than utf8mb4 is refused too.
+ */
+export async function openCheckedDatabase(config: Config, location: DatabaseLocation, onError: (error: Error) => void): Promise<OpenDatabase> {
+  const opened = openDatabase(location, {
+    poolSize: config.databasePoolSize,
+    commandTimeoutMs: config.databaseCommandTimeoutMs,
+    sqliteSynchronous: config.sqliteSynchronous,
+    onError,
+  });
+  try {
+    if (config.databaseMigrate === 'auto') await migrateToLatest(opened.db, opened.kind);
+    const status = await schemaStatus(opened.db, opened.kind);
+    if (status.pending.length > 0 || status.unknown.length > 0) throw new SchemaMismatchError(status, describeLocation(location));
+    if (opened.kind === 'mysql') await checkCharsets(opened.db);
+    return opened;
+  } catch (error) {
+    await opened.db.destroy().catch(() => undefined);
+    if (error instanceof SchemaMismatchError || error instanceof CharsetError) throw error;
+    throw new DatabaseUnreachableError(location, error);
+  }
+}
+
+export interface StoreWarnings {
+  database(error: Error): void;
+  redis(error: Error): void;
+}
+
+export async function storesFromConfig(config: Config, now: Clock, warn: StoreWarnings): Promise<Stores> {
+  if (config.redisUrl) {
+    return createRedisStores({
+      url: config.redisUrl,
+      now,
+      sessionIdleMs: config.sessionIdleMs,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
+      sealKey: config.sessionKeySealKey,
+      onError: warn.redis,
+    });
+  }
+  if (config.database === null) return createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs });
+  const opened = await openCheckedDatabase(config, config.database, warn.database);
+  return createSqlStores({
+    ...opened,
+    now,
+    sessionIdleMs: config.sessionIdleMs,
+    sealKey: config.sessionKeySealKey,
+    appId: config.wechat.appId,
+    maxSessionsPerUser: config.maxSessionsPerUser,
+    commandTimeoutMs: config.databaseCommandTimeoutMs,
+  });
+}
