@@ -58,6 +58,7 @@ export async function startPostgres(): Promise<DatabaseServer> {
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
   let server: ChildProcess | undefined;
   const start = async () => {
+    if (server && server.exitCode === null && server.signalCode === null) return;
     const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'];
     const child = asRoot ? spawn('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'postgres'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(path.join(PG_BIN, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
@@ -98,6 +99,7 @@ export async function startMariadb(): Promise<DatabaseServer> {
   execFileSync('mariadb-install-db', ['--no-defaults', `--user=${os.userInfo().username}`, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'pipe' });
   let server: ChildProcess | undefined;
   const start = async () => {
+    if (server && server.exitCode === null && server.signalCode === null) return;
     const child = spawn(
       'mariadbd',
       [
@@ -145,14 +147,11 @@ export async function startMariadb(): Promise<DatabaseServer> {
   };
 }
 
-/**
- * The server process itself: under runuser, the child is runuser and the server its child (read
- * from postmaster.pid for PostgreSQL would need the data folder; the process group is simpler).
- */
+/** The server process itself: runuser may run it as its child rather than exec it. */
 function serverPid(child: ChildProcess | undefined): number | undefined {
   if (!child?.pid || child.exitCode !== null) return undefined;
-  if (!asRoot || child.spawnfile !== 'runuser') return child.pid;
   try {
+    if (readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() !== 'runuser') return child.pid;
     const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     return children[0] ?? child.pid;
   } catch {
@@ -160,11 +159,24 @@ function serverPid(child: ChildProcess | undefined): number | undefined {
   }
 }
 
+/** The process and all its descendants (PostgreSQL serves each connection from a process of its own). */
+function descendants(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...children.flatMap(descendants)];
+  } catch {
+    return [pid];
+  }
+}
+
 function signalTree(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
   const pid = serverPid(child);
-  if (pid !== undefined) {
+  if (pid === undefined) return;
+  // runuser stops itself when its child stops (job control), and must be woken up as well.
+  const wrapper = signal === 'SIGCONT' && child!.pid !== pid ? [child!.pid!] : [];
+  for (const each of signal === 'SIGSTOP' || signal === 'SIGCONT' ? [...descendants(pid), ...wrapper] : [pid]) {
     try {
-      process.kill(pid, signal);
+      process.kill(each, signal);
     } catch {
       // Already gone.
     }

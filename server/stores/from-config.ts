@@ -33,8 +33,12 @@ export async function openCheckedDatabase(config: Config, location: DatabaseLoca
     onError,
   });
   try {
-    if (config.databaseMigrate === 'auto') await migrateToLatest(opened.db, opened.kind);
-    const status = await schemaStatus(opened.db, opened.kind);
+    let status = await schemaStatus(opened.db, opened.kind);
+    // A schema ahead of the code is never touched: a newer release migrated it.
+    if (config.databaseMigrate === 'auto' && status.unknown.length === 0 && status.pending.length > 0) {
+      await migrateToLatest(opened.db, opened.kind);
+      status = await schemaStatus(opened.db, opened.kind);
+    }
     if (status.pending.length > 0 || status.unknown.length > 0) throw new SchemaMismatchError(status, describeLocation(location));
     if (opened.kind === 'mysql') await checkCharsets(opened.db);
     return opened;

@@ -58,7 +58,7 @@ export function describeWithDatabase(kind: ServerKind, name: string, suite: (ser
     }, 60_000);
     afterAll(async () => {
       await server?.dispose();
-    });
+    }, 30_000);
     // Nested, so that the suite's own afterAll hooks (closing pools) run before the server stops.
     describe(`with a private ${kind}`, () =>
       suite(() => {

@@ -40,7 +40,7 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
           hitsSinceSweep = 0;
           await db.deleteFrom('rate_limits').where('expires_at', '<=', at).execute();
         }
-        return transact(db, async (trx): Promise<RateDecision> => {
+        return transact(db, kind, async (trx): Promise<RateDecision> => {
           const row = await forUpdate(kind, trx.selectFrom('rate_limits').select('hits').where('key', '=', key)).executeTakeFirst();
           if (!row) {
             // The key's first hit; a concurrent first hit elsewhere makes this one look again.

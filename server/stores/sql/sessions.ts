@@ -26,7 +26,7 @@ export interface SqlSessionOptions {
 /** Dead sessions nobody comes back for are swept once per this many logins. */
 const SWEEP_EVERY = 1000;
 
-export function createSqlSessionStore({ db, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }: SqlSessionOptions): SessionStore {
+export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }: SqlSessionOptions): SessionStore {
   const touchEvery = touchIntervalMs(sessionIdleMs);
   let createsSinceSweep = 0;
 
@@ -46,7 +46,7 @@ export function createSqlSessionStore({ db, guard, now, sessionIdleMs, maxSessio
           createsSinceSweep = 0;
           await deleteDead(db, at);
         }
-        await transact(db, async (trx) => {
+        await transact(db, kind, async (trx) => {
           // Only for an existing user (the foreign key would refuse it anyway): a session of nobody is of no use.
           await trx
             .insertInto('sessions')

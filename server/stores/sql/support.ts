@@ -3,7 +3,7 @@
  * upsert, row locks), transactions retried on conflicts, and the guard that turns a database
  * that is away or too slow into 503 STORE_UNAVAILABLE.
  */
-import type { InsertQueryBuilder, InsertResult, Kysely, Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type Transaction } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { ApiError } from '../../errors';
 import type { Database } from './schema';
@@ -33,17 +33,33 @@ export class Conflict extends Error {
 function retryable(error: unknown): boolean {
   if (error instanceof Conflict) return true;
   const { code, errno } = error as { code?: unknown; errno?: unknown };
-  // PostgreSQL: serialization_failure, deadlock_detected. MySQL: ER_LOCK_DEADLOCK. SQLite: another process held the write lock past the busy timeout.
-  return code === '40001' || code === '40P01' || errno === 1213 || code === 'SQLITE_BUSY_SNAPSHOT';
+  // PostgreSQL: serialization_failure, deadlock_detected. MySQL: ER_LOCK_DEADLOCK.
+  return code === '40001' || code === '40P01' || errno === 1213;
 }
 
 const ATTEMPTS = 8;
 
-/** `work` in a transaction, run again (a few times) when it conflicts with a concurrent one. */
-export async function transact<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+/**
+ * `work` in a transaction, run again (a few times) when it conflicts with a concurrent one. On
+ * SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE): a transaction that read
+ * first and wrote later would fail outright when another connection wrote in between, where
+ * waiting for the lock (the busy timeout) is what is wanted.
+ */
+export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute(work);
+      if (kind !== 'sqlite') return await db.transaction().execute(work);
+      return await db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await work(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(connection);
+          throw error;
+        }
+      });
     } catch (error) {
       if (attempt >= ATTEMPTS || !retryable(error)) throw error;
     }

@@ -83,7 +83,7 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
         // Concurrent first logins (here or on another instance) race on the identities' unique
         // key: the one that loses finds its insert did nothing, rolls back (its new user row
         // too) and looks again, now seeing the winner's user.
-        transact(db, async (trx) => {
+        transact(db, kind, async (trx) => {
           const wechat = wechatIdentity(appId, openid);
           const found = await trx
             .selectFrom('identities')
@@ -116,7 +116,7 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
 
     update: (id, patch) =>
       guard(() =>
-        transact(db, async (trx) => {
+        transact(db, kind, async (trx) => {
           // Locked first, so that `before` is what this update replaced (the avatar file to delete).
           if (!(await lockUser(trx, id))) return null;
           const before = await loadUser(trx, id, appId);
@@ -130,7 +130,7 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
 
     bindPhone: (id, phone) =>
       guard(() =>
-        transact(db, async (trx) => {
+        transact(db, kind, async (trx) => {
           if (!(await lockUser(trx, id))) return null;
           const value = phoneIdentity(phone);
           const owner = await trx.selectFrom('identities').select('user_id').where('kind', '=', 'phone').where('value', '=', value).executeTakeFirst();
