@@ -99,9 +99,11 @@ export function openDatabase(location: DatabaseLocation, { poolSize = 10, comman
       query_timeout: commandTimeoutMs + 500,
       keepAlive: true,
     });
-    // An idle connection that breaks (the server restarted) is reported here and dropped by the pool;
-    // without a listener the process would crash.
+    // A connection that breaks (the server stopped or restarted) emits 'error': on an idle one the
+    // pool reports it, on one in use the client itself, and without a listener the process would
+    // crash. The query in flight fails (503), and the pool drops the broken connection.
     pool.on('error', (error) => onError?.(error));
+    pool.on('connect', (client) => client.on('error', (error) => onError?.(error)));
     return {
       db: new Kysely<Database>({
         dialect: new PostgresDialect({ pool }),

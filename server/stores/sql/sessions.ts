@@ -8,7 +8,7 @@ import type { DatabaseKind } from '../../database';
 import type { Sealer } from '../../seal';
 import { isLive, touchIntervalMs, type SessionStore } from '../types';
 import type { Database } from './schema';
-import { millis, transact, type Db, type Guard } from './support';
+import { lockUser, millis, transact, type Db, type Guard } from './support';
 import { toUserRecord, type UserRow } from './users';
 
 export interface SqlSessionOptions {
@@ -48,22 +48,17 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
         }
         await transact(db, kind, async (trx) => {
           // Only for an existing user (the foreign key would refuse it anyway): a session of nobody is of no use.
+          if (!(await lockUser(kind, trx, session.userId))) return;
           await trx
             .insertInto('sessions')
-            .columns(['skey_hash', 'user_id', 'session_key', 'created_at', 'last_seen_at', 'expires_at'])
-            .expression((eb) =>
-              eb
-                .selectFrom('users')
-                .select([
-                  eb.val(session.skeyHash).as('skey_hash'),
-                  'users.id',
-                  eb.val(sealer.seal(session.sessionKey, session.skeyHash)).as('session_key'),
-                  eb.val(session.createdAt).as('created_at'),
-                  eb.val(session.lastSeenAt).as('last_seen_at'),
-                  eb.val(session.expiresAt).as('expires_at'),
-                ])
-                .where('users.id', '=', session.userId),
-            )
+            .values({
+              skey_hash: session.skeyHash,
+              user_id: session.userId,
+              session_key: sealer.seal(session.sessionKey, session.skeyHash),
+              created_at: session.createdAt,
+              last_seen_at: session.lastSeenAt,
+              expires_at: session.expiresAt,
+            })
             .execute();
           // At most maxSessionsPerUser live sessions per user: the dead ones go, then the oldest beyond the cap.
           await deleteDead(trx, at, session.userId);

@@ -122,5 +122,17 @@ export function forUpdate<Q extends { forUpdate(): Q }>(kind: DatabaseKind, quer
   return kind === 'sqlite' ? query : query.forUpdate();
 }
 
+/**
+ * Whether the user exists, its row locked until the transaction ends: what changes one user's
+ * rows (profile, phone, sessions) is done one transaction at a time per user, which also keeps
+ * concurrent logins from deadlocking over the user's sessions. On PostgreSQL `FOR NO KEY UPDATE`,
+ * which leaves foreign-key checks of concurrent inserts (a new identity of this user) unblocked.
+ */
+export async function lockUser(kind: DatabaseKind, trx: Db, id: string): Promise<boolean> {
+  const query = trx.selectFrom('users').select('id').where('id', '=', id);
+  const locked = kind === 'postgres' ? query.forNoKeyUpdate() : forUpdate(kind, query);
+  return (await locked.executeTakeFirst()) !== undefined;
+}
+
 /** A bigint column as a number (pg hands bigints back as strings). */
 export const millis = (value: number | string | bigint): number => Number(value);

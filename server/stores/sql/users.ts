@@ -8,7 +8,7 @@
 import type { DatabaseKind } from '../../database';
 import type { PhoneNumber, UserRecord, UserStore } from '../types';
 import type { Database, IdentityKind } from './schema';
-import { Conflict, forUpdate, insertUnlessPresent, millis, transact, type Db, type Guard } from './support';
+import { Conflict, insertUnlessPresent, lockUser, millis, transact, type Db, type Guard } from './support';
 import type { Kysely } from 'kysely';
 
 export const wechatIdentity = (appId: string, openid: string) => `${appId}:${openid}`;
@@ -72,8 +72,6 @@ export interface SqlUserOptions {
 }
 
 export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptions): UserStore {
-  /** Whether the user exists, its row locked until the transaction ends (SQLite: the transaction is the lock). */
-  const lockUser = async (trx: Db, id: string) => (await forUpdate(kind, trx.selectFrom('users').select('id').where('id', '=', id)).executeTakeFirst()) !== undefined;
   const link = (trx: Db, identityKind: IdentityKind, value: string, userId: string) =>
     insertUnlessPresent(kind, trx.insertInto('identities').values({ kind: identityKind, value, user_id: userId, created_at: now() }));
 
@@ -118,7 +116,7 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
       guard(() =>
         transact(db, kind, async (trx) => {
           // Locked first, so that `before` is what this update replaced (the avatar file to delete).
-          if (!(await lockUser(trx, id))) return null;
+          if (!(await lockUser(kind, trx, id))) return null;
           const before = await loadUser(trx, id, appId);
           if (!before) return null;
           const columns = { ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }), ...(patch.avatarUrl === undefined ? {} : { avatar_url: patch.avatarUrl }) };
@@ -131,7 +129,7 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
     bindPhone: (id, phone) =>
       guard(() =>
         transact(db, kind, async (trx) => {
-          if (!(await lockUser(trx, id))) return null;
+          if (!(await lockUser(kind, trx, id))) return null;
           const value = phoneIdentity(phone);
           const owner = await trx.selectFrom('identities').select('user_id').where('kind', '=', 'phone').where('value', '=', value).executeTakeFirst();
           if (owner && owner.user_id !== id) return { ok: false, reason: 'PHONE_IN_USE' } as const;
