@@ -68,6 +68,7 @@ export async function reencodeAvatar(upload: Buffer, maxBytes: number): Promise<
     if (header.format !== SHARP_FORMAT[type]) throw notAnImage();
     if (header.width > MAX_SIDE || header.height > MAX_SIDE) throw tooManyPixels(header.width, header.height);
 
+    // sharp's `unlimited` stays off: libvips' own guards (progressive JPEG scans, PNG text chunks) apply too.
     const image = sharp(upload, { limitInputPixels: MAX_SIDE * MAX_SIDE, failOn: 'error', autoOrient: true }).resize({
       width: STORED_SIDE,
       height: STORED_SIDE,
