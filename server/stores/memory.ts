@@ -1,12 +1,14 @@
 import { createMemoryCredentialCache } from './credentials';
 import { SlidingWindows } from './sliding-window';
-import { isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
 
 /** The default stores: one process, forgotten on restart (clients then log in again by themselves). */
-export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores {
+export function createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER }: StoreOptions): Stores {
   const sessions = new Map<string, SessionRecord>();
+  /** Each user's session hashes, oldest login first (a Set keeps insertion order). */
+  const sessionsOf = new Map<string, Set<string>>();
   const users = new Map<string, UserRecord>();
   const userIdByOpenid = new Map<string, string>();
   const userIdByUnionid = new Map<string, string>();
@@ -14,16 +16,50 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
   const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
+  /** Forgets one session, in both maps. */
+  const forget = (skeyHash: string, userId: string) => {
+    sessions.delete(skeyHash);
+    const index = sessionsOf.get(userId);
+    if (index?.delete(skeyHash) && index.size === 0) sessionsOf.delete(userId);
+  };
+  /** The user's index without its dead entries (their sessions deleted too): the live hashes, oldest first. */
+  const liveSessionsOf = (userId: string, at: number): Set<string> | undefined => {
+    const index = sessionsOf.get(userId);
+    if (!index) return undefined;
+    for (const hash of index) {
+      const session = sessions.get(hash);
+      if (!session || !isLive(session, at, sessionIdleMs)) forget(hash, userId);
+    }
+    return sessionsOf.get(userId);
+  };
+
   return {
     sessions: {
       async create(session) {
+        const at = now();
         // Sessions nobody comes back for would stay forever; sweep the dead ones now and then.
         if (++createsSinceSweep >= 1000) {
           createsSinceSweep = 0;
-          const at = now();
-          for (const [hash, s] of sessions) if (!isLive(s, at, sessionIdleMs)) sessions.delete(hash);
+          for (const [hash, s] of sessions) if (!isLive(s, at, sessionIdleMs)) forget(hash, s.userId);
+        }
+        // The same hash again replaces its session: it is not one of the others.
+        const replaced = sessions.get(session.skeyHash);
+        if (replaced) forget(replaced.skeyHash, replaced.userId);
+        // Synchronous from here to the end: no other login of this user can come in between.
+        let revoked = 0;
+        const index = liveSessionsOf(session.userId, at);
+        if (index) {
+          for (const hash of index) {
+            if (index.size < maxSessionsPerUser) break;
+            forget(hash, session.userId);
+            revoked++;
+          }
         }
         sessions.set(session.skeyHash, { ...session });
+        const own = sessionsOf.get(session.userId);
+        if (own) own.add(session.skeyHash);
+        else sessionsOf.set(session.userId, new Set([session.skeyHash]));
+        return revoked;
       },
       // Synchronous: no promise and no microtask turn on the path every authenticated request
       // takes. Every use is recorded (a field assignment; the touch interval is for stores where
@@ -33,7 +69,7 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         if (!session) return null;
         const at = now();
         if (!isLive(session, at, sessionIdleMs)) {
-          sessions.delete(skeyHash);
+          forget(skeyHash, session.userId);
           return null;
         }
         const user = users.get(session.userId);
@@ -48,11 +84,23 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Stores
         return sessions.get(skeyHash)?.sessionKey ?? null;
       },
       async delete(skeyHash) {
-        return sessions.delete(skeyHash);
+        const session = sessions.get(skeyHash);
+        if (!session) return false;
+        forget(skeyHash, session.userId);
+        return true;
+      },
+      async deleteAllOf(userId) {
+        const live = liveSessionsOf(userId, now());
+        if (!live) return 0;
+        const count = live.size;
+        for (const hash of live) sessions.delete(hash);
+        sessionsOf.delete(userId);
+        return count;
       },
       async deleteAll() {
         const count = sessions.size;
         sessions.clear();
+        sessionsOf.clear();
         return count;
       },
     },
