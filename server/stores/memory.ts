@@ -1,14 +1,17 @@
 import { createMemoryCredentialCache } from './credentials';
+import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
 import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
 
 /** The default stores: one process, forgotten on restart (clients then log in again by themselves). */
-export function createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER }: StoreOptions): Stores {
+export function createMemoryStores(
+  { now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER }: StoreOptions,
+  /** Given by tests that look at what the index holds. */
+  index = new SessionIndex(),
+): Stores {
   const sessions = new Map<string, SessionRecord>();
-  /** Each user's session hashes, oldest login first (a Set keeps insertion order). */
-  const sessionsOf = new Map<string, Set<string>>();
   const users = new Map<string, UserRecord>();
   const userIdByOpenid = new Map<string, string>();
   const userIdByUnionid = new Map<string, string>();
@@ -16,21 +19,18 @@ export function createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser = DE
   const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
-  /** Forgets one session, in both maps. */
+  /** Forgets one session, in the sessions map and in its user's index. */
   const forget = (skeyHash: string, userId: string) => {
     sessions.delete(skeyHash);
-    const index = sessionsOf.get(userId);
-    if (index?.delete(skeyHash) && index.size === 0) sessionsOf.delete(userId);
+    index.remove(userId, skeyHash);
   };
-  /** The user's index without its dead entries (their sessions deleted too): the live hashes, oldest first. */
-  const liveSessionsOf = (userId: string, at: number): Set<string> | undefined => {
-    const index = sessionsOf.get(userId);
-    if (!index) return undefined;
-    for (const hash of index) {
+  /** The user's index without its dead entries (their sessions forgotten too): the live hashes, oldest first. */
+  const liveSessionsOf = (userId: string, at: number): ReadonlySet<string> | undefined => {
+    for (const hash of index.of(userId) ?? []) {
       const session = sessions.get(hash);
       if (!session || !isLive(session, at, sessionIdleMs)) forget(hash, userId);
     }
-    return sessionsOf.get(userId);
+    return index.of(userId);
   };
 
   return {
@@ -45,20 +45,16 @@ export function createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser = DE
         // The same hash again replaces its session: it is not one of the others.
         const replaced = sessions.get(session.skeyHash);
         if (replaced) forget(replaced.skeyHash, replaced.userId);
-        // Synchronous from here to the end: no other login of this user can come in between.
+        // No await in this function: no other login of this user can come in between, so the cap holds.
         let revoked = 0;
-        const index = liveSessionsOf(session.userId, at);
-        if (index) {
-          for (const hash of index) {
-            if (index.size < maxSessionsPerUser) break;
-            forget(hash, session.userId);
-            revoked++;
-          }
+        const live = liveSessionsOf(session.userId, at);
+        for (const hash of live ?? []) {
+          if (live!.size < maxSessionsPerUser) break;
+          forget(hash, session.userId);
+          revoked++;
         }
         sessions.set(session.skeyHash, { ...session });
-        const own = sessionsOf.get(session.userId);
-        if (own) own.add(session.skeyHash);
-        else sessionsOf.set(session.userId, new Set([session.skeyHash]));
+        index.add(session.userId, session.skeyHash);
         return revoked;
       },
       // Synchronous: no promise and no microtask turn on the path every authenticated request
@@ -94,13 +90,13 @@ export function createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser = DE
         if (!live) return 0;
         const count = live.size;
         for (const hash of live) sessions.delete(hash);
-        sessionsOf.delete(userId);
+        index.drop(userId);
         return count;
       },
       async deleteAll() {
         const count = sessions.size;
         sessions.clear();
-        sessionsOf.clear();
+        index.clear();
         return count;
       },
     },
