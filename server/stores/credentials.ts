@@ -59,7 +59,7 @@ local sealed = ARGV[1]             -- its sealed value as the caller read it
 
 local deleted = 0
 if redis.call('HGET', credentialKey, 'value') == sealed then deleted = redis.call('DEL', credentialKey) end
-return {'deleted', deleted}`;
+return cjson.encode({deleted = deleted})`;
 const readDeleteIfValue = replyReader('DELETE_IF_VALUE', { deleted: 'integer' });
 
 // Only the holder releases: a holder that overran its TTL must not free a lock someone else now has.
@@ -68,7 +68,7 @@ local owner = ARGV[1]              -- the random token the holder took the lock 
 
 local released = 0
 if redis.call('GET', lockKey) == owner then released = redis.call('DEL', lockKey) end
-return {'released', released}`;
+return cjson.encode({released = released})`;
 
 type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
 

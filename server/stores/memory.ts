@@ -24,14 +24,14 @@ export function createMemoryStores(
     sessions.delete(skeyHash);
     index.remove(userId, skeyHash);
   };
-  /** The user's index without its dead entries (their sessions forgotten too): the live hashes, oldest first. */
-  const liveSessionsOf = (userId: string, at: number): ReadonlySet<string> | undefined => {
-    for (const hash of index.of(userId) ?? []) {
+  /** The user's live sessions, oldest first; dead ones found on the way are forgotten (in the index too). */
+  const liveSessionsOf = (userId: string, at: number): string[] =>
+    index.of(userId).filter((hash) => {
       const session = sessions.get(hash);
-      if (!session || !isLive(session, at, sessionIdleMs)) forget(hash, userId);
-    }
-    return index.of(userId);
-  };
+      if (session && isLive(session, at, sessionIdleMs)) return true;
+      forget(hash, userId);
+      return false;
+    });
 
   return {
     sessions: {
@@ -46,13 +46,9 @@ export function createMemoryStores(
         const replaced = sessions.get(session.skeyHash);
         if (replaced) forget(replaced.skeyHash, replaced.userId);
         // No await in this function: no other login of this user can come in between, so the cap holds.
-        let revoked = 0;
         const live = liveSessionsOf(session.userId, at);
-        for (const hash of live ?? []) {
-          if (live!.size < maxSessionsPerUser) break;
-          forget(hash, session.userId);
-          revoked++;
-        }
+        const revoked = Math.max(0, live.length - (maxSessionsPerUser - 1));
+        for (const hash of live.slice(0, revoked)) forget(hash, session.userId);
         sessions.set(session.skeyHash, { ...session });
         index.add(session.userId, session.skeyHash);
         return revoked;
@@ -87,11 +83,9 @@ export function createMemoryStores(
       },
       async deleteAllOf(userId) {
         const live = liveSessionsOf(userId, now());
-        if (!live) return 0;
-        const count = live.size;
         for (const hash of live) sessions.delete(hash);
         index.drop(userId);
-        return count;
+        return live.length;
       },
       async deleteAll() {
         const count = sessions.size;

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { createSealer } from '../seal';
 import { createRedisCredentialCache } from './credentials';
-import { replyReader, pairs } from './script-reply';
+import { fieldList, LUA_HASH_OF, replyReader } from './script-reply';
 import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserRecord } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
@@ -58,14 +58,13 @@ function toUser(hash: Record<string, string | null | undefined>): UserRecord | n
 
 /** A user record as hash fields: optional fields absent rather than empty. */
 function userFields({ phone, unionid, ...rest }: UserRecord): string[] {
-  const fields: Record<string, string | number> = { ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) };
-  return Object.entries(fields).flatMap(([field, value]) => [field, String(value)]);
+  return fieldList({ ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) });
 }
 
 /*
  * The scripts. Each runs atomically in Redis (no other command in between), names its KEYS and
- * ARGV at the top, and answers name/value pairs that a replyReader (script-reply.ts) reads by
- * name. Keys a script derives from a value it read (a user's key from a session's userId) are
+ * ARGV at the top, and answers a cjson-encoded object that a replyReader (script-reply.ts) reads
+ * by name. Keys a script derives from a value it read (a user's key from a session's userId) are
  * built from a prefix passed in ARGV: a single Redis, not a cluster.
  *
  * Keys: `session:<skeyHash>` a session's hash (Redis TTL: at most the idle timeout);
@@ -122,14 +121,14 @@ redis.call('HSET', sessionKey, unpack(ARGV, 9))
 redis.call('PEXPIRE', sessionKey, sessionTtl)
 redis.call('ZADD', indexKey, createdAt, skeyHash)
 redis.call('PEXPIRE', indexKey, math.max(1, lastExpiry - now))
-return {'revoked', revoked, 'pruned', pruned}`;
+return cjson.encode({revoked = revoked, pruned = pruned})`;
 const readCreateSession = replyReader('CREATE_SESSION', { revoked: 'integer', pruned: 'integer' });
 
 // What every authenticated request needs, in one round trip: the session if live, recorded as
 // used only when its last record is older than the touch interval (so most requests write
 // nothing), and its user. It does not read the user's index: the cap is paid at login. Redis
 // runs a script in several µs more than a GET: it reads only the session fields it needs.
-const TOUCH_SESSION = `local sessionKey = KEYS[1]
+const TOUCH_SESSION = `${LUA_HASH_OF}local sessionKey = KEYS[1]
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local touchEvery = tonumber(ARGV[3]) -- ms: a use is recorded only when the last record is this old
@@ -157,12 +156,12 @@ if now - lastSeenAt >= touchEvery then
   lastSeenAt = now
 end
 
--- 4. Answer the session and its user (empty when the user is gone).
-return {
-  'session', {'skeyHash', skeyHash, 'userId', userId, 'createdAt', createdAt, 'lastSeenAt', tostring(lastSeenAt), 'expiresAt', s[5]},
-  'user', redis.call('HGETALL', userPrefix .. userId),
-}`;
-const readTouchSession = replyReader('TOUCH_SESSION', { session: 'pairs', user: 'pairs' });
+-- 4. Answer the session and its user (an empty hash when the user is gone).
+return cjson.encode({
+  session = {skeyHash = skeyHash, userId = userId, createdAt = createdAt, lastSeenAt = tostring(lastSeenAt), expiresAt = s[5]},
+  user = hashOf(redis.call('HGETALL', userPrefix .. userId)),
+})`;
+const readTouchSession = replyReader('TOUCH_SESSION', { session: 'hash', user: 'hash' });
 
 function toSessionWithUser(reply: unknown): SessionWithUser | null {
   const read = readTouchSession(reply);
@@ -180,7 +179,7 @@ local skeyHash = ARGV[2]
 local userId = redis.call('HGET', sessionKey, 'userId')
 local deleted = redis.call('DEL', sessionKey)
 if userId then redis.call('ZREM', indexPrefix .. userId, skeyHash) end
-return {'deleted', deleted}`;
+return cjson.encode({deleted = deleted})`;
 const readDeleteSession = replyReader('DELETE_SESSION', { deleted: 'integer' });
 
 // Ends every session of one user: each indexed session is deleted, and the index with it.
@@ -198,12 +197,12 @@ for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
   redis.call('DEL', sessionPrefix .. hash)
 end
 redis.call('DEL', indexKey)
-return {'ended', ended}`;
+return cjson.encode({ended = ended})`;
 const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
 
 // The whole lookup in one script, so that concurrent first logins of one person make one user:
 // by unionid first, then by openid, linking what the found user lacks; else the new user.
-const FIND_OR_CREATE = `local openidKey = KEYS[1]          -- openid -> user id
+const FIND_OR_CREATE = `${LUA_HASH_OF}local openidKey = KEYS[1]          -- openid -> user id
 local unionidKey = KEYS[2]         -- unionid -> user id (not read without a unionid)
 local newUserKey = KEYS[3]         -- where the new user goes, if one is made
 local userPrefix = ARGV[1]         -- prefix .. id = a user's key
@@ -228,7 +227,7 @@ if id then
     redis.call('SET', unionidKey, id)
     redis.call('HSETNX', userPrefix .. id, 'unionid', unionid)
   end
-  return {'created', 0, 'user', redis.call('HGETALL', userPrefix .. id)}
+  return cjson.encode({created = 0, user = hashOf(redis.call('HGETALL', userPrefix .. id))})
 end
 
 -- 3. Not found: the new user, found by its openid (and unionid) from now on.
@@ -239,12 +238,12 @@ if unionid ~= '' then
   redis.call('SET', unionidKey, newId)
   redis.call('HSET', newUserKey, 'unionid', unionid)
 end
-return {'created', 1, 'user', redis.call('HGETALL', newUserKey)}`;
-const readFindOrCreate = replyReader('FIND_OR_CREATE', { created: 'integer', user: 'pairs' });
+return cjson.encode({created = 1, user = hashOf(redis.call('HGETALL', newUserKey))})`;
+const readFindOrCreate = replyReader('FIND_OR_CREATE', { created: 'integer', user: 'hash' });
 
 // One number, one user: refused while another existing user holds the number; the user's
 // previous number is released.
-const BIND_PHONE = `local userKey = KEYS[1]
+const BIND_PHONE = `${LUA_HASH_OF}local userKey = KEYS[1]
 local phoneKey = KEYS[2]           -- the number -> the user id holding it
 local id = ARGV[1]
 local countryCode = ARGV[2]
@@ -257,7 +256,7 @@ if redis.call('EXISTS', userKey) == 0 then return false end
 
 -- 2. Held by another user that still exists: refused, nothing changes.
 local owner = redis.call('GET', phoneKey)
-if owner and owner ~= id and redis.call('EXISTS', userPrefix .. owner) == 1 then return {'bound', 0} end
+if owner and owner ~= id and redis.call('EXISTS', userPrefix .. owner) == 1 then return cjson.encode({bound = 0}) end
 
 -- 3. Release the user's previous number, if this user still holds it.
 local old = redis.call('HMGET', userKey, 'phoneCountryCode', 'phoneNumber')
@@ -269,20 +268,20 @@ end
 -- 4. Bind, both ways.
 redis.call('SET', phoneKey, id)
 redis.call('HSET', userKey, 'phoneCountryCode', countryCode, 'phoneNumber', number)
-return {'bound', 1, 'user', redis.call('HGETALL', userKey)}`;
-const readBindPhone = replyReader('BIND_PHONE', { bound: 'integer', user: 'pairs' });
+return cjson.encode({bound = 1, user = hashOf(redis.call('HGETALL', userKey))})`;
+const readBindPhone = replyReader('BIND_PHONE', { bound: 'integer', user: 'hash' });
 
 // HSET only on an existing user, so that an update cannot resurrect a deleted one; fields are
 // set one by one so that two concurrent updates of different fields both land. Answers the user
 // as it was, so that the caller knows what it replaced (the avatar file to delete).
-const UPDATE_IF_EXISTS = `local userKey = KEYS[1]
+const UPDATE_IF_EXISTS = `${LUA_HASH_OF}local userKey = KEYS[1]
 -- ARGV: the changed field/value pairs for HSET (none: a read)
 
 if redis.call('EXISTS', userKey) == 0 then return false end
-local before = redis.call('HGETALL', userKey)
+local before = hashOf(redis.call('HGETALL', userKey))
 if #ARGV > 0 then redis.call('HSET', userKey, unpack(ARGV)) end
-return {'before', before}`;
-const readUpdateIfExists = replyReader('UPDATE_IF_EXISTS', { before: 'pairs' });
+return cjson.encode({before = before})`;
+const readUpdateIfExists = replyReader('UPDATE_IF_EXISTS', { before: 'hash' });
 
 // A sliding log in a sorted set: at most \`limit\` hits in any window. Work per hit is bounded by
 // the limit; PEXPIRE makes Redis forget idle keys.
@@ -299,12 +298,12 @@ redis.call('ZREMRANGEBYSCORE', logKey, '-inf', now - window)
 if redis.call('ZCARD', logKey) < limit then
   redis.call('ZADD', logKey, now, member)
   redis.call('PEXPIRE', logKey, window)
-  return {'allowed', 1}
+  return cjson.encode({allowed = 1})
 end
 
 -- 3. Full: refused (nothing recorded) until the oldest hit leaves the window.
 local oldest = redis.call('ZRANGE', logKey, 0, 0, 'WITHSCORES')
-return {'allowed', 0, 'retryAfterMs', tonumber(oldest[2]) + window - now}`;
+return cjson.encode({allowed = 0, retryAfterMs = tonumber(oldest[2]) + window - now})`;
 const readSlidingWindow = replyReader('SLIDING_WINDOW', { allowed: 'integer', retryAfterMs: 'integer' });
 
 interface Scripts {
@@ -409,7 +408,7 @@ export async function createRedisStores({
         guard(async () => {
           const at = now();
           const stored: SessionRecord = { ...session, sessionKey: sealer.seal(session.sessionKey, session.skeyHash) };
-          const fields = Object.entries(stored).flatMap(([field, value]) => [field, String(value)]);
+          const fields = fieldList({ ...stored });
           const reply = await scripts.createSession(
             sessionKey(session.skeyHash),
             indexPrefix + session.userId,
@@ -455,11 +454,11 @@ export async function createRedisStores({
       get: (id) => guard(async () => toUser(await redis.hgetall(userKey(id)))),
       update: (id, patch) =>
         guard(async () => {
-          const fields = Object.entries(patch).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
-          const stored = readUpdateIfExists(await scripts.updateIfExists(userKey(id), ...fields))?.before;
+          const changes = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Record<string, string>;
+          const stored = readUpdateIfExists(await scripts.updateIfExists(userKey(id), ...fieldList(changes)))?.before;
           const before = stored && toUser(stored);
           if (!before) return null;
-          return { before, after: toUser({ ...stored, ...pairs(fields) })! };
+          return { before, after: toUser({ ...stored, ...changes })! };
         }),
       bindPhone: (id, phone) =>
         guard(async () => {

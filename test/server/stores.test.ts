@@ -448,6 +448,30 @@ describe('memory stores', () => {
   });
 });
 
+describe('per-user session index (memory)', () => {
+  it('keeps each user’s hashes oldest first through the one-hash and many-hash forms, and holds nothing for a user without sessions', () => {
+    const index = new SessionIndex();
+    index.add('u', 'a');
+    index.add('u', 'a');
+    expect(index.of('u')).toEqual(['a']);
+    index.add('u', 'b');
+    index.add('u', 'c');
+    expect(index.of('u')).toEqual(['a', 'b', 'c']);
+    index.remove('u', 'b');
+    index.remove('u', 'a');
+    expect(index.of('u')).toEqual(['c']);
+    index.add('u', 'd');
+    expect(index.of('u')).toEqual(['c', 'd']);
+    index.add('v', 'x');
+    expect(index.size()).toEqual({ users: 2, sessions: 3 });
+    index.remove('u', 'c');
+    index.remove('u', 'd');
+    index.remove('v', 'nope');
+    expect(index.of('u')).toEqual([]);
+    expect(index.size()).toEqual({ users: 1, sessions: 1 });
+  });
+});
+
 describe('in-memory sliding windows', () => {
   it('forget keys idle for a whole window as new hits arrive, so a stream of fresh addresses holds only one window of keys', () => {
     const clock = fakeClock();
