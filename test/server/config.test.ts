@@ -89,7 +89,7 @@ describe('loadConfig', () => {
     }
   });
 
-  it('turns off only the per-client connection cap with 0, as the README says; the overall cap stays at least 1', () => {
+  it('turns off only the per-client connection cap with 0, as docs/server.md says; the overall cap stays at least 1', () => {
     expect(loadConfig({ ...SIMULATED, MAX_CONNECTIONS_PER_CLIENT: '0' }).maxConnectionsPerClient).toBe(0);
     expect(problemsOf({ ...SIMULATED, MAX_CONNECTIONS: '0' }).problems).toEqual(['MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")']);
   });
