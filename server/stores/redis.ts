@@ -83,7 +83,7 @@ local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local maxSessions = tonumber(ARGV[3])
 local sessionPrefix = ARGV[4]      -- prefix .. skeyHash = a session's key
 local skeyHash = ARGV[5]
-local createdAt = tonumber(ARGV[6])
+-- ARGV[6]: the new session's createdAt (ms), its score in the index
 local expiresAt = tonumber(ARGV[7])
 local sessionTtl = tonumber(ARGV[8]) -- ms
 -- ARGV[9..]: the session's field/value pairs for HSET
@@ -119,7 +119,7 @@ end
 --    sessions could (touch extends a session's TTL, never past its expiresAt).
 redis.call('HSET', sessionKey, unpack(ARGV, 9))
 redis.call('PEXPIRE', sessionKey, sessionTtl)
-redis.call('ZADD', indexKey, createdAt, skeyHash)
+redis.call('ZADD', indexKey, ARGV[6], skeyHash)
 redis.call('PEXPIRE', indexKey, math.max(1, lastExpiry - now))
 return cjson.encode({revoked = revoked, pruned = pruned})`;
 const readCreateSession = replyReader('CREATE_SESSION', { revoked: 'integer', pruned: 'integer' });
@@ -150,15 +150,16 @@ end
 
 -- 3. Record the use when the last record is a touch interval old: the idle deadline, and the
 --    Redis TTL with it, move forward (never past the lifetime).
+local recorded = s[4]                -- as stored: the answer copies strings, never formats numbers
 if now - lastSeenAt >= touchEvery then
   redis.call('HSET', sessionKey, 'lastSeenAt', ARGV[1])
   redis.call('PEXPIRE', sessionKey, math.max(1, math.min(idle, expiresAt - now)))
-  lastSeenAt = now
+  recorded = ARGV[1]
 end
 
 -- 4. Answer the session and its user (an empty hash when the user is gone).
 return cjson.encode({
-  session = {skeyHash = skeyHash, userId = userId, createdAt = createdAt, lastSeenAt = tostring(lastSeenAt), expiresAt = s[5]},
+  session = {skeyHash = skeyHash, userId = userId, createdAt = createdAt, lastSeenAt = recorded, expiresAt = s[5]},
   user = hashOf(redis.call('HGETALL', userPrefix .. userId)),
 })`;
 const readTouchSession = replyReader('TOUCH_SESSION', { session: 'hash', user: 'hash' });

@@ -36,11 +36,19 @@ export interface SessionWithUser {
 /**
  * Sessions, indexed by their skey's hash and by their user.
  *
- * The per-user index is what caps live sessions (`maxSessionsPerUser`, MAX_SESSIONS_PER_USER) and
- * what `deleteAllOf` ends. Every implementation keeps it free of dead sessions: whenever `create`
- * or `deleteAllOf` reads a user's index, it drops the entries whose session is gone, idle too
- * long or past its lifetime, so a user's index never holds more than the cap. The cap is paid at
- * login; `touch`, on every authenticated request, does not read the index.
+ * The per-user index is what caps live sessions (StoreOptions.maxSessionsPerUser, from
+ * MAX_SESSIONS_PER_USER) and what `deleteAllOf` ends. Every implementation keeps it free of dead
+ * sessions: whenever `create` or `deleteAllOf` reads a user's index, it drops the entries whose
+ * session is gone, idle too long or past its lifetime (isLive), so a user's index never holds more
+ * than the cap. The cap is paid at login; `touch`, on every authenticated request, does not read
+ * the index (deleting a session it finds dead, it may drop that one entry).
+ *
+ * How the stores do it: memory, a SessionIndex (hashes in login order); Redis, a sorted set
+ * `sessions-of:<userId>` scored by createdAt, read, pruned and trimmed inside the script that
+ * stores the session. A SQL store would index a `user_id` column and do the prune, the trim and
+ * the insert in one transaction that first locks the user's sessions (or the user's row), so that
+ * two concurrent logins cannot both see room under the cap. Every store must pass the shared suite
+ * (`storeContract` in test/server/stores.test.ts, "sessions per user" among it).
  */
 export interface SessionStore {
   /**
