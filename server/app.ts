@@ -77,11 +77,12 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
           url: config.redisUrl,
           now,
           sessionIdleMs: config.sessionIdleMs,
+          maxSessionsPerUser: config.maxSessionsPerUser,
           commandTimeoutMs: config.redisCommandTimeoutMs,
           sealKey: config.sessionKeySealKey,
           onError: (error) => app.log.warn({ err: error.message }, 'redis'),
         })
-      : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
+      : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser }));
   app.addHook('preClose', (done) => {
     lifecycle.closing = true;
     if (app.server.listening) beginShutdown(app.server);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
 import { isLoopbackHostname } from './net';
+import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
 export interface WeChatConfig {
@@ -34,6 +35,8 @@ export interface Config {
   sessionIdleMs: number;
   /** A session is gone this long after its login, used or not. */
   sessionLifetimeMs: number;
+  /** Live sessions one user may hold (MAX_SESSIONS_PER_USER); a login beyond it revokes the user's oldest session. */
+  maxSessionsPerUser: number;
   /** Login attempts per client (address, or /64 for IPv6) in any sliding window of this length. */
   loginRateLimit: number;
   loginRateWindowMs: number;
@@ -279,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),
     sessionIdleMs,
     sessionLifetimeMs,
+    maxSessionsPerUser: int('MAX_SESSIONS_PER_USER', DEFAULT_MAX_SESSIONS_PER_USER, 1, 1000),
     loginRateLimit: int('LOGIN_RATE_LIMIT', 20, 1, 100000),
     loginRateWindowMs: int('LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86400) * 1000,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),

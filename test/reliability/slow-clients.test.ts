@@ -48,7 +48,9 @@ beforeAll(async () => {
   app = await buildApp({ config, log: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
-  const { code } = (await (await fetch(`http://127.0.0.1:${port}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { code: string };
+  // The stalled uploads' user, not the development user that the ordinary client below logs in as
+  // 20 times: the 11th of those would end this session (10 live sessions per user).
+  const { code } = (await (await fetch(`http://127.0.0.1:${port}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"uploader"}' })).json()) as { code: string };
   skey = ((await (await fetch(`http://127.0.0.1:${port}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })).json()) as LoginResponse).skey;
 });
 afterAll(async () => {

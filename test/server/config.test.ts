@@ -87,6 +87,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '50' }).problems).toEqual(['PHONE_BIND_TIMEOUT_MS must be an integer from 100 to 60000 (got "50")']);
   });
 
+  it('caps live sessions per user at 10 by default, takes MAX_SESSIONS_PER_USER from 1 to 1000, and refuses anything else by name', () => {
+    expect(loadConfig(SIMULATED).maxSessionsPerUser).toBe(10);
+    expect(loadConfig({ ...SIMULATED, MAX_SESSIONS_PER_USER: '3' }).maxSessionsPerUser).toBe(3);
+    for (const bad of ['0', '1001', '-1', 'ten', '2.5']) {
+      expect(problemsOf({ ...SIMULATED, MAX_SESSIONS_PER_USER: bad }).problems).toEqual([`MAX_SESSIONS_PER_USER must be an integer from 1 to 1000 (got "${bad}")`]);
+    }
+  });
+
   it('turns off only the per-client connection cap with 0, as docs/server.md says; the overall cap stays at least 1', () => {
     expect(loadConfig({ ...SIMULATED, MAX_CONNECTIONS_PER_CLIENT: '0' }).maxConnectionsPerClient).toBe(0);
     expect(problemsOf({ ...SIMULATED, MAX_CONNECTIONS: '0' }).problems).toEqual(['MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")']);
