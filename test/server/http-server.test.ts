@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
-import { logSink, testConfig } from './helpers';
+import { logSink, testConfig, until } from './helpers';
 
 let app: FastifyInstance;
 let port: number;
@@ -124,5 +124,28 @@ describe('request targets', () => {
     // OPTIONS * asks about the server as a whole: it is no route, and no attack either.
     const options = await send('OPTIONS', '*', '127.0.0.1');
     expect({ status: statusOf(options), code: envelopeOf(options).error.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
+  });
+});
+
+describe('pipelining', () => {
+  it('serves a client that pipelines 16 requests at a time and reads the answers, in order and on one connection, batch after batch', async () => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const answers = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) [^]*?\r\n\r\n(\{[^}]*\}\}?)/g)].map((m) => `${m[1]} ${m[2]}`);
+    try {
+      for (let batch = 1; batch <= 3; batch++) {
+        // Each request asks for something else, so that the order of the answers shows.
+        socket.write(Array.from({ length: 16 }, (_, i) => `GET /no/such/route/${batch}/${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+        await until(() => answers().length === 16 * batch, `batch ${batch} to be answered`);
+      }
+      expect(answers()).toEqual(
+        [1, 2, 3].flatMap((batch) => Array.from({ length: 16 }, (_, i) => `404 {"error":{"code":"NOT_FOUND","message":"no route for GET /no/such/route/${batch}/${i}"}}`)),
+      );
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      socket.destroy();
+    }
   });
 });
