@@ -7,6 +7,7 @@
  * example.com and every name under it. The port is not part of it.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { hostnameOf } from './net';
 
 export interface AllowedHosts {
@@ -43,7 +44,7 @@ export function allowedHostsFrom(raw: string | undefined, implied: (string | nul
     return rule;
   }
   for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
-    const name = normalise(entry);
+    const name = normalise(asciiName(entry));
     if (isAddress(name)) continue;
     if (!NAME.test(name)) {
       problems.push(`ALLOWED_HOSTS entries must be host names without a scheme, port or path, such as api.example.com or .example.com (got "${entry}")`);
@@ -51,6 +52,14 @@ export function allowedHostsFrom(raw: string | undefined, implied: (string | nul
     else rule.names.push(name);
   }
   return rule;
+}
+
+/** A name in Unicode as browsers send it in Host, in punycode (例子.中国 → xn--fsqu00a.xn--fiqs8s); as given if it is no name. */
+function asciiName(entry: string): string {
+  if (/^[\x21-\x7e]*$/.test(entry)) return entry;
+  const dot = entry.startsWith('.') ? '.' : '';
+  const ascii = domainToASCII(entry.slice(dot.length));
+  return ascii === '' ? entry : dot + ascii;
 }
 
 /** An IPv4 address, or IPv6 with or without brackets: always allowed, so never listed. */

@@ -107,9 +107,9 @@ describe('loadConfig', () => {
       domains: ['localhost'],
     });
     // Addresses are always allowed, so never listed; a trailing dot and case do not matter.
-    expect(loadConfig({ ...SIMULATED, HOST: '0.0.0.0', ALLOWED_HOSTS: ' Tunnel.Example.NET. , .corp.example, 10.0.0.5, [::1] ' }).allowedHosts).toEqual({
-      names: ['localhost', 'tunnel.example.net'],
-      domains: ['localhost', 'corp.example'],
+    expect(loadConfig({ ...SIMULATED, HOST: '0.0.0.0', ALLOWED_HOSTS: ' Tunnel.Example.NET. , .corp.example, 10.0.0.5, [::1], 例子.中国, .例子.中国 ' }).allowedHosts).toEqual({
+      names: ['localhost', 'tunnel.example.net', 'xn--fsqu00a.xn--fiqs8s'],
+      domains: ['localhost', 'corp.example', 'xn--fsqu00a.xn--fiqs8s'],
     });
   });
 
@@ -119,8 +119,8 @@ describe('loadConfig', () => {
         `ALLOWED_HOSTS=${all} would answer any name, which is what a DNS-rebinding page needs: list the names clients use (api.example.com, or .example.com for a domain and every name under it); IP addresses are always allowed`,
       ]);
     }
-    expect(problemsOf({ ...SIMULATED, ALLOWED_HOSTS: 'https://api.example.com,api.example.com:443,ok.example,example.com/path,*.example.com' }).problems).toEqual(
-      ['https://api.example.com', 'api.example.com:443', 'example.com/path', '*.example.com'].map(
+    expect(problemsOf({ ...SIMULATED, ALLOWED_HOSTS: 'https://api.example.com,api.example.com:443,ok.example,example.com/path,*.example.com,bad name' }).problems).toEqual(
+      ['https://api.example.com', 'api.example.com:443', 'example.com/path', '*.example.com', 'bad name'].map(
         (entry) => `ALLOWED_HOSTS entries must be host names without a scheme, port or path, such as api.example.com or .example.com (got "${entry}")`,
       ),
     );
