@@ -81,7 +81,7 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '50' }).problems).toEqual(['PHONE_BIND_TIMEOUT_MS must be an integer from 100 to 60000 (got "50")']);
   });
 
-  it('turns off only the per-client connection cap with 0, as the README says; the overall cap stays at least 1', () => {
+  it('turns off only the per-client connection cap with 0, as docs/server.md says; the overall cap stays at least 1', () => {
     expect(loadConfig({ ...SIMULATED, MAX_CONNECTIONS_PER_CLIENT: '0' }).maxConnectionsPerClient).toBe(0);
     expect(problemsOf({ ...SIMULATED, MAX_CONNECTIONS: '0' }).problems).toEqual(['MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")']);
   });
