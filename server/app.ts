@@ -11,6 +11,7 @@ import { parseJsonBody } from './json-body';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
+import { preparePrivateDir } from './private-dir';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
@@ -51,6 +52,8 @@ function loopbackOrigin(app: FastifyInstance): string | null {
  */
 export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log }: AppOptions): Promise<FastifyInstance> {
   const lifecycle: Lifecycle = { closing: false };
+  // Before anything is opened: a folder refused here stops the start with nothing to close.
+  const uploadDir = await preparePrivateDir(config.uploadDir, 'UPLOAD_DIR');
   const logging = createLogging(config.logLevel, log);
   const app = Fastify({
     // Timeouts, connection caps and the 503 while closing live in the http.Server (see http-server.ts).
@@ -104,7 +107,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(config.uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
+    avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
     wechat: createWeChatClient({
       baseUrl: wechatBaseUrl,
       appId: config.wechat.appId,

@@ -1,5 +1,4 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { isLoopbackHostname } from './net';
@@ -43,6 +42,7 @@ export interface Config {
   /** Avatar uploads per user in any sliding window of this length. */
   avatarUploadLimit: number;
   avatarUploadWindowMs: number;
+  /** Where avatar files are kept (default data/avatars); made 0700, refused at start if another user could change it (private-dir.ts). */
   uploadDir: string;
   /**
    * Origin put in front of avatar URLs. Required in real mode and under NODE_ENV=production; in
@@ -275,7 +275,8 @@ export function loadConfig(env: Env = process.env): Config {
     avatarMaxBytes: int('AVATAR_MAX_BYTES', 1024 * 1024, 1024, 20 * 1024 * 1024),
     avatarUploadLimit: int('AVATAR_UPLOAD_LIMIT', 10, 1, 10000),
     avatarUploadWindowMs: int('AVATAR_UPLOAD_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
-    uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join(os.tmpdir(), 'wx-login-uploads')),
+    // The project's own data folder (git-ignored) under the directory the server starts in: npm start's is the project root.
+    uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join('data', 'avatars')),
     publicUrl,
     trustProxy: trustProxyFrom(value('TRUST_PROXY'), problems),
     requestTimeoutMs,

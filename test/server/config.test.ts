@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError, loadConfig, SIMULATED_APPID } from '../../server/config';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -20,6 +21,11 @@ describe('loadConfig', () => {
     const config = loadConfig(SIMULATED);
     expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, redisUrl: null, wechat: { mode: 'simulated', appId: SIMULATED_APPID, apiBase: null } });
     expect(config.sessionIdleMs).toBeLessThan(config.sessionLifetimeMs);
+  });
+
+  it('keeps avatars in the project’s data folder (data/avatars where the server starts, as npm start does in the project root), not in a shared /tmp name; UPLOAD_DIR moves them', () => {
+    expect(loadConfig(SIMULATED).uploadDir).toBe(path.join(process.cwd(), 'data', 'avatars'));
+    expect(loadConfig({ ...SIMULATED, UPLOAD_DIR: 'var/avatars' }).uploadDir).toBe(path.join(process.cwd(), 'var', 'avatars'));
   });
 
   it('refuses to start with neither WX_MODE nor credentials, and says what to set', () => {
