@@ -6,7 +6,7 @@
  * A nickname is trimmed, normalised to NFC (NFD input is accepted and stored composed) and then
  * refused, never silently changed, when it:
  * - is empty;
- * - holds an invisible, control or direction-changing character (INVISIBLE below), or one of the
+ * - holds an invisible, control or direction-changing character (`invisible` below), or one of the
  *   characters that render blank though Unicode calls them letters or symbols (BLANK below);
  *   zero-width joiners, tag characters and variation selectors pass only where emoji use them;
  * - has a character wider than NICKNAME_MAX_CODE_POINTS_PER_CHAR code points, or stacking more
@@ -43,9 +43,9 @@ export type NicknameCheck = { ok: true; value: string; length: number } | { ok: 
 
 /**
  * Characters that render as blank space although Unicode files them as letters, symbols or marks,
- * so none of the classes in INVISIBLE catches all of them: the Hangul fillers (also
+ * so none of the classes in `invisible` catches all of them: the Hangul fillers (also
  * default-ignorable), the blank braille pattern, Khitan's filler and the musical null notehead.
- * Spaces proper (Zs) are in INVISIBLE; U+0020 and the ideographic space U+3000 are allowed inside
+ * Spaces proper (Zs) are in `invisible`; U+0020 and the ideographic space U+3000 are allowed inside
  * a nickname (trimmed at its ends), where they separate visible words.
  */
 const BLANK = /\u115F|\u1160|\u2800|\u3164|\uFFA0|\u{16FE4}|\u{1D159}/u;
