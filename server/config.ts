@@ -1,6 +1,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
+import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
 import { isLoopbackHostname } from './net';
 import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
 
@@ -76,6 +77,15 @@ export interface Config {
    */
   phoneBindTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+  // Who may address the server, and how much one connection may ask of it (see http-server.ts).
+  /** Names a request's Host may carry (IP addresses always may); any other gets 421. */
+  allowedHosts: AllowedHosts;
+  /**
+   * Requests one connection may have waiting for their answers; the next is answered 429 and the
+   * connection closed after it. (Answers that do not drain for `requestTimeoutMs` close it too.)
+   */
+  maxPipelinedRequests: number;
 }
 
 export class ConfigError extends Error {
@@ -294,6 +304,9 @@ export function loadConfig(env: Env = process.env): Config {
     phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     phoneBindTimeoutMs: int('PHONE_BIND_TIMEOUT_MS', 8000, 100, 60000),
     logLevel: logLevel as Config['logLevel'],
+
+    allowedHosts: allowedHostsFrom(value('ALLOWED_HOSTS'), [publicUrl === null ? null : new URL(publicUrl).hostname, host], problems),
+    maxPipelinedRequests: int('MAX_PIPELINED_REQUESTS', 16, 1, 1024),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -100,6 +100,38 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...SIMULATED, MAX_CONNECTIONS: '0' }).problems).toEqual(['MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")']);
   });
 
+  it('answers to localhost and its subdomains, PUBLIC_URL’s host and HOST when it is a name, plus the ALLOWED_HOSTS names and .domains', () => {
+    expect(loadConfig(SIMULATED).allowedHosts).toEqual({ names: ['localhost'], domains: ['localhost'] });
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, PUBLIC_URL: 'https://API.Example.com', HOST: 'devbox.lan' }).allowedHosts).toEqual({
+      names: ['localhost', 'api.example.com', 'devbox.lan'],
+      domains: ['localhost'],
+    });
+    // Addresses are always allowed, so never listed; a trailing dot and case do not matter.
+    expect(loadConfig({ ...SIMULATED, HOST: '0.0.0.0', ALLOWED_HOSTS: ' Tunnel.Example.NET. , .corp.example, 10.0.0.5, [::1], 例子.中国, .例子.中国 ' }).allowedHosts).toEqual({
+      names: ['localhost', 'tunnel.example.net', 'xn--fsqu00a.xn--fiqs8s'],
+      domains: ['localhost', 'corp.example', 'xn--fsqu00a.xn--fiqs8s'],
+    });
+  });
+
+  it('refuses ALLOWED_HOSTS=all (it would answer a rebinding page) and entries with a scheme, port or path, naming each', () => {
+    for (const all of ['all', '*', 'true']) {
+      expect(problemsOf({ ...SIMULATED, ALLOWED_HOSTS: all }).problems).toEqual([
+        `ALLOWED_HOSTS=${all} would answer any name, which is what a DNS-rebinding page needs: list the names clients use (api.example.com, or .example.com for a domain and every name under it); IP addresses are always allowed`,
+      ]);
+    }
+    expect(problemsOf({ ...SIMULATED, ALLOWED_HOSTS: 'https://api.example.com,api.example.com:443,ok.example,example.com/path,*.example.com,bad name' }).problems).toEqual(
+      ['https://api.example.com', 'api.example.com:443', 'example.com/path', '*.example.com', 'bad name'].map(
+        (entry) => `ALLOWED_HOSTS entries must be host names without a scheme, port or path, such as api.example.com or .example.com (got "${entry}")`,
+      ),
+    );
+  });
+
+  it('lets 16 requests wait for their answers on one connection by default, and takes MAX_PIPELINED_REQUESTS from 1 to 1024', () => {
+    expect(loadConfig(SIMULATED).maxPipelinedRequests).toBe(16);
+    expect(loadConfig({ ...SIMULATED, MAX_PIPELINED_REQUESTS: '1' }).maxPipelinedRequests).toBe(1);
+    expect(problemsOf({ ...SIMULATED, MAX_PIPELINED_REQUESTS: '0' }).problems).toEqual(['MAX_PIPELINED_REQUESTS must be an integer from 1 to 1024 (got "0")']);
+  });
+
   it('reads TRUST_PROXY as a hop count or a list of proxy addresses, and refuses true', () => {
     expect(loadConfig({ ...SIMULATED, TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ ...SIMULATED, TRUST_PROXY: 'false' }).trustProxy).toBe(false);
