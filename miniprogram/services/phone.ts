@@ -59,10 +59,10 @@ export interface PhoneFallback {
 let fallback: PhoneFallback | null = null;
 
 /**
- * THE HOOK for bind mode: the app registers its platform-account binding here (the bind page) when
- * the server runs in bind mode, and the phone step offers it whenever a required phone cannot be
- * verified. Null (the default, and in open mode): the step says the phone is required, and the
- * user moves on without it.
+ * THE HOOK for bind mode: the app registers its platform-account binding here (the bind page),
+ * once it knows the server runs in bind mode (at launch, in app.ts), and the phone step offers it
+ * whenever a required phone cannot be verified. Null (the default, and in open mode): the step says
+ * what the missing phone means, and the user moves on without it.
  */
 export function offerPhoneFallback(way: PhoneFallback | null): void {
   fallback = way;
