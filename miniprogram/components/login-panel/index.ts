@@ -299,8 +299,8 @@ Component({
     /**
      * What `<button open-type="getPhoneNumber">` answered, after the user chose (or declined) in
      * WeChat's sheet. Every code WeChat hands over is paid for; one is exchanged at a time: while
-     * it is, the button has no open-type (Vant drops it while loading), and an answer that still
-     * arrives (a double tap WeChat took twice) is dropped here, before any request.
+     * it is, the button has no open-type (Vant drops it while loading), so a second tap asks WeChat
+     * nothing, and an answer that arrives all the same is dropped here, before any request.
      */
     async onGetPhoneNumber(event: WechatMiniprogram.CustomEvent<{ errMsg?: string; code?: string; errno?: number }>) {
       if (this.data.binding) return;
