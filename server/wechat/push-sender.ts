@@ -80,7 +80,8 @@ export function buildPush(sender: PushSender, fields: Record<string, string | nu
 export function buildUrlCheck(sender: Pick<PushSender, 'token'>, nowMs: number, path = '/wechat/events'): PushRequest & { echostr: string } {
   const timestamp = String(Math.floor(nowMs / 1000));
   const n = nonce();
-  const echostr = String(randomInt(1e15, 9e15));
+  // WeChat's echostr is a string of 19 digits or so.
+  const echostr = `${randomInt(1e9, 1e10)}${randomInt(1e9, 1e10)}`;
   const query = new URLSearchParams({ signature: pushSignature(sender.token, timestamp, n), echostr, timestamp, nonce: n });
   return { method: 'GET', url: `${path}?${query}`, headers: {}, echostr };
 }

@@ -46,7 +46,7 @@ export function parsePushXml(text: string): XmlRecord {
   };
   const unescape = (raw: string): string =>
     raw.replace(/&([a-z]*);?/g, (entity: string, ref: string) => {
-      if (!entity.endsWith(';') || !(ref in ESCAPES)) fail(`"${entity}" is not one of XML's five escapes (entities are refused)`);
+      if (!entity.endsWith(';') || !Object.hasOwn(ESCAPES, ref)) fail(`"${entity}" is not one of XML's five escapes (entities are refused)`);
       return ESCAPES[ref];
     });
 
