@@ -184,7 +184,9 @@ function text(fields: Record<string, unknown>, name: string): string | undefined
 }
 
 function dedupeKeyOf(fields: Record<string, unknown>): string {
-  const msgId = text(fields, 'MsgId');
+  // A 64-bit MsgId read from JSON as a number may have lost digits: then the event's fields key it.
+  const raw = fields.MsgId;
+  const msgId = typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : undefined;
   if (msgId !== undefined && /^\d{1,20}$/.test(msgId)) return `msg:${msgId}`;
   const naming = ['MsgType', 'Event', 'FromUserName', 'CreateTime', 'OpenID', 'RevokeInfo', 'PluginID', 'OpenPID'].map((name) => text(fields, name) ?? null);
   return `event:${createHash('sha256').update(JSON.stringify(naming)).digest('hex').slice(0, 32)}`;
