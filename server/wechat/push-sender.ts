@@ -76,6 +76,11 @@ export function buildPush(sender: PushSender, fields: Record<string, string | nu
   return { method: 'POST', url: `${path}?${query}`, headers: { 'content-type': contentType }, body: serialise(outer, format) };
 }
 
+/** The push WeChat sends for an account event: `accountEventFields` at `nowMs`, built by `buildPush`. */
+export function accountEventPush(sender: PushSender, spec: AccountEventSpec, options: { format: PushFormat; mode: PushMode; nowMs: number; path?: string }): PushRequest {
+  return buildPush(sender, accountEventFields(sender, spec, Math.floor(options.nowMs / 1000)), options);
+}
+
 /** The GET WeChat sends when the URL is saved in the console. */
 export function buildUrlCheck(sender: Pick<PushSender, 'token'>, nowMs: number, path = '/wechat/events'): PushRequest & { echostr: string } {
   const timestamp = String(Math.floor(nowMs / 1000));

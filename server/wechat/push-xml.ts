@@ -82,7 +82,9 @@ export function parsePushXml(text: string): XmlRecord {
         }
         children ??= Object.create(null) as XmlRecord;
         const known = children[child];
-        children[child] = known === undefined ? value : Array.isArray(known) ? [...known, value] : [known, value];
+        if (known === undefined) children[child] = value;
+        else if (Array.isArray(known)) known.push(value);
+        else children[child] = [known, value];
       } else if (at >= text.length) {
         fail(`<${element}> is not closed`);
       } else {

@@ -81,3 +81,10 @@ describe("the push XML reader", () => {
     expect({ ...parsePushXml(pushXml(fields)) }).toEqual({ ToUserName: 'gh_1', CreateTime: '1626857200', Note: 'a ]]> b <c> & d', Empty: '' });
   });
 });
+
+describe('the push XML reader on large input', () => {
+  test('reads 4000 repeated elements as one list of 4000', () => {
+    const fields = parsePushXml(`<xml><List>${'<item>1</item>'.repeat(4000)}</List></xml>`);
+    expect((fields.List as { item: string[] }).item).toHaveLength(4000);
+  });
+});

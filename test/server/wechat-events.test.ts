@@ -4,7 +4,7 @@ import { SIMULATED_APPID } from '../../server/config';
 import { openidTag } from '../../server/routes/wechat-events';
 import type { PushEvent } from '../../server/wechat/push';
 import { aesKeyFrom, pushSignature, sealPush } from '../../server/wechat/push-crypto';
-import { accountEventFields, buildPush, buildUrlCheck, type AccountEventSpec, type PushRequest, type PushSender } from '../../server/wechat/push-sender';
+import { accountEventFields, accountEventPush, buildPush, buildUrlCheck, type AccountEventSpec, type PushRequest, type PushSender } from '../../server/wechat/push-sender';
 import { fakeClock, logSink, testConfig, type FakeClock } from './helpers';
 
 const TOKEN = 'pushToken123';
@@ -201,7 +201,7 @@ describe('/wechat/events on a listening server', () => {
       expect(checked.status).toBe(200);
       expect(await checked.text()).toBe(check.echostr);
 
-      const push = buildPush(wechat, accountEventFields(wechat, revoke, Math.floor(Date.now() / 1000)), { format: 'xml', mode: 'safe', nowMs: Date.now() });
+      const push = accountEventPush(wechat, revoke, { format: 'xml', mode: 'safe', nowMs: Date.now() });
       const pushed = await fetch(`${base}${push.url}`, { method: 'POST', headers: push.headers, body: push.body });
       expect(pushed.status).toBe(200);
       expect(await pushed.text()).toBe('success');
@@ -211,7 +211,11 @@ describe('/wechat/events on a listening server', () => {
       const received = lines.filter((line) => line.msg === 'wechat push received');
       expect(received).toHaveLength(1);
       expect(received[0]).toMatchObject({ kind: 'user_authorization_revoke', user: openidTag(revoke.openid), revoked: ['phone'] });
-      expect(sink.text()).not.toContain(revoke.openid);
+      // Nor the Token or the EncodingAESKey, also when a push is refused.
+      const forged = buildPush({ ...wechat, token: 'guessedToken1' }, accountEventFields(wechat, revoke, Math.floor(Date.now() / 1000)), { format: 'json', mode: 'safe', nowMs: Date.now() });
+      expect((await fetch(`${base}${forged.url}`, { method: 'POST', headers: forged.headers, body: forged.body })).status).toBe(401);
+      await sink.written();
+      for (const secret of [revoke.openid, TOKEN, AES_KEY]) expect(sink.text()).not.toContain(secret);
     } finally {
       await app.close();
     }
