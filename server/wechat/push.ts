@@ -29,6 +29,12 @@ export interface PushSettings {
 
 /** How far a push's `timestamp` may be from this server's clock, either way. */
 export const PUSH_MAX_SKEW_MS = 5 * 60 * 1000;
+/**
+ * How long a store of dedupe keys must remember one, at least: a delivery (or a replay of one
+ * captured) is taken while its timestamp is within PUSH_MAX_SKEW_MS of the clock, and that
+ * timestamp may itself be up to PUSH_MAX_SKEW_MS ahead when first seen.
+ */
+export const DEDUPE_MIN_RETENTION_MS = 2 * PUSH_MAX_SKEW_MS;
 
 /**
  * What a user withdrew (RevokeInfo), named after WeChat's list for mini-programs:

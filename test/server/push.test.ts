@@ -1,6 +1,6 @@
 import { ApiError } from '../../server/errors';
 import { aesKeyFrom, pushSignature, sealPush } from '../../server/wechat/push-crypto';
-import { answerUrlCheck, eventOf, readPush, type PushEvent, type PushSettings } from '../../server/wechat/push';
+import { answerUrlCheck, DEDUPE_MIN_RETENTION_MS, eventOf, PUSH_MAX_SKEW_MS, readPush, type PushEvent, type PushSettings } from '../../server/wechat/push';
 import { accountEventFields, buildPush, buildUrlCheck, type AccountEventSpec, type PushMode, type PushSender } from '../../server/wechat/push-sender';
 import { pushXml } from '../../server/wechat/push-xml';
 
@@ -218,5 +218,15 @@ describe('hostile pushes', () => {
     const timestamp = String(NOW / 1000);
     const query = { signature: pushSignature(sender.token, timestamp, '1'), timestamp, nonce: '1', encrypt_type: 'aes' };
     expect(refusal(() => readPush(settings, query, pushXml(accountEventFields(sender, revoke, createTime)), NOW))).toBe('400 BAD_REQUEST');
+  });
+});
+
+describe('the dedupe retention', () => {
+  test('covers every moment a copy of a push is still taken: a push stamped 5 minutes ahead is taken until 10 minutes after it was first seen', () => {
+    const ahead = buildPush(sender, accountEventFields(sender, revoke, createTime), { format: 'json', mode: 'safe', nowMs: NOW + PUSH_MAX_SKEW_MS });
+    const firstSeen = NOW;
+    expect(read(ahead, { now: firstSeen }).kind).toBe('user_authorization_revoke');
+    expect(read(ahead, { now: firstSeen + DEDUPE_MIN_RETENTION_MS }).kind).toBe('user_authorization_revoke');
+    expect(refusal(() => read(ahead, { now: firstSeen + DEDUPE_MIN_RETENTION_MS + 1000 }))).toBe('401 INVALID_SIGNATURE');
   });
 });
