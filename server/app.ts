@@ -11,6 +11,7 @@ import { parseJsonBody } from './json-body';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
+import { preparePrivateDir } from './private-dir';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
@@ -19,6 +20,7 @@ import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
 import { phoneRoutes } from './routes/phone';
 import { profileRoutes } from './routes/profile';
+import { logPushEvents, wechatEventRoutes, type PushHandler } from './routes/wechat-events';
 import { storesFromConfig } from './stores/from-config';
 import type { Clock, Stores } from './stores/types';
 import { createWeChatClient, type Transport } from './wechat/client';
@@ -36,6 +38,8 @@ export interface AppOptions {
   simulator?: Simulator;
   /** Where log lines go; defaults to stdout. `false` turns logging off. */
   log?: Writable | false;
+  /** What is done with each verified WeChat push (with WX_PUSH_TOKEN/WX_PUSH_AES_KEY); defaults to an info log line. */
+  onPushEvent?: PushHandler;
 }
 
 /** The address other processes on this machine reach a listening server at. */
@@ -48,8 +52,10 @@ function loopbackOrigin(app: FastifyInstance): string | null {
  * The whole server, not yet listening: tests use inject() or listen on port 0, index.ts listens
  * on the configured address. Closing the app closes its stores.
  */
-export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log, onPushEvent }: AppOptions): Promise<FastifyInstance> {
   const lifecycle: Lifecycle = { closing: false };
+  // Before anything is opened: a folder refused here stops the start with nothing to close.
+  const uploadDir = await preparePrivateDir(config.uploadDir, 'UPLOAD_DIR');
   const logging = createLogging(config.logLevel, log);
   const app = Fastify({
     // Timeouts, connection caps and the 503 while closing live in the http.Server (see http-server.ts).
@@ -97,7 +103,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(config.uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
+    avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
     wechat: createWeChatClient({
       baseUrl: wechatBaseUrl,
       appId: config.wechat.appId,
@@ -134,6 +140,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   phoneRoutes(app, ctx);
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
+  if (config.push) wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle: onPushEvent ?? logPushEvents(app.log) });
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
   // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it
   // is kept in the avatars' own scope instead of taxing every JSON request.

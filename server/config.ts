@@ -1,9 +1,11 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
+import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
 import { describeLocation, parseDatabaseUrl, type DatabaseLocation } from './database';
 import { isLoopbackHostname } from './net';
+import { aesKeyFrom, ENCODING_AES_KEY } from './wechat/push-crypto';
+import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
 export interface WeChatConfig {
@@ -43,8 +45,6 @@ export interface Config {
   databasePoolSize: number;
   /** SQLite in WAL mode: `full` (default) keeps every acknowledged write through a power cut, `normal` through a crash of the process only. */
   sqliteSynchronous: 'full' | 'normal';
-  /** A login beyond this many live sessions of one user ends the user's oldest ones. */
-  maxSessionsPerUser: number;
   /** `redis://...`: sessions, rate limits and the access token live there (users stay in the database). */
   redisUrl: string | null;
   /** A Redis command that has not answered within this long fails with 503 STORE_UNAVAILABLE. */
@@ -55,6 +55,8 @@ export interface Config {
   sessionIdleMs: number;
   /** A session is gone this long after its login, used or not. */
   sessionLifetimeMs: number;
+  /** Live sessions one user may hold (MAX_SESSIONS_PER_USER); a login beyond it revokes the user's oldest session. */
+  maxSessionsPerUser: number;
   /** Login attempts per client (address, or /64 for IPv6) in any sliding window of this length. */
   loginRateLimit: number;
   loginRateWindowMs: number;
@@ -64,6 +66,7 @@ export interface Config {
   /** Avatar uploads per user in any sliding window of this length. */
   avatarUploadLimit: number;
   avatarUploadWindowMs: number;
+  /** Where avatar files are kept (default data/avatars); made 0700, refused at start if another user could change it (private-dir.ts). */
   uploadDir: string;
   /**
    * Origin put in front of avatar URLs. Required in real mode and under NODE_ENV=production; in
@@ -94,6 +97,28 @@ export interface Config {
    */
   phoneBindTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+  // Who may address the server, and how much one connection may ask of it (see http-server.ts).
+  /** Names a request's Host may carry (IP addresses always may); any other gets 421. */
+  allowedHosts: AllowedHosts;
+  /**
+   * Requests one connection may have waiting for their answers; the next is answered 429 and the
+   * connection closed after it. (Answers that do not drain for `requestTimeoutMs` close it too.)
+   */
+  maxPipelinedRequests: number;
+
+  /** WeChat's message push (POST /wechat/events); null without WX_PUSH_TOKEN and WX_PUSH_AES_KEY, and then the route does not exist. */
+  push: PushConfig | null;
+}
+
+/** The console's 消息推送配置 (开发 → 开发管理 → 消息推送配置), as the push route checks it. */
+export interface PushConfig {
+  /** Token: signs every push (WX_PUSH_TOKEN). */
+  token: string;
+  /** The AES-256 key of the console's EncodingAESKey (WX_PUSH_AES_KEY). */
+  aesKey: Buffer;
+  /** Plain-mode pushes (unsigned bodies) are taken only when WX_PUSH_ACCEPT_PLAIN says so. */
+  acceptPlain: boolean;
 }
 
 export class ConfigError extends Error {
@@ -215,6 +240,25 @@ function reachableOverLoopback(host: string): boolean {
   return isLoopbackHostname(host) || host === '0.0.0.0' || host === '::' || host === '[::]';
 }
 
+/** WeChat's rule for the console's Token: 3 to 32 letters or digits. */
+const PUSH_TOKEN = /^[A-Za-z0-9]{3,32}$/;
+
+/** The WX_PUSH_* block: both values or neither; each in WeChat's own format. */
+function pushConfig(token: string | undefined, encodingAesKey: string | undefined, acceptPlain: boolean, problems: string[]): PushConfig | null {
+  if (token === undefined && encodingAesKey === undefined) {
+    if (acceptPlain) problems.push('WX_PUSH_ACCEPT_PLAIN is set but the message push is not configured: set WX_PUSH_TOKEN and WX_PUSH_AES_KEY');
+    return null;
+  }
+  if (token === undefined || encodingAesKey === undefined) {
+    problems.push(`the message push needs both WX_PUSH_TOKEN and WX_PUSH_AES_KEY (only ${token === undefined ? 'WX_PUSH_AES_KEY' : 'WX_PUSH_TOKEN'} is set), as the console's 消息推送配置 shows them`);
+    return null;
+  }
+  const before = problems.length;
+  if (!PUSH_TOKEN.test(token)) problems.push(`WX_PUSH_TOKEN must be 3 to 32 letters or digits, as WeChat requires (got ${lengthOf(token)})`);
+  if (!ENCODING_AES_KEY.test(encodingAesKey)) problems.push(`WX_PUSH_AES_KEY must be the console's EncodingAESKey: 43 letters and digits (got ${lengthOf(encodingAesKey)})`);
+  return problems.length === before ? { token, aesKey: aesKeyFrom(encodingAesKey), acceptPlain } : null;
+}
+
 /**
  * Reads and validates the environment. Every bad value is reported at once, by name; secret
  * values are never echoed. Fails closed: WeChat is simulated only when WX_MODE=simulated says
@@ -332,19 +376,20 @@ export function loadConfig(env: Env = process.env): Config {
     databaseCommandTimeoutMs: int('DATABASE_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
     sqliteSynchronous: sqliteSynchronous === 'normal' ? 'normal' : 'full',
-    maxSessionsPerUser: int('MAX_SESSIONS_PER_USER', 10, 1, 1000),
     redisUrl,
     redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
     sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),
     sessionIdleMs,
     sessionLifetimeMs,
+    maxSessionsPerUser: int('MAX_SESSIONS_PER_USER', DEFAULT_MAX_SESSIONS_PER_USER, 1, 1000),
     loginRateLimit: int('LOGIN_RATE_LIMIT', 20, 1, 100000),
     loginRateWindowMs: int('LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86400) * 1000,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     avatarMaxBytes: int('AVATAR_MAX_BYTES', 1024 * 1024, 1024, 20 * 1024 * 1024),
     avatarUploadLimit: int('AVATAR_UPLOAD_LIMIT', 10, 1, 10000),
     avatarUploadWindowMs: int('AVATAR_UPLOAD_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
-    uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join(os.tmpdir(), 'wx-login-uploads')),
+    // The project's own data folder (git-ignored) under the directory the server starts in: npm start's is the project root.
+    uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join('data', 'avatars')),
     publicUrl,
     trustProxy: trustProxyFrom(value('TRUST_PROXY'), problems),
     requestTimeoutMs,
@@ -358,6 +403,11 @@ export function loadConfig(env: Env = process.env): Config {
     phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     phoneBindTimeoutMs: int('PHONE_BIND_TIMEOUT_MS', 8000, 100, 60000),
     logLevel: logLevel as Config['logLevel'],
+
+    allowedHosts: allowedHostsFrom(value('ALLOWED_HOSTS'), [publicUrl === null ? null : new URL(publicUrl).hostname, host], problems),
+    maxPipelinedRequests: int('MAX_PIPELINED_REQUESTS', 16, 1, 1024),
+
+    push: pushConfig(value('WX_PUSH_TOKEN'), value('WX_PUSH_AES_KEY'), bool('WX_PUSH_ACCEPT_PLAIN'), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -60,12 +60,13 @@ export async function storesFromConfig(config: Config, now: Clock, warn: StoreWa
       url: config.redisUrl,
       now,
       sessionIdleMs: config.sessionIdleMs,
+      maxSessionsPerUser: config.maxSessionsPerUser,
       commandTimeoutMs: config.redisCommandTimeoutMs,
       sealKey: config.sessionKeySealKey,
       onError: warn.redis,
     });
   }
-  if (config.database === null) return createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs });
+  if (config.database === null) return createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser });
   const opened = await openCheckedDatabase(config, config.database, warn.database);
   return createSqlStores({
     ...opened,

@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { createSealer } from '../../seal';
-import type { StoreOptions, Stores } from '../types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, type StoreOptions, type Stores } from '../types';
 import { createSqlCredentialCache } from './credentials';
 import { createSqlRateLimiter } from './limits';
 import type { Database } from './schema';
@@ -20,13 +20,11 @@ export interface SqlStoreOptions extends StoreOptions {
   sealKey: Buffer;
   /** The mini-program's AppID, which WeChat identities are stored with. */
   appId: string;
-  /** A login beyond this many live sessions of one user ends the user's oldest ones. */
-  maxSessionsPerUser: number;
   /** An operation without an answer after this long fails with 503 STORE_UNAVAILABLE (PostgreSQL, MySQL; SQLite answers or fails at once). */
   commandTimeoutMs: number;
 }
 
-export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, maxSessionsPerUser, commandTimeoutMs }: SqlStoreOptions): Stores {
+export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER, commandTimeoutMs }: SqlStoreOptions): Stores {
   const guard = guardWith(kind === 'sqlite' ? null : commandTimeoutMs);
   const sealer = createSealer(sealKey);
   return {

@@ -17,7 +17,7 @@ export interface SqlSessionOptions {
   guard: Guard;
   now: () => number;
   sessionIdleMs: number;
-  /** A login beyond this many live sessions of one user ends the user's oldest ones. */
+  /** Live sessions one user may hold; a login beyond it revokes the oldest. */
   maxSessionsPerUser: number;
   sealer: Sealer;
   appId: string;
@@ -46,9 +46,11 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
           createsSinceSweep = 0;
           await deleteDead(db, at);
         }
-        await transact(db, kind, async (trx) => {
+        // One transaction per login holding the user's row lock: concurrent logins of one user
+        // take turns, so none sees room under the cap that another is taking.
+        return transact(db, kind, async (trx) => {
           // Only for an existing user (the foreign key would refuse it anyway): a session of nobody is of no use.
-          if (!(await lockUser(kind, trx, session.userId))) return;
+          if (!(await lockUser(kind, trx, session.userId))) return 0;
           await trx
             .insertInto('sessions')
             .values({
@@ -60,18 +62,22 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
               expires_at: session.expiresAt,
             })
             .execute();
-          // At most maxSessionsPerUser live sessions per user: the dead ones go, then the oldest beyond the cap.
+          // The dead ones go first (not counted: they were no longer live), then the oldest beyond
+          // the cap, never the new one.
           await deleteDead(trx, at, session.userId);
           const beyond = await trx
             .selectFrom('sessions')
             .select('skey_hash')
             .where('user_id', '=', session.userId)
+            .where('skey_hash', '<>', session.skeyHash)
             .orderBy('created_at', 'desc')
             .orderBy('skey_hash', 'desc')
             .limit(1000)
-            .offset(maxSessionsPerUser)
+            .offset(maxSessionsPerUser - 1)
             .execute();
-          if (beyond.length > 0) await trx.deleteFrom('sessions').where('skey_hash', 'in', beyond.map((row) => row.skey_hash)).execute();
+          if (beyond.length === 0) return 0;
+          await trx.deleteFrom('sessions').where('skey_hash', 'in', beyond.map((row) => row.skey_hash)).execute();
+          return beyond.length;
         });
       }),
 
@@ -131,6 +137,17 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
         const [result] = await db.deleteFrom('sessions').where('skey_hash', '=', skeyHash).execute();
         return Number(result?.numDeletedRows ?? 0) > 0;
       }),
+
+    deleteAllOf: (userId) =>
+      guard(() =>
+        // Under the user's row lock, as create takes it: a login racing with this ends before (and is ended) or starts after.
+        transact(db, kind, async (trx) => {
+          await lockUser(kind, trx, userId);
+          await deleteDead(trx, now(), userId);
+          const [result] = await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+          return Number(result?.numDeletedRows ?? 0);
+        }),
+      ),
 
     deleteAll: () =>
       guard(async () => {
