@@ -1,7 +1,7 @@
 /**
- * The one place that chooses the stores from the configuration: memory (simulated mode without
- * DATABASE_URL), the SQL database for everything (no REDIS_URL), or Redis for sessions, rate
- * limits and the access token with users in the database.
+ * The one place that chooses the stores from the configuration: the users in DATABASE_URL's
+ * database (in memory in simulated mode without one); sessions, rate limits and the access token
+ * in Redis with REDIS_URL, in that same database otherwise.
  */
 import type { Config } from '../config';
 import { describeLocation, openDatabase, withoutPassword, type DatabaseLocation, type OpenDatabase } from '../database';
@@ -55,26 +55,30 @@ export interface StoreWarnings {
 }
 
 export async function storesFromConfig(config: Config, now: Clock, warn: StoreWarnings): Promise<Stores> {
-  if (config.redisUrl) {
-    return createRedisStores({
+  const options = { now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser };
+  const database =
+    config.database === null
+      ? createMemoryStores(options)
+      : createSqlStores({
+          ...(await openCheckedDatabase(config, config.database, warn.database)),
+          ...options,
+          sealKey: config.sessionKeySealKey,
+          appId: config.wechat.appId,
+          commandTimeoutMs: config.databaseCommandTimeoutMs,
+        });
+  if (!config.redisUrl) return database;
+  try {
+    // Sessions, limits and the access token in Redis; users stay in the database.
+    return await createRedisStores({
+      ...options,
       url: config.redisUrl,
-      now,
-      sessionIdleMs: config.sessionIdleMs,
-      maxSessionsPerUser: config.maxSessionsPerUser,
       commandTimeoutMs: config.redisCommandTimeoutMs,
       sealKey: config.sessionKeySealKey,
       onError: warn.redis,
+      userDatabase: database,
     });
+  } catch (error) {
+    await database.close();
+    throw error;
   }
-  if (config.database === null) return createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser });
-  const opened = await openCheckedDatabase(config, config.database, warn.database);
-  return createSqlStores({
-    ...opened,
-    now,
-    sessionIdleMs: config.sessionIdleMs,
-    sealKey: config.sessionKeySealKey,
-    appId: config.wechat.appId,
-    maxSessionsPerUser: config.maxSessionsPerUser,
-    commandTimeoutMs: config.databaseCommandTimeoutMs,
-  });
 }

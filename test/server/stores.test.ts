@@ -1,5 +1,4 @@
 import { createMemoryStores } from '../../server/stores/memory';
-import { createRedisStores } from '../../server/stores/redis';
 import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
@@ -9,7 +8,7 @@ import { freePort } from '../../tools/free-port';
 import { createSqlStores } from '../../server/stores/sql';
 import type { OpenDatabase } from '../../server/database';
 import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './databases';
-import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
+import { describeWithRedis, fakeClock, redisStores, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
@@ -513,11 +512,18 @@ describe('in-memory sliding windows', () => {
 describeWithRedis('redis stores', (redis) => {
   let suite = 0;
   // A fresh key prefix per test keeps tests independent on the one server.
-  storeContract(() => (clock, options) => createRedisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }));
+  storeContract(() => (clock, options) => redisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }));
+
+  describe('with users in SQLite', () => {
+    // As the server composes them with REDIS_URL and DATABASE_URL: sessions in Redis, users in the database.
+    storeContract(() => async (clock, options) =>
+      redisStores({ url: redis().url, prefix: `sql${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options, userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
+    );
+  });
 
   it('keeps each user’s index a sorted set of live sessions only, with a TTL to the last lifetime; touch, logout, login and deleteAllOf prune it', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'index:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'index:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     const create = (hash: string, userId: string) =>
       stores.sessions.create({ skeyHash: hash, userId, sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
@@ -558,8 +564,9 @@ describeWithRedis('redis stores', (redis) => {
 
   it('keeps the per-user cap across instances sharing one Redis: concurrent logins on two stores leave exactly the cap', async () => {
     const clock = fakeClock(Date.now());
-    const options = { url: redis().url, prefix: 'two:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY };
-    const [one, two] = await Promise.all([createRedisStores(options), createRedisStores(options)]);
+    // Two instances: one Redis, one database of users.
+    const options = { url: redis().url, prefix: 'two:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, userDatabase: createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }) };
+    const [one, two] = await Promise.all([redisStores(options), redisStores(options)]);
     try {
       await one.users.findOrCreate({ openid: 'o-u' }, () => ({ id: 'u', openid: 'o-u', nickname: '', avatarUrl: '', createdAt: clock.now() }));
       const hashes = Array.from({ length: 40 }, (_, i) => `h${i}`);
@@ -580,7 +587,7 @@ describeWithRedis('redis stores', (redis) => {
   it('answers 503 STORE_UNAVAILABLE once Redis is gone, instead of hanging', async () => {
     const clock = fakeClock();
     const own = await startRedis();
-    const stores = await createRedisStores({ url: own.url, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: own.url, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await own.stop();
     await expect(stores.sessions.touch('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
     await stores.close();
@@ -588,7 +595,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('refuses to start when Redis cannot be reached, naming REDIS_URL’s host and port and the cause, never the password', async () => {
     const port = await freePort();
-    const refusal = createRedisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const refusal = redisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await expect(refusal).rejects.toThrow(`cannot connect to Redis at REDIS_URL (127.0.0.1:${port}): connect ECONNREFUSED 127.0.0.1:${port}`);
     await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
   });
@@ -597,13 +604,13 @@ describeWithRedis('redis stores', (redis) => {
     const own = await startRedis(['--requirepass', 'right-pa55']);
     const where = new URL(own.url).host;
     try {
-      const wrong = createRedisStores({ url: own.url.replace('redis://', 'redis://:wrong-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      const wrong = redisStores({ url: own.url.replace('redis://', 'redis://:wrong-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
       await expect(wrong).rejects.toThrow(new RegExp(`^cannot connect to Redis at REDIS_URL \\(${where}\\): WRONGPASS`));
       await expect(wrong).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('wrong-pa55') }));
-      await expect(createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow(
+      await expect(redisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow(
         `cannot connect to Redis at REDIS_URL (${where}): NOAUTH Authentication required.`,
       );
-      const right = await createRedisStores({ url: own.url.replace('redis://', 'redis://:right-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      const right = await redisStores({ url: own.url.replace('redis://', 'redis://:right-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
       await expect(right.ping()).resolves.toBeUndefined();
       await right.close();
     } finally {
@@ -614,7 +621,7 @@ describeWithRedis('redis stores', (redis) => {
   it('stores session_key sealed: the raw value never appears in Redis, and a rotated key reads as no session_key', async () => {
     const clock = fakeClock(Date.now());
     const plain = 'tiihtNczf5v6AKRyjwEUhQ==';
-    const stores = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const record = { skeyHash: 'a'.repeat(64), userId: 'u', sessionKey: plain, createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME };
     await stores.users.findOrCreate({ openid: 'o-u' }, () => ({ id: 'u', openid: 'o-u', nickname: '', avatarUrl: '', createdAt: clock.now() }));
     await stores.sessions.create(record);
@@ -633,7 +640,7 @@ describeWithRedis('redis stores', (redis) => {
     await client.hset(`seal:session:${'b'.repeat(64)}`, 'sessionKey', raw!);
     expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
 
-    const rotated = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+    const rotated = await redisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2), userDatabase: { ...stores, close: async () => undefined } });
     expect(await rotated.sessions.sessionKey('a'.repeat(64))).toBeNull();
     expect(await rotated.sessions.touch('a'.repeat(64))).not.toBeNull();
     await client.quit();
@@ -645,7 +652,7 @@ describeWithRedis('redis stores', (redis) => {
     const clock = fakeClock(Date.now());
     const token = '87_Zk3xq-AccessTokenAsWeChatIssuesIt-0123456789';
     const credential = { value: token, refreshAt: clock.now() + 60_000, expiresAt: clock.now() + 120_000 };
-    const stores = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     try {
       await stores.credentials.set('access_token:wxA', credential);
@@ -660,7 +667,7 @@ describeWithRedis('redis stores', (redis) => {
       await client.hset('cred-seal:credential:access_token:wxB', { ...credential, value: sealed! });
       expect(await stores.credentials.get('access_token:wxB')).toBeNull();
       // Another key (rotated) cannot read it either: the manager would fetch a fresh token.
-      const rotated = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+      const rotated = await redisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
       expect(await rotated.credentials.get('access_token:wxA')).toBeNull();
       await rotated.close();
 
@@ -675,7 +682,7 @@ describeWithRedis('redis stores', (redis) => {
   });
 
   it('gives every rate-limit key a Redis TTL of its window, so Redis forgets idle clients by itself', async () => {
-    const stores = await createRedisStores({ url: redis().url, prefix: 'rl:', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'rl:', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await stores.limits.take('login:10.0.0.1', 5, 30_000);
     const client = new Redis(redis().url);
     const ttl = await client.pttl('rl:rate:login:10.0.0.1');
@@ -687,7 +694,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('answers 503 STORE_UNAVAILABLE within the command timeout while redis-server is paused (SIGSTOP), and serves again after SIGCONT', async () => {
     const own = await startRedis();
-    const stores = await createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, commandTimeoutMs: 300, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, commandTimeoutMs: 300, sealKey: SEAL_KEY });
     try {
       own.pause();
       const started = Date.now();
@@ -710,7 +717,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('authenticates in one round trip, and records a use only once the last record is a touch interval old, TTL included', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'touch:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'touch:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     try {
       // The spy below sees every connection's commands: this one's connection handshake (INFO) is over first.
@@ -754,7 +761,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('gives every session key a Redis TTL no longer than the idle timeout', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await stores.sessions.create({ skeyHash: 'h', userId: 'u', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
     const client = new Redis(redis().url);
     const ttl = await client.pttl('ttl:session:h');
@@ -766,7 +773,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('frees a renewal lock whose holder never released it once its TTL has passed, and keeps a credential only until its expiry', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     // A holder that died: it took the lock and will never release it.
     expect(await stores.credentials.lock('wx', 50)).not.toBeNull();
     expect(await stores.credentials.lock('wx', 50)).toBeNull();
