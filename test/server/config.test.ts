@@ -102,7 +102,7 @@ describe('loadConfig', () => {
 
   it('answers to localhost and its subdomains, PUBLIC_URL’s host and HOST when it is a name, plus the ALLOWED_HOSTS names and .domains', () => {
     expect(loadConfig(SIMULATED).allowedHosts).toEqual({ names: ['localhost'], domains: ['localhost'] });
-    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, PUBLIC_URL: 'https://API.Example.com', HOST: 'devbox.lan' }).allowedHosts).toEqual({
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC, PUBLIC_URL: 'https://API.Example.com', HOST: 'devbox.lan' }).allowedHosts).toEqual({
       names: ['localhost', 'api.example.com', 'devbox.lan'],
       domains: ['localhost'],
     });
