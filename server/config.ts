@@ -2,6 +2,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
+import { APP_SECRET, APPID, REAL_WECHAT_API, SIMULATED_APPID } from './core/wechat-option';
 import { isLoopbackHostname } from './net';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
@@ -82,13 +83,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** The appid the simulated WeChat stamps into watermarks; not a real one. */
-export const SIMULATED_APPID = 'wx00000000simulated';
-const REAL_WECHAT_API = 'https://api.weixin.qq.com';
+// The login core checks a host's options by the same rules.
+export { SIMULATED_APPID };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** WeChat's formats: an AppID is "wx" and 16 letters or digits, an AppSecret 32 hex digits. */
-const APPID = /^wx[0-9a-zA-Z]{16}$/;
-const APP_SECRET = /^[0-9a-fA-F]{32}$/;
 
 type Env = Record<string, string | undefined>;
 

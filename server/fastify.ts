@@ -1,0 +1,171 @@
+/**
+ * `wx-login-server/fastify`: the login routes as a fastify plugin. The routes live in their own
+ * encapsulated scope (the host's prefix applies; their JSON parser, validation and error envelope
+ * stay theirs, so a host route that throws keeps the host's error format); the host gets
+ * `fastify.requireSession` for its own routes and `request.wxUser` on them.
+ *
+ *   await fastify.register(fastifyWxLogin, { wechat: createSimulatedWeChat() });
+ *   fastify.get('/mine', { preHandler: fastify.requireSession }, async (req) => ({ id: req.wxUser.id }));
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import fp from 'fastify-plugin';
+import { contractPaths, CONTRACT_ROUTES } from './core/contract-routes';
+import { ApiError, OptionError } from './core/errors';
+import { createLoginService, type LoginService, type LoginServiceOptions } from './core/login-service';
+import { schemaProblem } from './core/validate';
+import { envelope, failureDetails, installErrorHandling, noRouteFor, sendEnvelope } from './errors';
+import { parseJsonBody } from './json-body';
+import type { Authenticated } from './session';
+import type { WeChatOption } from './core/wechat-option';
+
+/** The user behind the request's session, as the server keeps it (openid included; never sent to the client as is). */
+export type WxUser = Authenticated['user'];
+
+export interface FastifyWxLoginOptions extends Omit<LoginServiceOptions, 'wechat' | 'logger'> {
+  /** createSimulatedWeChat(), or `{ appId, secret }` for the real WeChat. Required unless `service` is given. */
+  wechat?: WeChatOption;
+  /** A login service the host made (createLoginService) and uses elsewhere too; the other service options then stay unset. */
+  service?: LoginService;
+  /** Path prefix of the login routes (`/api` → `/api/auth/login`); the host's own prefix, if it registers inside one, comes first. */
+  prefix?: string;
+  /** Largest JSON body the login routes take, in bytes; more is 413 PAYLOAD_TOO_LARGE. Default 16384. */
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * A preHandler for the host's own routes: a live session (and, with requirePhone, a bound
+     * phone) or the contract's 401 SESSION_EXPIRED (403 PHONE_REQUIRED) envelope, which tells
+     * wx-login-auth to log in again; `request.wxUser` is set for the handler.
+     */
+    requireSession: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+    /** The login service behind the routes. */
+    wxLogin: LoginService;
+  }
+  interface FastifyRequest {
+    /** The session's user on a route behind requireSession. */
+    wxUser: WxUser;
+  }
+}
+
+/**
+ * Answers `error` in the envelope: an ApiError as itself (a 5xx is worth a warn line), anything
+ * else as a logged 500. Used where the answer is sent directly, outside an error handler.
+ */
+function answerFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
+  if (error instanceof ApiError) {
+    if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
+    reply.headers(error.headers);
+    sendEnvelope(reply, error.status, envelope(error.code, error.message));
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
+}
+
+/** The preHandler: without a promise when the stores answer at once (memory). */
+function sessionGuard(service: LoginService): FastifyInstance['requireSession'] {
+  return function requireSession(request, reply, done) {
+    let authenticated: ReturnType<LoginService['authenticateComplete']>;
+    try {
+      authenticated = service.authenticateComplete(request.headers.authorization);
+    } catch (error) {
+      return answerFailure(request, reply, error);
+    }
+    const proceed = ({ user }: Authenticated) => {
+      request.wxUser = user;
+      done();
+    };
+    if (authenticated instanceof Promise) authenticated.then(proceed, (error: unknown) => answerFailure(request, reply, error));
+    else proceed(authenticated);
+  };
+}
+
+const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+function checkedPrefix(prefix: unknown): string {
+  if (prefix === undefined) return '';
+  if (typeof prefix !== 'string' || !/^(\/[A-Za-z0-9._~-]+)*$/.test(prefix)) throw new OptionError('prefix', `must be a path such as "/api", without a trailing slash (got ${JSON.stringify(prefix)})`);
+  return prefix;
+}
+
+function checkedBodyLimit(bodyLimit: unknown): number {
+  if (bodyLimit === undefined) return DEFAULT_BODY_LIMIT;
+  if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 1024 || bodyLimit > 10 * 1024 * 1024) {
+    throw new OptionError('bodyLimit', 'must be an integer from 1024 to 10485760 (bytes)');
+  }
+  return bodyLimit;
+}
+
+/** The service the options describe: the given one, or a new one; options that would be ignored are refused. */
+export function serviceFrom(options: Omit<FastifyWxLoginOptions, 'prefix' | 'bodyLimit'>, logger: LoginServiceOptions['logger']): LoginService {
+  const { service, ...serviceOptions } = options;
+  if (service === undefined) return createLoginService({ ...(serviceOptions as LoginServiceOptions), logger });
+  if (typeof service !== 'object' || service === null || typeof service.authenticate !== 'function') throw new OptionError('service', 'must be what createLoginService returned');
+  const ignored = Object.keys(serviceOptions).filter((key) => (serviceOptions as Record<string, unknown>)[key] !== undefined);
+  if (ignored.length > 0) throw new OptionError(ignored[0], 'cannot be given with service: the service was made with its own options');
+  return service;
+}
+
+const wxLogin: FastifyPluginAsync<FastifyWxLoginOptions> = async (fastify, options) => {
+  const { prefix, bodyLimit, ...rest } = options;
+  const routePrefix = checkedPrefix(prefix);
+  const limit = checkedBodyLimit(bodyLimit);
+  const service = serviceFrom(rest, fastify.log);
+
+  fastify.decorate('wxLogin', service);
+  fastify.decorateRequest('wxUser', null as unknown as WxUser);
+  fastify.decorate('requireSession', sessionGuard(service));
+
+  await fastify.register(
+    async (scope) => {
+      // The contract's rules for the login routes, whatever the host set for its own.
+      scope.removeContentTypeParser(['application/json', 'text/plain']);
+      scope.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: limit }, parseJsonBody);
+      scope.setValidatorCompiler(({ schema }) => (data) => {
+        const problem = schemaProblem(schema, data);
+        return problem === null ? { value: data } : { error: Object.assign(new Error(problem), { validation: [{ message: problem }] }) };
+      });
+      installErrorHandling(scope);
+
+      for (const route of CONTRACT_ROUTES) {
+        scope.route({
+          method: route.method,
+          url: route.url,
+          bodyLimit: limit,
+          schema: { ...(route.body ? { body: route.body } : {}), response: { 200: route.response } },
+          // Answers carry skeys and personal data: no cache may keep them.
+          handler: (request, reply) => {
+            reply.header('cache-control', 'no-store');
+            return route.run(service, { authorization: request.headers.authorization, body: request.body, address: request.ip });
+          },
+        });
+      }
+      // A wrong method on a login path: 405 in the envelope here, not the host's 404.
+      for (const { url, allowed, refused } of contractPaths()) {
+        scope.route({
+          method: refused.filter((method) => method !== 'HEAD' || !allowed.includes('GET')),
+          url,
+          config: { answersMethodNotAllowed: true },
+          exposeHeadRoute: false,
+          handler: (request, reply) => {
+            reply.header('allow', allowed.join(', '));
+            return sendEnvelope(reply, 405, envelope('METHOD_NOT_ALLOWED', `${noRouteFor(request)}; this path takes ${allowed.join(', ')}`));
+          },
+        });
+      }
+    },
+    { prefix: routePrefix },
+  );
+};
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set on the routes that only answer 405 for a login path's other methods (not-found.ts leaves them out of its index). */
+    answersMethodNotAllowed?: boolean;
+  }
+}
+
+export const fastifyWxLogin = fp(wxLogin, { fastify: '5.x', name: 'wx-login-server' });
+export default fastifyWxLogin;
