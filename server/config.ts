@@ -1,8 +1,8 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
-import { APP_SECRET, APPID, REAL_WECHAT_API, SIMULATED_APPID } from './core/wechat-option';
+import { APP_SECRET, APPID, REAL_WECHAT_API, sealKeyFromSecret, SIMULATED_APPID } from './core/wechat-option';
 import { isLoopbackHostname } from './net';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
@@ -102,7 +102,7 @@ function sealKey(explicit: string | undefined, secret: string, problems: string[
     if (bytes?.length === 32) return bytes;
     problems.push(`SESSION_KEY_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or 44 base64 characters (got ${lengthOf(explicit)})`);
   }
-  return Buffer.from(hkdfSync('sha256', secret, 'wx-login', 'session_key at rest v1', 32));
+  return sealKeyFromSecret(secret);
 }
 
 function trustProxyFrom(raw: string | undefined, problems: string[]): TrustProxy {

@@ -11,21 +11,20 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import fp from 'fastify-plugin';
 import { contractPaths, CONTRACT_ROUTES } from './core/contract-routes';
 import { ApiError, OptionError } from './core/errors';
-import { createLoginService, type LoginService, type LoginServiceOptions } from './core/login-service';
+import { serviceFrom, type LoginService, type ServiceChoice } from './core/login-service';
 import { schemaProblem } from './core/validate';
 import { envelope, failureDetails, installErrorHandling, noRouteFor, sendEnvelope } from './errors';
 import { parseJsonBody } from './json-body';
 import type { Authenticated } from './session';
-import type { WeChatOption } from './core/wechat-option';
 
 /** The user behind the request's session, as the server keeps it (openid included; never sent to the client as is). */
 export type WxUser = Authenticated['user'];
 
-export interface FastifyWxLoginOptions extends Omit<LoginServiceOptions, 'wechat' | 'logger'> {
-  /** createSimulatedWeChat(), or `{ appId, secret }` for the real WeChat. Required unless `service` is given. */
-  wechat?: WeChatOption;
-  /** A login service the host made (createLoginService) and uses elsewhere too; the other service options then stay unset. */
-  service?: LoginService;
+/**
+ * `wechat` (createSimulatedWeChat(), or `{ appId, secret }` for the real WeChat) and the other
+ * options of createLoginService; or `service`, one the host made and uses elsewhere too.
+ */
+export interface FastifyWxLoginOptions extends ServiceChoice {
   /** Path prefix of the login routes (`/api` → `/api/auth/login`); the host's own prefix, if it registers inside one, comes first. */
   prefix?: string;
   /** Largest JSON body the login routes take, in bytes; more is 413 PAYLOAD_TOO_LARGE. Default 16384. */
@@ -96,16 +95,6 @@ function checkedBodyLimit(bodyLimit: unknown): number {
     throw new OptionError('bodyLimit', 'must be an integer from 1024 to 10485760 (bytes)');
   }
   return bodyLimit;
-}
-
-/** The service the options describe: the given one, or a new one; options that would be ignored are refused. */
-export function serviceFrom(options: Omit<FastifyWxLoginOptions, 'prefix' | 'bodyLimit'>, logger: LoginServiceOptions['logger']): LoginService {
-  const { service, ...serviceOptions } = options;
-  if (service === undefined) return createLoginService({ ...(serviceOptions as LoginServiceOptions), logger });
-  if (typeof service !== 'object' || service === null || typeof service.authenticate !== 'function') throw new OptionError('service', 'must be what createLoginService returned');
-  const ignored = Object.keys(serviceOptions).filter((key) => (serviceOptions as Record<string, unknown>)[key] !== undefined);
-  if (ignored.length > 0) throw new OptionError(ignored[0], 'cannot be given with service: the service was made with its own options');
-  return service;
 }
 
 const wxLogin: FastifyPluginAsync<FastifyWxLoginOptions> = async (fastify, options) => {

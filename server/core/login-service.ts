@@ -17,7 +17,7 @@ import { whenReady, type Clock, type MaybePromise, type Stores, type UserPatch }
 import { cleanNickname, wechatAvatarUrl } from '../text';
 import { clientKey } from './client-key';
 import { ApiError, OptionError } from './errors';
-import { resolveWeChat, type WeChatOption } from './wechat-option';
+import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';
 
 /** Where the service reports what the answers leave out (a failing token renewal); a pino or fastify logger fits. */
 export interface LoginLogger {
@@ -27,13 +27,24 @@ export interface LoginLogger {
 export interface LoginServiceOptions {
   /** createSimulatedWeChat(), `{ appId, secret }` for the real WeChat, or `{ appId, client }`. */
   wechat: WeChatOption;
-  /** Sessions, users, rate limits and the access token. Default: memory stores (one process, gone on restart). */
-  stores?: Stores;
+  /**
+   * Sessions, users, rate limits and the access token: a Stores object, or an ioredis client the
+   * host created (the stores then live in Redis, under redisPrefix). Default: memory stores (one
+   * process, gone on restart).
+   */
+  stores?: Stores | RedisClient;
+  /** Namespace of the keys in Redis, when `stores` is an ioredis client. Default `wxlogin:`. */
+  redisPrefix?: string;
+  /**
+   * 32 bytes sealing session_key and the access token in Redis. Default: derived from the
+   * AppSecret (the reference server's SESSION_KEY_ENCRYPTION_KEY fallback, so both read each other's sessions).
+   */
+  sealKey?: Buffer;
   /** Epoch ms; defaults to Date.now (tests move their own). */
   now?: Clock;
   /** Defaults to none. */
   logger?: LoginLogger;
-  /** For the default memory stores: a session unused this long is gone. Default 7 days (at most the lifetime). */
+  /** For the stores the service makes (memory, or on an ioredis client): a session unused this long is gone. Default 7 days (at most the lifetime). */
   sessionIdleMs?: number;
   /** A session is gone this long after its login, used or not. Default 30 days. */
   sessionLifetimeMs?: number;
@@ -102,6 +113,44 @@ function isStores(value: unknown): value is Stores {
   );
 }
 
+/** An ioredis client (Redis or Cluster), as far as telling it from a Stores object goes. */
+export interface RedisClient {
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+  evalsha(...args: unknown[]): unknown;
+}
+
+function isRedisClient(value: unknown): value is RedisClient {
+  const client = value as Partial<RedisClient> | null;
+  return typeof client === 'object' && client !== null && typeof client.defineCommand === 'function' && typeof client.evalsha === 'function';
+}
+
+/** The stores the options name: made in memory, made on the host's Redis client, or given. */
+function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: number): Stores {
+  const given = options.stores;
+  if (options.redisPrefix !== undefined && !isRedisClient(given)) throw new OptionError('redisPrefix', 'applies only when stores is an ioredis client');
+  if (options.sealKey !== undefined && !isRedisClient(given)) throw new OptionError('sealKey', 'applies only when stores is an ioredis client');
+  if (given === undefined) return createMemoryStores({ now, sessionIdleMs });
+  if (isRedisClient(given)) {
+    const prefix = options.redisPrefix ?? 'wxlogin:';
+    if (typeof prefix !== 'string' || !/^[\w:.-]{1,64}$/.test(prefix)) throw new OptionError('redisPrefix', 'must be 1 to 64 letters, digits or _:.-');
+    const sealKey = options.sealKey ?? impliedSealKey(options.wechat);
+    if (!Buffer.isBuffer(sealKey) || sealKey.length !== 32) {
+      throw new OptionError('sealKey', options.sealKey === undefined ? 'is required with Redis stores and a WeChat client of your own: 32 random bytes' : 'must be a Buffer of 32 bytes');
+    }
+    // Loaded only here: ioredis is the host's (a peer dependency), needed only by a host that uses it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createRedisStoresOn } = require('../stores/redis') as typeof import('../stores/redis');
+    // The client is the host's: closing the stores leaves it open.
+    return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, sealKey }, async () => undefined);
+  }
+  if (!isStores(given)) {
+    throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, ping, close)');
+  }
+  // Given stores decide idleness themselves: a second idle timeout here would silently not apply.
+  if (options.sessionIdleMs !== undefined) throw new OptionError('sessionIdleMs', 'applies to the stores the service makes: give it to the stores you pass');
+  return given;
+}
+
 const expired = () => new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
 
 export function createLoginService(options: LoginServiceOptions): LoginService {
@@ -122,17 +171,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   if (options.requirePhone !== undefined && typeof options.requirePhone !== 'boolean') throw new OptionError('requirePhone', 'must be true or false');
   const policy: AccountPolicy = { requirePhone: options.requirePhone ?? false };
 
-  let stores: Stores;
-  if (options.stores === undefined) {
-    stores = createMemoryStores({ now, sessionIdleMs });
-  } else if (!isStores(options.stores)) {
-    throw new OptionError('stores', 'must be a Stores object (sessions, users, limits, credentials, ping, close): the memory stores, or createRedisStores from wx-login-server/redis');
-  } else if (options.sessionIdleMs !== undefined) {
-    // Given stores decide idleness themselves: a second idle timeout here would silently not apply.
-    throw new OptionError('sessionIdleMs', 'applies to the default memory stores only: give it to the stores you pass');
-  } else {
-    stores = options.stores;
-  }
+  const stores = storesFrom(options, now, sessionIdleMs);
 
   /** A warn line for a failure the answer does not show: what failed, and why (see failureDetails). */
   const warnOf = (what: string) => (error: unknown) => logger?.warn({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, what);
@@ -232,4 +271,16 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
 
     toApiUser: apiUser,
   };
+}
+
+/** How an adapter is given its service: the options for a new one, or one the host made with createLoginService. */
+export type ServiceChoice = Omit<LoginServiceOptions, 'wechat' | 'logger'> & { wechat?: LoginServiceOptions['wechat']; service?: LoginService };
+
+/** The service an adapter's options describe: the given one, or a new one; options that would be ignored are refused. */
+export function serviceFrom({ service, ...options }: ServiceChoice, logger: LoginLogger): LoginService {
+  if (service === undefined) return createLoginService({ ...(options as LoginServiceOptions), logger });
+  if (typeof service !== 'object' || service === null || typeof service.authenticate !== 'function') throw new OptionError('service', 'must be what createLoginService returned');
+  const ignored = Object.keys(options).find((key) => (options as Record<string, unknown>)[key] !== undefined);
+  if (ignored !== undefined) throw new OptionError(ignored, 'cannot be given with service: the service was made with its own options');
+  return service;
 }

@@ -5,7 +5,7 @@
  */
 import { createWeChatClient, type WeChatClient } from '../wechat/client';
 import { callSimulator, createSimulator, type Simulator } from '../wechat/simulator';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { Clock, CredentialCache } from '../stores/types';
 import { OptionError } from './errors';
 
@@ -70,6 +70,21 @@ export function createSimulatedWeChat(options: { now?: Clock } = {}): SimulatedW
 /** Whether `wechat` is a simulated WeChat (for a host that refuses it in production). */
 export function isSimulatedWeChat(wechat: unknown): wechat is SimulatedWeChat {
   return typeof wechat === 'object' && wechat !== null && simulated.has(wechat);
+}
+
+/**
+ * The key sealing secrets at rest (session_key, the access token in Redis) derived from the app
+ * secret, so that every instance sharing the secret shares the key.
+ */
+export function sealKeyFromSecret(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'wx-login', 'session_key at rest v1', 32));
+}
+
+/** The seal key `wechat` implies: derived from its secret (the real one, or the simulator's); null for a host's own client. */
+export function impliedSealKey(wechat: unknown): Buffer | null {
+  if (!isObject(wechat)) return null;
+  const secret = simulated.get(wechat)?.secret ?? (typeof wechat.secret === 'string' && APP_SECRET.test(wechat.secret) ? wechat.secret : null);
+  return secret === null ? null : sealKeyFromSecret(secret);
 }
 
 export interface ResolvedWeChat {
