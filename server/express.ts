@@ -84,8 +84,8 @@ function checkedLogger(logger: unknown): ExpressLogger {
 
 /** The JSON body of `req`, read to at most `limit` bytes; undefined when there is none. Throws ApiError for each refusal. */
 async function readJsonBody(req: Request, limit: number): Promise<unknown> {
-  // A host's body parser ran first: its result is what there is.
-  if ((req as { _body?: boolean })._body === true) return req.body;
+  // A host's body parser (express.json()) read it first: its result is what there is.
+  if (req.readableEnded) return req.body as unknown;
   const length = req.headers['content-length'];
   if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return undefined;
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();

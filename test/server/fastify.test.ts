@@ -140,7 +140,7 @@ describe('fastifyWxLogin in a host app', () => {
 
     it('answers the host’s custom error format when the host sets an error handler', async () => {
       const host = Fastify();
-      host.setErrorHandler((error, _request, reply) => reply.status(500).send({ hostError: error.message }));
+      host.setErrorHandler((error: Error, _request, reply) => reply.status(500).send({ hostError: error.message }));
       await host.register(fastifyWxLogin, { wechat: createSimulatedWeChat() });
       host.get('/boom', async () => {
         throw new Error('mine');
@@ -196,7 +196,7 @@ describe('fastifyWxLogin options', () => {
   it('never echoes a secret given in a wrong option', async () => {
     const fastify = Fastify();
     const secret = 'not-hex-but-secret-value-1234567';
-    const error = await fastify.register(fastifyWxLogin, { wechat: { appId: 'wx0123456789abcdef', secret } }).ready().catch((e: Error) => e);
+    const error = await Promise.resolve(fastify.register(fastifyWxLogin, { wechat: { appId: 'wx0123456789abcdef', secret } }).ready()).catch((e: Error) => e);
     expect(String(error)).toMatch(/wechat\.secret/);
     expect(String(error)).not.toContain(secret);
     await fastify.close();
