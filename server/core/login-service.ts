@@ -91,6 +91,7 @@ export interface LoginService {
 }
 
 const DAY = 24 * 3600 * 1000;
+const YEAR = 365 * DAY;
 
 /** A whole number of `option` within bounds, or its default; a mistake names the option. */
 function integer(options: object, option: string, fallback: number, min: number, max: number): number {
@@ -161,13 +162,14 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')) {
     throw new OptionError('logger', 'must have a warn(fields, message) method (a pino or fastify logger does)');
   }
-  const sessionLifetimeMs = integer(options, 'sessionLifetimeMs', 30 * DAY, 60_000, 365 * DAY);
-  const sessionIdleMs = integer(options, 'sessionIdleMs', Math.min(7 * DAY, sessionLifetimeMs), 60_000, sessionLifetimeMs);
-  const loginRateLimit = integer(options, 'loginRateLimit', 20, 1, 100_000);
-  const loginRateWindowMs = integer(options, 'loginRateWindowMs', 60_000, 1000, DAY);
-  const phoneBindLimit = integer(options, 'phoneBindLimit', 10, 1, 10_000);
-  const phoneBindWindowMs = integer(options, 'phoneBindWindowMs', 3600_000, 1000, DAY);
-  const phoneBindTimeoutMs = integer(options, 'phoneBindTimeoutMs', 8000, 100, 60_000);
+  // Bounds that only keep out what cannot be meant (a zero, a negative, a lifetime of centuries).
+  const sessionLifetimeMs = integer(options, 'sessionLifetimeMs', 30 * DAY, 1000, 10 * YEAR);
+  const sessionIdleMs = integer(options, 'sessionIdleMs', Math.min(7 * DAY, sessionLifetimeMs), 1000, sessionLifetimeMs);
+  const loginRateLimit = integer(options, 'loginRateLimit', 20, 1, 1_000_000_000);
+  const loginRateWindowMs = integer(options, 'loginRateWindowMs', 60_000, 1, YEAR);
+  const phoneBindLimit = integer(options, 'phoneBindLimit', 10, 1, 1_000_000_000);
+  const phoneBindWindowMs = integer(options, 'phoneBindWindowMs', 3600_000, 1, YEAR);
+  const phoneBindTimeoutMs = integer(options, 'phoneBindTimeoutMs', 8000, 1, 10 * 60_000);
   if (options.requirePhone !== undefined && typeof options.requirePhone !== 'boolean') throw new OptionError('requirePhone', 'must be true or false');
   const policy: AccountPolicy = { requirePhone: options.requirePhone ?? false };
 

@@ -184,7 +184,7 @@ describe('fastifyWxLogin options', () => {
     [{ wechat: { appId: 'wx0123456789abcdef', secret: 'short-secret' } }, /option wechat\.secret must be the 32 hex digits of the AppSecret \(got 12 characters, not shown\)/],
     [{ wechat: createSimulatedWeChat(), stores: { sessions: {} } }, /option stores must be an ioredis client, or a Stores object/],
     [{ wechat: createSimulatedWeChat(), prefix: 'api/' }, /option prefix must be a path such as "\/api"/],
-    [{ wechat: createSimulatedWeChat(), loginRateLimit: 0 }, /option loginRateLimit must be an integer from 1 to 100000 \(got 0\)/],
+    [{ wechat: createSimulatedWeChat(), loginRateLimit: 0 }, /option loginRateLimit must be an integer from 1 to 1000000000 \(got 0\)/],
     [{ wechat: createSimulatedWeChat(), bodyLimit: '16kb' }, /option bodyLimit must be an integer/],
     [{ wechat: createSimulatedWeChat(), sealKey: Buffer.alloc(32) }, /option sealKey applies only when stores is an ioredis client/],
   ])('refuses %p at register time, naming the option', async (options, message) => {
