@@ -79,6 +79,29 @@ test('every entry point exports its API, and the entries share one ApiError clas
   expect(errors.ApiError).toBe(core.ApiError);
 });
 
+/** The packages the declarations reachable from `entry` (a .d.ts in dist) import, following their relative imports. */
+function declaredImports(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const [, specifier] of fs.readFileSync(file, 'utf8').matchAll(/\bfrom '([^']+)'/g)) {
+      if (specifier.startsWith('.')) visit(path.resolve(path.dirname(file), `${specifier}.d.ts`));
+      else packages.add(specifier);
+    }
+  };
+  visit(path.join(PACKAGE, 'dist', entry));
+  return packages;
+}
+
+test('the declarations of the core and the simulator need no other package\'s types, and each adapter only its framework\'s', () => {
+  expect([...declaredImports('core/index.d.ts')]).toEqual([]);
+  expect([...declaredImports('core/simulator.d.ts')]).toEqual([]);
+  expect([...declaredImports('express.d.ts')]).toEqual(['express']);
+  expect([...declaredImports('fastify.d.ts')]).toEqual(['fastify']);
+});
+
 test('the exports map names files the pack ships, each with its declarations', () => {
   const { exports, typesVersions } = manifest();
   for (const [subpath, target] of Object.entries(exports as Record<string, string | { types: string; default: string }>)) {
