@@ -1,5 +1,5 @@
 import { AuthError, isAuthError } from './errors';
-import { readSession, writeSession } from './storage';
+import { isSkey, readSession, writeSession } from './storage';
 import { APP_LIMIT, callWx, clear, enqueue, leave, send, type Share, type Ticket, type Timer } from './transport';
 import type {
   AuthClient,
@@ -18,8 +18,6 @@ const IDEMPOTENT = /^(GET|HEAD|OPTIONS|PUT|DELETE)$/;
 /** A path on baseURL: nothing after the base can name another host or userinfo. */
 const PATH = /^\/(?![/\\])[^@\\]*$/;
 const BASE = /^https?:\/\/[^/?#@\\\s]+(\/[^?#@\\\s]*)?$/;
-/** An skey goes into a header: visible ASCII only. */
-const TOKEN = /^[\x21-\x7e]+$/;
 /** Epoch ms before 1973: an `expiresAt` this small was sent in seconds. */
 const MIN_EPOCH_MS = 1e11;
 /** How long a failed wx.checkSession is not believed after this run's own wx.login (see ensureWechatSession). */
@@ -198,7 +196,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const body = answer.data;
     const { skey, expiresAt, user } = (body && typeof body === 'object' ? body : {}) as Partial<LoginAnswer<U>>;
     const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, answer.statusCode);
-    if (typeof skey !== 'string' || !TOKEN.test(skey)) throw refuse('skey must be a non-empty string, visible ASCII');
+    if (!isSkey(skey)) throw refuse('skey must be a non-empty string, visible ASCII, at most 1024 characters');
     if (user === undefined) throw refuse('user is missing');
     if (!isAtLeast0(expiresAt)) throw refuse('expiresAt must be a number, epoch ms');
     if ((expiresAt as number) < MIN_EPOCH_MS) throw refuse(`expiresAt must be epoch ms; ${expiresAt} looks like seconds`);

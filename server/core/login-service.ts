@@ -13,7 +13,7 @@ import { failureDetails } from '../errors';
 import { enforceLimit } from '../limits';
 import { authenticateBearer, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
 import { createMemoryStores } from '../stores/memory';
-import { whenReady, type Clock, type MaybePromise, type Stores, type UserPatch } from '../stores/types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 import { clientKey } from './client-key';
 import { ApiError, OptionError } from './errors';
@@ -46,6 +46,8 @@ export interface LoginServiceOptions {
   logger?: LoginLogger;
   /** For the stores the service makes (memory, or on an ioredis client): a session unused this long is gone. Default 7 days (at most the lifetime). */
   sessionIdleMs?: number;
+  /** For the stores the service makes: live sessions one user may hold; a login beyond it ends the oldest. Default 10. */
+  maxSessionsPerUser?: number;
   /** A session is gone this long after its login, used or not. Default 30 days. */
   sessionLifetimeMs?: number;
   /** Login attempts per client address (an IPv6 /64) in any sliding window of loginRateWindowMs. Default 20 a minute. */
@@ -128,9 +130,10 @@ function isRedisClient(value: unknown): value is RedisClient {
 /** The stores the options name: made in memory, made on the host's Redis client, or given. */
 function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: number): Stores {
   const given = options.stores;
+  const maxSessionsPerUser = integer(options, 'maxSessionsPerUser', DEFAULT_MAX_SESSIONS_PER_USER, 1, 1000);
   if (options.redisPrefix !== undefined && !isRedisClient(given)) throw new OptionError('redisPrefix', 'applies only when stores is an ioredis client');
   if (options.sealKey !== undefined && !isRedisClient(given)) throw new OptionError('sealKey', 'applies only when stores is an ioredis client');
-  if (given === undefined) return createMemoryStores({ now, sessionIdleMs });
+  if (given === undefined) return createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser });
   if (isRedisClient(given)) {
     const prefix = options.redisPrefix ?? 'wxlogin:';
     if (typeof prefix !== 'string' || !/^[\w:.-]{1,64}$/.test(prefix)) throw new OptionError('redisPrefix', 'must be 1 to 64 letters, digits or _:.-');
@@ -142,13 +145,15 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createRedisStoresOn } = require('../stores/redis') as typeof import('../stores/redis');
     // The client is the host's: closing the stores leaves it open.
-    return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, sealKey }, async () => undefined);
+    return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, maxSessionsPerUser, sealKey }, async () => undefined);
   }
   if (!isStores(given)) {
     throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, ping, close)');
   }
-  // Given stores decide idleness themselves: a second idle timeout here would silently not apply.
-  if (options.sessionIdleMs !== undefined) throw new OptionError('sessionIdleMs', 'applies to the stores the service makes: give it to the stores you pass');
+  // Given stores decide idleness and the per-user cap themselves: a second value here would silently not apply.
+  for (const option of ['sessionIdleMs', 'maxSessionsPerUser'] as const) {
+    if (options[option] !== undefined) throw new OptionError(option, 'applies to the stores the service makes: give it to the stores you pass');
+  }
   return given;
 }
 
@@ -266,7 +271,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       const phone = await wechat.client.getPhoneNumber(code, phoneBindTimeoutMs);
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw expired();
-      // One number, one account. A real product would offer to merge the two accounts here (see README).
+      // One number, one account. A real product would offer to merge the two accounts here (see docs/server.md, "Binding a phone").
       if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
       return { user: apiUser(binding.user) };
     },
