@@ -8,7 +8,7 @@
 const path = require('node:path');
 const express = require('express');
 
-const DIST = path.join(__dirname, '..', 'packages', 'server', 'dist');
+const DIST = path.join(__dirname, '..', 'packages', 'server', 'dist', 'server');
 const { expressWxLogin } = require(path.join(DIST, 'express.js'));
 const { createSimulatedWeChat } = require(path.join(DIST, 'core', 'simulator.js'));
 

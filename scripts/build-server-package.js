@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the server package packages/server (`wx-login-server`) from the reference server's own
 // source: tsc compiles the package's entries (server/core/index.ts, server/core/simulator.ts,
-// server/fastify.ts, server/express.ts) and the modules they import, one .js and one .d.ts per
+// server/fastify.ts, server/express.ts) and the modules they import (the nickname rule from
+// miniprogram/utils among them) into dist/ as they sit in the repository, one .js and one .d.ts per
 // module, so that the core's classes (ApiError) are one and the same from every entry. Then it
 // checks that every package the built code requires is declared (a dependency, or an optional
 // peer for what the host brings: fastify, express, ioredis) and that no dependency goes unused,
@@ -53,9 +54,9 @@ function packed() {
 function build() {
   fs.rmSync(DIST, { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(PACKAGE, 'tsconfig.json')], { stdio: 'inherit' });
-  // The contract's types, where the declarations import them from (../typings/api beside server/).
-  fs.mkdirSync(path.join(PACKAGE, 'typings'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'typings', 'api.d.ts'), path.join(PACKAGE, 'typings', 'api.d.ts'));
+  // The contract's types, where the declarations import them from (typings/ beside server/, as in the repository).
+  fs.mkdirSync(path.join(DIST, 'typings'), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'typings', 'api.d.ts'), path.join(DIST, 'typings', 'api.d.ts'));
 
   const manifest = JSON.parse(fs.readFileSync(path.join(PACKAGE, 'package.json'), 'utf8'));
   const dependencies = Object.keys(manifest.dependencies ?? {});
