@@ -2,10 +2,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import Redis from 'ioredis';
 import { createSimulatedWeChat, type SimulatedWeChat } from '../../server/core/simulator';
 import { expressWxLogin, type ExpressWxLoginOptions } from '../../server/express';
 import type { LoginResponse } from '../../typings/api';
-import { fakeClock } from './helpers';
+import { describeWithRedis, fakeClock } from './helpers';
 
 interface Host {
   base: string;
@@ -234,5 +235,58 @@ describe('expressWxLogin with requirePhone and a fake clock', () => {
     clock.advance(10 * 60 * 1000 + 1);
     expectEnvelope(await call(host, '/mine', { headers: bearer(skey) }), 401, 'SESSION_EXPIRED');
     await host.close();
+  });
+});
+
+describe('expressWxLogin mounted under a path', () => {
+  it('answers the login routes under the mount path and names that path in a 405', async () => {
+    const wechat = createSimulatedWeChat();
+    const app = express();
+    app.use('/api', expressWxLogin({ wechat }).router);
+    const server: Server = await new Promise((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: wechat.mintCode() }) });
+    expect(login.status).toBe(200);
+    const wrong = await fetch(`${base}/api/auth/login`);
+    expect(wrong.status).toBe(405);
+    expect(((await wrong.json()) as { error: { message: string } }).error.message).toBe('no route for GET /api/auth/login; this path takes POST');
+    expect((await fetch(`${base}/auth/login`, { method: 'POST' })).status).toBe(404);
+    await new Promise((resolve) => server.close(resolve));
+  });
+});
+
+describeWithRedis('expressWxLogin on the host’s ioredis client', (redis) => {
+  let client: Redis;
+  beforeAll(() => {
+    client = new Redis(redis().url);
+  });
+  afterAll(() => client.quit());
+
+  it('keeps the session in Redis: requireSession waits for the store, and a logout there ends it', async () => {
+    const host = await hostApp({ stores: client, redisPrefix: 'express:' });
+    const { skey, user } = await logIn(host, 'redis-user');
+    expect(await client.exists(`express:user:${user.id}`)).toBe(1);
+    expect((await call(host, '/mine', { headers: bearer(skey) })).json()).toEqual({ id: user.id });
+    await call(host, '/auth/logout', { method: 'POST', headers: bearer(skey) });
+    expectEnvelope(await call(host, '/mine', { headers: bearer(skey) }), 401, 'SESSION_EXPIRED');
+    await host.close();
+    expect(client.status).toBe('ready');
+  });
+
+  it('answers 503 STORE_UNAVAILABLE on the host’s route when Redis does not answer, and logs why', async () => {
+    const broken = new Redis(redis().url, { commandTimeout: 200, maxRetriesPerRequest: 0 });
+    const host = await hostApp({ stores: broken, redisPrefix: 'broken:' });
+    const { skey } = await logIn(host, 'unlucky');
+    redis().pause();
+    try {
+      expectEnvelope(await call(host, '/mine', { headers: bearer(skey) }), 503, 'STORE_UNAVAILABLE');
+    } finally {
+      redis().resume();
+    }
+    expect(host.logged.some((line) => line.startsWith('warn') && line.includes('STORE_UNAVAILABLE'))).toBe(true);
+    await host.close();
+    broken.disconnect();
   });
 });
