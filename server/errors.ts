@@ -53,25 +53,27 @@ export function failureDetails(error: unknown): { code?: ApiErrorCode; cause?: s
  * but answered with a generic 500.
  */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) {
-      // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
-      if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
-      reply.headers(error.headers);
-      return sendEnvelope(reply, error.status, envelope(error.code, error.message));
-    }
-    const status = error.statusCode ?? 500;
-    if (error.validation) {
-      return sendEnvelope(reply, 400, envelope('BAD_REQUEST', error.message));
-    }
-    if (status >= 400 && status < 500) {
-      const finalStatus = status === 406 ? 415 : status;
-      return sendEnvelope(reply, finalStatus, envelope(codeForStatus(status), error.message));
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
-  });
+  app.setErrorHandler(answerError);
+}
 
+/** The error handler's answer: also what the login plugin's requireSession answers a failure with, on a host's route. */
+export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ApiError) {
+    // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
+    if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
+    reply.headers(error.headers);
+    return sendEnvelope(reply, error.status, envelope(error.code, error.message));
+  }
+  const status = error.statusCode ?? 500;
+  if (error.validation) {
+    return sendEnvelope(reply, 400, envelope('BAD_REQUEST', error.message));
+  }
+  if (status >= 400 && status < 500) {
+    const finalStatus = status === 406 ? 415 : status;
+    return sendEnvelope(reply, finalStatus, envelope(codeForStatus(status), error.message));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
 }
 
 /** The 404 message: method and path, never the query string (it can carry codes and secrets). */

@@ -13,7 +13,7 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { Router as createRouter } from 'express';
 import type { ApiErrorBody, ApiErrorCode } from '../typings/api';
-import { contractPaths, CONTRACT_ROUTES, type ContractRoute } from './core/contract-routes';
+import { bodyLimitOption, contractPaths, CONTRACT_ROUTES, type ContractRoute } from './core/contract-routes';
 import { ApiError, OptionError } from './core/errors';
 import { serviceFrom, type LoginService, type ServiceChoice } from './core/login-service';
 import { schemaProblem } from './core/validate';
@@ -57,8 +57,6 @@ export interface ExpressWxLogin {
   requireSession: RequestHandler;
   service: LoginService;
 }
-
-const DEFAULT_BODY_LIMIT = 16 * 1024;
 
 const consoleLogger: ExpressLogger = {
   warn: (fields, message) => console.warn(message, JSON.stringify(fields)),
@@ -104,10 +102,8 @@ async function readJsonBody(req: Request, limit: number): Promise<unknown> {
 
 export function expressWxLogin(options: ExpressWxLoginOptions): ExpressWxLogin {
   if (typeof options !== 'object' || options === null) throw new OptionError('options', 'must be an object with at least { wechat }');
-  const { bodyLimit = DEFAULT_BODY_LIMIT, logger: givenLogger, ...rest } = options;
-  if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 1024 || bodyLimit > 10 * 1024 * 1024) {
-    throw new OptionError('bodyLimit', 'must be an integer from 1024 to 10485760 (bytes)');
-  }
+  const { bodyLimit: givenBodyLimit, logger: givenLogger, ...rest } = options;
+  const bodyLimit = bodyLimitOption(givenBodyLimit);
   const logger = checkedLogger(givenLogger);
   const service = serviceFrom(rest, logger);
 

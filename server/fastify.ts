@@ -7,13 +7,13 @@
  *   await fastify.register(fastifyWxLogin, { wechat: createSimulatedWeChat() });
  *   fastify.get('/mine', { preHandler: fastify.requireSession }, async (req) => ({ id: req.wxUser.id }));
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
-import { contractPaths, CONTRACT_ROUTES } from './core/contract-routes';
-import { ApiError, OptionError } from './core/errors';
+import { bodyLimitOption, contractPaths, CONTRACT_ROUTES } from './core/contract-routes';
+import { OptionError } from './core/errors';
 import { serviceFrom, type LoginService, type ServiceChoice } from './core/login-service';
 import { schemaProblem } from './core/validate';
-import { envelope, failureDetails, installErrorHandling, noRouteFor, sendEnvelope } from './errors';
+import { answerError, envelope, installErrorHandling, noRouteFor, sendEnvelope } from './errors';
 import { parseJsonBody } from './json-body';
 import type { Authenticated } from './session';
 
@@ -48,21 +48,6 @@ declare module 'fastify' {
   }
 }
 
-/**
- * Answers `error` in the envelope: an ApiError as itself (a 5xx is worth a warn line), anything
- * else as a logged 500. Used where the answer is sent directly, outside an error handler.
- */
-function answerFailure(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
-  if (error instanceof ApiError) {
-    if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
-    reply.headers(error.headers);
-    sendEnvelope(reply, error.status, envelope(error.code, error.message));
-    return;
-  }
-  request.log.error({ err: error }, 'unhandled error');
-  sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
-}
-
 /** The preHandler: without a promise when the stores answer at once (memory). */
 function sessionGuard(service: LoginService): FastifyInstance['requireSession'] {
   return function requireSession(request, reply, done) {
@@ -70,18 +55,16 @@ function sessionGuard(service: LoginService): FastifyInstance['requireSession'] 
     try {
       authenticated = service.authenticateComplete(request.headers.authorization);
     } catch (error) {
-      return answerFailure(request, reply, error);
+      return void answerError(error as FastifyError, request, reply);
     }
     const proceed = ({ user }: Authenticated) => {
       request.wxUser = user;
       done();
     };
-    if (authenticated instanceof Promise) authenticated.then(proceed, (error: unknown) => answerFailure(request, reply, error));
+    if (authenticated instanceof Promise) authenticated.then(proceed, (error: unknown) => answerError(error as FastifyError, request, reply));
     else proceed(authenticated);
   };
 }
-
-const DEFAULT_BODY_LIMIT = 16 * 1024;
 
 function checkedPrefix(prefix: unknown): string {
   if (prefix === undefined) return '';
@@ -89,18 +72,10 @@ function checkedPrefix(prefix: unknown): string {
   return prefix;
 }
 
-function checkedBodyLimit(bodyLimit: unknown): number {
-  if (bodyLimit === undefined) return DEFAULT_BODY_LIMIT;
-  if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 1024 || bodyLimit > 10 * 1024 * 1024) {
-    throw new OptionError('bodyLimit', 'must be an integer from 1024 to 10485760 (bytes)');
-  }
-  return bodyLimit;
-}
-
 const wxLogin: FastifyPluginAsync<FastifyWxLoginOptions> = async (fastify, options) => {
   const { prefix, bodyLimit, ...rest } = options;
   const routePrefix = checkedPrefix(prefix);
-  const limit = checkedBodyLimit(bodyLimit);
+  const limit = bodyLimitOption(bodyLimit);
   const service = serviceFrom(rest, fastify.log);
 
   fastify.decorate('wxLogin', service);

@@ -6,6 +6,7 @@
 import type { LoginRequest, PhoneBindRequest, UserInfoRequest } from '../../typings/api';
 import * as C from '../contract';
 import type { MaybePromise } from '../stores/types';
+import { OptionError } from './errors';
 import type { LoginService } from './login-service';
 
 /** What a route reads of a request. */
@@ -59,4 +60,13 @@ export function contractPaths(): { url: string; allowed: string[]; refused: stri
     byUrl.set(url, methods);
   }
   return [...byUrl].map(([url, methods]) => ({ url, allowed: [...methods].sort(), refused: ANSWERED_METHODS.filter((method) => !methods.has(method)) }));
+}
+
+/** The `bodyLimit` option of an adapter: bytes of JSON a login route takes (16 KB unless given); a mistake names it. */
+export function bodyLimitOption(bodyLimit: unknown): number {
+  if (bodyLimit === undefined) return 16 * 1024;
+  if (typeof bodyLimit !== 'number' || !Number.isInteger(bodyLimit) || bodyLimit < 1024 || bodyLimit > 10 * 1024 * 1024) {
+    throw new OptionError('bodyLimit', 'must be an integer from 1024 to 10485760 (bytes)');
+  }
+  return bodyLimit;
 }
