@@ -112,13 +112,13 @@ function checked(skeyHash: string, found: SessionWithUser | null): Authenticated
 }
 
 /**
- * What business routes (orders, and whatever a product adds) call instead of authenticate: a
+ * What business routes (orders, and whatever a product adds, through requireSession) check instead of authenticate: a
  * live session, and an account complete as the configuration requires. 403 PHONE_REQUIRED tells
  * the mini-program to open its phone step. Login, session, profile, avatar and the phone binding
  * stay on plain authenticate: they are how an account gets completed.
  */
-export function authenticateComplete(request: BearerRequest, stores: { sessions: SessionStore }, policy: AccountPolicy): MaybePromise<Authenticated> {
-  return whenReady(authenticate(request, stores), (authenticated) => {
+export function authenticateComplete(authorization: string | undefined, stores: { sessions: SessionStore }, policy: AccountPolicy): MaybePromise<Authenticated> {
+  return whenReady(authenticateBearer(authorization, stores), (authenticated) => {
     if (needsPhone(authenticated.user, policy)) throw new ApiError('PHONE_REQUIRED', 'bind a phone number first');
     return authenticated;
   });

@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LoginResponse, LogoutResponse, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
-import { needsPhone, type AccountPolicy } from '../account';
+import type { AccountPolicy } from '../account';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
 import { enforceLimit } from '../limits';
-import { authenticateBearer, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
+import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
@@ -215,12 +215,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
 
     authenticate,
 
-    authenticateComplete(authorization) {
-      return whenReady(authenticate(authorization), (authenticated) => {
-        if (needsPhone(authenticated.user, policy)) throw new ApiError('PHONE_REQUIRED', 'bind a phone number first');
-        return authenticated;
-      });
-    },
+    authenticateComplete: (authorization) => authenticateComplete(authorization, stores, policy),
 
     session(authorization) {
       return whenReady(authenticate(authorization), ({ session, user }) => ({ user: apiUser(user), expiresAt: session.expiresAt }));
