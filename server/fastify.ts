@@ -109,7 +109,7 @@ const wxLogin: FastifyPluginAsync<FastifyWxLoginOptions> = async (fastify, optio
       // A wrong method on a login path: 405 in the envelope here, not the host's 404.
       for (const { url, allowed, refused } of contractPaths()) {
         scope.route({
-          method: refused.filter((method) => method !== 'HEAD' || !allowed.includes('GET')),
+          method: refused,
           url,
           config: { answersMethodNotAllowed: true },
           exposeHeadRoute: false,
