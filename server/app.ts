@@ -11,6 +11,7 @@ import { parseJsonBody } from './json-body';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
+import { approvalRoutes } from './routes/approvals';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
@@ -141,6 +142,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   phoneRoutes(app, ctx);
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
+  approvalRoutes(app, ctx);
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
   // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it
   // is kept in the avatars' own scope instead of taxing every JSON request.

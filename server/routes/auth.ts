@@ -9,6 +9,7 @@ import { authenticate, hashSkey, newSkey, toApiUser } from '../session';
 import { whenReady, type UserPatch } from '../stores/types';
 import { enforceLimit } from '../limits';
 import { clientKey } from '../net';
+import { menusFor, rolesOf } from '../roles';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 
 export function authRoutes(app: FastifyInstance, ctx: Context): void {
@@ -36,13 +37,13 @@ export function authRoutes(app: FastifyInstance, ctx: Context): void {
       const skey = newSkey();
       const expiresAt = at + config.sessionLifetimeMs;
       await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: wechat.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
-      return { skey, expiresAt, user: toApiUser(user, config), isNewUser: created };
+      return { skey, expiresAt, user: toApiUser(user, config), isNewUser: created, menus: menusFor(rolesOf(user)) };
     },
   );
 
   // Not async: with the memory store the answer is ready at once (see authenticate).
   app.get<{ Reply: SessionResponse }>('/auth/session', { schema: { response: { 200: C.sessionResponse } } }, (request) =>
-    whenReady(authenticate(request, stores), ({ session, user }) => ({ user: toApiUser(user, config), expiresAt: session.expiresAt })),
+    whenReady(authenticate(request, stores), ({ session, user }) => ({ user: toApiUser(user, config), expiresAt: session.expiresAt, menus: menusFor(rolesOf(user)) })),
   );
 
   app.post<{ Reply: LogoutResponse }>('/auth/logout', { schema: { response: { 200: C.logoutResponse } } }, async (request) => {

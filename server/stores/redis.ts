@@ -69,8 +69,12 @@ function toSessionWithUser(reply: (string | null)[] | null): SessionWithUser | n
   return { session: { skeyHash, userId, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) }, user };
 }
 
-/** A user record as hash fields: optional fields absent rather than empty. */
-function userFields({ phone, unionid, ...rest }: UserRecord): string[] {
+/**
+ * A user record as hash fields: optional fields absent rather than empty. Roles are not kept: they
+ * come with platform accounts, which live in the system of record, so every user here has the
+ * default role.
+ */
+function userFields({ phone, unionid, roles: _roles, ...rest }: UserRecord): string[] {
   const fields: Record<string, string | number> = { ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) };
   return Object.entries(fields).flatMap(([field, value]) => [field, String(value)]);
 }

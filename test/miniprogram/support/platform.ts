@@ -63,7 +63,7 @@ export function platform(): Platform {
   return current;
 }
 
-const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000, phone: null, phoneRequired: false };
+const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000, phone: null, phoneRequired: false, roles: ['member'], account: null };
 
 /** A user as the fake server stores it. */
 export function makeUser(fields: Partial<User> = {}): User {
