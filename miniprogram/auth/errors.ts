@@ -14,7 +14,20 @@ export type AuthErrorCode =
   /** `wx.login` or the login request failed, or its answer was unusable (the message names the field); `cause` holds the underlying error. */
   | 'LOGIN_FAILED'
   /** The caller aborted, or a logout ended a call (or login) begun before it. */
-  | 'CANCELLED';
+  | 'CANCELLED'
+  /**
+   * The server knows this WeChat user but no account of its own for them (its `bind` mode): no
+   * session, until `bind()` with `ticket` and the account's name and password. Calls that need a
+   * session reject with this too, and start no login, until `bind()` or an explicit `login()`.
+   */
+  | 'BIND_REQUIRED';
+
+/** What a BIND_REQUIRED error carries: the ticket for `bind()`, and until when it is good. */
+export interface BindTicket {
+  bindTicket: string;
+  /** Epoch ms, on this device's clock (corrected for the server's, as a session's expiresAt). */
+  expiresAt: number;
+}
 
 export class AuthError extends Error {
   /** Stable across bundles: `instanceof` breaks when two copies of this file are loaded. */
@@ -25,6 +38,8 @@ export class AuthError extends Error {
   /** The response body, when an answer arrived. */
   readonly data?: unknown;
   readonly cause?: unknown;
+  /** BIND_REQUIRED only: the ticket to bind with. */
+  readonly ticket?: BindTicket;
 
   constructor(code: AuthErrorCode, where: string, detail: string, cause?: unknown, statusCode?: number, data?: unknown) {
     super(`${where}: ${detail}`);
