@@ -166,15 +166,16 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
         reject(cancelled());
         if (post) post.abort();
       };
+      // A bind posts at once, so that a logout finds the request to abort.
+      const postTo = (data: object) => (post = call({ url: path, method: 'POST', data, auth: false }, false, true));
       (request
-        ? Promise.resolve<object>(request)
+        ? postTo(request)
         : callWx<{ code: string }>('wx.login', timeout, (cb) => getWx().login({ ...cb, timeout }), 'LOGIN_FAILED').then((result) => {
             const { code } = live(result);
             if (!code) throw new AuthError('LOGIN_FAILED', 'wx.login', 'no code');
-            return { code };
+            return postTo({ code });
           })
       )
-        .then((data) => (post = call({ url: path, method: 'POST', data, auth: false }, false, true)))
         .then((answer) => {
           const fresh = accept(live(answer), where);
           end();
@@ -200,7 +201,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
             const error =
               inner && (inner.code === 'LOGIN_FAILED' || inner.code === 'BIND_REQUIRED')
                 ? inner
-                : new AuthError('LOGIN_FAILED', where, inner ? inner.message : String(cause), cause, inner && inner.statusCode, inner && inner.data);
+                : new AuthError('LOGIN_FAILED', where, inner ? inner.message : String(cause), cause, inner);
             if (latest && error.code === 'BIND_REQUIRED') bindWait = error;
             emit('loginFailed', error);
             reject(error);
@@ -219,7 +220,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   function accept(answer: Response, where: string): Session<U> {
     const body = answer.data;
     const { skey, expiresAt, user, bindRequired, bindTicket } = (body && typeof body === 'object' ? body : {}) as Partial<LoginAnswer<U> & BindRequiredAnswer>;
-    const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, answer.statusCode);
+    const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, { statusCode: answer.statusCode });
     const binding = bindRequired === true;
     const token = binding ? bindTicket : skey;
     if (typeof token !== 'string' || !TOKEN.test(token)) throw refuse(`${binding ? 'bindTicket' : 'skey'} must be a non-empty string, visible ASCII`);
@@ -234,7 +235,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away (device clock), within expiryMargin`);
     }
     if (binding) {
-      throw new AuthError('BIND_REQUIRED', where, 'no account bound', undefined, answer.statusCode, undefined, { bindTicket: token, expiresAt: local });
+      throw new AuthError('BIND_REQUIRED', where, 'no account bound', undefined, { statusCode: answer.statusCode }, { bindTicket: token, expiresAt: local });
     }
     return { skey: token, expiresAt: local, user: user as U };
   }
@@ -243,7 +244,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     try {
       return isSessionExpired(answer);
     } catch (e) {
-      throw new AuthError('HTTP', where, `isSessionExpired threw: ${e}`, e, answer.statusCode, answer.data);
+      throw new AuthError('HTTP', where, `isSessionExpired threw: ${e}`, e, answer);
     }
   }
 
@@ -326,7 +327,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           //    sessions: another login would only loop, so the call ends. Else back to 1 for a login.
           usable(from, where);
           if (sentRenewals > from.renewals) {
-            throw new AuthError('SESSION_EXPIRED', where, 'refused the session renewed for this call', undefined, answer.statusCode, answer.data);
+            throw new AuthError('SESSION_EXPIRED', where, 'refused the renewed session too', undefined, answer);
           }
           // Only the skey that was refused is cleared: a late 401 for an older skey leaves a newer one alone.
           if (session && session.skey === sent.skey) {
@@ -337,7 +338,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           continue;
         }
         if (answer.statusCode >= 200 && answer.statusCode < 300) return answer as Response<T>;
-        throw new AuthError('HTTP', where, `HTTP ${answer.statusCode}`, undefined, answer.statusCode, answer.data);
+        throw new AuthError('HTTP', where, `HTTP ${answer.statusCode}`, undefined, answer);
       }
     }
 
@@ -412,23 +413,23 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
 
   /** Logs out here (see AuthClient.logout); `tell`: then tells the server, best effort. */
   function signOut(tell: boolean): Promise<void> {
-      const s = current();
-      // A session cleared by a refusal leaves the user signed in: logging out from the
-      // sessionExpired event still ends something.
-      const ending = signedIn || !!pendingLogin;
-      signedIn = false;
-      epoch++;
-      bindWait = null;
-      if (pendingLogin) {
-        pendingLogin.cancel();
-        pendingLogin = null;
-      }
-      if (!ending) return Promise.resolve();
-      store(null);
-      emit('logout');
-      if (!s || !tell) return Promise.resolve();
-      // Best effort, after the local logout: the skey is sent explicitly, and a 401 here means nothing.
-      const told = call({ url: logoutPath, method: 'POST', auth: false, header: { Authorization: `Bearer ${s.skey}` } }, false);
-      return told.then(() => undefined, () => undefined);
+    const s = current();
+    // A session cleared by a refusal leaves the user signed in: logging out from the
+    // sessionExpired event still ends something.
+    const ending = signedIn || !!pendingLogin;
+    signedIn = false;
+    epoch++;
+    bindWait = null;
+    if (pendingLogin) {
+      pendingLogin.cancel();
+      pendingLogin = null;
+    }
+    if (!ending) return Promise.resolve();
+    store(null);
+    emit('logout');
+    if (!s || !tell) return Promise.resolve();
+    // Best effort, after the local logout: the skey is sent explicitly, and a 401 here means nothing.
+    const told = call({ url: logoutPath, method: 'POST', auth: false, header: { Authorization: `Bearer ${s.skey}` } }, false);
+    return told.then(() => undefined, () => undefined);
   }
 }

@@ -29,6 +29,13 @@ export interface BindTicket {
   expiresAt: number;
 }
 
+/** What an error keeps of the answer behind it. */
+interface AnswerParts {
+  statusCode?: number;
+  data?: unknown;
+  header?: Record<string, string>;
+}
+
 export class AuthError extends Error {
   /** Stable across bundles: `instanceof` breaks when two copies of this file are loaded. */
   override readonly name = 'AuthError';
@@ -37,16 +44,23 @@ export class AuthError extends Error {
   readonly statusCode?: number;
   /** The response body, when an answer arrived. */
   readonly data?: unknown;
+  /** The response headers, when an answer arrived: `Retry-After` of a 429, for one. */
+  readonly header?: Record<string, string>;
   readonly cause?: unknown;
   /** BIND_REQUIRED only: the ticket to bind with. */
   readonly ticket?: BindTicket;
 
-  constructor(code: AuthErrorCode, where: string, detail: string, cause?: unknown, statusCode?: number, data?: unknown) {
+  /** `answer`: the HTTP answer behind the error (or an error that carried one), whose status, body and headers it keeps. */
+  constructor(code: AuthErrorCode, where: string, detail: string, cause?: unknown, answer?: AnswerParts, ticket?: BindTicket) {
     super(`${where}: ${detail}`);
     this.code = code;
     this.cause = cause;
-    this.statusCode = statusCode;
-    this.data = data;
+    this.ticket = ticket;
+    if (answer) {
+      this.statusCode = answer.statusCode;
+      this.data = answer.data;
+      this.header = answer.header;
+    }
   }
 }
 
