@@ -65,7 +65,11 @@ const bindMode = () => {
 
 /** 绑定已有账号 with the account and password typed in and 绑定并登录 tapped; resolves once the page shows `text`. */
 async function bindAttempt(page: Rendered, password: string, text: string): Promise<void> {
-  const type = (field: string, value: string) => select(page, field, '.input-class').dispatchEvent('input', { detail: { value } });
+  const type = (field: string, value: string) => {
+    select(page, field, '.input-class').dispatchEvent('input', { detail: { value } });
+    // The native input shows what was typed; van-field's template value stands in for it here.
+    select(page, field).instance.setData({ innerValue: value });
+  };
   type('#account', 'A1001');
   type('#password', password);
   await waitFor(() => expect(page.instance.data.password).toBe(password));
