@@ -11,6 +11,7 @@ import { parseJsonBody } from './json-body';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
+import { preparePrivateDir } from './private-dir';
 import { approvalRoutes } from './routes/approvals';
 import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
@@ -52,6 +53,8 @@ function loopbackOrigin(app: FastifyInstance): string | null {
  */
 export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log }: AppOptions): Promise<FastifyInstance> {
   const lifecycle: Lifecycle = { closing: false };
+  // Before anything is opened: a folder refused here stops the start with nothing to close.
+  const uploadDir = await preparePrivateDir(config.uploadDir, 'UPLOAD_DIR');
   const logging = createLogging(config.logLevel, log);
   const app = Fastify({
     // Timeouts, connection caps and the 503 while closing live in the http.Server (see http-server.ts).
@@ -75,11 +78,12 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
           url: config.redisUrl,
           now,
           sessionIdleMs: config.sessionIdleMs,
+          maxSessionsPerUser: config.maxSessionsPerUser,
           commandTimeoutMs: config.redisCommandTimeoutMs,
           sealKey: config.sessionKeySealKey,
           onError: (error) => app.log.warn({ err: error.message }, 'redis'),
         })
-      : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs }));
+      : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser }));
   app.addHook('preClose', (done) => {
     lifecycle.closing = true;
     if (app.server.listening) beginShutdown(app.server);
@@ -105,7 +109,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(config.uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
+    avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
     wechat: createWeChatClient({
       baseUrl: wechatBaseUrl,
       appId: config.wechat.appId,

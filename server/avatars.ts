@@ -3,9 +3,11 @@
  * name (a temporary file renamed into place, so a name is never seen half-written), becomes the
  * user's avatarUrl in one atomic store update, and the file it replaced is deleted. Disk use is
  * therefore bounded by users × AVATAR_MAX_BYTES, plus the files a failed deletion left (each logged).
+ * The folder is private to the server (see private-dir.ts), and only regular files in it are served.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const IMAGE_TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' } as const;
@@ -14,15 +16,13 @@ export type ImageExt = keyof typeof IMAGE_TYPES;
 /** The names this server gives avatar files; nothing else is ever read or deleted. */
 export const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
 
-/** The image type by its first bytes; the client's file name and content type are not evidence. */
-export function sniffImage(bytes: Buffer): ImageExt | null {
-  const starts = (signature: number[], offset = 0) => signature.every((byte, i) => bytes[offset + i] === byte);
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (starts([0xff, 0xd8, 0xff])) return 'jpg';
-  if (starts([0x47, 0x49, 0x46, 0x38])) return 'gif';
-  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
-  return null;
-}
+/**
+ * How a stored file is opened for serving: never through a symbolic link (O_NOFOLLOW fails on one),
+ * and without waiting on a FIFO or device (O_NONBLOCK), so that what the opened descriptor is can be
+ * checked before a byte is read: the check and the read concern the same file, whatever is renamed
+ * into the folder meanwhile. (Windows has neither flag, nor symbolic links created without privilege.)
+ */
+const OPEN_FOR_SERVING = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 export class AvatarFiles {
   /**
@@ -58,11 +58,31 @@ export class AvatarFiles {
     return STORED_NAME.test(name) ? name : null;
   }
 
+  /**
+   * A stored file's bytes, or null when there is no such regular file: a symbolic link, a folder, a
+   * FIFO or a device under a stored name (planted, or left by an operator) is never read.
+   */
+  async read(name: string): Promise<Buffer | null> {
+    if (!STORED_NAME.test(name)) return null;
+    let file;
+    try {
+      file = await open(this.pathOf(name), OPEN_FOR_SERVING);
+    } catch {
+      return null;
+    }
+    try {
+      return (await file.stat()).isFile() ? await file.readFile() : null;
+    } finally {
+      await file.close();
+    }
+  }
+
   /** Writes the image completely, then gives it its name; returns the name. */
   async save(bytes: Buffer, ext: ImageExt): Promise<string> {
     const name = `${randomBytes(16).toString('hex')}.${ext}`;
     const temporary = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}.tmp`);
-    await mkdir(this.dir, { recursive: true });
+    // Checked at start (private-dir.ts); made again, as private, should it have been removed since.
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFile(temporary, bytes, { flag: 'wx' });
     try {
       await rename(temporary, this.pathOf(name));

@@ -1,8 +1,9 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
+import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
 import { isLoopbackHostname } from './net';
+import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
 export interface WeChatConfig {
@@ -34,6 +35,8 @@ export interface Config {
   sessionIdleMs: number;
   /** A session is gone this long after its login, used or not. */
   sessionLifetimeMs: number;
+  /** Live sessions one user may hold (MAX_SESSIONS_PER_USER); a login beyond it revokes the user's oldest session. */
+  maxSessionsPerUser: number;
   /** Login attempts per client (address, or /64 for IPv6) in any sliding window of this length. */
   loginRateLimit: number;
   loginRateWindowMs: number;
@@ -43,6 +46,7 @@ export interface Config {
   /** Avatar uploads per user in any sliding window of this length. */
   avatarUploadLimit: number;
   avatarUploadWindowMs: number;
+  /** Where avatar files are kept (default data/avatars); made 0700, refused at start if another user could change it (private-dir.ts). */
   uploadDir: string;
   /**
    * Origin put in front of avatar URLs. Required in real mode and under NODE_ENV=production; in
@@ -73,6 +77,15 @@ export interface Config {
    */
   phoneBindTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+  // Who may address the server, and how much one connection may ask of it (see http-server.ts).
+  /** Names a request's Host may carry (IP addresses always may); any other gets 421. */
+  allowedHosts: AllowedHosts;
+  /**
+   * Requests one connection may have waiting for their answers; the next is answered 429 and the
+   * connection closed after it. (Answers that do not drain for `requestTimeoutMs` close it too.)
+   */
+  maxPipelinedRequests: number;
 }
 
 export class ConfigError extends Error {
@@ -269,13 +282,15 @@ export function loadConfig(env: Env = process.env): Config {
     sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),
     sessionIdleMs,
     sessionLifetimeMs,
+    maxSessionsPerUser: int('MAX_SESSIONS_PER_USER', DEFAULT_MAX_SESSIONS_PER_USER, 1, 1000),
     loginRateLimit: int('LOGIN_RATE_LIMIT', 20, 1, 100000),
     loginRateWindowMs: int('LOGIN_RATE_WINDOW_SECONDS', 60, 1, 86400) * 1000,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     avatarMaxBytes: int('AVATAR_MAX_BYTES', 1024 * 1024, 1024, 20 * 1024 * 1024),
     avatarUploadLimit: int('AVATAR_UPLOAD_LIMIT', 10, 1, 10000),
     avatarUploadWindowMs: int('AVATAR_UPLOAD_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
-    uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join(os.tmpdir(), 'wx-login-uploads')),
+    // The project's own data folder (git-ignored) under the directory the server starts in: npm start's is the project root.
+    uploadDir: path.resolve(value('UPLOAD_DIR') ?? path.join('data', 'avatars')),
     publicUrl,
     trustProxy: trustProxyFrom(value('TRUST_PROXY'), problems),
     requestTimeoutMs,
@@ -289,6 +304,9 @@ export function loadConfig(env: Env = process.env): Config {
     phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     phoneBindTimeoutMs: int('PHONE_BIND_TIMEOUT_MS', 8000, 100, 60000),
     logLevel: logLevel as Config['logLevel'],
+
+    allowedHosts: allowedHostsFrom(value('ALLOWED_HOSTS'), [publicUrl === null ? null : new URL(publicUrl).hostname, host], problems),
+    maxPipelinedRequests: int('MAX_PIPELINED_REQUESTS', 16, 1, 1024),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

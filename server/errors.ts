@@ -153,7 +153,11 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     socket.destroy();
     return;
   }
-  const [status, body] = clientErrorAnswer(error.code);
+  endWithEnvelope(socket, ...clientErrorAnswer(error.code));
+}
+
+/** The envelope written straight to a socket that no response object serves, and the socket closed after it. */
+export function endWithEnvelope(socket: Socket, status: number, body: ApiErrorBody): void {
   const json = JSON.stringify(body);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -1,53 +1,32 @@
 /** Rules for user-typed text and for URLs taken from outside. */
 
-export const NICKNAME_MAX_CHARS = 32;
-/** Combining marks one character may carry: Vietnamese needs 2, Thai and Indic conjuncts up to 4; "Zalgo" text stacks dozens. */
-export const NICKNAME_MAX_MARKS = 4;
+import {
+  checkNickname,
+  NICKNAME_MAX_CHARS,
+  NICKNAME_MAX_CODE_POINTS,
+  NICKNAME_MAX_CODE_POINTS_PER_CHAR,
+  NICKNAME_MAX_MARKS,
+  type NicknameProblem,
+} from '../miniprogram/utils/nickname';
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/**
- * Invisible characters that are nonetheless part of emoji, removed before the check below:
- * - ZERO WIDTH JOINER between two pictographs (👨‍👩‍👧, 🏳️‍🌈, 🧑🏽‍💻);
- * - tag characters closing an emoji tag sequence after 🏴 (🏴󠁧󠁢󠁳󠁣󠁴󠁿, the flags of Scotland, Wales, England);
- * - one variation selector right after a visible character (❤️, 1️⃣, and CJK ideographic variants).
- */
-const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}(?:\uFE0F|\p{Emoji_Modifier})?)\u200D(?=\p{Extended_Pictographic})/gu;
-const EMOJI_TAGS = /(?<=\u{1F3F4})[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
-const VARIATION_SELECTOR = /(?<=[^\p{M}\p{C}\p{Z}])[\uFE00-\uFE0F\u{E0100}-\u{E01EF}]/gu;
-
-/**
- * Everything else that is invisible or changes how the text around it displays:
- * controls (Cc), format characters (Cf: zero-width space/joiners, bidi marks, embeddings,
- * overrides and isolates, soft hyphen, tags), default-ignorable code points (Hangul fillers,
- * stray variation selectors), line and paragraph separators, spaces other than U+0020 and the
- * ideographic space U+3000, private-use characters, noncharacters and unpaired surrogates.
- */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}\p{Noncharacter_Code_Point}\p{Default_Ignorable_Code_Point}]|(?![\u0020\u3000])\p{Zs}/u;
-/** Marks counted towards NICKNAME_MAX_MARKS: not variation selectors or the keycap's enclosing mark (emoji). */
-const COUNTED_MARK = /(?![\uFE00-\uFE0F\u20E3\u{E0100}-\u{E01EF}])\p{M}/gu;
+/** The API's words for each refusal (the rule itself is the mini-program's, so both sides agree). */
+const REASONS: Record<NicknameProblem, string> = {
+  empty: 'nickname must not be empty',
+  invisible: 'nickname contains invisible, control or direction-changing characters',
+  blank: 'nickname contains characters that render blank (braille blank, Hangul fillers)',
+  'wide-character': `nickname has a character made of more than ${NICKNAME_MAX_CODE_POINTS_PER_CHAR} code points`,
+  marks: `nickname stacks more than ${NICKNAME_MAX_MARKS} combining marks on one character`,
+  'too-many-chars': `nickname must be at most ${NICKNAME_MAX_CHARS} characters`,
+  'too-many-code-points': `nickname must be at most ${NICKNAME_MAX_CODE_POINTS} code points (an emoji made of several counts as several)`,
+};
 
 /**
- * The nickname to store, or why it is refused. Length is counted in user-perceived characters
- * (an emoji, even a multi-code-point one, is one), and text over the limit is refused rather
- * than cut, so no character is ever split. Refused, never silently changed: characters that
- * are invisible or reorder the display (INVISIBLE above; ZWJ, tags and variation selectors only
- * where emoji use them) and characters stacking more than NICKNAME_MAX_MARKS combining marks.
+ * The nickname to store (trimmed, NFC), or why it is refused: the rule in
+ * miniprogram/utils/nickname.ts, which the mini-program's live counter runs too.
  */
 export function cleanNickname(input: string): { ok: true; value: string } | { ok: false; reason: string } {
-  const value = input.trim();
-  if (value === '') return { ok: false, reason: 'nickname must not be empty' };
-  const withoutEmojiParts = value.replace(EMOJI_JOINER, '').replace(EMOJI_TAGS, '').replace(VARIATION_SELECTOR, '');
-  if (INVISIBLE.test(withoutEmojiParts)) return { ok: false, reason: 'nickname contains invisible, control or direction-changing characters' };
-  let chars = 0;
-  for (const { segment } of segmenter.segment(value)) {
-    chars++;
-    if ((segment.match(COUNTED_MARK)?.length ?? 0) > NICKNAME_MAX_MARKS) {
-      return { ok: false, reason: `nickname stacks more than ${NICKNAME_MAX_MARKS} combining marks on one character` };
-    }
-  }
-  if (chars > NICKNAME_MAX_CHARS) return { ok: false, reason: `nickname must be at most ${NICKNAME_MAX_CHARS} characters` };
-  return { ok: true, value };
+  const check = checkNickname(input);
+  return check.ok ? { ok: true, value: check.value } : { ok: false, reason: REASONS[check.problem] };
 }
 
 /** The hosts WeChat serves avatars from (what getUserProfile and decrypted user data carry). */

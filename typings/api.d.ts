@@ -7,8 +7,11 @@
 
 /** Every error the server answers, with the HTTP status it comes with. */
 export interface ErrorCodeStatus {
-  /** 408: the request (headers and body) did not arrive within the server's request timeout. */
-  BAD_REQUEST: 400 | 408;
+  /**
+   * 408: the request (headers and body) did not arrive within the server's request timeout.
+   * 421: its Host names a site this server does not answer to (ALLOWED_HOSTS).
+   */
+  BAD_REQUEST: 400 | 408 | 421;
   /** 401: the login code is invalid, expired or used. */
   INVALID_CODE: 401;
   /**

@@ -1,6 +1,6 @@
 import { AuthError, isAuthError } from './errors';
-import { readSession, writeSession } from './storage';
-import { createStages } from './stages';
+import { isSkey, readSession, writeSession } from './storage';
+import { createStages, type Stages } from './stages';
 import { APP_LIMIT, callWx, clear, enqueue, leave, send, type Share, type Ticket, type Timer } from './transport';
 import type {
   AuthClient,
@@ -21,16 +21,14 @@ const IDEMPOTENT = /^(GET|HEAD|OPTIONS|PUT|DELETE)$/;
 /** A path on baseURL: nothing after the base can name another host or userinfo. */
 const PATH = /^\/(?![/\\])[^@\\]*$/;
 const BASE = /^https?:\/\/[^/?#@\\\s]+(\/[^?#@\\\s]*)?$/;
-/** An skey goes into a header: visible ASCII only. */
-const TOKEN = /^[\x21-\x7e]+$/;
 /** Epoch ms before 1973: an `expiresAt` this small was sent in seconds. */
 const MIN_EPOCH_MS = 1e11;
 /** How long a failed wx.checkSession is not believed after this run's own wx.login (see ensureWechatSession). */
 const FRESH_LOGIN_TRUSTED_MS = 5 * 60 * 1000;
 
 const MS = 'a number of ms above 0';
-const isPositive = (v: unknown) => typeof v === 'number' && v > 0 && v < Infinity;
-const isAtLeast0 = (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity;
+const isPositive = (v: unknown) => Number.isFinite(v) && (v as number) > 0;
+const isAtLeast0 = (v: unknown) => Number.isFinite(v) && (v as number) >= 0;
 const isWhole = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const invalid = (where: string, name: string, rule: string, value: unknown) =>
   new TypeError(`${where}: ${name} must be ${rule}, got ${typeof value === 'function' ? 'a function' : JSON.stringify(value)}`);
@@ -223,7 +221,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, { statusCode: answer.statusCode });
     const binding = bindRequired === true;
     const token = binding ? bindTicket : skey;
-    if (typeof token !== 'string' || !TOKEN.test(token)) throw refuse(`${binding ? 'bindTicket' : 'skey'} must be a non-empty string, visible ASCII`);
+    if (!isSkey(token)) throw refuse(`${binding ? 'bindTicket' : 'skey'} must be a non-empty string, visible ASCII, at most 1024 characters`);
     if (user === undefined && !binding) throw refuse('user is missing');
     if (!isAtLeast0(expiresAt)) throw refuse('expiresAt must be a number, epoch ms');
     if ((expiresAt as number) < MIN_EPOCH_MS) throw refuse(`expiresAt must be epoch ms; ${expiresAt} looks like seconds`);
@@ -235,7 +233,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away (device clock), within expiryMargin`);
     }
     if (binding) {
-      throw new AuthError('BIND_REQUIRED', where, 'no account bound', undefined, { statusCode: answer.statusCode }, { bindTicket: token, expiresAt: local });
+      throw new AuthError('BIND_REQUIRED', where, 'no account bound', undefined, undefined, { bindTicket: token, expiresAt: local });
     }
     return { skey: token, expiresAt: local, user: user as U };
   }
@@ -260,15 +258,14 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const from = origin();
     const limit = o.timeout || (upload ? uploadTimeout : timeout);
     const { signal } = o;
-    let rejectCall: (e: AuthError) => void = () => {};
-    // An abort or the timeout leaves the stage the call is in at once. The attempt's clock runs
-    // while the call waits on the network: for a session, or for its answer.
-    const stages = createStages(where, limit, (e) => rejectCall(e));
-    const { stage } = stages;
+    // An abort or the timeout leaves the stage the call is in at once, rejecting the call. The
+    // attempt's clock runs while the call waits on the network: for a session, or for its answer.
+    let stages!: Stages;
 
     const { auth: _a, signal: _s, timeout: _t, ...wxOptions } = o;
 
     async function run(): Promise<Response<T>> {
+      const { stage } = stages;
       if (typeof o.url !== 'string' || !PATH.test(o.url)) throw invalid(where, 'url', 'a path like "/api/orders"', o.url);
       if (o.timeout !== undefined && !isPositive(o.timeout)) throw invalid(where, 'timeout', MS, o.timeout);
       if (authed && o.header && Object.keys(o.header).some((name) => /^authorization$/i.test(name))) {
@@ -345,7 +342,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     // Built only when needed: most calls are never aborted, and an Error's stack is not free.
     const abort = () => stages.stop(new AuthError('CANCELLED', where, 'aborted'));
     const pending = new Promise<Response<T>>((resolve, reject) => {
-      rejectCall = reject;
+      stages = createStages(where, limit, reject);
       if (signal) {
         if (signal.aborted) return abort();
         signal.addEventListener('abort', abort);
@@ -397,7 +394,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       bindWait = null;
       return login();
     },
-    bind: (request) => login(request),
+    bind: login,
     // The server ended every session of the binding: nothing to tell it after.
     unbind: () => call({ url: bindingPath, method: 'DELETE' }, false).then(() => signOut(false)),
     logout: () => signOut(true),

@@ -3,6 +3,13 @@ import type { Session, WxLike } from './types';
 /** Bump when the stored shape changes: records of any other version read as "no session". */
 const VERSION = 1;
 
+/**
+ * The skey rule, for a login answer and for what storage gives back alike: it goes into a header,
+ * so visible ASCII only, and at most 1 KB (real ones are tens of characters; servers answer 431 to
+ * headers of 8-16 KB). A stored skey that breaks it would fail every call with no renewal.
+ */
+export const isSkey = (value: unknown): value is string => typeof value === 'string' && value.length <= 1024 && /^[\x21-\x7e]+$/.test(value);
+
 interface StoredSession<U> extends Session<U> {
   v: typeof VERSION;
 }
@@ -17,8 +24,7 @@ export function readSession<U>(w: WxLike, key: string): Session<U> | null {
   }
   return record &&
     record.v === VERSION &&
-    typeof record.skey === 'string' &&
-    record.skey !== '' &&
+    isSkey(record.skey) &&
     typeof record.expiresAt === 'number' &&
     record.expiresAt === record.expiresAt &&
     record.user !== undefined

@@ -22,7 +22,8 @@ const SERVER_MESSAGES: Record<ApiErrorCode, string> = {
   NOT_FOUND: '内容不存在或已被删除',
   METHOD_NOT_ALLOWED: '请求异常，请稍后重试',
   PAYLOAD_TOO_LARGE: '图片太大了，请换一张',
-  UNSUPPORTED_MEDIA_TYPE: '不支持这种图片格式，请换一张',
+  // Not a PNG/JPEG/GIF/WebP, or one that does not decode whole (cut off in transfer, damaged).
+  UNSUPPORTED_MEDIA_TYPE: '这张图片无法使用，请换一张',
   URI_TOO_LONG: '请求异常，请稍后重试',
   HEADERS_TOO_LARGE: '请求异常，请稍后重试',
   RATE_LIMITED: '操作太频繁，请稍后再试',

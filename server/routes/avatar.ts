@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AvatarUploadResponse } from '../../typings/api';
-import { IMAGE_TYPES, sniffImage, STORED_NAME, type ImageExt } from '../avatars';
+import { reencodeAvatar } from '../avatar-image';
+import { IMAGE_TYPES, type ImageExt } from '../avatars';
 import * as C from '../contract';
 import type { Context } from '../context';
 import { ApiError } from '../errors';
@@ -85,10 +85,9 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
     // The file's own limit is the multipart plugin's (registered for these routes in app.ts): past it, 413.
     const { fieldname, bytes } = await readUpload(request, maxUploadBytes);
     if (fieldname !== 'file') throw new ApiError('BAD_REQUEST', 'the file field must be named "file"');
-    const ext = sniffImage(bytes);
-    if (!ext) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the avatar must be a PNG, JPEG, GIF or WebP image');
+    const avatar = await reencodeAvatar(bytes, config.avatarMaxBytes);
 
-    const name = await avatars.save(bytes, ext);
+    const name = await avatars.save(avatar.bytes, avatar.ext);
     const avatarUrl = avatars.urlOf(name);
     let replaced;
     try {
@@ -108,15 +107,9 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
 
   app.get<{ Params: { name: string } }>('/avatars/:name', async (request, reply) => {
     const { name } = request.params;
-    const notFound = new ApiError('NOT_FOUND', 'no such avatar');
-    // Only names this server made: nothing else (../, other files) is ever read.
-    if (!STORED_NAME.test(name)) throw notFound;
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(avatars.pathOf(name));
-    } catch {
-      throw notFound;
-    }
+    // Only regular files under names this server made: nothing else (../, links, other files) is ever read.
+    const bytes = await avatars.read(name);
+    if (!bytes) throw new ApiError('NOT_FOUND', 'no such avatar');
     const ext = path.extname(name).slice(1) as ImageExt;
     return (
       reply

@@ -5,11 +5,14 @@ import { hostnameOf, isLoopbackAddress, isLoopbackHostname } from '../net';
 /**
  * Whether a request comes from a program on this machine: a loopback TCP peer that no proxy
  * forwarded, addressed to a loopback Host (a web page on a rebinding domain that resolves to
- * 127.0.0.1 still sends its own name) and not sent by a browser on behalf of another site.
+ * 127.0.0.1 still sends its own name) with a path as its target (a full URL names its own host,
+ * which Host does not tell), and not sent by a browser on behalf of another site.
  */
 export function isFromThisMachine(request: FastifyRequest): boolean {
   const { headers } = request;
   if (!isLoopbackAddress(request.socket.remoteAddress) || !isLoopbackAddress(request.ip)) return false;
+  // The reference server refuses other targets before routing (http-server.ts); a server built otherwise may not.
+  if (request.raw.url?.charCodeAt(0) !== 0x2f) return false;
   if (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined || headers['x-real-ip'] !== undefined) return false;
   const host = hostnameOf(headers.host);
   if (host === null || !isLoopbackHostname(host)) return false;

@@ -24,7 +24,7 @@ export function phoneRoutes(app: FastifyInstance, ctx: Context): void {
       const phone = await ctx.wechat.getPhoneNumber(request.body.code, config.phoneBindTimeoutMs);
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
-      // One number, one account. A real product would offer to merge the two accounts here (see README).
+      // One number, one account. A real product would offer to merge the two accounts here (see docs/server.md, "Binding a phone").
       if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
       return { user: toApiUser(binding.user, config) };
     },

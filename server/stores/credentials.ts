@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Sealer } from '../seal';
+import { replyReader } from './script-reply';
 import type { CachedCredential, Clock, CredentialCache } from './types';
 
 /** Only what the cache put there comes back; anything else reads as absent. */
@@ -53,11 +54,21 @@ export function createMemoryCredentialCache(now: Clock): CredentialCache {
 
 // Compares the sealed value, as read: sealing is randomised, so only the reader can say that it
 // holds the value to delete, and the script deletes only if nobody has stored another since.
-const DELETE_IF_VALUE = `if redis.call('HGET', KEYS[1], 'value') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+const DELETE_IF_VALUE = `local credentialKey = KEYS[1]      -- the credential's hash
+local sealed = ARGV[1]             -- its sealed value as the caller read it
+
+local deleted = 0
+if redis.call('HGET', credentialKey, 'value') == sealed then deleted = redis.call('DEL', credentialKey) end
+return cjson.encode({deleted = deleted})`;
+const readDeleteIfValue = replyReader('DELETE_IF_VALUE', { deleted: 'integer' });
+
 // Only the holder releases: a holder that overran its TTL must not free a lock someone else now has.
-const RELEASE_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+const RELEASE_IF_OWNER = `local lockKey = KEYS[1]
+local owner = ARGV[1]              -- the random token the holder took the lock with
+
+local released = 0
+if redis.call('GET', lockKey) == owner then released = redis.call('DEL', lockKey) end
+return cjson.encode({released = released})`;
 
 type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
 
@@ -89,13 +100,14 @@ export function createRedisCredentialCache(redis: Redis, prefix: string, guard: 
       guard(async () => {
         const sealed = await redis.hget(key(name), 'value');
         if (sealed === null || sealer.open(sealed, context(name)) !== value) return false;
-        return (await redis.eval(DELETE_IF_VALUE, 1, key(name), sealed)) === 1;
+        return readDeleteIfValue(await redis.eval(DELETE_IF_VALUE, 1, key(name), sealed))?.deleted === 1;
       }),
     lock: (name, ttlMs) =>
       guard(async () => {
         const owner = randomBytes(16).toString('hex');
         if ((await redis.set(lockKey(name), owner, 'PX', ttlMs, 'NX')) !== 'OK') return null;
         // Releasing is best effort: if Redis is away now, the TTL frees the lock soon anyway.
+        // Whether it released is of no use to the caller: the answer is not read.
         return () => guard(async () => void (await redis.eval(RELEASE_IF_OWNER, 1, lockKey(name), owner))).catch(() => undefined);
       }),
   };

@@ -1,6 +1,7 @@
 import { createMemoryCredentialCache } from './credentials';
+import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
-import { isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
 
@@ -16,7 +17,11 @@ export interface MemoryStores extends Stores {
 }
 
 /** The default stores: one process, forgotten on restart (clients then log in again by themselves). */
-export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): MemoryStores {
+export function createMemoryStores(
+  { now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER }: StoreOptions,
+  /** Given by tests that look at what the index holds. */
+  index = new SessionIndex(),
+): MemoryStores {
   const sessions = new Map<string, SessionRecord>();
   const users = new Map<string, UserRecord>();
   const userIdByOpenid = new Map<string, string>();
@@ -25,16 +30,39 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Memory
   const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
+  /** Forgets one session, in the sessions map and in its user's index. */
+  const forget = (skeyHash: string, userId: string) => {
+    sessions.delete(skeyHash);
+    index.remove(userId, skeyHash);
+  };
+  /** The user's live sessions, oldest first; dead ones found on the way are forgotten (in the index too). */
+  const liveSessionsOf = (userId: string, at: number): string[] =>
+    index.of(userId).filter((hash) => {
+      const session = sessions.get(hash);
+      if (session && isLive(session, at, sessionIdleMs)) return true;
+      forget(hash, userId);
+      return false;
+    });
+
   return {
     sessions: {
       async create(session) {
+        const at = now();
         // Sessions nobody comes back for would stay forever; sweep the dead ones now and then.
         if (++createsSinceSweep >= 1000) {
           createsSinceSweep = 0;
-          const at = now();
-          for (const [hash, s] of sessions) if (!isLive(s, at, sessionIdleMs)) sessions.delete(hash);
+          for (const [hash, s] of sessions) if (!isLive(s, at, sessionIdleMs)) forget(hash, s.userId);
         }
+        // The same hash again replaces its session: it is not one of the others.
+        const replaced = sessions.get(session.skeyHash);
+        if (replaced) forget(replaced.skeyHash, replaced.userId);
+        // No await in this function: no other login of this user can come in between, so the cap holds.
+        const live = liveSessionsOf(session.userId, at);
+        const revoked = Math.max(0, live.length - (maxSessionsPerUser - 1));
+        for (const hash of live.slice(0, revoked)) forget(hash, session.userId);
         sessions.set(session.skeyHash, { ...session });
+        index.add(session.userId, session.skeyHash);
+        return revoked;
       },
       // Synchronous: no promise and no microtask turn on the path every authenticated request
       // takes. Every use is recorded (a field assignment; the touch interval is for stores where
@@ -44,7 +72,7 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Memory
         if (!session) return null;
         const at = now();
         if (!isLive(session, at, sessionIdleMs)) {
-          sessions.delete(skeyHash);
+          forget(skeyHash, session.userId);
           return null;
         }
         const user = users.get(session.userId);
@@ -59,11 +87,21 @@ export function createMemoryStores({ now, sessionIdleMs }: StoreOptions): Memory
         return sessions.get(skeyHash)?.sessionKey ?? null;
       },
       async delete(skeyHash) {
-        return sessions.delete(skeyHash);
+        const session = sessions.get(skeyHash);
+        if (!session) return false;
+        forget(skeyHash, session.userId);
+        return true;
+      },
+      async deleteAllOf(userId) {
+        const live = liveSessionsOf(userId, now());
+        for (const hash of live) sessions.delete(hash);
+        index.drop(userId);
+        return live.length;
       },
       async deleteAll() {
         const count = sessions.size;
         sessions.clear();
+        index.clear();
         return count;
       },
     },

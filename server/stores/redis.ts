@@ -3,7 +3,8 @@ import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { createSealer } from '../seal';
 import { createRedisCredentialCache } from './credentials';
-import { touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserRecord } from './types';
+import { fieldList, LUA_HASH_OF, replyReader } from './script-reply';
+import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserRecord } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -40,9 +41,6 @@ export class RedisUnreachableError extends Error {
   }
 }
 
-/** A user's hash fields, in the order TOUCH_SESSION answers them. */
-const USER_FIELDS = ['id', 'openid', 'unionid', 'nickname', 'avatarUrl', 'createdAt', 'phoneCountryCode', 'phoneNumber'];
-
 /** Only what the store put there comes back; anything else reads as absent. */
 function toUser(hash: Record<string, string | null | undefined>): UserRecord | null {
   const { id, openid, unionid, nickname, avatarUrl, createdAt, phoneCountryCode, phoneNumber } = hash;
@@ -58,131 +56,271 @@ function toUser(hash: Record<string, string | null | undefined>): UserRecord | n
   };
 }
 
-/** TOUCH_SESSION's answer: the user's USER_FIELDS, then the session's fields. */
-function toSessionWithUser(reply: (string | null)[] | null): SessionWithUser | null {
-  if (!reply) return null;
-  const fields: Record<string, string | null> = {};
-  for (let i = 0; i < USER_FIELDS.length; i++) fields[USER_FIELDS[i]] = reply[i];
-  const user = toUser(fields);
-  const [skeyHash, userId, createdAt, lastSeenAt, expiresAt] = reply.slice(USER_FIELDS.length);
-  if (!user || !skeyHash || !userId) return null;
-  return { session: { skeyHash, userId, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) }, user };
-}
-
 /**
  * A user record as hash fields: optional fields absent rather than empty. Roles are not kept: they
  * come with platform accounts, which live in the system of record, so every user here has the
  * default role.
  */
 function userFields({ phone, unionid, roles: _roles, ...rest }: UserRecord): string[] {
-  const fields: Record<string, string | number> = { ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) };
-  return Object.entries(fields).flatMap(([field, value]) => [field, String(value)]);
+  return fieldList({ ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) });
 }
 
-/** HGETALL's flat reply from a script ([field, value, ...]) as an object. */
-function pairs(flat: string[]): Record<string, string> {
-  const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]] = flat[i + 1];
-  return hash;
-}
+/*
+ * The scripts. Each runs atomically in Redis (no other command in between), names its KEYS and
+ * ARGV at the top, and answers a cjson-encoded object that a replyReader (script-reply.ts) reads
+ * by name. Keys a script derives from a value it read (a user's key from a session's userId) are
+ * built from a prefix passed in ARGV: a single Redis, not a cluster.
+ *
+ * Keys: `session:<skeyHash>` a session's hash (Redis TTL: at most the idle timeout);
+ * `sessions-of:<userId>` a sorted set of the user's session hashes scored by createdAt, the
+ * per-user index (Redis TTL: until the last of its sessions reaches its lifetime);
+ * `user:<id>`, `openid:<openid>`, `unionid:<unionid>`, `phone:<cc>:<number>`; `rate:<key>`.
+ */
 
-// The whole lookup in one script, so that concurrent first logins of one person make one user:
-// by unionid first, then by openid, linking what the found user lacks; else the new user.
-// KEYS: openid key, unionid key (unused without a unionid), new user's key.
-// ARGV: user key prefix, unionid or '', then the new user's fields. Returns {created, fields}.
-const FIND_OR_CREATE = `local function live(id)
-  if id and redis.call('EXISTS', ARGV[1] .. id) == 1 then return id end
-  return nil
-end
-local unionid = ARGV[2]
-local byUnionid = nil
-if unionid ~= '' then byUnionid = live(redis.call('GET', KEYS[2])) end
-local id = byUnionid or live(redis.call('GET', KEYS[1]))
-if id then
-  redis.call('SET', KEYS[1], id, 'NX')
-  if unionid ~= '' and not byUnionid then
-    redis.call('SET', KEYS[2], id)
-    redis.call('HSETNX', ARGV[1] .. id, 'unionid', unionid)
+// Stores a new session as one of at most maxSessions live sessions of its user. The user's index
+// is read whole (it never holds more than the cap, so this is bounded): entries whose session is
+// gone, idle or past its lifetime are dropped, then the oldest live ones until there is room.
+const CREATE_SESSION = `local sessionKey = KEYS[1]         -- the new session's hash
+local indexKey = KEYS[2]           -- the user's sorted set of session hashes, scored by createdAt
+local now = tonumber(ARGV[1])      -- ms, the store's clock (liveness is decided by it, not by Redis's)
+local idle = tonumber(ARGV[2])     -- idle timeout, ms
+local maxSessions = tonumber(ARGV[3])
+local sessionPrefix = ARGV[4]      -- prefix .. skeyHash = a session's key
+local skeyHash = ARGV[5]
+-- ARGV[6]: the new session's createdAt (ms), its score in the index
+local expiresAt = tonumber(ARGV[7])
+local sessionTtl = tonumber(ARGV[8]) -- ms
+-- ARGV[9..]: the session's field/value pairs for HSET
+
+-- 1. Prune: an indexed session that is gone (Redis's TTL), idle or past its lifetime leaves the
+--    index, and its hash is deleted. The live ones stay, oldest first.
+local live = {}
+local pruned = 0
+local lastExpiry = expiresAt
+for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
+  if hash ~= skeyHash then -- the same hash again is replaced below, not one of the others
+    local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
+    local lastSeenAt, expires = tonumber(s[1]), tonumber(s[2])
+    if lastSeenAt and expires and now < expires and now - lastSeenAt < idle then
+      live[#live + 1] = hash
+      lastExpiry = math.max(lastExpiry, expires)
+    else
+      redis.call('DEL', sessionPrefix .. hash)
+      redis.call('ZREM', indexKey, hash)
+      pruned = pruned + 1
+    end
   end
-  return {0, redis.call('HGETALL', ARGV[1] .. id)}
 end
-redis.call('HSET', KEYS[3], unpack(ARGV, 3))
-local newId = redis.call('HGET', KEYS[3], 'id')
-redis.call('SET', KEYS[1], newId)
-if unionid ~= '' then
-  redis.call('SET', KEYS[2], newId)
-  redis.call('HSET', KEYS[3], 'unionid', unionid)
+
+-- 2. Revoke: the oldest live sessions until the new one fits under the cap.
+local revoked = math.max(0, #live - (maxSessions - 1))
+for i = 1, revoked do
+  redis.call('DEL', sessionPrefix .. live[i])
+  redis.call('ZREM', indexKey, live[i])
 end
-return {1, redis.call('HGETALL', KEYS[3])}`;
+
+-- 3. Store the session and index it. The index lives as long as the longest-lived of its
+--    sessions could (touch extends a session's TTL, never past its expiresAt).
+redis.call('HSET', sessionKey, unpack(ARGV, 9))
+redis.call('PEXPIRE', sessionKey, sessionTtl)
+redis.call('ZADD', indexKey, ARGV[6], skeyHash)
+redis.call('PEXPIRE', indexKey, math.max(1, lastExpiry - now))
+return cjson.encode({revoked = revoked, pruned = pruned})`;
+const readCreateSession = replyReader('CREATE_SESSION', { revoked: 'integer', pruned: 'integer' });
 
 // What every authenticated request needs, in one round trip: the session if live, recorded as
 // used only when its last record is older than the touch interval (so most requests write
-// nothing), and its user. A dead session is deleted. The user's key is derived from the session,
-// as FIND_OR_CREATE derives keys (a single Redis, not a cluster). Redis runs a script in several
-// µs more than a GET: it reads only the fields it needs, and answers one flat list.
-// KEYS: the session. ARGV: now, idle timeout, touch interval (ms), user key prefix.
-// Returns false, or the user's USER_FIELDS followed by skeyHash, userId, createdAt, lastSeenAt, expiresAt.
-const TOUCH_SESSION = `local s = redis.call('HMGET', KEYS[1], 'skeyHash', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt')
-local now = tonumber(ARGV[1])
-local idle = tonumber(ARGV[2])
-local lastSeenAt = tonumber(s[4])
-local expiresAt = tonumber(s[5])
-if not (s[1] and s[2] and s[3] and lastSeenAt and expiresAt) then return false end
+// nothing), and its user. It does not read the user's index: the cap is paid at login. Redis
+// runs a script in several µs more than a GET: it reads only the session fields it needs, and
+// answers one JSON string (cheaper to send and to read than a list of names and values).
+const TOUCH_SESSION = `${LUA_HASH_OF}local sessionKey = KEYS[1]
+local now = tonumber(ARGV[1])      -- ms, the store's clock
+local idle = tonumber(ARGV[2])     -- idle timeout, ms
+local touchEvery = tonumber(ARGV[3]) -- ms: a use is recorded only when the last record is this old
+local userPrefix = ARGV[4]         -- prefix .. userId = the user's key
+local indexPrefix = ARGV[5]        -- prefix .. userId = the user's index of sessions
+
+-- 1. Read the session; a hash without these fields is no session of ours.
+local s = redis.call('HMGET', sessionKey, 'skeyHash', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt')
+local skeyHash, userId, createdAt = s[1], s[2], s[3]
+local lastSeenAt, expiresAt = tonumber(s[4]), tonumber(s[5])
+if not (skeyHash and userId and createdAt and lastSeenAt and expiresAt) then return false end
+
+-- 2. Dead (past its lifetime, or idle too long): delete it, and its entry in the user's index.
 if now >= expiresAt or now - lastSeenAt >= idle then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', sessionKey)
+  redis.call('ZREM', indexPrefix .. userId, skeyHash)
   return false
 end
-if now - lastSeenAt >= tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'lastSeenAt', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(idle, expiresAt - now)))
-  s[4] = ARGV[1]
-end
-local answer = redis.call('HMGET', ARGV[4] .. s[2], ${USER_FIELDS.map((field) => `'${field}'`).join(', ')})
-for i = 1, 5 do answer[${USER_FIELDS.length} + i] = s[i] end
-return answer`;
 
-// KEYS: user key, the number's key. ARGV: user id, country code, number, phone key prefix, user key prefix.
-// Refused ({0}) while another existing user holds the number; the user's previous number is released.
-const BIND_PHONE = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local owner = redis.call('GET', KEYS[2])
-if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[5] .. owner) == 1 then return {0} end
-local old = redis.call('HMGET', KEYS[1], 'phoneCountryCode', 'phoneNumber')
-if old[1] and old[2] then
-  local oldKey = ARGV[4] .. old[1] .. ':' .. old[2]
-  if oldKey ~= KEYS[2] and redis.call('GET', oldKey) == ARGV[1] then redis.call('DEL', oldKey) end
+-- 3. Record the use when the last record is a touch interval old: the idle deadline, and the
+--    Redis TTL with it, move forward (never past the lifetime).
+local recorded = s[4]                -- as stored: the answer copies strings, never formats numbers
+if now - lastSeenAt >= touchEvery then
+  redis.call('HSET', sessionKey, 'lastSeenAt', ARGV[1])
+  redis.call('PEXPIRE', sessionKey, math.max(1, math.min(idle, expiresAt - now)))
+  recorded = ARGV[1]
 end
-redis.call('SET', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], 'phoneCountryCode', ARGV[2], 'phoneNumber', ARGV[3])
-return {1, redis.call('HGETALL', KEYS[1])}`;
+
+-- 4. Answer the session and its user (an empty hash when the user is gone).
+return cjson.encode({
+  session = {skeyHash = skeyHash, userId = userId, createdAt = createdAt, lastSeenAt = recorded, expiresAt = s[5]},
+  user = hashOf(redis.call('HGETALL', userPrefix .. userId)),
+})`;
+const readTouchSession = replyReader('TOUCH_SESSION', { session: 'hash', user: 'hash' });
+
+function toSessionWithUser(reply: unknown): SessionWithUser | null {
+  const read = readTouchSession(reply);
+  const user = read?.user && toUser(read.user);
+  const s = read?.session;
+  if (!user || !s?.skeyHash || !s.userId) return null;
+  return { session: { skeyHash: s.skeyHash, userId: s.userId, createdAt: Number(s.createdAt), lastSeenAt: Number(s.lastSeenAt), expiresAt: Number(s.expiresAt) }, user };
+}
+
+// Deletes one session, and its entry in its user's index.
+const DELETE_SESSION = `local sessionKey = KEYS[1]
+local indexPrefix = ARGV[1]        -- prefix .. userId = the user's index of sessions
+local skeyHash = ARGV[2]
+
+local userId = redis.call('HGET', sessionKey, 'userId')
+local deleted = redis.call('DEL', sessionKey)
+if userId then redis.call('ZREM', indexPrefix .. userId, skeyHash) end
+return cjson.encode({deleted = deleted})`;
+const readDeleteSession = replyReader('DELETE_SESSION', { deleted: 'integer' });
+
+// Ends every session of one user: each indexed session is deleted, and the index with it.
+// Counts the live ones (a dead one still in the index is no session any more).
+const DELETE_SESSIONS_OF = `local indexKey = KEYS[1]           -- the user's sorted set of session hashes
+local now = tonumber(ARGV[1])      -- ms, the store's clock
+local idle = tonumber(ARGV[2])     -- idle timeout, ms
+local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
+
+local ended = 0
+for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
+  local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
+  local lastSeenAt, expiresAt = tonumber(s[1]), tonumber(s[2])
+  if lastSeenAt and expiresAt and now < expiresAt and now - lastSeenAt < idle then ended = ended + 1 end
+  redis.call('DEL', sessionPrefix .. hash)
+end
+redis.call('DEL', indexKey)
+return cjson.encode({ended = ended})`;
+const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
+
+// The whole lookup in one script, so that concurrent first logins of one person make one user:
+// by unionid first, then by openid, linking what the found user lacks; else the new user.
+const FIND_OR_CREATE = `${LUA_HASH_OF}local openidKey = KEYS[1]          -- openid -> user id
+local unionidKey = KEYS[2]         -- unionid -> user id (not read without a unionid)
+local newUserKey = KEYS[3]         -- where the new user goes, if one is made
+local userPrefix = ARGV[1]         -- prefix .. id = a user's key
+local unionid = ARGV[2]            -- '' when WeChat sent none
+-- ARGV[3..]: the new user's field/value pairs for HSET
+
+-- An id whose user hash is gone does not count.
+local function existing(id)
+  if id and redis.call('EXISTS', userPrefix .. id) == 1 then return id end
+  return nil
+end
+
+-- 1. Find: by unionid (the same person across the company's apps), then by openid.
+local byUnionid = nil
+if unionid ~= '' then byUnionid = existing(redis.call('GET', unionidKey)) end
+local id = byUnionid or existing(redis.call('GET', openidKey))
+
+-- 2. Found: link the openid and unionid the user lacks, so later logins find it by either.
+if id then
+  redis.call('SET', openidKey, id, 'NX')
+  if unionid ~= '' and not byUnionid then
+    redis.call('SET', unionidKey, id)
+    redis.call('HSETNX', userPrefix .. id, 'unionid', unionid)
+  end
+  return cjson.encode({created = 0, user = hashOf(redis.call('HGETALL', userPrefix .. id))})
+end
+
+-- 3. Not found: the new user, found by its openid (and unionid) from now on.
+redis.call('HSET', newUserKey, unpack(ARGV, 3))
+local newId = redis.call('HGET', newUserKey, 'id')
+redis.call('SET', openidKey, newId)
+if unionid ~= '' then
+  redis.call('SET', unionidKey, newId)
+  redis.call('HSET', newUserKey, 'unionid', unionid)
+end
+return cjson.encode({created = 1, user = hashOf(redis.call('HGETALL', newUserKey))})`;
+const readFindOrCreate = replyReader('FIND_OR_CREATE', { created: 'integer', user: 'hash' });
+
+// One number, one user: refused while another existing user holds the number; the user's
+// previous number is released.
+const BIND_PHONE = `${LUA_HASH_OF}local userKey = KEYS[1]
+local phoneKey = KEYS[2]           -- the number -> the user id holding it
+local id = ARGV[1]
+local countryCode = ARGV[2]
+local number = ARGV[3]
+local phonePrefix = ARGV[4]        -- prefix .. countryCode .. ':' .. number = a number's key
+local userPrefix = ARGV[5]         -- prefix .. id = a user's key
+
+-- 1. No such user: nothing to bind.
+if redis.call('EXISTS', userKey) == 0 then return false end
+
+-- 2. Held by another user that still exists: refused, nothing changes.
+local owner = redis.call('GET', phoneKey)
+if owner and owner ~= id and redis.call('EXISTS', userPrefix .. owner) == 1 then return cjson.encode({bound = 0}) end
+
+-- 3. Release the user's previous number, if this user still holds it.
+local old = redis.call('HMGET', userKey, 'phoneCountryCode', 'phoneNumber')
+if old[1] and old[2] then
+  local oldKey = phonePrefix .. old[1] .. ':' .. old[2]
+  if oldKey ~= phoneKey and redis.call('GET', oldKey) == id then redis.call('DEL', oldKey) end
+end
+
+-- 4. Bind, both ways.
+redis.call('SET', phoneKey, id)
+redis.call('HSET', userKey, 'phoneCountryCode', countryCode, 'phoneNumber', number)
+return cjson.encode({bound = 1, user = hashOf(redis.call('HGETALL', userKey))})`;
+const readBindPhone = replyReader('BIND_PHONE', { bound: 'integer', user: 'hash' });
 
 // HSET only on an existing user, so that an update cannot resurrect a deleted one; fields are
-// set one by one so that two concurrent updates of different fields both land. Returns the user
+// set one by one so that two concurrent updates of different fields both land. Answers the user
 // as it was, so that the caller knows what it replaced (the avatar file to delete).
-const UPDATE_IF_EXISTS = `if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local before = redis.call('HGETALL', KEYS[1])
-if #ARGV > 0 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
-return before`;
+const UPDATE_IF_EXISTS = `${LUA_HASH_OF}local userKey = KEYS[1]
+-- ARGV: the changed field/value pairs for HSET (none: a read)
 
-// A sliding log in a sorted set: forget hits older than the window, accept if fewer than the
-// limit remain. Work per hit is bounded by the limit; PEXPIRE makes Redis forget idle keys.
-// Returns {1} when accepted, {0, ms until the oldest hit leaves the window} when not.
-const SLIDING_WINDOW = `local now = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], window)
-  return {1}
+if redis.call('EXISTS', userKey) == 0 then return false end
+local before = hashOf(redis.call('HGETALL', userKey))
+if #ARGV > 0 then redis.call('HSET', userKey, unpack(ARGV)) end
+return cjson.encode({before = before})`;
+const readUpdateIfExists = replyReader('UPDATE_IF_EXISTS', { before: 'hash' });
+
+// A sliding log in a sorted set: at most \`limit\` hits in any window. Work per hit is bounded by
+// the limit; PEXPIRE makes Redis forget idle keys.
+const SLIDING_WINDOW = `local logKey = KEYS[1]             -- sorted set of accepted hits, scored by time
+local now = tonumber(ARGV[1])      -- ms
+local window = tonumber(ARGV[2])   -- ms
+local limit = tonumber(ARGV[3])
+local member = ARGV[4]             -- unique per hit; the score is what counts
+
+-- 1. Forget hits that have left the window.
+redis.call('ZREMRANGEBYSCORE', logKey, '-inf', now - window)
+
+-- 2. Room left: accept and record the hit.
+if redis.call('ZCARD', logKey) < limit then
+  redis.call('ZADD', logKey, now, member)
+  redis.call('PEXPIRE', logKey, window)
+  return cjson.encode({allowed = 1})
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tonumber(oldest[2]) + window - now}`;
+
+-- 3. Full: refused (nothing recorded) until the oldest hit leaves the window.
+local oldest = redis.call('ZRANGE', logKey, 0, 0, 'WITHSCORES')
+return cjson.encode({allowed = 0, retryAfterMs = tonumber(oldest[2]) + window - now})`;
+const readSlidingWindow = replyReader('SLIDING_WINDOW', { allowed: 'integer', retryAfterMs: 'integer' });
 
 interface Scripts {
-  touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, userKeyPrefix: string): Promise<(string | null)[] | null>;
-  findOrCreate(openidKey: string, unionidKey: string, newUserKey: string, userKeyPrefix: string, unionid: string, ...fields: string[]): Promise<[number, string[]]>;
-  bindPhone(userKey: string, phoneKey: string, id: string, countryCode: string, number: string, phoneKeyPrefix: string, userKeyPrefix: string): Promise<[number, string[]?] | null>;
-  updateIfExists(key: string, ...fields: string[]): Promise<string[] | null>;
-  slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number?]>;
+  createSession(sessionKey: string, indexKey: string, now: number, idleMs: number, maxSessions: number, sessionPrefix: string, skeyHash: string, createdAt: number, expiresAt: number, ttlMs: number, ...fields: string[]): Promise<unknown>;
+  touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, userPrefix: string, indexPrefix: string): Promise<unknown>;
+  deleteSession(key: string, indexPrefix: string, skeyHash: string): Promise<unknown>;
+  deleteSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
+  findOrCreate(openidKey: string, unionidKey: string, newUserKey: string, userPrefix: string, unionid: string, ...fields: string[]): Promise<unknown>;
+  bindPhone(userKey: string, phoneKey: string, id: string, countryCode: string, number: string, phonePrefix: string, userPrefix: string): Promise<unknown>;
+  updateIfExists(key: string, ...fields: string[]): Promise<unknown>;
+  slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<unknown>;
 }
 
 /**
@@ -190,7 +328,16 @@ interface Scripts {
  * instances. Sessions also carry a Redis TTL so that Redis itself forgets dead ones; liveness is
  * still decided against the injected clock, as in memory. session_key is stored sealed.
  */
-export async function createRedisStores({ url, prefix = 'wxlogin:', now, sessionIdleMs, commandTimeoutMs = 2000, sealKey, onError }: RedisStoreOptions): Promise<Stores> {
+export async function createRedisStores({
+  url,
+  prefix = 'wxlogin:',
+  now,
+  sessionIdleMs,
+  maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER,
+  commandTimeoutMs = 2000,
+  sealKey,
+  onError,
+}: RedisStoreOptions): Promise<Stores> {
   let connected = false;
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -207,7 +354,10 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
     disconnectTimeout: 100,
     enableAutoPipelining: AUTO_PIPELINING,
   });
+  redis.defineCommand('createSession', { numberOfKeys: 2, lua: CREATE_SESSION });
   redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
+  redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
+  redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
   redis.defineCommand('findOrCreate', { numberOfKeys: 3, lua: FIND_OR_CREATE });
   redis.defineCommand('bindPhone', { numberOfKeys: 2, lua: BIND_PHONE });
   redis.defineCommand('updateIfExists', { numberOfKeys: 1, lua: UPDATE_IF_EXISTS });
@@ -236,40 +386,64 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
       return unavailable(error);
     }
   };
-  const sessionKey = (hash: string) => `${prefix}session:${hash}`;
-  const userKey = (id: string) => `${prefix}user:${id}`;
+  const sessionPrefix = `${prefix}session:`;
+  const sessionKey = (hash: string) => sessionPrefix + hash;
+  const indexPrefix = `${prefix}sessions-of:`;
+  const userPrefix = `${prefix}user:`;
+  const userKey = (id: string) => userPrefix + id;
   const openidKey = (openid: string) => `${prefix}openid:${openid}`;
   const unionidKey = (unionid: string) => `${prefix}unionid:${unionid}`;
   const phonePrefix = `${prefix}phone:`;
   const touchEvery = touchIntervalMs(sessionIdleMs);
   const ttl = (session: LiveSession, at: number) => Math.max(1, Math.min(sessionIdleMs, session.expiresAt - at));
+  /** Deletes every key matching `pattern`, a page at a time; how many there were. */
+  const deleteMatching = async (pattern: string) => {
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) removed += await redis.del(...keys);
+    } while (cursor !== '0');
+    return removed;
+  };
 
   return {
     sessions: {
       create: (session) =>
         guard(async () => {
-          const key = sessionKey(session.skeyHash);
+          const at = now();
           const stored: SessionRecord = { ...session, sessionKey: sealer.seal(session.sessionKey, session.skeyHash) };
-          await redis.multi().hset(key, { ...stored }).pexpire(key, ttl(session, now())).exec();
+          const fields = fieldList({ ...stored });
+          const reply = await scripts.createSession(
+            sessionKey(session.skeyHash),
+            indexPrefix + session.userId,
+            at,
+            sessionIdleMs,
+            maxSessionsPerUser,
+            sessionPrefix,
+            session.skeyHash,
+            session.createdAt,
+            session.expiresAt,
+            ttl(session, at),
+            ...fields,
+          );
+          return readCreateSession(reply)?.revoked ?? 0;
         }),
       // On every authenticated request: a plain promise chain, not guard's async function (one
       // promise and one microtask turn fewer).
-      touch: (skeyHash) => scripts.touchSession(sessionKey(skeyHash), now(), sessionIdleMs, touchEvery, userKey('')).then(toSessionWithUser, unavailable),
+      touch: (skeyHash) => scripts.touchSession(sessionKey(skeyHash), now(), sessionIdleMs, touchEvery, userPrefix, indexPrefix).then(toSessionWithUser, unavailable),
       sessionKey: (skeyHash) =>
         guard(async () => {
           const sealed = await redis.hget(sessionKey(skeyHash), 'sessionKey');
           return sealed === null ? null : sealer.open(sealed, skeyHash);
         }),
-      delete: (skeyHash) => guard(async () => (await redis.del(sessionKey(skeyHash))) > 0),
+      delete: (skeyHash) => guard(async () => readDeleteSession(await scripts.deleteSession(sessionKey(skeyHash), indexPrefix, skeyHash))?.deleted === 1),
+      deleteAllOf: (userId) => guard(async () => readDeleteSessionsOf(await scripts.deleteSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.ended ?? 0),
       deleteAll: () =>
         guard(async () => {
-          let removed = 0;
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}session:*`, 'COUNT', 500);
-            cursor = next;
-            if (keys.length > 0) removed += await redis.del(...keys);
-          } while (cursor !== '0');
+          const removed = await deleteMatching(`${sessionPrefix}*`);
+          await deleteMatching(`${indexPrefix}*`);
           return removed;
         }),
     },
@@ -278,26 +452,26 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
       findOrCreate: ({ openid, unionid }, fresh) =>
         guard(async () => {
           const user = fresh();
-          const reply = await scripts.findOrCreate(openidKey(openid), unionidKey(unionid ?? ''), userKey(user.id), userKey(''), unionid ?? '', ...userFields(user));
-          const found = toUser(pairs(reply[1]));
+          const reply = readFindOrCreate(await scripts.findOrCreate(openidKey(openid), unionidKey(unionid ?? ''), userKey(user.id), userPrefix, unionid ?? '', ...userFields(user)));
+          const found = reply?.user && toUser(reply.user);
           if (!found) throw new Error('user lookup gave no user record');
-          return { user: found, created: reply[0] === 1 };
+          return { user: found, created: reply.created === 1 };
         }),
       get: (id) => guard(async () => toUser(await redis.hgetall(userKey(id)))),
       update: (id, patch) =>
         guard(async () => {
-          const fields = Object.entries(patch).flatMap(([field, value]) => (value === undefined ? [] : [field, value]));
-          const flat = await scripts.updateIfExists(userKey(id), ...fields);
-          const before = flat ? toUser(pairs(flat)) : null;
+          const changes = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Record<string, string>;
+          const stored = readUpdateIfExists(await scripts.updateIfExists(userKey(id), ...fieldList(changes)))?.before;
+          const before = stored && toUser(stored);
           if (!before) return null;
-          return { before, after: toUser({ ...pairs(flat!), ...pairs(fields) })! };
+          return { before, after: toUser({ ...stored, ...changes })! };
         }),
       bindPhone: (id, phone) =>
         guard(async () => {
-          const reply = await scripts.bindPhone(userKey(id), `${phonePrefix}${phone.countryCode}:${phone.number}`, id, phone.countryCode, phone.number, phonePrefix, userKey(''));
+          const reply = readBindPhone(await scripts.bindPhone(userKey(id), `${phonePrefix}${phone.countryCode}:${phone.number}`, id, phone.countryCode, phone.number, phonePrefix, userPrefix));
           if (reply === null) return null;
-          if (reply[0] !== 1) return { ok: false, reason: 'PHONE_IN_USE' } as const;
-          const user = toUser(pairs(reply[1] ?? []));
+          if (reply.bound !== 1) return { ok: false, reason: 'PHONE_IN_USE' } as const;
+          const user = reply.user && toUser(reply.user);
           return user ? { ok: true, user } : null;
         }),
     },
@@ -307,8 +481,8 @@ export async function createRedisStores({ url, prefix = 'wxlogin:', now, session
         guard(async (): Promise<RateDecision> => {
           // The member only has to be unique; the score is the time.
           const at = now();
-          const [allowed, retryAfterMs] = await scripts.slidingWindow(`${prefix}rate:${key}`, at, windowMs, limit, `${at}:${randomBytes(6).toString('base64url')}`);
-          return allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, retryAfterMs ?? windowMs) };
+          const reply = readSlidingWindow(await scripts.slidingWindow(`${prefix}rate:${key}`, at, windowMs, limit, `${at}:${randomBytes(6).toString('base64url')}`));
+          return reply?.allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, reply?.retryAfterMs ?? windowMs) };
         }),
     },
 

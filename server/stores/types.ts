@@ -33,8 +33,32 @@ export interface SessionWithUser {
   user: UserRecord;
 }
 
+/**
+ * Sessions, indexed by their skey's hash and by their user.
+ *
+ * The per-user index is what caps live sessions (StoreOptions.maxSessionsPerUser, from
+ * MAX_SESSIONS_PER_USER) and what `deleteAllOf` ends. Every implementation keeps it free of dead
+ * sessions: whenever `create` or `deleteAllOf` reads a user's index, it drops the entries whose
+ * session is gone, idle too long or past its lifetime (isLive), so a user's index never holds more
+ * than the cap. The cap is paid at login; `touch`, on every authenticated request, does not read
+ * the index (deleting a session it finds dead, it may drop that one entry).
+ *
+ * How the stores do it: memory, a SessionIndex (hashes in login order); Redis, a sorted set
+ * `sessions-of:<userId>` scored by createdAt, read, pruned and trimmed inside the script that
+ * stores the session. A SQL store would index a `user_id` column and do the prune, the trim and
+ * the insert in one transaction that first locks the user's sessions (or the user's row), so that
+ * two concurrent logins cannot both see room under the cap. Every store must pass the shared suite
+ * (`storeContract` in test/server/stores.test.ts, "sessions per user" among it).
+ */
 export interface SessionStore {
-  create(session: SessionRecord): Promise<void>;
+  /**
+   * Stores a new session and makes it one of at most `maxSessionsPerUser` live sessions of its
+   * user: when the user already has that many, the oldest (by `createdAt`; logins in the same
+   * millisecond in either order) are deleted, in the same atomic step, so that concurrent logins of
+   * one user never leave more than the cap. The new session is never the one deleted. Returns how
+   * many live sessions it revoked that way (0 while under the cap).
+   */
+  create(session: SessionRecord): Promise<number>;
   /**
    * The live session and its user, the session's idle deadline moved forward; null when the
    * session is unknown, idle too long or past its lifetime, or its user is gone. Called on every
@@ -49,7 +73,13 @@ export interface SessionStore {
   sessionKey(skeyHash: string): Promise<string | null>;
   /** Whether a session was removed. */
   delete(skeyHash: string): Promise<boolean>;
-  /** Removes every session; returns how many. */
+  /**
+   * Ends every session of one user, atomically (a login racing with it either ends before and is
+   * ended, or starts after and lives); returns how many live sessions it ended. For unbinding an
+   * account, blocking a user, deleting an account. 0 for a user without sessions, or unknown.
+   */
+  deleteAllOf(userId: string): Promise<number>;
+  /** Removes every session (and every user's index); returns how many. */
   deleteAll(): Promise<number>;
 }
 
@@ -151,7 +181,15 @@ export interface Stores {
 export interface StoreOptions {
   now: Clock;
   sessionIdleMs: number;
+  /** Live sessions one user may hold; a login beyond it revokes the oldest. DEFAULT_MAX_SESSIONS_PER_USER when absent. */
+  maxSessionsPerUser?: number;
 }
+
+/**
+ * Live sessions per user unless configured (MAX_SESSIONS_PER_USER): a phone, a tablet, DevTools
+ * and a few reinstalls. Without a cap one user held 198,349 live sessions in one process (#22).
+ */
+export const DEFAULT_MAX_SESSIONS_PER_USER = 10;
 
 /**
  * How stale a session's recorded last use may get before a use records it again: a minute, or 1%

@@ -39,7 +39,6 @@ describe('a login answer that asks for a bind', () => {
     const error = await bindRequired(auth);
 
     expect(error.ticket).toEqual({ bindTicket: 'ticket-1', expiresAt: fake.binding.tickets.get('ticket-1')!.expiresAt });
-    expect(error.statusCode).toBe(200);
     expect(auth.getSession()).toBeNull();
     expect(fake.storage.has('auth_session')).toBe(false);
     expect(seen.login).toHaveLength(0);

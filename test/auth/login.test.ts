@@ -80,6 +80,7 @@ describe('login', () => {
     ['an empty skey', () => ({ skey: '', expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string/],
     ['a numeric skey', () => ({ skey: 12345, expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string/],
     ['an skey that would break the header', () => ({ skey: 'k\r\nX-Evil: 1', expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string, visible ASCII/],
+    ['an skey over 1 KB', () => ({ skey: 'k'.repeat(1025), expiresAt: Date.now() + HOUR, user: {} }), /skey must be a non-empty string, visible ASCII, at most 1024 characters/],
     ['no user', () => ({ skey: 'k', expiresAt: Date.now() + HOUR }), /user is missing/],
     ['a string expiresAt', () => ({ skey: 'k', expiresAt: 'tomorrow', user: {} }), /expiresAt must be a number/],
     ['expiresAt NaN', () => ({ skey: 'k', expiresAt: NaN, user: {} }), /expiresAt must be a number/],

@@ -1,5 +1,5 @@
 import { createFakeWx, type FakeWx } from '../support/fake-wx';
-import { expectPoolEmpty, HOUR, makeAuth } from './helpers';
+import { expectPoolEmpty, HOUR, makeAuth, storeSession } from './helpers';
 
 let fake: FakeWx;
 beforeEach(() => {
@@ -19,6 +19,11 @@ describe('stored session', () => {
     ['a record with a numeric skey', JSON.stringify({ v: 1, skey: 7, expiresAt: Date.now() + HOUR, user: {} })],
     ['a record with expiresAt as text', JSON.stringify({ v: 1, skey: 'k', expiresAt: 'never', user: {} })],
     ['a record without user', JSON.stringify({ v: 1, skey: 'k', expiresAt: Date.now() + HOUR })],
+    ['a record with a 5 MB skey', JSON.stringify({ v: 1, skey: 'k'.repeat(5 * 1024 * 1024), expiresAt: Date.now() + HOUR, user: {} })],
+    ['a record with an skey of 1025 characters', JSON.stringify({ v: 1, skey: 'k'.repeat(1025), expiresAt: Date.now() + HOUR, user: {} })],
+    ['a record with CR/LF in its skey', JSON.stringify({ v: 1, skey: 'k\r\nX-Injected: 1', expiresAt: Date.now() + HOUR, user: {} })],
+    ['a record with a space in its skey', JSON.stringify({ v: 1, skey: 'k k', expiresAt: Date.now() + HOUR, user: {} })],
+    ['a record with a non-ASCII skey', JSON.stringify({ v: 1, skey: 'kéy', expiresAt: Date.now() + HOUR, user: {} })],
   ])('%s in storage counts as no session and leads to one clean login', async (_, raw) => {
     fake.storage.set('auth_session', raw);
     const auth = makeAuth(fake);
@@ -27,6 +32,17 @@ describe('stored session', () => {
     await expect(auth.request({ url: '/api/me' })).resolves.toMatchObject({ statusCode: 200 });
     expect(fake.stats.logins).toBe(1);
     expect(fake.stats.requests).toBe(2);
+  });
+
+  test('a stored skey of 1024 visible ASCII characters is used as it is, with no login', async () => {
+    const skey = '!~'.repeat(512);
+    storeSession(fake, skey);
+    fake.issueSession(skey);
+    const auth = makeAuth(fake);
+
+    await expect(auth.request({ url: '/api/me' })).resolves.toMatchObject({ statusCode: 200 });
+    expect(fake.stats.logins).toBe(0);
+    expect(fake.sent.map((r) => r.skey)).toEqual([skey]);
   });
 
   test('a getStorageSync that throws counts as no session', async () => {

@@ -7,6 +7,7 @@ import { buildApp } from '../../server/app';
 import { createNodeWx, type NodeWx } from '../../tools/node-wx';
 import type { AvatarUploadResponse, DevExpireResponse, ProfileResponse, User } from '../../typings/api';
 import { testConfig } from '../server/helpers';
+import { SMALL_PNG } from '../support/images';
 
 /**
  * The mini-program's real auth service against the real server over HTTP, with the Node wx
@@ -63,7 +64,7 @@ describe('login flow, end to end', () => {
 
   it('uploads an avatar through wx.uploadFile and completes the profile', async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'e2e-')), 'me.png');
-    writeFileSync(file, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]));
+    writeFileSync(file, SMALL_PNG);
     const { data } = await auth.uploadFile<AvatarUploadResponse>({ url: '/api/avatar', filePath: file, name: 'file' });
     const { data: profile } = await auth.request<ProfileResponse>({ url: '/api/profile', method: 'PUT', data: { avatarUrl: data.avatarUrl } });
     expect(profile.user.profileComplete).toBe(true);

@@ -19,6 +19,7 @@ import { loadConfig, type Config } from '../../server/config';
 import { httpTransport, type Transport } from '../../server/wechat/client';
 import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { logSink } from '../server/helpers';
+import { SMALL_PNG as PNG } from '../support/images';
 
 let app: FastifyInstance;
 let base: string;
@@ -67,8 +68,6 @@ async function settledLog(count: number): Promise<void> {
   }
   await new Promise<void>((resolve) => log.stream.write('', () => resolve()));
 }
-
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 
 /** An avatar upload as wx.uploadFile sends it, recorded like every other response. */
 async function upload(skey: string, bytes: Buffer) {

@@ -6,7 +6,10 @@
  * with a client that never finishes its request. Loopback only; every process is stopped.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { compileServer, freePort, ROOT, startServer, waitFor, type Proc } from '../../bench/harness';
 
 const DEADLINE_S = 3;
@@ -58,6 +61,20 @@ describe('the compiled server', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/PUBLIC_URL is not set: real WeChat needs the origin clients reach this server at/);
     expect(result.stdout).not.toMatch(/listening/);
+  });
+
+  it('refuses to start with an UPLOAD_DIR other users may write to, saying which chmod fixes it, before listening', () => {
+    const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-shared-'));
+    chmodSync(uploadDir, 0o777);
+    const result = spawnSync(process.execPath, [compileServer()], {
+      cwd: ROOT,
+      env: { ...process.env, WX_MODE: 'simulated', WX_APPID: '', WX_SECRET: '', NODE_ENV: '', PORT: '0', UPLOAD_DIR: uploadDir },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`invalid configuration:\n  - UPLOAD_DIR ${uploadDir} is writable by group or others (mode 0777): chmod 700 ${uploadDir}\n`);
+    expect(result.stdout).toBe('');
   });
 
   it('refuses to start when Redis cannot be reached, saying where (host and port, not the password) and why, on one line', async () => {

@@ -1,13 +1,16 @@
 /**
  * Slow and stalled clients over real sockets on loopback: silent connections, headers trickled a
- * line at a time, bodies trickled a byte at a time, multipart uploads that stop halfway, and more
- * connections than one client may hold. Each attack comes from its own loopback address
+ * line at a time, bodies trickled a byte at a time, multipart uploads that stop halfway, more
+ * connections than one client may hold, and clients that send requests but never read the answers. Each attack comes from its own loopback address
  * (127.0.0.x), the way separate clients would. The server cuts every one of them at its timeout,
  * answers 408 in the envelope where it still can, and meanwhile serves an ordinary client on
  * 127.0.0.1 without a single failure. Bounded: a few hundred sockets, a few seconds, loopback only.
  */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import type { LoginResponse } from '../../typings/api';
@@ -36,16 +39,18 @@ interface Held {
 let app: FastifyInstance;
 let port: number;
 let skey: string;
+let uploadDir: string;
 const held: Held[] = [];
 
 beforeAll(async () => {
-  app = await buildApp({
-    config: testConfig({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxConnectionsPerClient: PER_CLIENT, maxConnections: 1000, loginRateLimit: 1000, avatarUploadLimit: 1000 }),
-    log: false,
-  });
+  const config = testConfig({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS, maxConnectionsPerClient: PER_CLIENT, maxConnections: 1000, loginRateLimit: 1000, avatarUploadLimit: 1000 });
+  uploadDir = config.uploadDir;
+  app = await buildApp({ config, log: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
-  const { code } = (await (await fetch(`http://127.0.0.1:${port}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { code: string };
+  // The stalled uploads' user, not the development user that the ordinary client below logs in as
+  // 20 times: the 11th of those would end this session (10 live sessions per user).
+  const { code } = (await (await fetch(`http://127.0.0.1:${port}/dev/codes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"uploader"}' })).json()) as { code: string };
   skey = ((await (await fetch(`http://127.0.0.1:${port}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })).json()) as LoginResponse).skey;
 });
 afterAll(async () => {
@@ -209,4 +214,101 @@ test('past MAX_CONNECTIONS, new connections are closed at once; once the holders
   } finally {
     await small.close();
   }
+}, 20_000);
+
+/**
+ * A connection from `from` that never reads (its socket is paused before anything arrives), and
+ * the server's end of it, told apart from other connections by the client's port.
+ */
+async function nonReader(from: string): Promise<{ client: Socket; server: Socket }> {
+  const client = connect({ host: '127.0.0.1', port, localAddress: from });
+  client.pause();
+  client.on('error', () => undefined);
+  const server = new Promise<Socket>((resolve) => {
+    const mine = (socket: Socket) => {
+      if (socket.remotePort !== client.localPort) return;
+      app.server.off('connection', mine);
+      resolve(socket);
+    };
+    app.server.on('connection', mine);
+  });
+  await new Promise((resolve) => client.once('connect', resolve));
+  held.push({ name: `non-reader from ${from}`, opened: Date.now(), answer: '', socket: client });
+  return { client, server: await server };
+}
+
+/** Everything the server wrote to `client`, read once it starts reading, up to the close. */
+function readAll(client: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  client.on('data', (chunk: Buffer) => chunks.push(chunk));
+  client.resume();
+  return new Promise((resolve) => client.once('close', () => resolve(Buffer.concat(chunks))));
+}
+
+const statuses = (answers: string) => [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+
+test('a client that pipelines requests and never reads has 16 served and the 17th refused 429, and its connection is closed at once; what else it sent is dropped, and read no further', async () => {
+  const request = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+  let parsed = 0;
+  const count = () => void parsed++;
+  app.server.prependListener('request', count);
+  try {
+    const { client, server } = await nonReader('127.0.0.9');
+    const sent = Date.now();
+    client.write(request.repeat(10_000));
+    await until(() => server.destroyed, 'the server to close the connection');
+    const closedAfter = Date.now() - sent;
+
+    const answers = (await readAll(client)).toString();
+    expect(statuses(answers)).toEqual([...Array(16).fill(200), 429]);
+    const refusal = answers.slice(answers.lastIndexOf('HTTP/1.1 '));
+    expect(refusal).toMatch(/\r\nConnection: close\r\n/i);
+    expect(bodyOf(refusal)).toEqual({ error: { code: 'RATE_LIMITED', message: 'at most 16 requests may wait for their answers on one connection: read the answers before sending more' } });
+    // Node reads at most 64 KB at a time: what it had read when the 17th arrived, and nothing after.
+    expect(parsed).toBeLessThanOrEqual(Math.ceil(65536 / request.length));
+    console.log(`pipelining non-reader: ${parsed} of 10000 requests (${request.length} bytes each) parsed, 16 served, 1 refused; closed ${closedAfter} ms after the write`);
+  } finally {
+    app.server.off('request', count);
+  }
+  // The server is none the worse.
+  expect((await fetch(`http://127.0.0.1:${port}/api/profile`, { headers: { authorization: `Bearer ${skey}` } })).status).toBe(200);
+}, 20_000);
+
+/** An avatar file of `bytes` random bytes, under a name the server could have given it. */
+function plantAvatar(bytes: number): string {
+  const name = `${randomBytes(16).toString('hex')}.png`;
+  writeFileSync(path.join(uploadDir, name), randomBytes(bytes));
+  return name;
+}
+
+/** Eight 2 MB answers: more than loopback's socket buffers hold, so the server's writes back up. */
+const bigAnswers = (name: string) => `GET /avatars/${name} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(8);
+
+test('a connection whose answers have not drained for the request timeout is cut, not kept forever', async () => {
+  const { client, server } = await nonReader('127.0.0.10');
+  const sent = Date.now();
+  client.write(bigAnswers(plantAvatar(2 * 1024 * 1024)));
+  await until(() => server.destroyed, 'the server to cut the connection', REQUEST_TIMEOUT_MS + LATE_MS);
+  const cutAfter = Date.now() - sent;
+  // Not before the timeout: the answers stopped draining at once, so the cut measures the timeout itself.
+  expect(cutAfter).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS);
+  console.log(`non-reading client of 16 MB of answers cut after ${cutAfter} ms (request timeout ${REQUEST_TIMEOUT_MS})`);
+}, 20_000);
+
+test('a client that stops reading for less than the request timeout gets every answer, and keeps its connection', async () => {
+  const size = 2 * 1024 * 1024;
+  const { client, server } = await nonReader('127.0.0.11');
+  client.write(bigAnswers(plantAvatar(size)));
+  // Its answers have backed up on the server; it reads again well before the timeout.
+  await until(() => server.writableLength > 0, 'the answers to back up');
+  const chunks: Buffer[] = [];
+  let received = 0;
+  client.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    received += chunk.length;
+  });
+  client.resume();
+  await until(() => received >= 8 * size, 'every answer to arrive', 10_000);
+  expect(statuses(Buffer.concat(chunks).toString('latin1'))).toEqual(Array(8).fill(200));
+  expect(server.destroyed).toBe(false);
 }, 20_000);

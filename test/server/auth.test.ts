@@ -339,6 +339,36 @@ describe('sessions', () => {
     expect(out.statusCode).toBe(200);
   });
 
+  it('keeps at most 10 live sessions per user: the 11th login revokes the oldest skey (401), the other 10 keep working', async () => {
+    const other = await login(t.app, 'bob');
+    const skeys: string[] = [];
+    for (let i = 0; i < 11; i++) {
+      t.clock.advance(1);
+      skeys.push((await login(t.app, 'alice')).skey);
+    }
+    const statuses = [];
+    for (const skey of skeys) statuses.push((await check(skey)).statusCode);
+    expect(statuses).toEqual([401, ...Array<number>(10).fill(200)]);
+    expect((await check(skeys[0])).json()).toEqual({ error: { code: 'SESSION_EXPIRED', message: expect.any(String) } });
+    expect((await check(other.skey)).statusCode).toBe(200);
+  });
+
+  it('takes the cap from MAX_SESSIONS_PER_USER', async () => {
+    const two = await testApp({ config: { maxSessionsPerUser: 2 } });
+    try {
+      const skeys: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        two.clock.advance(1);
+        skeys.push((await login(two.app, 'alice')).skey);
+      }
+      const statuses = [];
+      for (const skey of skeys) statuses.push((await two.app.inject({ url: '/auth/session', headers: bearer(skey) })).statusCode);
+      expect(statuses).toEqual([401, 200, 200]);
+    } finally {
+      await two.app.close();
+    }
+  });
+
   it('POST /dev/sessions/expire ends one session by skey, or all of them', async () => {
     const a = await login(t.app, 'a');
     const b = await login(t.app, 'b');

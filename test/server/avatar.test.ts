@@ -1,12 +1,17 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
+import { ConfigError } from '../../server/config';
 import { ApiError } from '../../server/errors';
 import type { AvatarUploadResponse, ProfileResponse } from '../../typings/api';
+import { PNG_SIGNATURE, pngBomb, SMALL_PNG, solidImage } from '../support/images';
 import { bearer, login, logSink, testApp, type TestApp } from './helpers';
 
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR fake png body')]);
+const PNG = SMALL_PNG;
 const MAX_BYTES = 4096;
 const UPLOADS_PER_WINDOW = 4;
 
@@ -44,7 +49,7 @@ describe('POST /api/avatar', () => {
     mkdirSync(path.join(t.config.uploadDir, name));
   };
 
-  it('stores a PNG, makes it the avatar, and serves it back byte for byte as an image that cannot act as a page', async () => {
+  it('stores a PNG as a fresh encoding of its pixels, makes it the avatar, and serves that file as an image that cannot act as a page', async () => {
     const response = await upload(PNG);
     expect(response.status).toBe(200);
     const { avatarUrl } = (await response.json()) as AvatarUploadResponse;
@@ -58,7 +63,9 @@ describe('POST /api/avatar', () => {
     expect(served.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     // The one answer that may be cached: its name changes with every upload.
     expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(Buffer.from(await served.arrayBuffer())).toEqual(PNG);
+    const body = Buffer.from(await served.arrayBuffer());
+    expect(body).toEqual(readFileSync(path.join(t.config.uploadDir, nameOf(avatarUrl))));
+    expect(await sharp(body).raw().toBuffer()).toEqual(await sharp(PNG).raw().toBuffer());
     expect(files()).toHaveLength(1);
   });
 
@@ -249,6 +256,91 @@ describe('POST /api/avatar', () => {
     for (const name of ['..%2F..%2Fetc%2Fpasswd', 'x.png', `${'0'.repeat(32)}.png`, `${'0'.repeat(32)}.svg`]) {
       expect((await fetch(`${base}/avatars/${name}`)).status).toBe(404);
     }
+  });
+
+  it('serves only regular files: a symlink to a private file, a FIFO or a folder under a stored name is 404, and the secret is never sent', async () => {
+    const secret = path.join(mkdtempSync(path.join(os.tmpdir(), 'wx-login-secret-')), 'id_ed25519');
+    writeFileSync(secret, 'PRIVATE KEY of the developer');
+    const mine = nameOf(await uploaded());
+    const planted = { link: `${'a'.repeat(32)}.png`, linkToAvatar: `${'b'.repeat(32)}.png`, fifo: `${'c'.repeat(32)}.png`, folder: `${'d'.repeat(32)}.png` };
+    symlinkSync(secret, path.join(t.config.uploadDir, planted.link));
+    symlinkSync(path.join(t.config.uploadDir, mine), path.join(t.config.uploadDir, planted.linkToAvatar));
+    expect(spawnSync('mkfifo', [path.join(t.config.uploadDir, planted.fifo)]).status).toBe(0);
+    mkdirSync(path.join(t.config.uploadDir, planted.folder));
+    for (const name of Object.values(planted)) {
+      const response = await fetch(`${base}/avatars/${name}`);
+      const body = await response.text();
+      expect({ name, status: response.status, leaked: body.includes('PRIVATE KEY') }).toEqual({ name, status: 404, leaked: false });
+      expect(JSON.parse(body)).toEqual({ error: { code: 'NOT_FOUND', message: 'no such avatar' } });
+    }
+    expect((await fetch(`${base}/avatars/${mine}`)).status).toBe(200);
+  });
+});
+
+/** The audit's hostile files (issue #22), uploaded as wx.uploadFile sends a chosen avatar, at the default 1 MB limit. */
+describe('POST /api/avatar with files that only start like images', () => {
+  let t: TestApp;
+  let base: string;
+  let skey: string;
+  beforeEach(async () => {
+    t = await testApp({ config: { avatarUploadLimit: 100 } });
+    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    ({ skey } = await login(t.app, 'uploader'));
+  });
+  afterEach(() => t.app.close());
+
+  const upload = async (bytes: Buffer) => {
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type: 'image/png' }), 'tmp_avatar.png');
+    const response = await fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(skey), body: form });
+    return { status: response.status, body: (await response.json()) as AvatarUploadResponse & { error?: { code: string; message: string } } };
+  };
+  const profileAvatar = async () => ((await (await fetch(`${base}/api/profile`, { headers: bearer(skey) })).json()) as ProfileResponse).user.avatarUrl;
+  const files = () => readdirSync(t.config.uploadDir);
+
+  it('refuses the 309 KB PNG that decodes to 50000 × 50000 pixels with 413 PAYLOAD_TOO_LARGE, storing nothing and keeping the avatar', async () => {
+    const before = (await upload(PNG)).body.avatarUrl;
+    const bomb = pngBomb(50000, 50000);
+    expect(bomb.length).toBeLessThan(t.config.avatarMaxBytes);
+    expect(await upload(bomb)).toEqual({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: 'the image is 50000 × 50000 pixels; an avatar may be at most 4096 × 4096' } } });
+    expect(await profileAvatar()).toBe(before);
+    expect(files()).toEqual([before.split('/').pop()]);
+  });
+
+  it('refuses the PNG signature alone, GIF89a=1;alert(1)// and a cut-off PNG with 415 UNSUPPORTED_MEDIA_TYPE, storing nothing', async () => {
+    const png = await solidImage('png', 64, 64);
+    for (const bytes of [PNG_SIGNATURE, Buffer.from('GIF89a=1;alert(1)//'), png.subarray(0, png.length - 20)]) {
+      const { status, body } = await upload(bytes);
+      expect({ status, code: body.error?.code }).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+    expect(files()).toEqual([]);
+    expect(await profileAvatar()).toBe('');
+  });
+
+  it('stores a PNG with an HTML page appended as the PNG alone: what is served holds no markup', async () => {
+    const polyglot = Buffer.concat([PNG, Buffer.from('<html><body><script>fetch("/api/profile")</script></body></html>')]);
+    const { status, body } = await upload(polyglot);
+    expect(status).toBe(200);
+    const served = Buffer.from(await (await fetch(body.avatarUrl)).arrayBuffer());
+    expect(served.includes('<script')).toBe(false);
+    expect(served.includes('<html')).toBe(false);
+    expect(await sharp(served).raw().toBuffer()).toEqual(await sharp(PNG).raw().toBuffer());
+  });
+});
+
+describe('the avatar folder at start', () => {
+  it('refuses to start with an UPLOAD_DIR that group or others may write to, saying what to fix, and starts once it is fixed', async () => {
+    const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-shared-'));
+    chmodSync(uploadDir, 0o775);
+    const refused = await testApp({ config: { uploadDir } }).then(
+      async ({ app }) => app.close(),
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).problems).toEqual([`UPLOAD_DIR ${uploadDir} is writable by group or others (mode 0775): chmod 700 ${uploadDir}`]);
+    chmodSync(uploadDir, 0o700);
+    const { app } = await testApp({ config: { uploadDir } });
+    await app.close();
   });
 });
 

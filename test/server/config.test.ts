@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError, loadConfig, SIMULATED_APPID } from '../../server/config';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -20,6 +21,11 @@ describe('loadConfig', () => {
     const config = loadConfig(SIMULATED);
     expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, redisUrl: null, wechat: { mode: 'simulated', appId: SIMULATED_APPID, apiBase: null } });
     expect(config.sessionIdleMs).toBeLessThan(config.sessionLifetimeMs);
+  });
+
+  it('keeps avatars in the project’s data folder (data/avatars where the server starts, as npm start does in the project root), not in a shared /tmp name; UPLOAD_DIR moves them', () => {
+    expect(loadConfig(SIMULATED).uploadDir).toBe(path.join(process.cwd(), 'data', 'avatars'));
+    expect(loadConfig({ ...SIMULATED, UPLOAD_DIR: 'var/avatars' }).uploadDir).toBe(path.join(process.cwd(), 'var', 'avatars'));
   });
 
   it('refuses to start with neither WX_MODE nor credentials, and says what to set', () => {
@@ -81,9 +87,49 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...SIMULATED, PHONE_BIND_TIMEOUT_MS: '50' }).problems).toEqual(['PHONE_BIND_TIMEOUT_MS must be an integer from 100 to 60000 (got "50")']);
   });
 
-  it('turns off only the per-client connection cap with 0, as the README says; the overall cap stays at least 1', () => {
+  it('caps live sessions per user at 10 by default, takes MAX_SESSIONS_PER_USER from 1 to 1000, and refuses anything else by name', () => {
+    expect(loadConfig(SIMULATED).maxSessionsPerUser).toBe(10);
+    expect(loadConfig({ ...SIMULATED, MAX_SESSIONS_PER_USER: '3' }).maxSessionsPerUser).toBe(3);
+    for (const bad of ['0', '1001', '-1', 'ten', '2.5']) {
+      expect(problemsOf({ ...SIMULATED, MAX_SESSIONS_PER_USER: bad }).problems).toEqual([`MAX_SESSIONS_PER_USER must be an integer from 1 to 1000 (got "${bad}")`]);
+    }
+  });
+
+  it('turns off only the per-client connection cap with 0, as docs/server.md says; the overall cap stays at least 1', () => {
     expect(loadConfig({ ...SIMULATED, MAX_CONNECTIONS_PER_CLIENT: '0' }).maxConnectionsPerClient).toBe(0);
     expect(problemsOf({ ...SIMULATED, MAX_CONNECTIONS: '0' }).problems).toEqual(['MAX_CONNECTIONS must be an integer from 1 to 1000000 (got "0")']);
+  });
+
+  it('answers to localhost and its subdomains, PUBLIC_URL’s host and HOST when it is a name, plus the ALLOWED_HOSTS names and .domains', () => {
+    expect(loadConfig(SIMULATED).allowedHosts).toEqual({ names: ['localhost'], domains: ['localhost'] });
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, PUBLIC_URL: 'https://API.Example.com', HOST: 'devbox.lan' }).allowedHosts).toEqual({
+      names: ['localhost', 'api.example.com', 'devbox.lan'],
+      domains: ['localhost'],
+    });
+    // Addresses are always allowed, so never listed; a trailing dot and case do not matter.
+    expect(loadConfig({ ...SIMULATED, HOST: '0.0.0.0', ALLOWED_HOSTS: ' Tunnel.Example.NET. , .corp.example, 10.0.0.5, [::1], 例子.中国, .例子.中国 ' }).allowedHosts).toEqual({
+      names: ['localhost', 'tunnel.example.net', 'xn--fsqu00a.xn--fiqs8s'],
+      domains: ['localhost', 'corp.example', 'xn--fsqu00a.xn--fiqs8s'],
+    });
+  });
+
+  it('refuses ALLOWED_HOSTS=all (it would answer a rebinding page) and entries with a scheme, port or path, naming each', () => {
+    for (const all of ['all', '*', 'true']) {
+      expect(problemsOf({ ...SIMULATED, ALLOWED_HOSTS: all }).problems).toEqual([
+        `ALLOWED_HOSTS=${all} would answer any name, which is what a DNS-rebinding page needs: list the names clients use (api.example.com, or .example.com for a domain and every name under it); IP addresses are always allowed`,
+      ]);
+    }
+    expect(problemsOf({ ...SIMULATED, ALLOWED_HOSTS: 'https://api.example.com,api.example.com:443,ok.example,example.com/path,*.example.com,bad name' }).problems).toEqual(
+      ['https://api.example.com', 'api.example.com:443', 'example.com/path', '*.example.com', 'bad name'].map(
+        (entry) => `ALLOWED_HOSTS entries must be host names without a scheme, port or path, such as api.example.com or .example.com (got "${entry}")`,
+      ),
+    );
+  });
+
+  it('lets 16 requests wait for their answers on one connection by default, and takes MAX_PIPELINED_REQUESTS from 1 to 1024', () => {
+    expect(loadConfig(SIMULATED).maxPipelinedRequests).toBe(16);
+    expect(loadConfig({ ...SIMULATED, MAX_PIPELINED_REQUESTS: '1' }).maxPipelinedRequests).toBe(1);
+    expect(problemsOf({ ...SIMULATED, MAX_PIPELINED_REQUESTS: '0' }).problems).toEqual(['MAX_PIPELINED_REQUESTS must be an integer from 1 to 1024 (got "0")']);
   });
 
   it('reads TRUST_PROXY as a hop count or a list of proxy addresses, and refuses true', () => {

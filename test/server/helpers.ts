@@ -80,7 +80,7 @@ export interface TestApp {
 export async function testApp(options: { config?: Partial<Config>; stores?: Stores; clock?: FakeClock; log?: Writable; transport?: Transport } = {}): Promise<TestApp> {
   const clock = options.clock ?? fakeClock();
   const config = testConfig(options.config);
-  const stores = options.stores ?? createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
+  const stores = options.stores ?? createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser });
   // Called only after `app` below exists.
   const injected: Transport = (url, _deadline, request) => injectInto(app, url, request);
   const app = await buildApp({ config, now: clock.now, stores, log: options.log ?? false, wechatTransport: options.transport ?? injected });

@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import os from 'node:os';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
+import { onlyFromThisMachine } from '../../server/routes/local-only';
 import { testConfig } from './helpers';
 
 interface Answer {
@@ -32,7 +33,8 @@ describe('development routes answer only this machine', () => {
   let base: string;
   let port: number;
   beforeAll(async () => {
-    app = await buildApp({ config: testConfig(), log: false });
+    // The names below allowed, so that they get past the Host rule (http-server.ts) to this guard.
+    app = await buildApp({ config: testConfig({}, { ALLOWED_HOSTS: 'attacker.example,devbox.lan' }), log: false });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
     base = `http://127.0.0.1:${port}`;
@@ -79,6 +81,31 @@ describe('development routes answer only this machine', () => {
     for (const path of ['/dev/codes', '/dev/sessions/expire', '/dev/faults', '/dev/user-data']) {
       const answer = await send(`${base}${path}`, { headers, body });
       expect({ path, status: answer.status, code: codeOf(answer) }).toEqual({ path, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+  });
+
+  it('answers 404 to an absolute-form target (a URL naming its own host) even with a loopback Host, on a server that does not refuse such targets first', async () => {
+    // A fastify server of its own making, without the reference server's HTTP layer.
+    const bare = Fastify();
+    await bare.register(async (local) => {
+      onlyFromThisMachine(local);
+      local.post('/dev/codes', async () => ({ code: 'minted' }));
+    });
+    await bare.listen({ host: '127.0.0.1', port: 0 });
+    const barePort = (bare.server.address() as AddressInfo).port;
+    try {
+      const answer = (text: string) =>
+        new Promise<string>((resolve) => {
+          const socket = connect(barePort, '127.0.0.1', () => socket.write(text));
+          let received = '';
+          socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+          socket.on('close', () => resolve(received));
+        });
+      const request = (target: string) => `POST ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`;
+      expect(await answer(request('/dev/codes'))).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await answer(request('http://evil.example/dev/codes'))).toMatch(/^HTTP\/1\.1 404 /);
+    } finally {
+      await bare.close();
     }
   });
 

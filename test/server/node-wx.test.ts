@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createNodeWx, type RequestOption, type RequestSuccess, type UploadFileOption, type UploadSuccess, type WxError } from '../../tools/node-wx';
+import { SMALL_PNG } from '../support/images';
 import { testApp } from './helpers';
 
 type Outcome<R> = { success?: R; fail?: WxError; completed: number };
@@ -97,7 +98,7 @@ describe('Node wx adapter', () => {
     const login = await call<{ code: string }>((callbacks) => wx.login(callbacks));
     const { data } = (await request(wx, { url: `${base}/auth/login`, method: 'POST', data: { code: login.success!.code } })).success!;
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'node-wx-')), 'avatar.png');
-    writeFileSync(file, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]));
+    writeFileSync(file, SMALL_PNG);
     const upload = await call<UploadSuccess>((callbacks) =>
       wx.uploadFile({ url: `${base}/api/avatar`, filePath: file, name: 'file', formData: { kind: 'avatar' }, header: { authorization: `Bearer ${(data as { skey: string }).skey}` }, ...callbacks } as UploadFileOption),
     );

@@ -25,13 +25,45 @@ describe('profile', () => {
     expect((await get()).nickname).toBe('小明 👨‍👩‍👧‍👦 🇨🇳 é');
   });
 
-  it('counts length in characters: 32 family emoji fit, 33 do not, and nothing is cut', async () => {
-    const family = '👨‍👩‍👧‍👦';
-    expect((await put({ nickname: family.repeat(32) })).statusCode).toBe(200);
-    const tooLong = await put({ nickname: family.repeat(33) });
+  it('counts length in characters: 32 flags fit, 33 do not, and nothing is cut', async () => {
+    expect((await put({ nickname: '🇨🇳'.repeat(32) })).statusCode).toBe(200);
+    const tooLong = await put({ nickname: '🇨🇳'.repeat(33) });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.json().error).toEqual({ code: 'BAD_REQUEST', message: 'nickname must be at most 32 characters' });
-    expect((await get()).nickname).toBe(family.repeat(32));
+    expect((await get()).nickname).toBe('🇨🇳'.repeat(32));
+  });
+
+  it('counts 64 code points in all: 9 family emoji (63) fit, 10 (70) do not', async () => {
+    const family = '👨‍👩‍👧‍👦';
+    expect((await put({ nickname: family.repeat(9) })).statusCode).toBe(200);
+    const tooLong = await put({ nickname: family.repeat(10) });
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().error).toEqual({ code: 'BAD_REQUEST', message: 'nickname must be at most 64 code points (an emoji made of several counts as several)' });
+    expect((await get()).nickname).toBe(family.repeat(9));
+  });
+
+  it('stores NFD input composed (NFC), as it would arrive typed on a composed keyboard', async () => {
+    const response = await put({ nickname: 'Nguye\u0302\u0303n \u1112\u1161\u11AB' });
+    expect(response.statusCode).toBe(200);
+    expect((await get()).nickname).toBe('Nguy\u1EC5n \uD55C');
+  });
+
+  /** Text hidden in tag characters (U+E0020..U+E007E mirror ASCII), as the audit smuggled it after 🏴. */
+  const inTags = (text: string) => [...text].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+
+  it.each([
+    ['text hidden in tag characters after 🏴', `Bob🏴${inTags('ignore all previous instructions')}\u{E007F}`, 'nickname contains invisible, control or direction-changing characters'],
+    ['150 skin-tone modifiers on one emoji', `👍${'🏽'.repeat(150)}`, 'nickname must be at most 64 code points (an emoji made of several counts as several)'],
+    ['20 skin-tone modifiers on one emoji', `👍${'🏽'.repeat(20)}`, 'nickname has a character made of more than 10 code points'],
+    ['127 emoji joined by ZWJ into one character', Array(127).fill('👨').join('\u200D'), 'nickname must be at most 64 code points (an emoji made of several counts as several)'],
+    ['20 emoji joined by ZWJ into one character', Array(20).fill('👨').join('\u200D'), 'nickname has a character made of more than 10 code points'],
+    ['250 conjoining jamo in one character', '\u1100'.repeat(250), 'nickname has a character made of more than 10 code points'],
+    ['braille blanks only', '\u2800\u2800\u2800', 'nickname contains characters that render blank (braille blank, Hangul fillers)'],
+  ])('refuses %s with 400 BAD_REQUEST and the reason', async (_case, nickname, message) => {
+    const response = await put({ nickname });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toEqual({ code: 'BAD_REQUEST', message });
+    expect((await get()).nickname).toBe('');
   });
 
   it.each([

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import type { LoginResponse } from '../../typings/api';
-import { bearer, describeWithRedis, testConfig } from './helpers';
+import { createRedisStores } from '../../server/stores/redis';
+import { bearer, describeWithRedis, fakeClock, login, testApp, testConfig, type TestApp } from './helpers';
 
 /** Two server instances on one Redis, as behind a load balancer. */
 describeWithRedis('two instances sharing Redis', (redis) => {
@@ -32,5 +33,41 @@ describeWithRedis('two instances sharing Redis', (redis) => {
     const statuses: number[] = [];
     for (const app of [a, b, a, b]) statuses.push((await app.inject({ method: 'POST', url: '/auth/login', payload: { code: 'x' }, remoteAddress: '10.9.9.9' })).statusCode);
     expect(statuses.slice(3)).toEqual([429]);
+  });
+});
+
+describeWithRedis('sessions per user on Redis', (redis) => {
+  let t: TestApp;
+  let run = 0;
+  beforeEach(async () => {
+    const clock = fakeClock(Date.now());
+    const config = testConfig();
+    const stores = await createRedisStores({ url: redis().url, prefix: `cap${run++}:`, now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
+    // More logins than the default 20 a minute from one address.
+    t = await testApp({ clock, stores, config: { loginRateLimit: 100 } });
+  });
+  afterEach(() => t.app.close());
+  const statusOf = async (skeys: string[]) => {
+    const statuses: number[] = [];
+    for (const skey of skeys) statuses.push((await t.app.inject({ url: '/auth/session', headers: bearer(skey) })).statusCode);
+    return statuses;
+  };
+
+  it('revokes exactly the oldest skey on the 11th login of a user (401), the other 10 keep working', async () => {
+    const skeys: string[] = [];
+    for (let i = 0; i < 11; i++) {
+      t.clock.advance(1);
+      skeys.push((await login(t.app, 'alice')).skey);
+    }
+    expect(await statusOf(skeys)).toEqual([401, ...Array<number>(10).fill(200)]);
+  });
+
+  it('leaves exactly 10 working skeys after 25 concurrent logins of one user', async () => {
+    // The user exists first: the logins below race for sessions, not for making the user.
+    const first = await login(t.app, 'alice');
+    const skeys = (await Promise.all(Array.from({ length: 24 }, () => login(t.app, 'alice')))).map((answer) => answer.skey);
+    const statuses = await statusOf([first.skey, ...skeys]);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(10);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(15);
   });
 });

@@ -4,9 +4,8 @@
  */
 import type { AvatarUploadResponse, LoginResponse, User } from '../../typings/api';
 import { ConfigError, loadConfig } from '../../server/config';
+import { SMALL_PNG as PNG } from '../support/images';
 import { bearer, login, testApp, type TestApp } from './helpers';
-
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('IHDR fake png body')]);
 
 describe('REQUIRE_PHONE', () => {
   it('is off unless set, and reads true/false/1/0 only', () => {

@@ -1,8 +1,9 @@
 import { createMemoryStores } from '../../server/stores/memory';
 import { createRedisStores } from '../../server/stores/redis';
-import { touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
+import { SessionIndex } from '../../server/stores/session-index';
 import { SlidingWindows } from '../../server/stores/sliding-window';
 import { freePort } from '../../tools/free-port';
 import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
@@ -11,7 +12,7 @@ const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 
-type Factory = (clock: FakeClock) => Promise<Stores>;
+type Factory = (clock: FakeClock, options?: { maxSessionsPerUser?: number }) => Promise<Stores>;
 
 /** The one behaviour every store implementation must have. */
 function storeContract(factory: () => Factory) {
@@ -93,6 +94,118 @@ function storeContract(factory: () => Factory) {
       expect(await stores.sessions.deleteAll()).toBe(7);
       expect(await stores.sessions.touch('h3')).toBeNull();
       expect(await stores.sessions.deleteAll()).toBe(0);
+    });
+  });
+
+  describe('sessions per user', () => {
+    const CAP = DEFAULT_MAX_SESSIONS_PER_USER;
+    /** Creates one login of `userId` a millisecond after the previous one (so that their age is plain); what it revoked. */
+    const logIn = async (hash: string, userId = 'u1') => {
+      clock.advance(1);
+      return stores.sessions.create(session(hash, userId));
+    };
+    const liveOf = async (hashes: string[]) => {
+      const live: string[] = [];
+      for (const hash of hashes) if (await stores.sessions.touch(hash)) live.push(hash);
+      return live;
+    };
+    const hashes = (n: number, from = 0, tag = 'h') => Array.from({ length: n }, (_, i) => `${tag}${from + i}`);
+
+    it('has a default cap of 10 live sessions per user', () => {
+      expect(CAP).toBe(10);
+    });
+
+    it('lets a user hold the cap of sessions, and revokes exactly the oldest on the next login', async () => {
+      for (const hash of hashes(CAP)) expect(await logIn(hash)).toBe(0);
+      expect(await liveOf(hashes(CAP))).toEqual(hashes(CAP));
+      expect(await logIn('h10')).toBe(1);
+      expect(await liveOf(hashes(CAP + 1))).toEqual(hashes(CAP, 1));
+      expect(await stores.sessions.sessionKey('h0')).toBeNull();
+      // And the next login the next oldest.
+      expect(await logIn('h11')).toBe(1);
+      expect(await liveOf(hashes(CAP + 2))).toEqual(hashes(CAP, 2));
+    });
+
+    it('counts each user apart: another user’s logins revoke nothing of this one', async () => {
+      await stores.users.findOrCreate({ openid: 'o-u2' }, () => user('u2', 'o-u2'));
+      for (const hash of hashes(CAP)) await logIn(hash);
+      for (const hash of hashes(CAP + 5, 0, 'other')) await logIn(hash, 'u2');
+      expect(await liveOf(hashes(CAP))).toEqual(hashes(CAP));
+      expect(await liveOf(hashes(CAP + 5, 0, 'other'))).toEqual(hashes(CAP, 5, 'other'));
+    });
+
+    it('never leaves more than the cap when one user logs in many times at once', async () => {
+      const all = hashes(3 * CAP);
+      const revoked = await Promise.all(all.map((hash) => stores.sessions.create(session(hash))));
+      expect(revoked.reduce((sum, n) => sum + n, 0)).toBe(2 * CAP);
+      expect(await liveOf(all)).toHaveLength(CAP);
+      // The index agrees with what is live: one more login revokes exactly one.
+      expect(await logIn('late')).toBe(1);
+      expect(await liveOf([...all, 'late'])).toHaveLength(CAP);
+    });
+
+    it('counts only live sessions: idle or expired ones are pruned from the index, not revoked in place of a live one', async () => {
+      for (const hash of hashes(CAP)) await logIn(hash);
+      clock.advance(IDLE);
+      for (const hash of hashes(CAP, 100)) expect(await logIn(hash)).toBe(0);
+      expect(await liveOf(hashes(CAP, 100))).toEqual(hashes(CAP, 100));
+      expect(await logIn('h200')).toBe(1);
+      expect(await liveOf([...hashes(CAP, 100), 'h200'])).toEqual([...hashes(CAP - 1, 101), 'h200']);
+    });
+
+    it('frees a slot when a session is logged out', async () => {
+      for (const hash of hashes(CAP)) await logIn(hash);
+      expect(await stores.sessions.delete('h3')).toBe(true);
+      expect(await logIn('a')).toBe(0);
+      expect(await logIn('b')).toBe(1);
+      expect(await liveOf(['h0', 'h1', 'h2', 'h3', 'h4'])).toEqual(['h1', 'h2', 'h4']);
+    });
+
+    it('takes its cap from the options: with 1, each login ends the one before', async () => {
+      const single = await factory()(clock, { maxSessionsPerUser: 1 });
+      try {
+        await single.users.findOrCreate({ openid: 'o-u1' }, () => user('u1', 'o-u1'));
+        expect(await single.sessions.create(session('first'))).toBe(0);
+        clock.advance(1);
+        expect(await single.sessions.create(session('second'))).toBe(1);
+        expect(await single.sessions.touch('first')).toBeNull();
+        expect(await single.sessions.touch('second')).not.toBeNull();
+      } finally {
+        await single.close();
+      }
+    });
+
+    it('ends every live session of one user with deleteAllOf, says how many, and leaves other users alone', async () => {
+      await stores.users.findOrCreate({ openid: 'o-u2' }, () => user('u2', 'o-u2'));
+      await logIn('dead');
+      clock.advance(IDLE);
+      for (const hash of hashes(4)) await logIn(hash);
+      for (const hash of hashes(2, 0, 'other')) await logIn(hash, 'u2');
+      expect(await stores.sessions.deleteAllOf('u1')).toBe(4);
+      expect(await liveOf([...hashes(4), 'dead'])).toEqual([]);
+      for (const hash of hashes(4)) expect(await stores.sessions.sessionKey(hash)).toBeNull();
+      expect(await liveOf(hashes(2, 0, 'other'))).toEqual(hashes(2, 0, 'other'));
+      expect(await stores.sessions.deleteAllOf('u1')).toBe(0);
+      expect(await stores.sessions.deleteAllOf('nobody')).toBe(0);
+      // The user logs in again afresh: a full cap, nothing revoked.
+      for (const hash of hashes(CAP, 10)) expect(await logIn(hash)).toBe(0);
+      expect(await liveOf(hashes(CAP, 10))).toEqual(hashes(CAP, 10));
+    });
+
+    it('ends every session of a user with deleteAllOf even while the user logs in at the same time: none left but those created after', async () => {
+      for (const hash of hashes(CAP)) await logIn(hash);
+      const [ended] = await Promise.all([stores.sessions.deleteAllOf('u1'), stores.sessions.create(session('racing'))]);
+      const live = await liveOf([...hashes(CAP), 'racing']);
+      // Either the login came first (it revoked the oldest, then was ended with the other 9) or last (it lives).
+      expect(ended).toBe(CAP);
+      expect([[], ['racing']]).toContainEqual(live);
+    });
+
+    it('starts every user afresh after deleteAll', async () => {
+      for (const hash of hashes(CAP)) await logIn(hash);
+      expect(await stores.sessions.deleteAll()).toBe(CAP);
+      for (const hash of hashes(CAP, 20)) expect(await logIn(hash)).toBe(0);
+      expect(await stores.sessions.deleteAllOf('u1')).toBe(CAP);
     });
   });
 
@@ -296,7 +409,67 @@ function storeContract(factory: () => Factory) {
 }
 
 describe('memory stores', () => {
-  storeContract(() => async (clock) => createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }));
+  storeContract(() => async (clock, options) => createMemoryStores({ now: clock.now, sessionIdleMs: IDLE, ...options }));
+
+  it('keeps no dead session in its per-user index: touch, logout, pruning at login and deleteAllOf all remove theirs', async () => {
+    const clock = fakeClock();
+    const index = new SessionIndex();
+    const stores = createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }, index);
+    const at = () => clock.now();
+    const create = (hash: string, userId: string) => stores.sessions.create({ skeyHash: hash, userId, sessionKey: 'k', createdAt: at(), lastSeenAt: at(), expiresAt: at() + LIFETIME });
+    for (let i = 0; i < 5; i++) await create(`a${i}`, 'a');
+    for (let i = 0; i < 3; i++) await create(`b${i}`, 'b');
+    await create('c0', 'c');
+    expect(index.size()).toEqual({ users: 3, sessions: 9 });
+
+    await stores.sessions.delete('c0');
+    expect(index.size()).toEqual({ users: 2, sessions: 8 });
+    clock.advance(IDLE);
+    // A touch that finds its session dead forgets it in the index too.
+    expect(stores.sessions.touch('b0')).toBeNull();
+    expect(index.size()).toEqual({ users: 2, sessions: 7 });
+    // A login prunes its user's dead entries: the 4 left of a go, the new one stays.
+    await create('a5', 'a');
+    expect(index.size()).toEqual({ users: 2, sessions: 3 });
+    expect(await stores.sessions.deleteAllOf('b')).toBe(0);
+    expect(index.size()).toEqual({ users: 1, sessions: 1 });
+  });
+
+  it('keeps a user’s index at the cap however many times the user logs in (#22: one user held 198,349 sessions)', async () => {
+    const clock = fakeClock();
+    const index = new SessionIndex();
+    const stores = createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }, index);
+    for (let i = 0; i < 5000; i++) {
+      clock.advance(1);
+      await stores.sessions.create({ skeyHash: `h${i}`, userId: 'flood', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
+    }
+    expect(index.size()).toEqual({ users: 1, sessions: DEFAULT_MAX_SESSIONS_PER_USER });
+    expect(await stores.sessions.deleteAll()).toBe(DEFAULT_MAX_SESSIONS_PER_USER);
+  });
+});
+
+describe('per-user session index (memory)', () => {
+  it('keeps each user’s hashes oldest first through the one-hash and many-hash forms, and holds nothing for a user without sessions', () => {
+    const index = new SessionIndex();
+    index.add('u', 'a');
+    index.add('u', 'a');
+    expect(index.of('u')).toEqual(['a']);
+    index.add('u', 'b');
+    index.add('u', 'c');
+    expect(index.of('u')).toEqual(['a', 'b', 'c']);
+    index.remove('u', 'b');
+    index.remove('u', 'a');
+    expect(index.of('u')).toEqual(['c']);
+    index.add('u', 'd');
+    expect(index.of('u')).toEqual(['c', 'd']);
+    index.add('v', 'x');
+    expect(index.size()).toEqual({ users: 2, sessions: 3 });
+    index.remove('u', 'c');
+    index.remove('u', 'd');
+    index.remove('v', 'nope');
+    expect(index.of('u')).toEqual([]);
+    expect(index.size()).toEqual({ users: 1, sessions: 1 });
+  });
 });
 
 describe('in-memory sliding windows', () => {
@@ -327,7 +500,69 @@ describe('in-memory sliding windows', () => {
 describeWithRedis('redis stores', (redis) => {
   let suite = 0;
   // A fresh key prefix per test keeps tests independent on the one server.
-  storeContract(() => (clock) => createRedisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY }));
+  storeContract(() => (clock, options) => createRedisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }));
+
+  it('keeps each user’s index a sorted set of live sessions only, with a TTL to the last lifetime; touch, logout, login and deleteAllOf prune it', async () => {
+    const clock = fakeClock(Date.now());
+    const stores = await createRedisStores({ url: redis().url, prefix: 'index:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const client = new Redis(redis().url);
+    const create = (hash: string, userId: string) =>
+      stores.sessions.create({ skeyHash: hash, userId, sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
+    const indexOf = (userId: string) => client.zrange(`index:sessions-of:${userId}`, 0, -1);
+    try {
+      await stores.users.findOrCreate({ openid: 'o-a' }, () => ({ id: 'a', openid: 'o-a', nickname: '', avatarUrl: '', createdAt: clock.now() }));
+      for (let i = 0; i < 5; i++) {
+        clock.advance(1);
+        await create(`a${i}`, 'a');
+      }
+      expect(await indexOf('a')).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+      const ttl = await client.pttl('index:sessions-of:a');
+      expect(ttl).toBeGreaterThan(IDLE);
+      expect(ttl).toBeLessThanOrEqual(LIFETIME);
+
+      await stores.sessions.delete('a1');
+      expect(await indexOf('a')).toEqual(['a0', 'a2', 'a3', 'a4']);
+      clock.advance(IDLE);
+      // A touch that finds its session dead deletes its index entry with it.
+      expect(await stores.sessions.touch('a2')).toBeNull();
+      expect(await indexOf('a')).toEqual(['a0', 'a3', 'a4']);
+      // A login prunes the user's dead entries, and their hashes.
+      await create('a5', 'a');
+      expect(await indexOf('a')).toEqual(['a5']);
+      expect(await client.exists('index:session:a0', 'index:session:a3', 'index:session:a4')).toBe(0);
+
+      await create('b0', 'b');
+      expect(await stores.sessions.deleteAllOf('b')).toBe(1);
+      expect(await client.exists('index:sessions-of:b', 'index:session:b0')).toBe(0);
+      // deleteAll takes the indexes with the sessions.
+      expect(await stores.sessions.deleteAll()).toBe(1);
+      expect(await client.keys('index:session*')).toEqual([]);
+    } finally {
+      await client.quit();
+      await stores.close();
+    }
+  });
+
+  it('keeps the per-user cap across instances sharing one Redis: concurrent logins on two stores leave exactly the cap', async () => {
+    const clock = fakeClock(Date.now());
+    const options = { url: redis().url, prefix: 'two:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY };
+    const [one, two] = await Promise.all([createRedisStores(options), createRedisStores(options)]);
+    try {
+      await one.users.findOrCreate({ openid: 'o-u' }, () => ({ id: 'u', openid: 'o-u', nickname: '', avatarUrl: '', createdAt: clock.now() }));
+      const hashes = Array.from({ length: 40 }, (_, i) => `h${i}`);
+      const revoked = await Promise.all(
+        hashes.map((hash, i) => (i % 2 ? one : two).sessions.create({ skeyHash: hash, userId: 'u', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME })),
+      );
+      expect(revoked.reduce((sum, n) => sum + n, 0)).toBe(40 - DEFAULT_MAX_SESSIONS_PER_USER);
+      let live = 0;
+      for (const hash of hashes) if (await two.sessions.touch(hash)) live++;
+      expect(live).toBe(DEFAULT_MAX_SESSIONS_PER_USER);
+      expect(await one.sessions.deleteAllOf('u')).toBe(DEFAULT_MAX_SESSIONS_PER_USER);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
 
   it('answers 503 STORE_UNAVAILABLE once Redis is gone, instead of hanging', async () => {
     const clock = fakeClock();

@@ -17,7 +17,7 @@ import { completeProfile, normaliseNickname } from '../../services/profile';
 import { answerPrivacy, hideConsentHost, showConsentHost, type ConsentHost } from '../../services/privacy';
 import { errorMessage, isSilentError, serverErrorCodeOf } from '../../utils/error-message';
 import { showNotice } from '../../utils/notice';
-import { countCharacters, nicknameProblem, NICKNAME_MAX_CHARS } from '../../utils/nickname';
+import { checkNickname, countCharacters, nicknameMessage, nicknameProblem, NICKNAME_MAX_CHARS, NICKNAME_MAX_INPUT } from '../../utils/nickname';
 import type { User } from '../../../typings/api';
 import type { DoneEventDetail, LoginEventDetail, PanelStep, PhoneEventDetail, ProfileEventDetail } from './events';
 
@@ -95,6 +95,7 @@ Component({
     nickname: '',
     nicknameLength: 0,
     nicknameMax: NICKNAME_MAX_CHARS,
+    nicknameMaxInput: NICKNAME_MAX_INPUT,
     user: null as User | null,
   },
 
@@ -296,10 +297,14 @@ Component({
       if (path) this.setData({ avatarPreview: path, avatarPath: path, errorMessage: '' });
     },
 
-    /** Keeps the character count beside the field current while the user types. */
+    /**
+     * Keeps the character count beside the field current while the user types, and says at once
+     * what the server would refuse. The field's maxlength (NICKNAME_MAX_INPUT) and the rule's own
+     * cut keep a huge paste as cheap as a long nickname.
+     */
     onNicknameInput(event: WechatMiniprogram.CustomEvent<{ value: string }>) {
-      const length = countCharacters(normaliseNickname(event.detail.value));
-      this.setData({ nicknameLength: length, errorMessage: length > NICKNAME_MAX_CHARS ? nicknameProblem(event.detail.value) : '' });
+      const check = checkNickname(normaliseNickname(event.detail.value));
+      this.setData({ nicknameLength: check.length, errorMessage: nicknameMessage(check) });
     },
 
     /** The nickname is read here, from the form, because WeChat may rewrite the input after its content check. */

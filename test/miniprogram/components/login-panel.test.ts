@@ -403,6 +403,41 @@ describe('login panel: profile completion', () => {
     expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称最多 32 个字，现在是 33 个');
   });
 
+  test('says at once what the server would refuse: hidden tag text after 🏴, braille blanks, an overlong joined emoji', async () => {
+    const { comp } = await atCompletion();
+    const type = (value: string) => select(comp, '.nickname-row__input').dispatchEvent('input', { detail: { value } });
+
+    const hidden = [...'ignore all previous instructions'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    type(`Bob🏴${hidden}\u{E007F}`);
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称里有看不见的字符或控制字符，请删除后再试'));
+    type('\u2800\u2800\u2800');
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称里有显示为空白的字符，请删除后再试'));
+    type(`👍${'🏽'.repeat(20)}`);
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称里有过长的组合字符，请删除后再试'));
+    expect(textOf(select(comp, '.nickname-row__count'))).toBe('1/32');
+    type('小明');
+    await waitFor(() => expect(exists(comp, '.login-panel__error')).toBe(false));
+    expect(platform().fake.sentTo('/api/profile')).toHaveLength(0);
+  });
+
+  test('caps the field at 256 UTF-16 units, and a 50 KB paste that gets past it is counted on its first 256 only', async () => {
+    const { comp } = await atCompletion();
+    const input = select(comp, '.nickname-row__input');
+    expect(attr(input, 'maxlength')).toBe(256);
+
+    input.dispatchEvent('input', { detail: { value: '好'.repeat(50_000) } });
+    await waitFor(() => expect(textOf(select(comp, '.nickname-row__count'))).toBe('256/32'));
+    expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称最多 32 个字，现在是 256 个');
+  });
+
+  test('sends nothing for a nickname the server would refuse, and says why', async () => {
+    const { comp } = await atCompletion();
+
+    submit(comp, { nickname: '\u2800\u2800\u2800' });
+    await waitFor(() => expect(textOf(select(comp, '.login-panel__error'))).toBe('昵称里有显示为空白的字符，请删除后再试'));
+    expect(platform().fake.sentTo('/api/profile')).toHaveLength(0);
+  });
+
   test('refuses a nickname over 32 characters before sending anything, and takes 32 emoji', async () => {
     const { comp, events } = await atCompletion();
 
