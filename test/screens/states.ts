@@ -59,8 +59,12 @@ async function loggedInAs(user = XIAOMING()): Promise<void> {
 }
 
 /** The server's bind mode, with this WeChat user bound to no account yet. */
+const PASSWORD = 'Pa55word';
+const WRONG_PASSWORD = 'wrong123';
 const bindMode = () => {
   platform().fake.binding.required = true;
+  // A password of a length people use: its dots fit the field at 320 px, as they would on a phone.
+  platform().fake.binding.accounts = { A1001: PASSWORD };
 };
 
 /** 绑定已有账号 with the account and password typed in and 绑定并登录 tapped; resolves once the page shows `text`. */
@@ -391,11 +395,11 @@ export const SCREEN_STATES: ScreenState[] = [
       bindMode();
       hang('/auth/bind');
     },
-    drive: (page) => bindAttempt(page, 'right-password', '绑定中…'),
+    drive: (page) => bindAttempt(page, PASSWORD, '绑定中…'),
   },
-  bindState({ id: 'bind-wrong-password', title: '绑定已有账号 · 账号或密码错误' }, () => undefined, 'wrong-password', '账号或密码错误'),
-  bindState({ id: 'bind-rate-limited', title: '绑定已有账号 · 尝试次数过多' }, () => (platform().fake.binding.retryAfterSeconds = 840), 'wrong-password', '尝试次数过多'),
-  bindState({ id: 'bind-already-bound', title: '绑定已有账号 · 已绑定其他微信' }, () => void platform().fake.binding.boundElsewhere.add('A1001'), 'right-password', '该账号已绑定其他微信'),
+  bindState({ id: 'bind-wrong-password', title: '绑定已有账号 · 账号或密码错误' }, () => undefined, WRONG_PASSWORD, '账号或密码错误'),
+  bindState({ id: 'bind-rate-limited', title: '绑定已有账号 · 尝试次数过多' }, () => (platform().fake.binding.retryAfterSeconds = 840), WRONG_PASSWORD, '尝试次数过多'),
+  bindState({ id: 'bind-already-bound', title: '绑定已有账号 · 已绑定其他微信' }, () => void platform().fake.binding.boundElsewhere.add('A1001'), PASSWORD, '该账号已绑定其他微信'),
   {
     id: 'bind-expired',
     title: '绑定已有账号 · 绑定已过期',
@@ -406,7 +410,7 @@ export const SCREEN_STATES: ScreenState[] = [
       await platform().auth.login().catch((error: AuthError) => (platform().app.globalData.bindTicket = error.ticket!));
       platform().fake.expireTickets();
     },
-    drive: (page) => bindAttempt(page, 'right-password', '绑定已过期'),
+    drive: (page) => bindAttempt(page, PASSWORD, '绑定已过期'),
   },
 
   // 审批 (staff only)
