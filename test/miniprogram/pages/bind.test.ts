@@ -91,6 +91,20 @@ describe('绑定已有账号', () => {
     expect(page.instance.data.binding).toBe(false);
   });
 
+  test('reads the wait from a lower-case retry-after too (HTTP/2 and Node name headers so), and says 稍后 without one', async () => {
+    bindMode();
+    const limited = (header?: Record<string, string>) => () => ({ statusCode: 429, data: { error: { code: 'RATE_LIMITED', message: 'slow down' } }, header });
+    platform().fake.route('/auth/bind', limited({ 'retry-after': '61' }));
+    const page = mount(bindPage);
+
+    await submit(page, 'A1001', 'right-password');
+    await waitFor(() => expect(errorText(page)).toBe('尝试次数过多，请 2 分钟后再试'));
+
+    platform().fake.route('/auth/bind', limited());
+    tapButton(page, '#bind-button');
+    await waitFor(() => expect(errorText(page)).toBe('尝试次数过多，请稍后再试'));
+  });
+
   test('an expired ticket says 绑定已过期; the next try binds with the fresh ticket fetched meanwhile, with no further login', async () => {
     bindMode();
     await platform().auth.login().catch((error) => (platform().app.globalData.bindTicket = error.ticket));
