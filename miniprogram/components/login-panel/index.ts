@@ -206,9 +206,10 @@ Component({
       } catch (error) {
         this.setData({ loading: false });
         if (isSilentError(error)) return;
-        // The server knows no account for this WeChat user (its bind mode): the bind page takes over.
+        // The server knows no account for this WeChat user (its bind mode): the bind page takes
+        // over. A popup closes; an inline panel stays, for when the user comes back without binding.
         if (keepTicket(error)) {
-          this.finish(null);
+          this.close();
           wx.navigateTo({ url: BIND_PAGE });
           return;
         }

@@ -136,4 +136,16 @@ describe('首页', () => {
     await waitFor(() => expect(exists(page, '#home-approvals')).toBe(false));
     expect(page.instance.data.menus).toEqual([]);
   });
+
+  test('on a server that asks for a bind, the inline login opens the bind page and is still there when the user comes back without binding', async () => {
+    platform().fake.binding.required = true;
+    const page = await renderPage();
+    await waitFor(() => expect(exists(page, '#login', '#login-button')).toBe(true));
+
+    select(page, '#login', '#login-button', '.van-button').dispatchEvent('tap');
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/bind/bind' }]));
+    expect(exists(page, '#login', '#login-button')).toBe(true);
+    expect(textOf(select(page, '.greeting'))).toBe('欢迎使用');
+  });
 });

@@ -62,6 +62,20 @@ describe('profile page, logged out', () => {
     await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/orders/orders' }]));
   });
 
+  test('on a server that asks for a bind, the login sheet closes and the bind page opens, the gated entry forgotten', async () => {
+    platform().fake.binding.required = true;
+    const page = await renderPage();
+    tapCell(page, '#entry-orders');
+    await waitFor(() => expect(panelText(page)).toContain('微信一键登录'));
+
+    tapButton(page, '#login', '#login-button');
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/bind/bind' }]));
+    await waitFor(() => expect(select(page, '#login').instance.data.show).toBe(false));
+    expect(page.instance.data.pendingEntry).toBe('');
+    expect(textOf(select(page, '.nickname'))).toBe('未登录');
+  });
+
   test('closing the panel forgets the gated entry', async () => {
     const page = await renderPage();
     tapCell(page, '#entry-orders');
