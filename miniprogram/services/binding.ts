@@ -20,6 +20,16 @@ export function keepTicket(error: unknown): boolean {
   return true;
 }
 
+/**
+ * For a page whose call met BIND_REQUIRED (the server unbound this WeChat user since it logged in):
+ * the bind page takes this page's place, since nothing here can work until then. Whether it did.
+ */
+export function replaceWithBindPage(error: unknown): boolean {
+  if (!keepTicket(error)) return false;
+  wx.redirectTo({ url: BIND_PAGE });
+  return true;
+}
+
 /** The kept ticket while it is still good, else one fetched now by a login (null if that login found the user bound). */
 async function usableTicket(auth: Auth): Promise<BindTicket | null> {
   const kept = getApp<IAppOption>().globalData.bindTicket;

@@ -3,6 +3,7 @@
  * menus include it (staff); anyone else who reaches it gets the server's 403, said plainly.
  */
 import { appAuth } from '../../services/app-context';
+import { replaceWithBindPage } from '../../services/binding';
 import { fetchApprovals, toApprovalView, type ApprovalView } from '../../services/approvals';
 import { errorMessage, isConnectionError, isSilentError, serverErrorCodeOf } from '../../utils/error-message';
 
@@ -45,7 +46,7 @@ Component({
         const approvals = (await fetchApprovals(appAuth())).map(toApprovalView);
         if (latestLoad.get(this) === ticket) this.setData({ status: 'ready', approvals });
       } catch (error) {
-        if (latestLoad.get(this) !== ticket || isSilentError(error)) return;
+        if (latestLoad.get(this) !== ticket || isSilentError(error) || replaceWithBindPage(error)) return;
         const forbidden = serverErrorCodeOf(error) === 'FORBIDDEN';
         this.setData({
           status: forbidden ? 'forbidden' : 'error',

@@ -52,4 +52,19 @@ describe('审批', () => {
     const page = await openPage(['staff']);
     await waitFor(() => expect(textOf(page)).toContain('暂无审批'));
   });
+
+  test('a user the server unbound meanwhile (its bind mode) is taken to the bind page, the ticket kept, after one login', async () => {
+    const page = await openPage(['staff']);
+    await waitFor(() => expect(page.instance.data.status).toBe('ready'));
+    // Another device unbound the account: every session of the binding ended.
+    platform().fake.binding.required = true;
+    platform().fake.expireAllSessions();
+
+    (page.instance as unknown as { onRetry(): Promise<void> }).onRetry();
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'redirectTo', url: '/pages/bind/bind' }]));
+    expect(platform().app.globalData.bindTicket).toMatchObject({ bindTicket: 'ticket-1' });
+    expect(platform().fake.stats.logins).toBe(2);
+    expect(page.instance.data.status).toBe('loading');
+  });
 });

@@ -28,8 +28,8 @@ export interface Platform {
   auth: AuthClient<User>;
   /** What getApp() returns: the shape of IAppOption (typings/index.d.ts). */
   app: { globalData: { launchError: AuthError | null; bindTicket: BindTicket | null }; auth: AuthClient<User> };
-  /** wx.navigateTo / switchTab calls, in order. */
-  navigations: { api: 'navigateTo' | 'switchTab'; url: string }[];
+  /** wx.navigateTo / redirectTo / switchTab calls, in order. */
+  navigations: { api: 'navigateTo' | 'redirectTo' | 'switchTab'; url: string }[];
   privacy: {
     /** What wx.getPrivacySetting answers. */
     needAuthorization: boolean;
@@ -163,6 +163,10 @@ export function installPlatform(): void {
     navigateTo(o: Callbacks & { url: string }) {
       platform().navigations.push({ api: 'navigateTo', url: o.url });
       setTimeout(() => succeed(o, { errMsg: 'navigateTo:ok' }), 0);
+    },
+    redirectTo(o: Callbacks & { url: string }) {
+      platform().navigations.push({ api: 'redirectTo', url: o.url });
+      setTimeout(() => succeed(o, { errMsg: 'redirectTo:ok' }), 0);
     },
     switchTab(o: Callbacks & { url: string }) {
       platform().navigations.push({ api: 'switchTab', url: o.url });
