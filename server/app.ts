@@ -21,6 +21,7 @@ import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
 import { phoneRoutes } from './routes/phone';
 import { profileRoutes } from './routes/profile';
+import { logPushEvents, wechatEventRoutes, type PushHandler } from './routes/wechat-events';
 import { createMemoryStores } from './stores/memory';
 import { createRedisStores } from './stores/redis';
 import type { Clock, Stores } from './stores/types';
@@ -39,6 +40,8 @@ export interface AppOptions {
   simulator?: Simulator;
   /** Where log lines go; defaults to stdout. `false` turns logging off. */
   log?: Writable | false;
+  /** What is done with each verified WeChat push (with WX_PUSH_TOKEN/WX_PUSH_AES_KEY); defaults to an info log line. */
+  onPushEvent?: PushHandler;
 }
 
 /** The address other processes on this machine reach a listening server at. */
@@ -51,7 +54,7 @@ function loopbackOrigin(app: FastifyInstance): string | null {
  * The whole server, not yet listening: tests use inject() or listen on port 0, index.ts listens
  * on the configured address. Closing the app closes its stores.
  */
-export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, now = Date.now, stores: givenStores, wechatTransport, simulator: givenSimulator, log, onPushEvent }: AppOptions): Promise<FastifyInstance> {
   const lifecycle: Lifecycle = { closing: false };
   // Before anything is opened: a folder refused here stops the start with nothing to close.
   const uploadDir = await preparePrivateDir(config.uploadDir, 'UPLOAD_DIR');
@@ -147,6 +150,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
   approvalRoutes(app, ctx);
+  if (config.push) wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle: onPushEvent ?? logPushEvents(app.log) });
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
   // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it
   // is kept in the avatars' own scope instead of taxing every JSON request.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
 import { isLoopbackHostname } from './net';
+import { aesKeyFrom, ENCODING_AES_KEY } from './wechat/push-crypto';
 import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
@@ -86,6 +87,19 @@ export interface Config {
    * connection closed after it. (Answers that do not drain for `requestTimeoutMs` close it too.)
    */
   maxPipelinedRequests: number;
+
+  /** WeChat's message push (POST /wechat/events); null without WX_PUSH_TOKEN and WX_PUSH_AES_KEY, and then the route does not exist. */
+  push: PushConfig | null;
+}
+
+/** The console's 消息推送配置 (开发 → 开发管理 → 消息推送配置), as the push route checks it. */
+export interface PushConfig {
+  /** Token: signs every push (WX_PUSH_TOKEN). */
+  token: string;
+  /** The AES-256 key of the console's EncodingAESKey (WX_PUSH_AES_KEY). */
+  aesKey: Buffer;
+  /** Plain-mode pushes (unsigned bodies) are taken only when WX_PUSH_ACCEPT_PLAIN says so. */
+  acceptPlain: boolean;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +182,25 @@ function publicOrigin(raw: string | undefined, problems: string[]): string | nul
 /** Whether the server can reach itself over loopback when listening on `host`. */
 function reachableOverLoopback(host: string): boolean {
   return isLoopbackHostname(host) || host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** WeChat's rule for the console's Token: 3 to 32 letters or digits. */
+const PUSH_TOKEN = /^[A-Za-z0-9]{3,32}$/;
+
+/** The WX_PUSH_* block: both values or neither; each in WeChat's own format. */
+function pushConfig(token: string | undefined, encodingAesKey: string | undefined, acceptPlain: boolean, problems: string[]): PushConfig | null {
+  if (token === undefined && encodingAesKey === undefined) {
+    if (acceptPlain) problems.push('WX_PUSH_ACCEPT_PLAIN is set but the message push is not configured: set WX_PUSH_TOKEN and WX_PUSH_AES_KEY');
+    return null;
+  }
+  if (token === undefined || encodingAesKey === undefined) {
+    problems.push(`the message push needs both WX_PUSH_TOKEN and WX_PUSH_AES_KEY (only ${token === undefined ? 'WX_PUSH_AES_KEY' : 'WX_PUSH_TOKEN'} is set), as the console's 消息推送配置 shows them`);
+    return null;
+  }
+  const before = problems.length;
+  if (!PUSH_TOKEN.test(token)) problems.push(`WX_PUSH_TOKEN must be 3 to 32 letters or digits, as WeChat requires (got ${lengthOf(token)})`);
+  if (!ENCODING_AES_KEY.test(encodingAesKey)) problems.push(`WX_PUSH_AES_KEY must be the console's EncodingAESKey: 43 letters and digits (got ${lengthOf(encodingAesKey)})`);
+  return problems.length === before ? { token, aesKey: aesKeyFrom(encodingAesKey), acceptPlain } : null;
 }
 
 /**
@@ -307,6 +340,8 @@ export function loadConfig(env: Env = process.env): Config {
 
     allowedHosts: allowedHostsFrom(value('ALLOWED_HOSTS'), [publicUrl === null ? null : new URL(publicUrl).hostname, host], problems),
     maxPipelinedRequests: int('MAX_PIPELINED_REQUESTS', 16, 1, 1024),
+
+    push: pushConfig(value('WX_PUSH_TOKEN'), value('WX_PUSH_AES_KEY'), bool('WX_PUSH_ACCEPT_PLAIN'), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -20,6 +20,11 @@ export interface ErrorCodeStatus {
    */
   INVALID_PHONE_CODE: 400;
   SESSION_EXPIRED: 401;
+  /**
+   * 401: a push to /wechat/events that cannot be shown to come from WeChat for this mini-program
+   * (signature, msg_signature, appid or timestamp). Only WeChat calls that route; the mini-program never sees it.
+   */
+  INVALID_SIGNATURE: 401;
   INVALID_USER_DATA: 400;
   USER_BLOCKED: 403;
   /** The server requires a bound phone (REQUIRE_PHONE) for this route and the user has none: show the phone step. */

@@ -11,6 +11,8 @@ const SERVER_MESSAGES: Record<ApiErrorCode, string> = {
   INVALID_CODE: '微信登录凭证已失效，请重新登录',
   INVALID_PHONE_CODE: '手机号验证已失效，请重新获取',
   SESSION_EXPIRED: '登录已过期，请重新登录',
+  // Answered only to WeChat's message push, never to the mini-program.
+  INVALID_SIGNATURE: '请求异常，请稍后重试',
   INVALID_USER_DATA: '填写的信息有误，请检查后重试',
   USER_BLOCKED: '账号已被限制使用，如有疑问请联系客服',
   PHONE_REQUIRED: '请先绑定手机号',

@@ -277,6 +277,9 @@ export const SCREEN_STATES: ScreenState[] = [
   phoneAnswered({ id: 'phone-step-in-use', title: '完成登录 · 手机号已被占用' }, { errMsg: 'getPhoneNumber:ok', code: 'preview-code' }, '该手机号已绑定其他账号', () =>
     platform().fake.route('/auth/phone', () => ({ statusCode: 409, data: { error: { code: 'PHONE_IN_USE', message: 'in use' } } })),
   ),
+  // WeChat refuses at the tap: the mini-program's quota of verifications is used up, or it may not ask at all.
+  phoneAnswered({ id: 'phone-step-quota', title: '完成登录 · 验证次数已用完' }, { errMsg: 'getPhoneNumber:fail', errno: 1400001 }, '验证次数已用完'),
+  phoneAnswered({ id: 'phone-step-no-permission', title: '完成登录 · 未开通手机号验证' }, { errMsg: 'getPhoneNumber:fail no permission' }, '暂未开通微信手机号验证'),
   {
     id: 'phone-bind',
     title: '我的 · 绑定手机号',

@@ -211,4 +211,37 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain(SECRET);
     expect(error.message).not.toContain(APPID);
   });
+  describe('the message push block (WX_PUSH_*)', () => {
+    const TOKEN = 'pushToken123';
+    const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+
+    it('is off without WX_PUSH_TOKEN and WX_PUSH_AES_KEY: no /wechat/events route', () => {
+      expect(loadConfig(SIMULATED).push).toBeNull();
+    });
+
+    it('takes the console\'s Token and EncodingAESKey, the key as its 32 bytes, encrypted pushes only by default', () => {
+      const push = loadConfig({ ...SIMULATED, WX_PUSH_TOKEN: TOKEN, WX_PUSH_AES_KEY: AES_KEY }).push;
+      expect(push).toEqual({ token: TOKEN, aesKey: Buffer.from(`${AES_KEY}=`, 'base64'), acceptPlain: false });
+      expect(push?.aesKey).toHaveLength(32);
+      expect(loadConfig({ ...SIMULATED, WX_PUSH_TOKEN: TOKEN, WX_PUSH_AES_KEY: AES_KEY, WX_PUSH_ACCEPT_PLAIN: 'true' }).push?.acceptPlain).toBe(true);
+    });
+
+    it('refuses one without the other, and WX_PUSH_ACCEPT_PLAIN alone', () => {
+      expect(problemsOf({ ...SIMULATED, WX_PUSH_TOKEN: TOKEN }).problems).toEqual([expect.stringMatching(/needs both WX_PUSH_TOKEN and WX_PUSH_AES_KEY \(only WX_PUSH_TOKEN is set\)/)]);
+      expect(problemsOf({ ...SIMULATED, WX_PUSH_AES_KEY: AES_KEY }).problems).toEqual([expect.stringMatching(/only WX_PUSH_AES_KEY is set/)]);
+      expect(problemsOf({ ...SIMULATED, WX_PUSH_ACCEPT_PLAIN: '1' }).message).toMatch(/WX_PUSH_ACCEPT_PLAIN is set but the message push is not configured/);
+    });
+
+    it('refuses a Token outside WeChat\'s 3 to 32 letters or digits and a key that is not 43 letters and digits, printing neither', () => {
+      for (const token of ['ab', 'a'.repeat(33), 'with space', 'tökén1']) {
+        const error = problemsOf({ ...SIMULATED, WX_PUSH_TOKEN: token, WX_PUSH_AES_KEY: AES_KEY });
+        expect(error.problems).toEqual([`WX_PUSH_TOKEN must be 3 to 32 letters or digits, as WeChat requires (got ${token.length} characters, not shown)`]);
+      }
+      for (const key of [AES_KEY.slice(1), `${AES_KEY}=`, `${AES_KEY.slice(1)}+`]) {
+        const error = problemsOf({ ...SIMULATED, WX_PUSH_TOKEN: TOKEN, WX_PUSH_AES_KEY: key });
+        expect(error.problems).toEqual([expect.stringMatching(/^WX_PUSH_AES_KEY must be the console's EncodingAESKey: 43 letters and digits \(got \d+ characters, not shown\)$/)]);
+        expect(error.message).not.toContain(key);
+      }
+    });
+  });
 });

@@ -12,7 +12,7 @@ import Toast from '@vant/weapp/toast/toast';
 import { isAuthError } from '../../auth/index';
 import { appAuth } from '../../services/app-context';
 import { BIND_PAGE, keepTicket } from '../../services/binding';
-import { bindPhone, readPhoneButton } from '../../services/phone';
+import { bindPhone, phoneFallback, readPhoneButton, type PhoneUnavailableReason } from '../../services/phone';
 import { completeProfile, normaliseNickname } from '../../services/profile';
 import { answerPrivacy, hideConsentHost, showConsentHost, type ConsentHost } from '../../services/privacy';
 import { errorMessage, isSilentError, serverErrorCodeOf } from '../../utils/error-message';
@@ -59,8 +59,29 @@ const PHONE_COPY = {
 };
 type PhonePurpose = keyof typeof PHONE_COPY;
 
-/** What the phone step says when the mini-program cannot get numbers at all: not the user's doing, never in red. */
-const PHONE_UNAVAILABLE = '当前小程序暂不支持获取手机号（需要企业认证并开通该能力），请稍后再试或联系客服';
+/**
+ * What the phone step says when WeChat will not give this mini-program a number (its quota is used
+ * up, or it has no permission): why, in words that do not blame the user, never in red; then the
+ * way on, which depends on whether the server requires the phone (PHONE_WAY_ON).
+ */
+const PHONE_UNAVAILABLE: Record<PhoneUnavailableReason, string> = {
+  quota: '本小程序的手机号验证次数已用完，暂时无法获取手机号',
+  'no-permission': '本小程序暂未开通微信手机号验证，无法获取手机号',
+};
+/**
+ * The way on after PHONE_UNAVAILABLE, by purpose. Where the phone is required and the app offers
+ * nothing else (no phoneFallback), the user is told what that means and moves on without it.
+ */
+const PHONE_WAY_ON: Record<'required' | 'bind' | 'change', Record<PhoneUnavailableReason, string>> = {
+  required: { quota: '需要手机号的功能暂时无法使用，请稍后在「我的」中绑定', 'no-permission': '需要手机号的功能暂时无法使用，如需帮助请联系客服' },
+  bind: { quota: '请稍后再绑定', 'no-permission': '' },
+  change: { quota: '仍使用当前号码，请稍后再更换', 'no-permission': '仍使用当前号码' },
+};
+/** Why WeChat refused, for the developer in DevTools' console: the user never needs to read this. */
+const PHONE_UNAVAILABLE_CAUSE: Record<PhoneUnavailableReason, string> = {
+  quota: 'errno 1400001: the quota of phone verifications is used up (buy more under 微信公众平台 → 付费管理)',
+  'no-permission': 'no permission: WeChat gives phone numbers only to verified (微信认证), non-personal mini-programs',
+};
 
 /** The page this panel is on is showing (set by pageLifetimes); kept off `data`, which renders. */
 const pageHidden = new WeakSet<object>();
@@ -85,6 +106,13 @@ Component({
     phoneCopy: PHONE_COPY.login,
     /** A calm line under the phone button (declined, not available): not an error. */
     phoneNote: '',
+    /**
+     * WeChat will not give a number now (quota, no permission): the phone button is gone, since a
+     * tap cannot help; the ways on remain.
+     */
+    phoneUnavailable: false,
+    /** The words of the app's other way on (phoneFallback), offered with phoneUnavailable when the phone is required. */
+    phoneFallbackButton: '',
     binding: false,
     /** After the phone step: the profile step when this login's profile is incomplete, else done. */
     profileAfterPhone: false,
@@ -244,15 +272,53 @@ Component({
       const afterLogin = context === 'login';
       const purpose: PhonePurpose = user.phone ? 'change' : afterLogin ? 'login' : user.phoneRequired ? 'required' : 'bind';
       const copy = purpose === 'change' ? { ...PHONE_COPY.change, desc: `当前绑定 ${user.phone}，可换成微信中的其他号码` } : PHONE_COPY[purpose];
-      this.setData({ step: 'phone', phoneCopy: copy, user, errorMessage: '', phoneNote: '', profileAfterPhone: afterLogin && !user.profileComplete });
+      this.setData({ step: 'phone', phoneCopy: copy, user, errorMessage: '', phoneNote: '', phoneUnavailable: false, phoneFallbackButton: '', profileAfterPhone: afterLogin && !user.profileComplete });
     },
 
-    /** What `<button open-type="getPhoneNumber">` answered, after the user chose (or declined) in WeChat's sheet. */
-    async onGetPhoneNumber(event: WechatMiniprogram.CustomEvent<{ errMsg?: string; code?: string }>) {
+    /**
+     * WeChat refused the phone button for a reason another tap will not change: say why and what
+     * now, drop the button, and leave the ways on (the app's fallback when the phone is required
+     * and one is registered; 暂不绑定 or 知道了 always).
+     */
+    showPhoneUnavailable(reason: PhoneUnavailableReason) {
+      console.warn(`[phone] getPhoneNumber refused, ${PHONE_UNAVAILABLE_CAUSE[reason]}`);
+      const user = this.data.user;
+      const need = user && user.phone ? 'change' : user && user.phoneRequired ? 'required' : 'bind';
+      const fallback = need === 'required' ? phoneFallback() : null;
+      const wayOn = fallback ? fallback.hint : PHONE_WAY_ON[need][reason];
+      this.setData({
+        errorMessage: '',
+        phoneNote: wayOn ? `${PHONE_UNAVAILABLE[reason]}。${wayOn}` : PHONE_UNAVAILABLE[reason],
+        phoneUnavailable: true,
+        phoneFallbackButton: fallback ? fallback.button : '',
+        // Nothing is left to cancel when the phone is optional: the dismissal only acknowledges.
+        phoneCopy: need === 'required' ? this.data.phoneCopy : { ...this.data.phoneCopy, dismiss: '知道了' },
+      });
+    },
+
+    /** The app's other way on (phoneFallback): the login stands, the panel closes and the fallback's page opens. */
+    onPhoneFallback() {
+      const fallback = phoneFallback();
+      if (!fallback) return;
+      this.finish(this.data.user);
+      wx.navigateTo({ url: fallback.url });
+    },
+
+    /**
+     * What `<button open-type="getPhoneNumber">` answered, after the user chose (or declined) in
+     * WeChat's sheet. Every code WeChat hands over is paid for; one is exchanged at a time: while
+     * it is, the button has no open-type (Vant drops it while loading), so a second tap asks WeChat
+     * nothing, and an answer that arrives all the same is dropped here, before any request.
+     */
+    async onGetPhoneNumber(event: WechatMiniprogram.CustomEvent<{ errMsg?: string; code?: string; errno?: number }>) {
       if (this.data.binding) return;
       const outcome = readPhoneButton(event.detail);
-      if (outcome.kind === 'denied' || outcome.kind === 'unavailable') {
-        this.setData({ errorMessage: '', phoneNote: outcome.kind === 'denied' ? this.data.phoneCopy.declined : PHONE_UNAVAILABLE });
+      if (outcome.kind === 'unavailable') {
+        this.showPhoneUnavailable(outcome.reason);
+        return;
+      }
+      if (outcome.kind === 'denied') {
+        this.setData({ errorMessage: '', phoneNote: this.data.phoneCopy.declined });
         return;
       }
       if (outcome.kind === 'failed') {
@@ -351,7 +417,7 @@ Component({
     },
 
     finish(user: User | null) {
-      this.setData({ show: false, step: 'login', avatarPath: '', errorMessage: '', phoneNote: '', profileAfterPhone: false });
+      this.setData({ show: false, step: 'login', avatarPath: '', errorMessage: '', phoneNote: '', phoneUnavailable: false, phoneFallbackButton: '', profileAfterPhone: false });
       const detail: DoneEventDetail = { user };
       this.triggerEvent('done', detail);
     },
