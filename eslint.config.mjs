@@ -5,7 +5,7 @@ import globals from 'globals';
 const miniprogramGlobals = { wx: 'readonly', App: 'readonly', Page: 'readonly', Component: 'readonly', Behavior: 'readonly', getApp: 'readonly', getCurrentPages: 'readonly', requirePlugin: 'readonly' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'miniprogram/miniprogram_npm/', 'dist/', 'coverage/', '**/*.d.ts', 'bench/.tmp/', 'packages/*/miniprogram_dist/'] },
+  { ignores: ['node_modules/', 'miniprogram/miniprogram_npm/', 'dist/', 'coverage/', '**/*.d.ts', 'bench/.tmp/', 'packages/*/miniprogram_dist/', 'packages/server/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

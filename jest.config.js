@@ -7,6 +7,8 @@ const common = {
   // ts before js and json: a stale .js or a component's index.json must never shadow the source.
   moduleFileExtensions: ['ts', 'js', 'json'],
   testPathIgnorePatterns: ['/node_modules/', '/miniprogram_npm/'],
+  // The built server package shares its name with the server workspace; tests use the source, and the package from a tarball.
+  modulePathIgnorePatterns: ['<rootDir>/packages/server/'],
 };
 
 // fastify's inject() (light-my-request) requires `cookie`, which ships only as ESM; jest's own

@@ -142,6 +142,8 @@ const PEERS = {
   fastify: 'bare-fastify.js',
   /** The tutorial's Express server (WX_API_BASE answers its jscode2session). */
   'tutorial-express': 'tutorial-express.js',
+  /** The server package's Express adapter in an Express app (built by bench/run.js). */
+  'adapter-express': 'adapter-express.js',
 } as const;
 export type PeerKind = keyof typeof PEERS;
 

@@ -202,6 +202,7 @@ async function main(): Promise<void> {
     memoryInfo: 'nodeHttp',
     fastify: 'nodeHttp',
     tutorialExpress: 'nodeHttp',
+    expressAdapter: 'tutorialExpress',
     redisWarn: 'redisFloor',
     loginHttp: 'loginInProcess',
     loginRedis: 'loginInProcess',
@@ -302,6 +303,7 @@ async function main(): Promise<void> {
   const vsNodeHttp = ratioOf('memoryWarn', 'nodeHttp')!;
   const infoVsNodeHttp = ratioOf('memoryInfo', 'nodeHttp')!;
   const vsTutorial = ratioOf('memoryWarn', 'tutorialExpress')!;
+  const adapterVsTutorial = ratioOf('expressAdapter', 'tutorialExpress')!;
   const loginsVsInProcess = ratioOf('loginHttp', 'loginInProcess')!;
   const redisVsFloor = ratioOf('redisWarn', 'redisFloor');
   const shipped = overhead.find(([what]) => what === 'shipped package') ?? overhead[0];
@@ -313,6 +315,12 @@ async function main(): Promise<void> {
     { what: 'GET /api/profile, memory store ÷ bare node:http, LOG_LEVEL=info', target: '≥ 0.60', measured: `${spread(infoVsNodeHttp)} (${Math.round(rps('memoryInfo'))} vs ${Math.round(rps('nodeHttp'))})`, ok: infoVsNodeHttp.median >= 0.6 },
     { what: 'logins/s, simulated WeChat over HTTP ÷ in-process (memory store)', target: '≥ 0.5', measured: `${spread(loginsVsInProcess)} (${Math.round(rps('loginHttp'))} vs ${Math.round(rps('loginInProcess'))}/s)`, ok: loginsVsInProcess.median >= 0.5 },
     { what: "GET /api/profile, ours ÷ the tutorial's Express server", target: '(reported)', measured: `${fixed(vsTutorial.median, 2)}× (${fixed(vsTutorial.min, 2)}–${fixed(vsTutorial.max, 2)}); p99 ${p99('memoryWarn')} vs ${p99('tutorialExpress')} ms`, ok: null },
+    {
+      what: "GET /api/profile, the Express adapter ÷ the tutorial's Express server (what the login layer costs on Express)",
+      target: '(reported)',
+      measured: `${fixed(adapterVsTutorial.median, 2)}× (${fixed(adapterVsTutorial.min, 2)}–${fixed(adapterVsTutorial.max, 2)}); p99 ${p99('expressAdapter')} vs ${p99('tutorialExpress')} ms`,
+      ok: null,
+    },
     { what: 'p99, GET /api/profile, memory store, 50 connections', target: '< 10 ms', measured: `${p99('memoryWarn')} ms (info: ${p99('memoryInfo')} ms)`, ok: p99('memoryWarn') < 10 && p99('memoryInfo') < 10 },
     ...(redis ? [{ what: 'p99, GET /api/profile, Redis store, 50 connections', target: '< 10 ms', measured: `${p99('redisWarn')} ms`, ok: p99('redisWarn') < 10 }] : []),
     {
@@ -354,6 +362,7 @@ async function main(): Promise<void> {
     profileVsNodeHttp: figures(vsNodeHttp),
     redisProfileVsOneGetFloor: figures(redisVsFloor),
     profileVsTutorialExpress: figures(vsTutorial),
+    expressAdapterVsTutorialExpress: figures(adapterVsTutorial),
     profileInfoVsNodeHttp: figures(infoVsNodeHttp),
     loginHttpVsInProcess: figures(loginsVsInProcess),
     redisBytesPerSession: redisMemory?.memoryUsage ?? null,
@@ -363,6 +372,7 @@ async function main(): Promise<void> {
       profileVsNodeHttp: vsNodeHttp,
       redisProfileVsOneGetFloor: redisVsFloor,
       profileVsTutorialExpress: vsTutorial,
+      expressAdapterVsTutorialExpress: adapterVsTutorial,
       profileInfoVsNodeHttp: infoVsNodeHttp,
       loginHttpVsInProcess: loginsVsInProcess,
     },

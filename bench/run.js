@@ -5,9 +5,12 @@
 'use strict';
 const path = require('node:path');
 const { build, BUDGET_BYTES } = require('../scripts/build-auth.js');
+const serverPackage = require('../scripts/build-server-package.js');
 const { runBundled } = require('./bundle.js');
 
 const { dist, gzipBytes } = build();
+// The Express adapter's peer (bench/adapter-express.js) runs the built server package.
+serverPackage.build();
 process.exit(
   runBundled(path.join(__dirname, 'index.ts'), 'bench', {
     nodeArgs: ['--expose-gc'],

@@ -96,6 +96,7 @@ export type VariantId =
   | 'memoryWarn'
   | 'memoryInfo'
   | 'tutorialExpress'
+  | 'expressAdapter'
   | 'redisFloor'
   | 'redisWarn'
   | 'loginHttp'
@@ -108,6 +109,7 @@ export const VARIANTS: Record<VariantId, string> = {
   memoryWarn: 'ours, memory store, LOG_LEVEL=warn',
   memoryInfo: 'ours, memory store, LOG_LEVEL=info (a line per request)',
   tutorialExpress: "the tutorial's Express 5 server (md5 token in a Map)",
+  expressAdapter: 'wx-login-server/express in an Express 5 app, memory store',
   redisFloor: 'bare node:http + one Redis GET per request',
   redisWarn: 'ours, Redis store, LOG_LEVEL=warn',
   loginHttp: 'ours, memory store, simulated WeChat over HTTP',
@@ -197,6 +199,16 @@ export const profileGroup: Group = {
           const answer = await json<{ token: string }>(`${proc.url}/auth/login`, { method: 'POST', body: JSON.stringify({ code: freshCode() }) });
           if (answer.status !== 200) throw new Error(`the tutorial's login failed: ${answer.status} ${answer.text}`);
           return [{ id: 'tutorialExpress', proc, options: { url: `${proc.url}/api/profile`, headers: { token: answer.body.token } } }];
+        } catch (error) {
+          await proc.stop();
+          throw error;
+        }
+      },
+      async () => {
+        const proc = await startPeer('adapter-express', {});
+        try {
+          const { skey } = await login(proc.url);
+          return [{ id: 'expressAdapter', proc, options: authenticated(proc.url, skey) }];
         } catch (error) {
           await proc.stop();
           throw error;

@@ -2,11 +2,13 @@
  * What an account must have before business routes serve it (see authenticateComplete in
  * session.ts), and how its phone number is shown.
  */
-import type { Config } from './config';
 import type { PhoneNumber, UserRecord } from './stores/types';
 
 /** The account rules that the configuration sets. */
-export type AccountPolicy = Pick<Config, 'requirePhone'>;
+export interface AccountPolicy {
+  /** Business routes answer 403 PHONE_REQUIRED until the user has bound a phone number. */
+  requirePhone: boolean;
+}
 
 /**
  * The number as the client may see it: the first three and last four digits of a mainland

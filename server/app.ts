@@ -8,18 +8,18 @@ import type { Context } from './context';
 import { clientErrorHandler, failureDetails, frameworkErrors, installErrorHandling } from './errors';
 import { beginShutdown, httpServerFactory, type Lifecycle } from './http-server';
 import { parseJsonBody } from './json-body';
+import { createLoginService } from './core/login-service';
+import { fastifyWxLogin } from './fastify';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
 import { preparePrivateDir } from './private-dir';
 import { approvalRoutes } from './routes/approvals';
-import { authRoutes } from './routes/auth';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
-import { phoneRoutes } from './routes/phone';
 import { profileRoutes } from './routes/profile';
 import { logPushEvents, wechatEventRoutes, type PushHandler } from './routes/wechat-events';
 import { createMemoryStores } from './stores/memory';
@@ -106,6 +106,17 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   // address it listens on, looked up once it listens (server.address() on every login showed up in its profile).
   let wechatBase = config.wechat.apiBase;
   const wechatBaseUrl = () => (wechatBase ??= loopbackOrigin(app)) ?? 'http://127.0.0.1';
+  const wechat = createWeChatClient({
+    baseUrl: wechatBaseUrl,
+    appId: config.wechat.appId,
+    secret: config.wechat.secret,
+    timeoutMs: config.wechat.timeoutMs,
+    ...(wechatTransport ? { transport: wechatTransport } : {}),
+    credentials: stores.credentials,
+    now,
+    onTokenRenewalFailed: warnOf('renewing the WeChat access token failed; the current one serves until it expires'),
+    onTokenCacheFailed: warnOf('the credential cache failed to keep the fetched WeChat access token; it is used all the same'),
+  });
   const ctx: Context = {
     config,
     now,
@@ -113,16 +124,19 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     simulator,
     lifecycle,
     avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
-    wechat: createWeChatClient({
-      baseUrl: wechatBaseUrl,
-      appId: config.wechat.appId,
-      secret: config.wechat.secret,
-      timeoutMs: config.wechat.timeoutMs,
-      ...(wechatTransport ? { transport: wechatTransport } : {}),
-      credentials: stores.credentials,
+    wechat,
+    // The login routes' logic, the same service the plugin below mounts.
+    login: createLoginService({
+      wechat: { appId: config.wechat.appId, client: wechat },
+      stores,
       now,
-      onTokenRenewalFailed: warnOf('renewing the WeChat access token failed; the current one serves until it expires'),
-      onTokenCacheFailed: warnOf('the credential cache failed to keep the fetched WeChat access token; it is used all the same'),
+      sessionLifetimeMs: config.sessionLifetimeMs,
+      loginRateLimit: config.loginRateLimit,
+      loginRateWindowMs: config.loginRateWindowMs,
+      phoneBindLimit: config.phoneBindLimit,
+      phoneBindWindowMs: config.phoneBindWindowMs,
+      phoneBindTimeoutMs: config.phoneBindTimeoutMs,
+      requirePhone: config.requirePhone,
     }),
   };
 
@@ -145,8 +159,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
   healthRoutes(app, ctx);
-  authRoutes(app, ctx);
-  phoneRoutes(app, ctx);
+  // The login routes, as any host mounts them (server/fastify.ts).
+  await app.register(fastifyWxLogin, { service: ctx.login, bodyLimit: config.bodyLimitBytes });
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
   approvalRoutes(app, ctx);

@@ -1,19 +1,20 @@
 /** The guard of routes that need a permission (see ./access.ts for who has which). */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Permission } from './access';
-import type { AccountPolicy } from './account';
-import { ApiError } from './errors';
-import { rolesOf, can } from './roles';
-import { authenticateComplete, type Authenticated } from './session';
-import { whenReady, type MaybePromise, type SessionStore } from './stores/types';
+import { ApiError } from './core/errors';
+import { answerError } from './errors';
+import { can, rolesOf } from './roles';
 
 /**
- * What routes that need a permission call instead of authenticateComplete: the same live session
- * and complete account, and 403 FORBIDDEN when the user's roles lack `permission`.
+ * A preHandler that follows `requireSession` (which sets `request.wxUser`): 403 FORBIDDEN in the
+ * envelope when the user's roles lack `permission`. The session and the phone rule come first:
+ *
+ *   app.get('/api/approvals', { preHandler: [app.requireSession, requirePermission('approvals:read')] }, handler)
  */
-export function authorize(request: FastifyRequest, stores: { sessions: SessionStore }, policy: AccountPolicy, permission: Permission): MaybePromise<Authenticated> {
-  return whenReady(authenticateComplete(request, stores, policy), (authenticated) => {
-    if (!can(rolesOf(authenticated.user), permission)) throw new ApiError('FORBIDDEN', `this needs the permission ${permission}`);
-    return authenticated;
-  });
+export function requirePermission(permission: Permission) {
+  return function permissionGuard(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (can(rolesOf(request.wxUser), permission)) return done();
+    // Answered here, as requireSession answers its refusals: the envelope, whatever error handler the host has.
+    answerError(new ApiError('FORBIDDEN', `this needs the permission ${permission}`) as unknown as FastifyError, request, reply);
+  };
 }

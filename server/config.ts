@@ -1,7 +1,8 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
+import { APP_SECRET, APPID, REAL_WECHAT_API, sealKeyFromSecret, SIMULATED_APPID } from './core/wechat-option';
 import { isLoopbackHostname } from './net';
 import { aesKeyFrom, ENCODING_AES_KEY } from './wechat/push-crypto';
 import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
@@ -109,13 +110,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** The appid the simulated WeChat stamps into watermarks; not a real one. */
-export const SIMULATED_APPID = 'wx00000000simulated';
-const REAL_WECHAT_API = 'https://api.weixin.qq.com';
+// The login core checks a host's options by the same rules.
+export { SIMULATED_APPID };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-/** WeChat's formats: an AppID is "wx" and 16 letters or digits, an AppSecret 32 hex digits. */
-const APPID = /^wx[0-9a-zA-Z]{16}$/;
-const APP_SECRET = /^[0-9a-fA-F]{32}$/;
 
 type Env = Record<string, string | undefined>;
 
@@ -132,7 +129,7 @@ function sealKey(explicit: string | undefined, secret: string, problems: string[
     if (bytes?.length === 32) return bytes;
     problems.push(`SESSION_KEY_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or 44 base64 characters (got ${lengthOf(explicit)})`);
   }
-  return Buffer.from(hkdfSync('sha256', secret, 'wx-login', 'session_key at rest v1', 32));
+  return sealKeyFromSecret(secret);
 }
 
 function trustProxyFrom(raw: string | undefined, problems: string[]): TrustProxy {

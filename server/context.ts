@@ -1,5 +1,6 @@
 import type { AvatarFiles } from './avatars';
 import type { Config } from './config';
+import type { LoginService } from './core/login-service';
 import type { Lifecycle } from './http-server';
 import type { Clock, Stores } from './stores/types';
 import type { WeChatClient } from './wechat/client';
@@ -11,6 +12,8 @@ export interface Context {
   now: Clock;
   stores: Stores;
   wechat: WeChatClient;
+  /** Login, sessions, user data, phone binding: the core the login routes mount. */
+  login: LoginService;
   /** Null in real mode: no simulator, no development routes. */
   simulator: Simulator | null;
   avatars: AvatarFiles;

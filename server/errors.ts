@@ -1,48 +1,11 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiErrorBody, ApiErrorCode, ErrorCodeStatus } from '../typings/api';
+import type { ApiErrorBody, ApiErrorCode } from '../typings/api';
+import { ApiError } from './core/errors';
 
-/** The default HTTP status of each error code (the contract allows a few codes two statuses). */
-const STATUS: { [C in ApiErrorCode]: ErrorCodeStatus[C] } = {
-  BAD_REQUEST: 400,
-  INVALID_CODE: 401,
-  INVALID_PHONE_CODE: 400,
-  SESSION_EXPIRED: 401,
-  INVALID_SIGNATURE: 401,
-  INVALID_USER_DATA: 400,
-  USER_BLOCKED: 403,
-  PHONE_REQUIRED: 403,
-  PHONE_IN_USE: 409,
-  INVALID_CREDENTIALS: 401,
-  INVALID_BIND_TICKET: 401,
-  ACCOUNT_ALREADY_BOUND: 409,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  HEADERS_TOO_LARGE: 431,
-  URI_TOO_LONG: 414,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  WECHAT_UNAVAILABLE: 502,
-  WECHAT_TIMEOUT: 504,
-  STORE_UNAVAILABLE: 503,
-};
-
-/** An error the client is meant to see: its code, message and status go out in the envelope. */
-export class ApiError<C extends ApiErrorCode = ApiErrorCode> extends Error {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-
-  constructor(readonly code: C, message: string, options: { status?: ErrorCodeStatus[C]; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = options.status ?? STATUS[code];
-    this.headers = options.headers ?? {};
-  }
-}
+// The core's typed error, importable from here where it began.
+export { ApiError };
 
 export function envelope(code: ApiErrorCode, message: string): ApiErrorBody {
   return { error: { code, message } };
@@ -90,25 +53,27 @@ export function failureDetails(error: unknown): { code?: ApiErrorCode; cause?: s
  * but answered with a generic 500.
  */
 export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) {
-      // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
-      if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
-      reply.headers(error.headers);
-      return sendEnvelope(reply, error.status, envelope(error.code, error.message));
-    }
-    const status = error.statusCode ?? 500;
-    if (error.validation) {
-      return sendEnvelope(reply, 400, envelope('BAD_REQUEST', error.message));
-    }
-    if (status >= 400 && status < 500) {
-      const finalStatus = status === 406 ? 415 : status;
-      return sendEnvelope(reply, finalStatus, envelope(codeForStatus(status), error.message));
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
-  });
+  app.setErrorHandler(answerError);
+}
 
+/** The error handler's answer: also what the login plugin's requireSession answers a failure with, on a host's route. */
+export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ApiError) {
+    // 5xx answers mean something upstream (WeChat, Redis) is failing: worth a line for the operator.
+    if (error.status >= 500) request.log.warn(failureDetails(error), error.message);
+    reply.headers(error.headers);
+    return sendEnvelope(reply, error.status, envelope(error.code, error.message));
+  }
+  const status = error.statusCode ?? 500;
+  if (error.validation) {
+    return sendEnvelope(reply, 400, envelope('BAD_REQUEST', error.message));
+  }
+  if (status >= 400 && status < 500) {
+    const finalStatus = status === 406 ? 415 : status;
+    return sendEnvelope(reply, finalStatus, envelope(codeForStatus(status), error.message));
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendEnvelope(reply, 500, envelope('INTERNAL', 'internal server error'));
 }
 
 /** The 404 message: method and path, never the query string (it can carry codes and secrets). */

@@ -26,16 +26,24 @@ function refusalOf(text: string): ApiError {
   return new ApiError('BAD_REQUEST', `forbidden property ${property}: a JSON body may not set an object's prototype`);
 }
 
+/** A JSON body's value, undefined for an empty one; throws ApiError 400 saying which rule it broke. */
+export function parseJson(text: string): unknown {
+  // wx.request sends `content-type: application/json` even without data; an empty body is "no body".
+  if (text === '') return undefined;
+  try {
+    return sjson.parse(text, REFUSE_PROTOTYPES);
+  } catch {
+    throw refusalOf(text);
+  }
+}
+
 /** A fastify content-type parser for `application/json` (parseAs: 'string'). */
 export function parseJsonBody(_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void {
-  const text = body.toString();
-  // wx.request sends `content-type: application/json` even without data; an empty body is "no body".
-  if (text === '') return done(null, undefined);
   let value: unknown;
   try {
-    value = sjson.parse(text, REFUSE_PROTOTYPES);
-  } catch {
-    return done(refusalOf(text));
+    value = parseJson(body.toString());
+  } catch (error) {
+    return done(error as Error);
   }
   done(null, value);
 }

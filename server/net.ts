@@ -1,5 +1,5 @@
 /** Client addresses: who is local, which peers are trusted proxies, and the key a client is counted under. */
-import { isIPv4, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import proxyAddr from '@fastify/proxy-addr';
 import ipaddr from 'ipaddr.js';
 import type { TrustProxy } from './config';
@@ -36,21 +36,8 @@ export function hostnameOf(hostHeader: string | undefined): string | null {
   return match ? match[1] : null;
 }
 
-/**
- * The key a client is counted under by the rate limiters and the connection cap: an IPv4
- * address as is (IPv4-mapped IPv6 as IPv4), an IPv6 address by its /64, the block a single
- * subscriber is normally given, so that rotating through one's own addresses buys nothing.
- */
-export function clientKey(address: string | undefined): string {
-  if (address === undefined) return 'unknown';
-  // A dotted quad without leading zeros is already what parsing would give back (and cheaper).
-  if (isIPv4(address)) return address;
-  if (!ipaddr.isValid(address)) return address;
-  const parsed = ipaddr.process(address);
-  if (parsed.kind() === 'ipv4') return parsed.toString();
-  const parts = (parsed as ipaddr.IPv6).parts;
-  return `${parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
-}
+// Counted the same way by the login core: its module is the one place it is decided.
+export { clientKey } from './core/client-key';
 
 /** A listening socket's address as it goes in a URL (IPv6 in brackets). */
 export function urlHost(address: string): string {

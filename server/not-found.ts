@@ -31,6 +31,8 @@ interface Recorded {
 function indexAllowedMethods(app: FastifyInstance): (request: FastifyRequest) => HTTPMethod[] {
   const recorded: Recorded[] = [];
   app.addHook('onRoute', (options) => {
+    // The login plugin's own 405 answers are not methods its paths take.
+    if (options.config?.answersMethodNotAllowed) return;
     recorded.push({ methods: [options.method].flat() as HTTPMethod[], url: options.url ?? '', options });
   });
 

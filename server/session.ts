@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
 import type { User } from '../typings/api';
 import { maskPhone, needsPhone, type AccountPolicy } from './account';
 import { ApiError } from './errors';
@@ -92,8 +91,18 @@ export interface Authenticated {
  * store answers synchronously, as the memory store does: routes that only read can then answer
  * without a promise (see whenReady).
  */
-export function authenticate(request: FastifyRequest, stores: { sessions: SessionStore }): MaybePromise<Authenticated> {
-  const match = BEARER.exec(request.headers.authorization ?? '');
+export function authenticate(request: BearerRequest, stores: { sessions: SessionStore }): MaybePromise<Authenticated> {
+  return authenticateBearer(request.headers.authorization, stores);
+}
+
+/** What authentication reads of a request, whichever framework made it: its Authorization header. */
+export interface BearerRequest {
+  headers: { authorization?: string };
+}
+
+/** authenticate, given the Authorization header's value. */
+export function authenticateBearer(authorization: string | undefined, stores: { sessions: SessionStore }): MaybePromise<Authenticated> {
+  const match = BEARER.exec(authorization ?? '');
   if (!match) throw expired();
   const skeyHash = hashSkey(match[1]);
   return whenReady(stores.sessions.touch(skeyHash), (found) => checked(skeyHash, found));
@@ -107,13 +116,13 @@ function checked(skeyHash: string, found: SessionWithUser | null): Authenticated
 }
 
 /**
- * What business routes (orders, and whatever a product adds) call instead of authenticate: a
+ * What business routes (orders, and whatever a product adds, through requireSession) check instead of authenticate: a
  * live session, and an account complete as the configuration requires. 403 PHONE_REQUIRED tells
  * the mini-program to open its phone step. Login, session, profile, avatar and the phone binding
  * stay on plain authenticate: they are how an account gets completed.
  */
-export function authenticateComplete(request: FastifyRequest, stores: { sessions: SessionStore }, policy: AccountPolicy): MaybePromise<Authenticated> {
-  return whenReady(authenticate(request, stores), (authenticated) => {
+export function authenticateComplete(authorization: string | undefined, stores: { sessions: SessionStore }, policy: AccountPolicy): MaybePromise<Authenticated> {
+  return whenReady(authenticateBearer(authorization, stores), (authenticated) => {
     if (needsPhone(authenticated.user, policy)) throw new ApiError('PHONE_REQUIRED', 'bind a phone number first');
     return authenticated;
   });

@@ -4,10 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Approval, ApprovalsResponse } from '../../typings/api';
-import { authorize } from '../authorize';
+import { requirePermission } from '../authorize';
 import * as C from '../contract';
 import type { Context } from '../context';
-import { whenReady } from '../stores/types';
 
 const MINUTE = 60 * 1000;
 const HOUR = 60 * MINUTE;
@@ -26,7 +25,9 @@ export function demoApprovals(now: number): Approval[] {
 }
 
 export function approvalRoutes(app: FastifyInstance, ctx: Context): void {
-  app.get<{ Reply: ApprovalsResponse }>('/api/approvals', { schema: { response: { 200: C.approvalsResponse } } }, (request) =>
-    whenReady(authorize(request, ctx.stores, ctx.config, 'approvals:read'), () => ({ approvals: demoApprovals(ctx.now()) })),
+  app.get<{ Reply: ApprovalsResponse }>(
+    '/api/approvals',
+    { preHandler: [app.requireSession, requirePermission('approvals:read')], schema: { response: { 200: C.approvalsResponse } } },
+    async () => ({ approvals: demoApprovals(ctx.now()) }),
   );
 }

@@ -3,8 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Order, OrdersResponse, OrderStatus } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
-import { authenticateComplete } from '../session';
-import { whenReady } from '../stores/types';
 
 /** What the demo shop sells: the mini-program's UI is Chinese, and so are its orders. */
 const PRODUCTS = ['云南普洱熟茶 357g', '手冲咖啡豆 250g', '陶瓷滤杯 V60 01 号', '玻璃分享壶 600ml', '竹制笔记本 A5', '帆布托特包', '护眼台灯', '月饼礼盒 8 枚装'];
@@ -42,8 +40,9 @@ export function orderRoutes(app: FastifyInstance, ctx: Context): void {
   // The simulated user "empty" has no orders, so the UI's empty state can be seen.
   const emptyOpenid = ctx.simulator?.openidFor('empty');
 
-  // Not async: with the memory store the answer is ready at once (see authenticate).
-  app.get<{ Reply: OrdersResponse }>('/api/orders', { schema: { response: { 200: C.ordersResponse } } }, (request) =>
-    whenReady(authenticateComplete(request, ctx.stores, ctx.config), ({ user }) => ({ orders: user.openid === emptyOpenid ? [] : demoOrders(user.openid, ctx.now()) })),
-  );
+  // A business route as any host of the login plugin writes one: requireSession (a live session,
+  // and a bound phone when REQUIRE_PHONE says so) before it, the session's user on the request.
+  app.get<{ Reply: OrdersResponse }>('/api/orders', { preHandler: app.requireSession, schema: { response: { 200: C.ordersResponse } } }, async (request) => ({
+    orders: request.wxUser.openid === emptyOpenid ? [] : demoOrders(request.wxUser.openid, ctx.now()),
+  }));
 }

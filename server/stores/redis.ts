@@ -328,16 +328,7 @@ interface Scripts {
  * instances. Sessions also carry a Redis TTL so that Redis itself forgets dead ones; liveness is
  * still decided against the injected clock, as in memory. session_key is stored sealed.
  */
-export async function createRedisStores({
-  url,
-  prefix = 'wxlogin:',
-  now,
-  sessionIdleMs,
-  maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER,
-  commandTimeoutMs = 2000,
-  sealKey,
-  onError,
-}: RedisStoreOptions): Promise<Stores> {
+export async function createRedisStores({ url, commandTimeoutMs = 2000, onError, ...options }: RedisStoreOptions): Promise<Stores> {
   let connected = false;
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -354,15 +345,6 @@ export async function createRedisStores({
     disconnectTimeout: 100,
     enableAutoPipelining: AUTO_PIPELINING,
   });
-  redis.defineCommand('createSession', { numberOfKeys: 2, lua: CREATE_SESSION });
-  redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
-  redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
-  redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
-  redis.defineCommand('findOrCreate', { numberOfKeys: 3, lua: FIND_OR_CREATE });
-  redis.defineCommand('bindPhone', { numberOfKeys: 2, lua: BIND_PHONE });
-  redis.defineCommand('updateIfExists', { numberOfKeys: 1, lua: UPDATE_IF_EXISTS });
-  redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
-  const scripts = redis as unknown as Scripts;
   // ioredis reports connection trouble as 'error' events; without a listener Node would crash.
   // Until the first connection, they are the reason connect() fails, and said there.
   let cause: Error | undefined;
@@ -374,6 +356,31 @@ export async function createRedisStores({
     throw new RedisUnreachableError(url, cause ?? (error as Error));
   }
   connected = true;
+  // QUIT lets pending replies arrive; when Redis is already gone (or hung), just drop the connection.
+  return createRedisStoresOn(redis, options, () => redis.quit().then(() => undefined, () => redis.disconnect()));
+}
+
+/** What the stores need besides a connected client. */
+export type RedisClientStoreOptions = Omit<RedisStoreOptions, 'url' | 'commandTimeoutMs' | 'onError'>;
+
+/**
+ * The stores on a client the caller connected (a host app's own ioredis client, its settings and
+ * error handling its own); `close` is what the stores' close() does with it.
+ */
+export function createRedisStoresOn(
+  redis: Redis,
+  { prefix = 'wxlogin:', now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER, sealKey }: RedisClientStoreOptions,
+  close: () => Promise<void>,
+): Stores {
+  redis.defineCommand('createSession', { numberOfKeys: 2, lua: CREATE_SESSION });
+  redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
+  redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
+  redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
+  redis.defineCommand('findOrCreate', { numberOfKeys: 3, lua: FIND_OR_CREATE });
+  redis.defineCommand('bindPhone', { numberOfKeys: 2, lua: BIND_PHONE });
+  redis.defineCommand('updateIfExists', { numberOfKeys: 1, lua: UPDATE_IF_EXISTS });
+  redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
+  const scripts = redis as unknown as Scripts;
 
   const sealer = createSealer(sealKey);
   const unavailable = (error: unknown): never => {
@@ -493,9 +500,6 @@ export async function createRedisStores({
         await redis.ping();
       }),
 
-    async close() {
-      // QUIT lets pending replies arrive; when Redis is already gone (or hung), just drop the connection.
-      await redis.quit().catch(() => redis.disconnect());
-    },
+    close,
   };
 }

@@ -1,7 +1,7 @@
 /** How the server calls WeChat's APIs: one HTTP call at a time, bounded in time and size, JSON objects only. */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import { ApiError } from '../errors';
+import { ApiError } from '../core/errors';
 
 /** A JSON body to POST; without one the call is a GET. */
 export interface TransportRequest {

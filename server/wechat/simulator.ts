@@ -5,7 +5,6 @@
  */
 import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
 import type { UserInfoRequest, WeChatApi, WeChatErrcode } from '../../typings/api';
 import { ApiError } from '../errors';
 import type { Clock } from '../stores/types';
@@ -220,8 +219,20 @@ const SIMULATED_APIS: Record<string, { method: 'GET' | 'POST'; answer: (simulato
   '/wxa/business/getuserphonenumber': { method: 'POST', answer: (simulator, query, body) => simulator.phoneNumber(textOf(query, 'access_token'), body) },
 };
 
+/**
+ * What registering the routes takes of a fastify instance, by shape: the simulator's declarations
+ * (shipped in the server package, whose hosts may run express) then need no fastify types.
+ */
+interface RouteRegistrar {
+  route(options: {
+    method: 'GET' | 'POST';
+    url: string;
+    handler: (request: { query: unknown; body: unknown }, reply: { type(contentType: string): { send(payload: string): unknown } }) => Promise<unknown>;
+  }): unknown;
+}
+
 /** WeChat's route shape: always HTTP 200, errors as errcode/errmsg in the body (jscode2session as text/plain, as WeChat sends it). */
-export function registerSimulatorRoutes(app: FastifyInstance, simulator: Simulator): void {
+export function registerSimulatorRoutes(app: RouteRegistrar, simulator: Simulator): void {
   for (const [path, api] of Object.entries(SIMULATED_APIS)) {
     app.route({
       method: api.method,

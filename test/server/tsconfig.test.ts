@@ -26,8 +26,8 @@ function compilerOptionsOf(file: string): ts.CompilerOptions {
 describe('the TypeScript projects', () => {
   const files = tsconfigs(ROOT);
 
-  it('include the server, the tests, the mini-program and the package', () => {
-    expect(files.map((file) => path.relative(ROOT, file)).sort()).toEqual(['packages/auth/tsconfig.json', 'server/tsconfig.json', 'test/tsconfig.json', 'tsconfig.json']);
+  it('include the server, the tests, the mini-program and the packages', () => {
+    expect(files.map((file) => path.relative(ROOT, file)).sort()).toEqual(['packages/auth/tsconfig.json', 'packages/server/tsconfig.json', 'server/tsconfig.json', 'test/tsconfig.json', 'tsconfig.json']);
   });
 
   it.each(files.map((file) => [path.relative(ROOT, file), file]))('%s resolves modules as bundler or node16/nodenext, with no deprecation silenced', (_name, file) => {

@@ -1,0 +1,14 @@
+/**
+ * `wx-login-server`: the login core, framework-free. The adapters are `wx-login-server/fastify`
+ * and `wx-login-server/express`; the simulated WeChat is `wx-login-server/simulator`.
+ */
+export { createLoginService, type LoginClient, type LoginLogger, type LoginService, type LoginServiceOptions, type RedisClient } from './login-service';
+export { ApiError, OptionError } from './errors';
+export { clientKey } from './client-key';
+export { CONTRACT_ROUTES, contractPaths, type ContractRoute, type RouteInput } from './contract-routes';
+export { isSimulatedWeChat, sealKeyFromSecret, type OwnWeChatClient, type RealWeChatOptions, type SimulatedWeChat, type WeChatOption } from './wechat-option';
+export { createMemoryStores } from '../stores/memory';
+export type { Authenticated } from '../session';
+export type { WeChatClient, WeChatSession } from '../wechat/client';
+export type * from '../stores/types';
+export type { ApiErrorBody, ApiErrorCode, LoginResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse, PhoneBindResponse, LogoutResponse } from '../../typings/api';

@@ -1,0 +1,297 @@
+/**
+ * The login backend without a web framework: log in with a wx.login code, authenticate a bearer
+ * skey, log out, verify and decrypt user data, bind a phone. It takes and answers the contract's
+ * shapes (typings/api.d.ts) and plain values (an Authorization header, a client address); it
+ * fails with ApiError, whose code and status are the contract's. The fastify plugin and the
+ * express adapter are thin wrappers over it, and a host with another framework can be one too.
+ */
+import { randomUUID } from 'node:crypto';
+import type { LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
+import type { AccountPolicy } from '../account';
+import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
+import { failureDetails } from '../errors';
+import { enforceLimit } from '../limits';
+import { menusFor, rolesOf } from '../roles';
+import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
+import { createMemoryStores } from '../stores/memory';
+import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserPatch } from '../stores/types';
+import { cleanNickname, wechatAvatarUrl } from '../text';
+import { clientKey } from './client-key';
+import { ApiError, OptionError } from './errors';
+import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';
+
+/** Where the service reports what the answers leave out (a failing token renewal); a pino or fastify logger fits. */
+export interface LoginLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface LoginServiceOptions {
+  /** createSimulatedWeChat(), `{ appId, secret }` for the real WeChat, or `{ appId, client }`. */
+  wechat: WeChatOption;
+  /**
+   * Sessions, users, rate limits and the access token: a Stores object, or an ioredis client the
+   * host created (the stores then live in Redis, under redisPrefix). Default: memory stores (one
+   * process, gone on restart).
+   */
+  stores?: Stores | RedisClient;
+  /** Namespace of the keys in Redis, when `stores` is an ioredis client. Default `wxlogin:`. */
+  redisPrefix?: string;
+  /**
+   * 32 bytes sealing session_key and the access token in Redis. Default: derived from the
+   * AppSecret (the reference server's SESSION_KEY_ENCRYPTION_KEY fallback, so both read each other's sessions).
+   */
+  sealKey?: Buffer;
+  /** Epoch ms; defaults to Date.now (tests move their own). */
+  now?: Clock;
+  /** Defaults to none. */
+  logger?: LoginLogger;
+  /** For the stores the service makes (memory, or on an ioredis client): a session unused this long is gone. Default 7 days (at most the lifetime). */
+  sessionIdleMs?: number;
+  /** For the stores the service makes: live sessions one user may hold; a login beyond it ends the oldest. Default 10. */
+  maxSessionsPerUser?: number;
+  /** A session is gone this long after its login, used or not. Default 30 days. */
+  sessionLifetimeMs?: number;
+  /** Login attempts per client address (an IPv6 /64) in any sliding window of loginRateWindowMs. Default 20 a minute. */
+  loginRateLimit?: number;
+  loginRateWindowMs?: number;
+  /** Phone binds (each a paid WeChat exchange) per user in any sliding window of phoneBindWindowMs. Default 10 an hour. */
+  phoneBindLimit?: number;
+  phoneBindWindowMs?: number;
+  /** Every WeChat call of one phone bind within this long, else 504 WECHAT_TIMEOUT. Default 8000. */
+  phoneBindTimeoutMs?: number;
+  /** requireSession answers 403 PHONE_REQUIRED until the user has bound a phone number. Default false. */
+  requirePhone?: boolean;
+  /**
+   * The menu entries a user's roles grant, for the login and session answers' `menus`. Default:
+   * the reference server's table (server/access.ts: everyone 我的订单, staff also 审批); a host
+   * with menus of its own passes its own.
+   */
+  menus?: (roles: string[]) => MenuItem[];
+}
+
+/** Who asks: the client's address as the host's trusted proxies saw it, for the login rate limit. */
+export interface LoginClient {
+  address?: string;
+}
+
+export interface LoginService {
+  readonly stores: Stores;
+  readonly now: Clock;
+  readonly policy: AccountPolicy;
+  /** POST /auth/login: a fresh session for the user behind a wx.login code. */
+  login(code: string, client?: LoginClient): Promise<LoginResponse>;
+  /**
+   * The session and user behind `Authorization: Bearer <skey>`; 401 SESSION_EXPIRED for anything
+   * else. A value (no promise) when the stores answer at once, as the memory stores do.
+   */
+  authenticate(authorization: string | undefined): MaybePromise<Authenticated>;
+  /** authenticate, and 403 PHONE_REQUIRED for an account incomplete as requirePhone says: for business routes. */
+  authenticateComplete(authorization: string | undefined): MaybePromise<Authenticated>;
+  /** GET /auth/session. */
+  session(authorization: string | undefined): MaybePromise<SessionResponse>;
+  /** POST /auth/logout: this session only, the user's others stay. */
+  logout(authorization: string | undefined): Promise<LogoutResponse>;
+  /** POST /auth/user-info: WeChat's signed and encrypted user data checked against the session's session_key. */
+  verifyUserInfo(authorization: string | undefined, data: UserInfoRequest): Promise<UserInfoResponse>;
+  /** POST /auth/phone: the number behind a getPhoneNumber code becomes the user's. */
+  bindPhone(authorization: string | undefined, code: string): Promise<PhoneBindResponse>;
+  /** The user as the client sees it: no openid or unionid, the phone masked. */
+  toApiUser(user: Authenticated['user']): User;
+}
+
+const DAY = 24 * 3600 * 1000;
+const YEAR = 365 * DAY;
+
+/** A whole number of `option` within bounds, or its default; a mistake names the option. */
+function integer(options: object, option: string, fallback: number, min: number, max: number): number {
+  const value = (options as Record<string, unknown>)[option];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new OptionError(option, `must be an integer from ${min} to ${max} (got ${typeof value === 'number' ? value : typeof value})`);
+  }
+  return value;
+}
+
+function isStores(value: unknown): value is Stores {
+  const stores = value as Partial<Record<keyof Stores, unknown>> | null;
+  return (
+    typeof stores === 'object' &&
+    stores !== null &&
+    ['sessions', 'users', 'limits', 'credentials'].every((part) => typeof stores[part as keyof Stores] === 'object' && stores[part as keyof Stores] !== null) &&
+    typeof stores.ping === 'function' &&
+    typeof stores.close === 'function'
+  );
+}
+
+/** An ioredis client (Redis or Cluster), as far as telling it from a Stores object goes. */
+export interface RedisClient {
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+  evalsha(...args: unknown[]): unknown;
+}
+
+function isRedisClient(value: unknown): value is RedisClient {
+  const client = value as Partial<RedisClient> | null;
+  return typeof client === 'object' && client !== null && typeof client.defineCommand === 'function' && typeof client.evalsha === 'function';
+}
+
+/** The stores the options name: made in memory, made on the host's Redis client, or given. */
+function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: number): Stores {
+  const given = options.stores;
+  const maxSessionsPerUser = integer(options, 'maxSessionsPerUser', DEFAULT_MAX_SESSIONS_PER_USER, 1, 1000);
+  if (options.redisPrefix !== undefined && !isRedisClient(given)) throw new OptionError('redisPrefix', 'applies only when stores is an ioredis client');
+  if (options.sealKey !== undefined && !isRedisClient(given)) throw new OptionError('sealKey', 'applies only when stores is an ioredis client');
+  if (given === undefined) return createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser });
+  if (isRedisClient(given)) {
+    const prefix = options.redisPrefix ?? 'wxlogin:';
+    if (typeof prefix !== 'string' || !/^[\w:.-]{1,64}$/.test(prefix)) throw new OptionError('redisPrefix', 'must be 1 to 64 letters, digits or _:.-');
+    const sealKey = options.sealKey ?? impliedSealKey(options.wechat);
+    if (!Buffer.isBuffer(sealKey) || sealKey.length !== 32) {
+      throw new OptionError('sealKey', options.sealKey === undefined ? 'is required with Redis stores and a WeChat client of your own: 32 random bytes' : 'must be a Buffer of 32 bytes');
+    }
+    // Loaded only here: ioredis is the host's (a peer dependency), needed only by a host that uses it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createRedisStoresOn } = require('../stores/redis') as typeof import('../stores/redis');
+    // The client is the host's: closing the stores leaves it open.
+    return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, maxSessionsPerUser, sealKey }, async () => undefined);
+  }
+  if (!isStores(given)) {
+    throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, ping, close)');
+  }
+  // Given stores decide idleness and the per-user cap themselves: a second value here would silently not apply.
+  for (const option of ['sessionIdleMs', 'maxSessionsPerUser'] as const) {
+    if (options[option] !== undefined) throw new OptionError(option, 'applies to the stores the service makes: give it to the stores you pass');
+  }
+  return given;
+}
+
+const expired = () => new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
+
+export function createLoginService(options: LoginServiceOptions): LoginService {
+  if (typeof options !== 'object' || options === null) throw new OptionError('options', 'must be an object with at least { wechat }');
+  const now = options.now ?? Date.now;
+  if (typeof now !== 'function') throw new OptionError('now', 'must be a function answering epoch milliseconds');
+  const logger = options.logger;
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function')) {
+    throw new OptionError('logger', 'must have a warn(fields, message) method (a pino or fastify logger does)');
+  }
+  // Bounds that only keep out what cannot be meant (a zero, a negative, a lifetime of centuries).
+  const sessionLifetimeMs = integer(options, 'sessionLifetimeMs', 30 * DAY, 1000, 10 * YEAR);
+  const sessionIdleMs = integer(options, 'sessionIdleMs', Math.min(7 * DAY, sessionLifetimeMs), 1000, sessionLifetimeMs);
+  const loginRateLimit = integer(options, 'loginRateLimit', 20, 1, 1_000_000_000);
+  const loginRateWindowMs = integer(options, 'loginRateWindowMs', 60_000, 1, YEAR);
+  const phoneBindLimit = integer(options, 'phoneBindLimit', 10, 1, 1_000_000_000);
+  const phoneBindWindowMs = integer(options, 'phoneBindWindowMs', 3600_000, 1, YEAR);
+  const phoneBindTimeoutMs = integer(options, 'phoneBindTimeoutMs', 8000, 1, 10 * 60_000);
+  if (options.requirePhone !== undefined && typeof options.requirePhone !== 'boolean') throw new OptionError('requirePhone', 'must be true or false');
+  const policy: AccountPolicy = { requirePhone: options.requirePhone ?? false };
+
+  const stores = storesFrom(options, now, sessionIdleMs);
+
+  /** A warn line for a failure the answer does not show: what failed, and why (see failureDetails). */
+  const warnOf = (what: string) => (error: unknown) => logger?.warn({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, what);
+  const wechat = resolveWeChat(options.wechat, { credentials: stores.credentials, now, warn: warnOf });
+  const apiUser = (user: Authenticated['user']) => toApiUser(user, policy);
+  const menusOf = options.menus ?? menusFor;
+  const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
+
+  const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
+
+  return {
+    stores,
+    now,
+    policy,
+
+    async login(code, client = {}) {
+      if (typeof code !== 'string' || code === '' || code.length > 128) throw new ApiError('BAD_REQUEST', 'code must be a string of 1 to 128 characters');
+      await enforceLimit(stores.limits, `login:${clientKey(client.address)}`, loginRateLimit, loginRateWindowMs, 'too many login attempts, try again later');
+      const session = await wechat.client.code2Session(code);
+      const at = now();
+      // By unionid first when WeChat sends one (the same person across the company's apps), then openid.
+      const { user, created } = await stores.users.findOrCreate({ openid: session.openid, unionid: session.unionid }, () => ({
+        id: randomUUID(),
+        openid: session.openid,
+        nickname: '',
+        avatarUrl: '',
+        createdAt: at,
+      }));
+      // A fresh skey on every login, also for a user already logged in elsewhere: each device
+      // holds its own session and can be revoked alone.
+      const skey = newSkey();
+      const expiresAt = at + sessionLifetimeMs;
+      await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: session.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
+      return { skey, expiresAt, user: apiUser(user), isNewUser: created, menus: userMenus(user) };
+    },
+
+    authenticate,
+
+    authenticateComplete: (authorization) => authenticateComplete(authorization, stores, policy),
+
+    session(authorization) {
+      return whenReady(authenticate(authorization), ({ session, user }) => ({ user: apiUser(user), expiresAt: session.expiresAt, menus: userMenus(user) }));
+    },
+
+    async logout(authorization) {
+      const { skeyHash } = await authenticate(authorization);
+      await stores.sessions.delete(skeyHash);
+      return { ok: true };
+    },
+
+    async verifyUserInfo(authorization, { rawData, signature, encryptedData, iv }) {
+      const { skeyHash, user } = await authenticate(authorization);
+      // A session whose session_key cannot be read (sealed under a key since rotated) needs a
+      // fresh login, which brings a fresh session_key.
+      const sessionKey = await stores.sessions.sessionKey(skeyHash);
+      if (sessionKey === null) throw expired();
+      // One answer for every failure: which check failed is of use only to an attacker.
+      const invalid = new ApiError('INVALID_USER_DATA', 'the user data could not be verified');
+      if (!verifySignature(rawData, signature, sessionKey)) throw invalid;
+      let payload: Record<string, unknown>;
+      try {
+        payload = decryptData(encryptedData, iv, sessionKey, wechat.appId);
+      } catch (error) {
+        if (error instanceof DecryptError) throw invalid;
+        throw error;
+      }
+      // WeChat stamps the data when it hands it out: old data is a replay.
+      if (!isFresh(payload, now())) throw invalid;
+
+      // The user is the session's; the payload only fills in what the user has not set, and
+      // only with values that pass the same rules as the user's own input.
+      const patch: UserPatch = {};
+      const nickname = typeof payload.nickName === 'string' ? cleanNickname(payload.nickName) : null;
+      if (user.nickname === '' && nickname?.ok) patch.nickname = nickname.value;
+      const avatarUrl = wechatAvatarUrl(payload.avatarUrl);
+      if (user.avatarUrl === '' && avatarUrl !== null) patch.avatarUrl = avatarUrl;
+      const updated = Object.keys(patch).length > 0 ? (await stores.users.update(user.id, patch))?.after : user;
+      return { user: apiUser(updated ?? user) };
+    },
+
+    async bindPhone(authorization, code) {
+      const { user } = await authenticate(authorization);
+      // Open to accounts without a phone (it is how they get one) whatever requirePhone says.
+      // Every successful exchange is charged to the mini-program, and failed ones count against
+      // WeChat's quota for everyone: a per-user limit before asking WeChat.
+      await enforceLimit(stores.limits, `phone:${user.id}`, phoneBindLimit, phoneBindWindowMs, 'too many phone number requests, try again later');
+      const phone = await wechat.client.getPhoneNumber(code, phoneBindTimeoutMs);
+      const binding = await stores.users.bindPhone(user.id, phone);
+      if (!binding) throw expired();
+      // One number, one account. A real product would offer to merge the two accounts here (see docs/server.md, "Binding a phone").
+      if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
+      return { user: apiUser(binding.user) };
+    },
+
+    toApiUser: apiUser,
+  };
+}
+
+/** How an adapter is given its service: the options for a new one, or one the host made with createLoginService. */
+export type ServiceChoice = Omit<LoginServiceOptions, 'wechat' | 'logger'> & { wechat?: LoginServiceOptions['wechat']; service?: LoginService };
+
+/** The service an adapter's options describe: the given one, or a new one; options that would be ignored are refused. */
+export function serviceFrom({ service, ...options }: ServiceChoice, logger: LoginLogger): LoginService {
+  if (service === undefined) return createLoginService({ ...(options as LoginServiceOptions), logger });
+  if (typeof service !== 'object' || service === null || typeof service.authenticate !== 'function') throw new OptionError('service', 'must be what createLoginService returned');
+  const ignored = Object.keys(options).find((key) => (options as Record<string, unknown>)[key] !== undefined);
+  if (ignored !== undefined) throw new OptionError(ignored, 'cannot be given with service: the service was made with its own options');
+  return service;
+}
