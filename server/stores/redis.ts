@@ -56,8 +56,12 @@ function toUser(hash: Record<string, string | null | undefined>): UserRecord | n
   };
 }
 
-/** A user record as hash fields: optional fields absent rather than empty. */
-function userFields({ phone, unionid, ...rest }: UserRecord): string[] {
+/**
+ * A user record as hash fields: optional fields absent rather than empty. Roles are not kept: they
+ * come with platform accounts, which live in the system of record, so every user here has the
+ * default role.
+ */
+function userFields({ phone, unionid, roles: _roles, ...rest }: UserRecord): string[] {
   return fieldList({ ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) });
 }
 
