@@ -9,6 +9,7 @@ import { clientErrorHandler, failureDetails, frameworkErrors, installErrorHandli
 import { beginShutdown, httpServerFactory, type Lifecycle } from './http-server';
 import { parseJsonBody } from './json-body';
 import { createLoginService } from './core/login-service';
+import { menusFor } from './roles';
 import { fastifyWxLogin } from './fastify';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
@@ -137,6 +138,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindWindowMs: config.phoneBindWindowMs,
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
+      menus: menusFor,
     }),
   };
 

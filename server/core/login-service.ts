@@ -11,7 +11,9 @@ import type { AccountPolicy } from '../account';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
 import { enforceLimit } from '../limits';
-import { menusFor, rolesOf } from '../roles';
+import { rolesOf } from '../roles';
+
+const noMenus = (): MenuItem[] => [];
 import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserPatch } from '../stores/types';
@@ -63,8 +65,7 @@ export interface LoginServiceOptions {
   requirePhone?: boolean;
   /**
    * The menu entries a user's roles grant, for the login and session answers' `menus`. Default:
-   * the reference server's table (server/access.ts: everyone 我的订单, staff also 审批); a host
-   * with menus of its own passes its own.
+   * none (a host's menus are its own; the reference server passes its table, server/access.ts).
    */
   menus?: (roles: string[]) => MenuItem[];
 }
@@ -191,7 +192,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const warnOf = (what: string) => (error: unknown) => logger?.warn({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, what);
   const wechat = resolveWeChat(options.wechat, { credentials: stores.credentials, now, warn: warnOf });
   const apiUser = (user: Authenticated['user']) => toApiUser(user, policy);
-  const menusOf = options.menus ?? menusFor;
+  const menusOf = options.menus ?? noMenus;
   const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
 
   const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
