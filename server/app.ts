@@ -9,11 +9,13 @@ import { clientErrorHandler, failureDetails, frameworkErrors, installErrorHandli
 import { beginShutdown, httpServerFactory, type Lifecycle } from './http-server';
 import { parseJsonBody } from './json-body';
 import { createLoginService } from './core/login-service';
+import { menusFor } from './roles';
 import { fastifyWxLogin } from './fastify';
 import { createLogging } from './logging';
 import { originOnThisMachine, proxyTrust } from './net';
 import { installNotFound } from './not-found';
 import { preparePrivateDir } from './private-dir';
+import { approvalRoutes } from './routes/approvals';
 import { avatarRoutes } from './routes/avatar';
 import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
@@ -128,6 +130,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindWindowMs: config.phoneBindWindowMs,
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
+      menus: menusFor,
     }),
   };
 
@@ -154,6 +157,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   await app.register(fastifyWxLogin, { service: ctx.login, bodyLimit: config.bodyLimitBytes });
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
+  approvalRoutes(app, ctx);
   if (config.push) wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle: onPushEvent ?? logPushEvents(app.log) });
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
   // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it

@@ -4,7 +4,12 @@
  * (session_key, openid) cannot leak into an answer by accident.
  */
 import type {
+  Approval,
+  ApprovalsResponse,
   AvatarUploadResponse,
+  BindRequest,
+  BindRequiredResponse,
+  BoundAccount,
   DevCodeRequest,
   DevCodeResponse,
   DevExpireRequest,
@@ -18,6 +23,7 @@ import type {
   LoginRequest,
   LoginResponse,
   LogoutResponse,
+  MenuItem,
   Order,
   OrdersResponse,
   PhoneBindRequest,
@@ -26,11 +32,12 @@ import type {
   ProfileUpdateRequest,
   ReadinessResponse,
   SessionResponse,
+  UnbindResponse,
   User,
   UserInfoRequest,
   UserInfoResponse,
 } from '../typings/api';
-import { array, boolean, constant, integer, nullableString, object, oneOf, optional, string } from './schema';
+import { array, boolean, constant, integer, nullable, nullableString, object, oneOf, optional, string } from './schema';
 
 /** Long enough for any real value, short enough that nothing absurd reaches a handler. */
 const text = (maxLength: number) => string({ maxLength });
@@ -43,12 +50,25 @@ const user = object<User>({
   createdAt: integer(),
   phone: nullableString(),
   phoneRequired: boolean(),
+  roles: array(string()),
+  account: nullable(object<BoundAccount>({ name: string(), displayName: string() })),
 });
+const menus = array(object<MenuItem>({ key: string(), title: string(), path: string(), icon: string() }));
 
 export const loginRequest = object<LoginRequest>({ code: string({ minLength: 1, maxLength: 128 }) });
-export const loginResponse = object<LoginResponse>({ skey: string(), expiresAt: integer(), user, isNewUser: boolean() });
-export const sessionResponse = object<SessionResponse>({ user, expiresAt: integer() });
+export const loginResponse = object<LoginResponse>({ skey: string(), expiresAt: integer(), user, isNewUser: boolean(), menus });
+/** POST /auth/login's other answer, in bind mode (LoginAnswer is either). */
+export const bindRequiredResponse = object<BindRequiredResponse>({ bindRequired: constant(true), bindTicket: string(), expiresAt: integer() });
+export const sessionResponse = object<SessionResponse>({ user, expiresAt: integer(), menus });
 export const logoutResponse = object<LogoutResponse>({ ok: constant(true) });
+
+/** The bounds keep absurd input out (a megabyte "password" would cost the hash that much); the values are checked by the bind itself. */
+export const bindRequest = object<BindRequest>({
+  bindTicket: string({ minLength: 1, maxLength: 128 }),
+  account: string({ minLength: 1, maxLength: 64 }),
+  password: string({ minLength: 1, maxLength: 256 }),
+});
+export const unbindResponse = object<UnbindResponse>({ ok: constant(true) });
 
 export const userInfoRequest = object<UserInfoRequest>({
   rawData: text(4096),
@@ -77,6 +97,15 @@ const order = object<Order>({
   createdAt: integer(),
 });
 export const ordersResponse = object<OrdersResponse>({ orders: array(order) });
+
+const approval = object<Approval>({
+  id: string(),
+  title: string(),
+  applicant: string(),
+  status: oneOf({ pending: true, approved: true, rejected: true }),
+  submittedAt: integer(),
+});
+export const approvalsResponse = object<ApprovalsResponse>({ approvals: array(approval) });
 
 export const healthResponse = object<HealthResponse>({ status: oneOf({ ok: true }) });
 export const readinessResponse = object<ReadinessResponse>({ status: oneOf({ ready: true }) });

@@ -38,7 +38,7 @@ export interface ArraySchema<T> extends Typed<T[]> {
   maxItems?: number;
 }
 export interface ObjectSchema<T> extends Typed<T> {
-  type: 'object';
+  type: 'object' | ['object', 'null'];
   properties: Record<string, unknown>;
   required: string[];
   additionalProperties: false;
@@ -56,7 +56,9 @@ export type Schema<T> = [T] extends [string]
       ? BooleanSchema<T>
       : [T] extends [Array<infer U>]
         ? ArraySchema<U>
-        : ObjectSchema<T>;
+        : null extends T
+          ? ObjectSchema<Exclude<T, null>> & { type: ['object', 'null'] }
+          : ObjectSchema<T> & { type: 'object' };
 
 declare const optionalTag: unique symbol;
 interface Optional<S> {
@@ -77,7 +79,7 @@ function isOptional(value: unknown): value is Optional<unknown> {
   return typeof value === 'object' && value !== null && 'schema' in value && !('type' in value);
 }
 
-export function object<T>(properties: PropertySchemas<T>, options: { minProperties?: number } = {}): ObjectSchema<T> {
+export function object<T>(properties: PropertySchemas<T>, options: { minProperties?: number } = {}): ObjectSchema<T> & { type: 'object' } {
   const props: Record<string, unknown> = {};
   const required: string[] = [];
   for (const [key, value] of Object.entries(properties)) {
@@ -89,6 +91,11 @@ export function object<T>(properties: PropertySchemas<T>, options: { minProperti
     }
   }
   return { type: 'object', properties: props, required, additionalProperties: false, ...options };
+}
+
+/** The same object, or null. */
+export function nullable<T>(schema: ObjectSchema<T> & { type: 'object' }): ObjectSchema<T> & { type: ['object', 'null'] } {
+  return { ...schema, type: ['object', 'null'] };
 }
 
 export function string(options: Omit<StringSchema, 'type' | 'enum'> = {}): StringSchema {

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { User } from '../typings/api';
 import { maskPhone, needsPhone, type AccountPolicy } from './account';
 import { ApiError } from './errors';
+import { rolesOf } from './roles';
 import { whenReady, type LiveSession, type MaybePromise, type SessionStore, type SessionWithUser, type UserRecord } from './stores/types';
 
 const SKEY_BYTES = 32;
@@ -48,6 +49,9 @@ export function toApiUser(user: UserRecord, policy: AccountPolicy): User {
     createdAt: user.createdAt,
     phone: user.phone ? maskPhone(user.phone) : null,
     phoneRequired: needsPhone(user, policy),
+    roles: rolesOf(user),
+    // Platform accounts come with bind mode; until then no user has one.
+    account: null,
   };
 }
 

@@ -31,6 +31,21 @@ export interface ErrorCodeStatus {
   PHONE_REQUIRED: 403;
   /** The phone number is already bound to another account. */
   PHONE_IN_USE: 409;
+  /**
+   * 401 from POST /auth/bind: no such account, or the wrong password (one answer for both, so that
+   * it tells nobody which accounts exist). Not a session expiry: bind is not an authenticated
+   * request, and the auth service treats its 401s as failures of the bind, never as a reason to log in.
+   */
+  INVALID_CREDENTIALS: 401;
+  /**
+   * 401 from POST /auth/bind: the bind ticket is unknown, used or expired. The auth service then
+   * logs in once more for a fresh ticket (BindRequiredResponse) instead of reading it as a session expiry.
+   */
+  INVALID_BIND_TICKET: 401;
+  /** 409 from POST /auth/bind: the platform account is already bound to another WeChat user. */
+  ACCOUNT_ALREADY_BOUND: 409;
+  /** 403: the user's roles lack the permission this route needs (see MenuItem for what they may open). */
+  FORBIDDEN: 403;
   NOT_FOUND: 404;
   /** The path exists, but not for this method: the answer's `Allow` header lists the methods it takes. */
   METHOD_NOT_ALLOWED: 405;
@@ -55,6 +70,17 @@ export interface ApiErrorBody {
   error: { code: ApiErrorCode; message: string };
 }
 
+/**
+ * The platform account a WeChat user is bound to (ACCOUNT_MODE=bind): one that existed before the
+ * mini-program, such as a staff number, a student number or a member id.
+ */
+export interface BoundAccount {
+  /** What the user types to bind: the account's name on the platform (工号, 学号, 会员号). */
+  name: string;
+  /** The person's name as the platform knows it (张三), for showing; may be empty. */
+  displayName: string;
+}
+
 /** The user as the client sees it. Never carries openid, unionid or session_key. */
 export interface User {
   /** Opaque, stable id chosen by the server. */
@@ -72,14 +98,37 @@ export interface User {
   phone: string | null;
   /** True when the server requires a bound phone (REQUIRE_PHONE) and this user has none: business routes answer 403 PHONE_REQUIRED until then. */
   phoneRequired: boolean;
+  /**
+   * The user's roles, which decide the permissions and `menus` the server grants. Users of `open`
+   * mode (no platform account) have the server's default role, `member`.
+   */
+  roles: string[];
+  /** The platform account this WeChat user is bound to; null when none (always, in `open` mode). */
+  account: BoundAccount | null;
   /** Epoch ms. */
   createdAt: number;
+}
+
+/**
+ * One entry of the user's menu (the tutorial's `menuList`): what their roles let them open. The
+ * server decides the list; the mini-program shows it in this order.
+ */
+export interface MenuItem {
+  /** Stable id of the entry (`orders`, `approvals`). */
+  key: string;
+  /** What the entry says (我的订单, 审批). */
+  title: string;
+  /** The mini-program page it opens, absolute (`/pages/approvals/approvals`). */
+  path: string;
+  /** A Vant icon name (`orders-o`, `todo-list-o`). */
+  icon: string;
 }
 
 /** POST /auth/login */
 export interface LoginRequest {
   code: string;
 }
+/** A session: what POST /auth/login answers for a known (or, in `open` mode, new) user, and POST /auth/bind. */
 export interface LoginResponse {
   /** Opaque bearer token: send as `Authorization: Bearer <skey>`. */
   skey: string;
@@ -88,12 +137,53 @@ export interface LoginResponse {
   user: User;
   /** True when this login created the user. */
   isNewUser: boolean;
+  /** What the user's roles let them open. */
+  menus: MenuItem[];
+}
+/**
+ * What POST /auth/login answers (200) in `bind` mode for a WeChat user bound to no platform
+ * account: no session, and no user created. The ticket stands for this WeChat identity on the
+ * server (the openid never leaves it) until a bind uses it or it expires.
+ */
+export interface BindRequiredResponse {
+  bindRequired: true;
+  /** Single use, opaque; send it in BindRequest. */
+  bindTicket: string;
+  /** Epoch ms (server clock) after which the ticket is refused with INVALID_BIND_TICKET. */
+  expiresAt: number;
+}
+/** Everything POST /auth/login may answer with 200: tell them apart by `bindRequired`. */
+export type LoginAnswer = LoginResponse | BindRequiredResponse;
+
+/**
+ * POST /auth/bind (not authenticated: the ticket stands for the WeChat user): binds the WeChat
+ * identity behind the ticket to the platform account, then answers a session (LoginResponse)
+ * as a login does; later logins of this WeChat user go straight in. Errors: 401
+ * INVALID_CREDENTIALS, 401 INVALID_BIND_TICKET, 409 ACCOUNT_ALREADY_BOUND, 403 USER_BLOCKED
+ * (the account is disabled), 429 RATE_LIMITED with Retry-After (seconds).
+ */
+export interface BindRequest {
+  bindTicket: string;
+  /** The account's name (BoundAccount.name). */
+  account: string;
+  /** Sent only here, over HTTPS; never logged or stored as is. */
+  password: string;
+}
+
+/**
+ * DELETE /auth/binding (authenticated): unbinds the WeChat user from the platform account; every
+ * session of that binding ends, and the next login answers BindRequiredResponse again.
+ */
+export interface UnbindResponse {
+  ok: true;
 }
 
 /** GET /auth/session */
 export interface SessionResponse {
   user: User;
   expiresAt: number;
+  /** What the user's roles let them open now (roles may have changed since the login). */
+  menus: MenuItem[];
 }
 
 /** POST /auth/logout */
@@ -155,6 +245,23 @@ export interface Order {
 }
 export interface OrdersResponse {
   orders: Order[];
+}
+
+/** GET /api/approvals: needs the permission `approvals:read` (role `staff`), else 403 FORBIDDEN. Demo data. */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected';
+export interface Approval {
+  id: string;
+  /** What is asked for (差旅报销 ¥1,280.00, 年假 3 天). */
+  title: string;
+  /** Who asked, by name. */
+  applicant: string;
+  status: ApprovalStatus;
+  /** Epoch ms. */
+  submittedAt: number;
+}
+export interface ApprovalsResponse {
+  /** Newest first. */
+  approvals: Approval[];
 }
 
 /** GET /healthz: the process is alive (for a liveness probe). */

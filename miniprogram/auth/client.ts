@@ -1,10 +1,13 @@
 import { AuthError, isAuthError } from './errors';
 import { isSkey, readSession, writeSession } from './storage';
+import { createStages, type Stages } from './stages';
 import { APP_LIMIT, callWx, clear, enqueue, leave, send, type Share, type Ticket, type Timer } from './transport';
 import type {
   AuthClient,
   AuthEvents,
   AuthOptions,
+  BindRequest,
+  BindRequiredAnswer,
   LoginAnswer,
   PendingCall,
   RequestOptions,
@@ -24,8 +27,8 @@ const MIN_EPOCH_MS = 1e11;
 const FRESH_LOGIN_TRUSTED_MS = 5 * 60 * 1000;
 
 const MS = 'a number of ms above 0';
-const isPositive = (v: unknown) => typeof v === 'number' && v > 0 && v < Infinity;
-const isAtLeast0 = (v: unknown) => typeof v === 'number' && v >= 0 && v < Infinity;
+const isPositive = (v: unknown) => Number.isFinite(v) && (v as number) > 0;
+const isAtLeast0 = (v: unknown) => Number.isFinite(v) && (v as number) >= 0;
 const isWhole = (v: unknown, min: number, max: number) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const invalid = (where: string, name: string, rule: string, value: unknown) =>
   new TypeError(`${where}: ${name} must be ${rule}, got ${typeof value === 'function' ? 'a function' : JSON.stringify(value)}`);
@@ -41,6 +44,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     baseURL,
     loginPath = '/auth/login',
     logoutPath = '/auth/logout',
+    bindPath = '/auth/bind',
+    bindingPath = '/auth/binding',
     storageKey = 'auth_session',
     timeout = 10000,
     uploadTimeout = 60000,
@@ -53,8 +58,6 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   // A mistake here would otherwise surface as every call hanging or failing, far from its cause.
   const rules: [string, unknown, boolean, string][] = [
     ['baseURL', baseURL, typeof baseURL === 'string' && BASE.test(baseURL), 'an http(s) URL like "https://api.example.com"'],
-    ['loginPath', loginPath, PATH.test(loginPath), 'a path like "/auth/login"'],
-    ['logoutPath', logoutPath, PATH.test(logoutPath), 'a path like "/auth/logout"'],
     ['storageKey', storageKey, typeof storageKey === 'string' && storageKey !== '', 'a non-empty string'],
     ['timeout', timeout, isPositive(timeout), MS],
     ['uploadTimeout', uploadTimeout, isPositive(uploadTimeout), MS],
@@ -65,6 +68,9 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     ['isSessionExpired', isSessionExpired, typeof isSessionExpired === 'function', 'a function'],
   ];
   for (const [name, value, ok, rule] of rules) if (!ok) throw invalid('createAuth', name, rule, value);
+  for (const [name, path] of Object.entries({ loginPath, logoutPath, bindPath, bindingPath })) {
+    if (!PATH.test(path)) throw invalid('createAuth', name, 'a path like "/auth/login"', path);
+  }
 
   const base = baseURL.replace(/\/$/, '');
   // Read at call time, never at import: the module loads where no global wx exists.
@@ -86,6 +92,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   /** The session this run's wx.login made that no wx.checkSession has confirmed yet, and when it was made. */
   let unconfirmed: { skey: string; at: number } | null = null;
   let pendingLogin: { promise: Promise<Session<U>>; cancel(): void } | null = null;
+  /** The server wants a bind (BIND_REQUIRED): calls reject with this instead of logging in, until bind() or login(). */
+  let bindWait: AuthError | null = null;
 
   function emit<E extends keyof AuthEvents<U>>(event: E, ...args: Parameters<AuthEvents<U>[E]>): void {
     for (const listener of (listeners[event] || []).slice()) {
@@ -120,23 +128,27 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
 
   /** The session a call begun at `from` may send now, or null. One begun before the last logout may send none. */
   function usable(from: Origin, where: string): Session<U> | null {
-    if (from.epoch !== epoch) throw new AuthError('CANCELLED', where, 'logged out after the call began');
+    if (from.epoch !== epoch) throw new AuthError('CANCELLED', where, 'logged out');
     const s = current();
     return isFresh(s) ? s : null;
   }
 
   function ensureSession(): Promise<Session<U>> {
     const s = current();
-    return pendingLogin ? pendingLogin.promise : isFresh(s) ? Promise.resolve(s) : login();
+    return pendingLogin ? pendingLogin.promise : isFresh(s) ? Promise.resolve(s) : bindWait ? Promise.reject(bindWait) : login();
   }
 
-  /** One login shared by every caller; a logout cancels it at once, and its outcome is then ignored. */
-  function login(): Promise<Session<U>> {
-    if (pendingLogin) return pendingLogin.promise;
-    const where = `POST ${base}${loginPath}`;
+  /**
+   * One login shared by every caller, or a bind (`request`), which takes the login's place; a
+   * logout cancels either at once, and its outcome is then ignored.
+   */
+  function login(request?: BindRequest): Promise<Session<U>> {
+    if (pendingLogin && !request) return pendingLogin.promise;
+    const path = request ? bindPath : loginPath;
+    const where = `POST ${base}${path}`;
     const began = epoch;
     const renewalsAtStart = renewals;
-    const cancelled = () => new AuthError('CANCELLED', where, 'logged out during the login');
+    const cancelled = () => new AuthError('CANCELLED', where, 'logged out');
     // Each step checks, in the same turn as it acts, that no logout came in between.
     const live = <R>(value: R): R => {
       if (began !== epoch) throw cancelled();
@@ -152,15 +164,20 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
         reject(cancelled());
         if (post) post.abort();
       };
-      callWx<{ code: string }>('wx.login', timeout, (cb) => getWx().login({ ...cb, timeout }), 'LOGIN_FAILED')
-        .then((result) => {
-          const { code } = live(result);
-          if (!code) throw new AuthError('LOGIN_FAILED', 'wx.login', 'no code');
-          return (post = call({ url: loginPath, method: 'POST', data: { code }, auth: false }, false, true));
-        })
+      // A bind posts at once, so that a logout finds the request to abort.
+      const postTo = (data: object) => (post = call({ url: path, method: 'POST', data, auth: false }, false, true));
+      (request
+        ? postTo(request)
+        : callWx<{ code: string }>('wx.login', timeout, (cb) => getWx().login({ ...cb, timeout }), 'LOGIN_FAILED').then((result) => {
+            const { code } = live(result);
+            if (!code) throw new AuthError('LOGIN_FAILED', 'wx.login', 'no code');
+            return postTo({ code });
+          })
+      )
         .then((answer) => {
           const fresh = accept(live(answer), where);
           end();
+          bindWait = null;
           store(fresh);
           sessionRenewals = renewalsAtStart;
           unconfirmed = { skey: fresh.skey, at: Date.now() };
@@ -172,13 +189,18 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
         .then(
           resolve,
           (cause: unknown) => {
+            const latest = pendingLogin === attempt;
             end();
             if (began !== epoch) return reject(cancelled());
             const inner = isAuthError(cause) ? cause : undefined;
+            const envelope = (inner && inner.data) as { error?: { code?: unknown } } | undefined;
+            // A ticket expired or used: one more login, for a fresh one (or a session, if bound meanwhile).
+            if (request && envelope && envelope.error && envelope.error.code === 'INVALID_BIND_TICKET') return login().then(resolve, reject);
             const error =
-              inner && inner.code === 'LOGIN_FAILED'
+              inner && (inner.code === 'LOGIN_FAILED' || inner.code === 'BIND_REQUIRED')
                 ? inner
-                : new AuthError('LOGIN_FAILED', where, inner ? inner.message : String(cause), cause, inner && inner.statusCode, inner && inner.data);
+                : new AuthError('LOGIN_FAILED', where, inner ? inner.message : String(cause), cause, inner);
+            if (latest && error.code === 'BIND_REQUIRED') bindWait = error;
             emit('loginFailed', error);
             reject(error);
           },
@@ -190,14 +212,17 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
 
   /**
    * A login answer becomes a session only if it is usable; otherwise LOGIN_FAILED naming the field,
-   * and nothing is stored. Its body is kept out of the error: it holds the skey.
+   * and nothing is stored. Its body is kept out of the error: it holds the skey. An answer that
+   * asks for a bind is BIND_REQUIRED, with its ticket.
    */
   function accept(answer: Response, where: string): Session<U> {
     const body = answer.data;
-    const { skey, expiresAt, user } = (body && typeof body === 'object' ? body : {}) as Partial<LoginAnswer<U>>;
-    const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, answer.statusCode);
-    if (!isSkey(skey)) throw refuse('skey must be a non-empty string, visible ASCII, at most 1024 characters');
-    if (user === undefined) throw refuse('user is missing');
+    const { skey, expiresAt, user, bindRequired, bindTicket } = (body && typeof body === 'object' ? body : {}) as Partial<LoginAnswer<U> & BindRequiredAnswer>;
+    const refuse = (detail: string) => new AuthError('LOGIN_FAILED', where, `unusable login answer: ${detail}`, undefined, { statusCode: answer.statusCode });
+    const binding = bindRequired === true;
+    const token = binding ? bindTicket : skey;
+    if (!isSkey(token)) throw refuse(`${binding ? 'bindTicket' : 'skey'} must be a non-empty string, visible ASCII, at most 1024 characters`);
+    if (user === undefined && !binding) throw refuse('user is missing');
     if (!isAtLeast0(expiresAt)) throw refuse('expiresAt must be a number, epoch ms');
     if ((expiresAt as number) < MIN_EPOCH_MS) throw refuse(`expiresAt must be epoch ms; ${expiresAt} looks like seconds`);
     // Phones' clocks drift: move expiresAt onto this device's clock using the answer's Date header.
@@ -207,14 +232,17 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     if (local - expiryMargin <= now) {
       throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away (device clock), within expiryMargin`);
     }
-    return { skey, expiresAt: local, user: user as U };
+    if (binding) {
+      throw new AuthError('BIND_REQUIRED', where, 'no account bound', undefined, undefined, { bindTicket: token, expiresAt: local });
+    }
+    return { skey: token, expiresAt: local, user: user as U };
   }
 
   function expired(answer: Response, where: string): boolean {
     try {
       return isSessionExpired(answer);
     } catch (e) {
-      throw new AuthError('HTTP', where, `isSessionExpired threw: ${e}`, e, answer.statusCode, answer.data);
+      throw new AuthError('HTTP', where, `isSessionExpired threw: ${e}`, e, answer);
     }
   }
 
@@ -230,58 +258,25 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     const from = origin();
     const limit = o.timeout || (upload ? uploadTimeout : timeout);
     const { signal } = o;
-    /** Set by abort or timeout: no stage starts after it, and the current one is left at once. */
-    let stopped: AuthError | undefined;
-    let over = false;
-    let leaveStage: () => void = () => {};
-    let rejectCall: (e: AuthError) => void = () => {};
-    // The attempt's clock runs while the call waits on the network: for a session, or for its answer.
-    let timeLeft = limit;
-    let clockStart = 0;
-    let timer: Timer;
-
-    const stop = (error: AuthError) => {
-      if (stopped || over) return;
-      stopped = error;
-      clear(timer);
-      leaveStage();
-      rejectCall(error);
-    };
-    const startClock = (detail: string) => {
-      clockStart = Date.now();
-      timer = setTimeout(() => stop(new AuthError('TIMEOUT', where, `${detail} within ${limit} ms`)), timeLeft);
-    };
-    const stopClock = () => {
-      clear(timer);
-      timeLeft = Math.max(1, timeLeft - (Date.now() - clockStart));
-    };
-    /** Enters one stage unless the call was stopped; a stop leaves it at once, after `undo`. */
-    const stage = <R>(start: () => Promise<R>, undo?: () => void): Promise<R> =>
-      stopped
-        ? Promise.reject(stopped)
-        : new Promise<R>((resolve, reject) => {
-            leaveStage = () => {
-              if (undo) undo();
-              reject(stopped);
-            };
-            start().then(resolve, reject);
-          });
+    // An abort or the timeout leaves the stage the call is in at once, rejecting the call. The
+    // attempt's clock runs while the call waits on the network: for a session, or for its answer.
+    let stages!: Stages;
 
     const { auth: _a, signal: _s, timeout: _t, ...wxOptions } = o;
 
     async function run(): Promise<Response<T>> {
+      const { stage } = stages;
       if (typeof o.url !== 'string' || !PATH.test(o.url)) throw invalid(where, 'url', 'a path like "/api/orders"', o.url);
       if (o.timeout !== undefined && !isPositive(o.timeout)) throw invalid(where, 'timeout', MS, o.timeout);
       if (authed && o.header && Object.keys(o.header).some((name) => /^authorization$/i.test(name))) {
         throw new TypeError(`${where}: Authorization is the session's here; send your own with auth: false`);
       }
       for (let failures = 0; ; ) {
-        timeLeft = limit;
         // 1. Waiting for a session, holding no slot: the cached one, or the login shared by every caller.
         if (authed && (!usable(from, where) || pendingLogin)) {
-          startClock('no session');
+          stages.startClock('no session');
           await stage(ensureSession);
-          stopClock();
+          stages.pauseClock();
         }
 
         // 2. Queued for a slot of the app's pool (a login goes first). The clock does not run: the
@@ -300,7 +295,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           if (authed && !sent) continue; // lost to another call's renewal while in line: back to 1
           const header = sent ? { ...o.header, Authorization: `Bearer ${sent.skey}` } : o.header;
           let abortTask = () => {};
-          startClock('no answer');
+          const timeLeft = stages.startClock('no answer');
           answer = await stage(
             () => send(getWx(), upload, where, { ...wxOptions, url: base + o.url, method, header }, timeLeft, (abort) => (abortTask = abort)),
             () => abortTask(),
@@ -308,7 +303,8 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
         } catch (error) {
           failure = error;
         } finally {
-          clear(timer);
+          // Whatever comes next is a new attempt (after a backoff or a renewal), or the end.
+          stages.pauseClock(true);
           leave(ticket);
         }
 
@@ -328,7 +324,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           //    sessions: another login would only loop, so the call ends. Else back to 1 for a login.
           usable(from, where);
           if (sentRenewals > from.renewals) {
-            throw new AuthError('SESSION_EXPIRED', where, 'refused the session renewed for this call', undefined, answer.statusCode, answer.data);
+            throw new AuthError('SESSION_EXPIRED', where, 'refused the renewed session too', undefined, answer);
           }
           // Only the skey that was refused is cleared: a late 401 for an older skey leaves a newer one alone.
           if (session && session.skey === sent.skey) {
@@ -339,14 +335,14 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           continue;
         }
         if (answer.statusCode >= 200 && answer.statusCode < 300) return answer as Response<T>;
-        throw new AuthError('HTTP', where, `HTTP ${answer.statusCode}`, undefined, answer.statusCode, answer.data);
+        throw new AuthError('HTTP', where, `HTTP ${answer.statusCode}`, undefined, answer);
       }
     }
 
     // Built only when needed: most calls are never aborted, and an Error's stack is not free.
-    const abort = () => stop(new AuthError('CANCELLED', where, 'aborted'));
+    const abort = () => stages.stop(new AuthError('CANCELLED', where, 'aborted'));
     const pending = new Promise<Response<T>>((resolve, reject) => {
-      rejectCall = reject;
+      stages = createStages(where, limit, reject);
       if (signal) {
         if (signal.aborted) return abort();
         signal.addEventListener('abort', abort);
@@ -354,8 +350,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       run().then(resolve, reject);
     }) as PendingCall<Response<T>>;
     const finish = () => {
-      over = true;
-      clear(timer);
+      stages.pauseClock(true);
       if (signal) signal.removeEventListener('abort', abort);
     };
     pending.then(finish, finish);
@@ -364,7 +359,6 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
   }
 
   return {
-    login,
     ensureSession,
     ensureWechatSession() {
       const from = origin();
@@ -396,25 +390,14 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
     },
     request: (o) => call(o, false),
     uploadFile: (o) => call(o, true),
-    logout() {
-      const s = current();
-      // A session cleared by a refusal leaves the user signed in: logging out from the
-      // sessionExpired event still ends something.
-      const ending = signedIn || !!pendingLogin;
-      signedIn = false;
-      epoch++;
-      if (pendingLogin) {
-        pendingLogin.cancel();
-        pendingLogin = null;
-      }
-      if (!ending) return Promise.resolve();
-      store(null);
-      emit('logout');
-      if (!s) return Promise.resolve();
-      // Best effort, after the local logout: the skey is sent explicitly, and a 401 here means nothing.
-      const told = call({ url: logoutPath, method: 'POST', auth: false, header: { Authorization: `Bearer ${s.skey}` } }, false);
-      return told.then(() => undefined, () => undefined);
+    login: () => {
+      bindWait = null;
+      return login();
     },
+    bind: login,
+    // The server ended every session of the binding: nothing to tell it after.
+    unbind: () => call({ url: bindingPath, method: 'DELETE' }, false).then(() => signOut(false)),
+    logout: () => signOut(true),
     on(event, listener) {
       const list = (listeners[event] = listeners[event] || []) as (typeof listener)[];
       list.push(listener);
@@ -424,4 +407,26 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       };
     },
   };
+
+  /** Logs out here (see AuthClient.logout); `tell`: then tells the server, best effort. */
+  function signOut(tell: boolean): Promise<void> {
+    const s = current();
+    // A session cleared by a refusal leaves the user signed in: logging out from the
+    // sessionExpired event still ends something.
+    const ending = signedIn || !!pendingLogin;
+    signedIn = false;
+    epoch++;
+    bindWait = null;
+    if (pendingLogin) {
+      pendingLogin.cancel();
+      pendingLogin = null;
+    }
+    if (!ending) return Promise.resolve();
+    store(null);
+    emit('logout');
+    if (!s || !tell) return Promise.resolve();
+    // Best effort, after the local logout: the skey is sent explicitly, and a 401 here means nothing.
+    const told = call({ url: logoutPath, method: 'POST', auth: false, header: { Authorization: `Bearer ${s.skey}` } }, false);
+    return told.then(() => undefined, () => undefined);
+  }
 }

@@ -14,7 +14,27 @@ export type AuthErrorCode =
   /** `wx.login` or the login request failed, or its answer was unusable (the message names the field); `cause` holds the underlying error. */
   | 'LOGIN_FAILED'
   /** The caller aborted, or a logout ended a call (or login) begun before it. */
-  | 'CANCELLED';
+  | 'CANCELLED'
+  /**
+   * The server knows this WeChat user but no account of its own for them (its `bind` mode): no
+   * session, until `bind()` with `ticket` and the account's name and password. Calls that need a
+   * session reject with this too, and start no login, until `bind()` or an explicit `login()`.
+   */
+  | 'BIND_REQUIRED';
+
+/** What a BIND_REQUIRED error carries: the ticket for `bind()`, and until when it is good. */
+export interface BindTicket {
+  bindTicket: string;
+  /** Epoch ms, on this device's clock (corrected for the server's, as a session's expiresAt). */
+  expiresAt: number;
+}
+
+/** What an error keeps of the answer behind it. */
+interface AnswerParts {
+  statusCode?: number;
+  data?: unknown;
+  header?: Record<string, string>;
+}
 
 export class AuthError extends Error {
   /** Stable across bundles: `instanceof` breaks when two copies of this file are loaded. */
@@ -24,14 +44,23 @@ export class AuthError extends Error {
   readonly statusCode?: number;
   /** The response body, when an answer arrived. */
   readonly data?: unknown;
+  /** The response headers, when an answer arrived: `Retry-After` of a 429, for one. */
+  readonly header?: Record<string, string>;
   readonly cause?: unknown;
+  /** BIND_REQUIRED only: the ticket to bind with. */
+  readonly ticket?: BindTicket;
 
-  constructor(code: AuthErrorCode, where: string, detail: string, cause?: unknown, statusCode?: number, data?: unknown) {
+  /** `answer`: the HTTP answer behind the error (or an error that carried one), whose status, body and headers it keeps. */
+  constructor(code: AuthErrorCode, where: string, detail: string, cause?: unknown, answer?: AnswerParts, ticket?: BindTicket) {
     super(`${where}: ${detail}`);
     this.code = code;
     this.cause = cause;
-    this.statusCode = statusCode;
-    this.data = data;
+    this.ticket = ticket;
+    if (answer) {
+      this.statusCode = answer.statusCode;
+      this.data = answer.data;
+      this.header = answer.header;
+    }
   }
 }
 

@@ -5,12 +5,14 @@
  */
 export { createAuth } from './client';
 export { AuthError, isAuthError } from './errors';
-export type { AuthErrorCode } from './errors';
+export type { AuthErrorCode, BindTicket } from './errors';
 export type {
   AbortSignalLike,
   AuthClient,
   AuthEvents,
   AuthOptions,
+  BindRequest,
+  BindRequiredAnswer,
   HttpMethod,
   LoginAnswer,
   PendingCall,

@@ -70,6 +70,26 @@ export interface LoginAnswer<U = unknown> {
   user: U;
 }
 
+/**
+ * The server's other 200 answer to `POST {loginPath}`: this WeChat user must be bound to an
+ * account first (login() rejects BIND_REQUIRED with the ticket).
+ */
+export interface BindRequiredAnswer {
+  bindRequired: true;
+  bindTicket: string;
+  /** Epoch ms on the server's clock. */
+  expiresAt: number;
+}
+
+/** What `bind()` sends to `POST {bindPath}`; the server answers it as a login (LoginAnswer). */
+export interface BindRequest {
+  /** From the BIND_REQUIRED error's `ticket`. */
+  bindTicket: string;
+  /** The account's name on the server's platform. */
+  account: string;
+  password: string;
+}
+
 /** Anything shaped like the standard AbortSignal (AbortController is not in every base library). */
 export interface AbortSignalLike {
   readonly aborted: boolean;
@@ -129,6 +149,10 @@ export interface AuthOptions {
   loginPath?: string;
   /** Default `/auth/logout`. */
   logoutPath?: string;
+  /** Where `bind()` posts. Default `/auth/bind`. */
+  bindPath?: string;
+  /** What `unbind()` deletes. Default `/auth/binding`. */
+  bindingPath?: string;
   /** Storage key of the session record; give each client its own. Default `auth_session`. */
   storageKey?: string;
   /** Per attempt of a request, ms (see `RequestOptions.timeout`); also bounds `wx.login`. Default 10000. */
@@ -160,9 +184,27 @@ export interface AuthEvents<U> {
 }
 
 export interface AuthClient<U = unknown> {
-  /** Forces a fresh login; concurrent callers share one. Rejects with LOGIN_FAILED (or CANCELLED). */
+  /**
+   * Forces a fresh login; concurrent callers share one. Rejects with LOGIN_FAILED (or CANCELLED),
+   * or BIND_REQUIRED when the server asks for a bind first: nothing is stored then, and calls that
+   * need a session reject with that same error, starting no login, until bind() or login().
+   */
   login(): Promise<Session<U>>;
-  /** The cached session if still valid (no network), else a login. */
+  /**
+   * Binds this WeChat user to an account of the server's and logs in: the session is stored and
+   * `login` emitted, as by login(). A wrong account or password rejects LOGIN_FAILED with the
+   * server's answer in `statusCode` and `data` (a bind's 401 is never taken for an expired
+   * session). A ticket the server no longer takes costs one more login: BIND_REQUIRED again, with
+   * a fresh ticket (or the session, if the user was bound meanwhile).
+   */
+  bind(request: BindRequest): Promise<Session<U>>;
+  /**
+   * Asks the server to unbind this WeChat user from its account (`DELETE {bindingPath}`), then logs
+   * out here as logout() does (the server has ended the sessions itself). Rejects, and keeps the
+   * session, when the server did not unbind.
+   */
+  unbind(): Promise<void>;
+  /** The cached session if still valid (no network), else a login (BIND_REQUIRED at once while a bind is awaited). */
   ensureSession(): Promise<Session<U>>;
   /**
    * Like ensureSession, and also asks `wx.checkSession` whether WeChat's session_key (which the

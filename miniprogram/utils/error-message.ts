@@ -17,6 +17,10 @@ const SERVER_MESSAGES: Record<ApiErrorCode, string> = {
   USER_BLOCKED: '账号已被限制使用，如有疑问请联系客服',
   PHONE_REQUIRED: '请先绑定手机号',
   PHONE_IN_USE: '该手机号已绑定其他账号，请换一个号码或联系客服',
+  INVALID_CREDENTIALS: '账号或密码错误',
+  INVALID_BIND_TICKET: '绑定已过期，请再提交一次',
+  ACCOUNT_ALREADY_BOUND: '该账号已绑定其他微信，如需更换请联系管理员',
+  FORBIDDEN: '没有权限查看此内容',
   NOT_FOUND: '内容不存在或已被删除',
   METHOD_NOT_ALLOWED: '请求异常，请稍后重试',
   PAYLOAD_TOO_LARGE: '图片太大了，请换一张',
@@ -64,6 +68,8 @@ function describe(error: AuthError): string {
       return TIMEOUT;
     case 'CANCELLED':
       return '操作已取消';
+    case 'BIND_REQUIRED':
+      return '请先绑定账号';
     case 'SESSION_EXPIRED':
       return SERVER_MESSAGES.SESSION_EXPIRED;
     case 'HTTP': {

@@ -6,11 +6,14 @@
  * express adapter are thin wrappers over it, and a host with another framework can be one too.
  */
 import { randomUUID } from 'node:crypto';
-import type { LoginResponse, LogoutResponse, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
+import type { LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
 import type { AccountPolicy } from '../account';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
 import { enforceLimit } from '../limits';
+import { rolesOf } from '../roles';
+
+const noMenus = (): MenuItem[] => [];
 import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserDatabase, type UserPatch } from '../stores/types';
@@ -66,6 +69,11 @@ export interface LoginServiceOptions {
   phoneBindTimeoutMs?: number;
   /** requireSession answers 403 PHONE_REQUIRED until the user has bound a phone number. Default false. */
   requirePhone?: boolean;
+  /**
+   * The menu entries a user's roles grant, for the login and session answers' `menus`. Default:
+   * none (a host's menus are its own; the reference server passes its table, server/access.ts).
+   */
+  menus?: (roles: string[]) => MenuItem[];
 }
 
 /** Who asks: the client's address as the host's trusted proxies saw it, for the login rate limit. */
@@ -195,6 +203,8 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const warnOf = (what: string) => (error: unknown) => logger?.warn({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, what);
   const wechat = resolveWeChat(options.wechat, { credentials: stores.credentials, now, warn: warnOf });
   const apiUser = (user: Authenticated['user']) => toApiUser(user, policy);
+  const menusOf = options.menus ?? noMenus;
+  const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
 
   const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
 
@@ -221,7 +231,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       const skey = newSkey();
       const expiresAt = at + sessionLifetimeMs;
       await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: session.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
-      return { skey, expiresAt, user: apiUser(user), isNewUser: created };
+      return { skey, expiresAt, user: apiUser(user), isNewUser: created, menus: userMenus(user) };
     },
 
     authenticate,
@@ -229,7 +239,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
     authenticateComplete: (authorization) => authenticateComplete(authorization, stores, policy),
 
     session(authorization) {
-      return whenReady(authenticate(authorization), ({ session, user }) => ({ user: apiUser(user), expiresAt: session.expiresAt }));
+      return whenReady(authenticate(authorization), ({ session, user }) => ({ user: apiUser(user), expiresAt: session.expiresAt, menus: userMenus(user) }));
     },
 
     async logout(authorization) {

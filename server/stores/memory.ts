@@ -1,16 +1,27 @@
 import { createMemoryCredentialCache } from './credentials';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
-import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
+
+/** The memory stores, and what their test double can do beyond the Stores interface. */
+export interface MemoryStores extends Stores {
+  users: UserStore & {
+    /**
+     * Gives the user these roles (the test double's stand-in for a platform account's roles); the
+     * user after, or null when there is no such user. Their sessions see it on their next request.
+     */
+    setRoles(id: string, roles: string[]): Promise<UserRecord | null>;
+  };
+}
 
 /** The default stores: one process, forgotten on restart (clients then log in again by themselves). */
 export function createMemoryStores(
   { now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER }: StoreOptions,
   /** Given by tests that look at what the index holds. */
   index = new SessionIndex(),
-): Stores {
+): MemoryStores {
   const sessions = new Map<string, SessionRecord>();
   const users = new Map<string, UserRecord>();
   const userIdByOpenid = new Map<string, string>();
@@ -133,6 +144,12 @@ export function createMemoryStores(
         userIdByPhone.set(phoneKey(phone), id);
         user.phone = { ...phone };
         return { ok: true, user: { ...user, phone: { ...phone } } };
+      },
+      async setRoles(id, roles) {
+        const user = users.get(id);
+        if (!user) return null;
+        user.roles = [...roles];
+        return { ...user, roles: [...roles] };
       },
     },
 

@@ -102,6 +102,11 @@ export interface UserRecord {
   createdAt: number;
   /** Bound through POST /auth/phone; one user per number. */
   phone?: PhoneNumber;
+  /**
+   * The user's roles (see access.ts); absent or empty means the default role. Only a platform
+   * account (bind mode) gives a user other roles; the memory store's double sets them for tests.
+   */
+  roles?: string[];
 }
 
 /** Who WeChat says logged in. */

@@ -284,6 +284,19 @@ describe('timeouts and cancellation', () => {
     expect(fake.stats.aborted).toBe(1);
   });
 
+  test('aborting a call that has already answered changes nothing: its answer stands, no task is aborted, no timer is left', async () => {
+    const auth = makeAuth(fake);
+    const call = auth.request({ url: '/api/me' });
+    await jest.advanceTimersByTimeAsync(10);
+    await expect(call).resolves.toMatchObject({ statusCode: 200 });
+
+    call.abort();
+
+    await expect(call).resolves.toMatchObject({ statusCode: 200 });
+    expect(fake.stats.aborted).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
   test('a queued request cancelled through its signal is never sent and frees its place in line', async () => {
     const gate = deferred<FakeOutcome>();
     fake.route('/api/first', () => gate.promise);

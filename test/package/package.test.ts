@@ -88,6 +88,7 @@ test('npm pack ships the code, the declarations, the README, the licence and not
       'miniprogram_dist/errors.d.ts',
       'miniprogram_dist/index.d.ts',
       'miniprogram_dist/index.js',
+      'miniprogram_dist/stages.d.ts',
       'miniprogram_dist/storage.d.ts',
       'miniprogram_dist/transport.d.ts',
       'miniprogram_dist/types.d.ts',

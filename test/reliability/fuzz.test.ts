@@ -16,7 +16,8 @@ const ERROR_CODES = Object.keys({
   BAD_REQUEST: true, INVALID_CODE: true, SESSION_EXPIRED: true, INVALID_USER_DATA: true, USER_BLOCKED: true, NOT_FOUND: true,
   METHOD_NOT_ALLOWED: true, PAYLOAD_TOO_LARGE: true, UNSUPPORTED_MEDIA_TYPE: true, URI_TOO_LONG: true, HEADERS_TOO_LARGE: true,
   RATE_LIMITED: true, INTERNAL: true, WECHAT_UNAVAILABLE: true, WECHAT_TIMEOUT: true, STORE_UNAVAILABLE: true,
-  INVALID_PHONE_CODE: true, PHONE_REQUIRED: true, PHONE_IN_USE: true, INVALID_SIGNATURE: true,
+  INVALID_PHONE_CODE: true, PHONE_REQUIRED: true, PHONE_IN_USE: true, INVALID_SIGNATURE: true, INVALID_CREDENTIALS: true,
+  INVALID_BIND_TICKET: true, ACCOUNT_ALREADY_BOUND: true, FORBIDDEN: true,
 } satisfies Record<ApiErrorCode, true>);
 /** Sized so that the whole file runs in a few seconds; raise FUZZ_RUNS for a longer hunt. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);

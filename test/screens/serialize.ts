@@ -5,7 +5,7 @@
  * the way WeChat's own elements would show them:
  * - `<image src mode>` becomes a background image (WeChat draws images that way), with the remote
  *   URL swapped for a local stand-in;
- * - `<input value placeholder>` gets its text, `<button type size plain disabled>` its attributes
+ * - `<input value placeholder password>` gets its text (dots for a password), `<button type size plain disabled>` its attributes
  *   (the built-in stylesheet keys on them), every node its WXML id;
  * - what a finger can use (see isTappable) is marked `data-tap`, which is how the layout checks
  *   know what has to be big enough to hit.
@@ -89,8 +89,10 @@ export function serialize(root: unknown, resolveImage: ImageResolver): string {
     } else if (tag === 'wx-input') {
       const value = String(templateAttr(node, 'value') ?? '');
       const placeholder = String(templateAttr(node, 'placeholder') ?? '');
+      // A password field shows a dot per character, as WeChat's does.
+      const shown = templateAttr(node, 'password') ? '•'.repeat([...value].length) : value;
       inner = value
-        ? `<span class="wx-input__value">${escapeText(value)}</span>`
+        ? `<span class="wx-input__value">${escapeText(shown)}</span>`
         : `<span class="wx-input__placeholder">${escapeText(placeholder)}</span>`;
     } else if (tag === 'wx-button') {
       for (const name of ['type', 'size', 'plain', 'disabled', 'loading']) {

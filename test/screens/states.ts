@@ -4,11 +4,12 @@
  * through the project's own simulate setup and fakes (test/miniprogram/support): the fake server
  * answers, fails or hangs; the page is mounted; taps go to the real buttons.
  */
-import type { Order } from '../../typings/api';
+import type { AuthError } from '../../miniprogram/auth/index';
+import type { Approval, Order } from '../../typings/api';
 import { makeUser, platform, requestPrivacyConsent } from '../miniprogram/support/platform';
 import { exists, select, tapButton, textOf, waitFor, type Rendered } from '../miniprogram/support/render';
 
-export type ScreenPage = 'pages/index/index' | 'pages/profile/profile' | 'pages/orders/orders';
+export type ScreenPage = 'pages/index/index' | 'pages/profile/profile' | 'pages/orders/orders' | 'pages/bind/bind' | 'pages/approvals/approvals';
 
 export interface ScreenState {
   /** File name of its screenshot. */
@@ -38,13 +39,59 @@ const ORDERS: Order[] = [
   { id: 'o4', title: '玻璃分享壶 600ml', amountFen: 9900, status: 'completed', createdAt: NOW - 12 * 24 * HOUR },
 ];
 
+const APPROVALS: Approval[] = [
+  { id: 'ap-1', title: '差旅报销 ¥1,280.00（上海客户拜访，含往返高铁与两晚住宿）', applicant: '王芳', status: 'pending', submittedAt: NOW - 25 * 60_000 },
+  { id: 'ap-2', title: '年假 3 天（12 月 22 日至 24 日）', applicant: '李强', status: 'pending', submittedAt: NOW - 3 * HOUR },
+  { id: 'ap-3', title: '采购申请：27 英寸显示器 2 台', applicant: '陈静', status: 'approved', submittedAt: NOW - 26 * HOUR },
+  { id: 'ap-4', title: '加班调休 1 天', applicant: '赵磊', status: 'rejected', submittedAt: NOW - 3 * 24 * HOUR },
+];
+
 const XIAOMING = () => makeUser({ id: 'u1', nickname: '小明 🍵', avatarUrl: 'https://cdn.test/avatars/xm.png', phone: '138****8000' });
+/** A staff member bound to the platform account A1001 (the server's bind mode). */
+const LAOWANG = () =>
+  makeUser({ id: 'u3', nickname: '老王', avatarUrl: 'https://cdn.test/avatars/xm.png', roles: ['staff'], account: { name: 'A1001', displayName: '王建国' } });
 /** A new user on a server that requires a phone (REQUIRE_PHONE=true). */
 const PHONE_REQUIRED_USER = () => makeUser({ id: 'u2', phoneRequired: true });
 
 async function loggedInAs(user = XIAOMING()): Promise<void> {
   platform().server.user = user;
   await platform().auth.login();
+}
+
+/** The server's bind mode, with this WeChat user bound to no account yet. */
+const PASSWORD = 'Pa55word';
+const WRONG_PASSWORD = 'wrong123';
+const bindMode = () => {
+  platform().fake.binding.required = true;
+  // A password of a length people use: its dots fit the field at 320 px, as they would on a phone.
+  platform().fake.binding.accounts = { A1001: PASSWORD };
+};
+
+/** 绑定已有账号 with the account and password typed in and 绑定并登录 tapped; resolves once the page shows `text`. */
+async function bindAttempt(page: Rendered, password: string, text: string): Promise<void> {
+  const type = (field: string, value: string) => {
+    select(page, field, '.input-class').dispatchEvent('input', { detail: { value } });
+    // The native input shows what was typed; van-field's template value stands in for it here.
+    select(page, field).instance.setData({ innerValue: value });
+  };
+  type('#account', 'A1001');
+  type('#password', password);
+  await waitFor(() => expect(page.instance.data.password).toBe(password));
+  tapButton(page, '#bind-button');
+  await see(page, text);
+}
+
+/** A bind state: the server set up by `arrange`, the user's attempt showing `text`. */
+function bindState(state: Pick<ScreenState, 'id' | 'title'>, arrange: () => void, password: string, text: string): ScreenState {
+  return {
+    ...state,
+    page: 'pages/bind/bind',
+    before: () => {
+      bindMode();
+      arrange();
+    },
+    drive: (page) => bindAttempt(page, password, text),
+  };
 }
 
 const fail = (path: string) => platform().fake.route(path, () => ({ fail: 'request:fail network is down' }));
@@ -148,6 +195,13 @@ export const SCREEN_STATES: ScreenState[] = [
     before: () => loggedInAs(makeUser()),
     drive: (page) => waitFor(() => expect(exists(page, '#complete-profile')).toBe(true)),
   },
+  {
+    id: 'home-staff',
+    title: '首页 · 员工',
+    page: 'pages/index/index',
+    before: () => loggedInAs(LAOWANG()),
+    drive: (page) => waitFor(() => expect(exists(page, '#home-approvals')).toBe(true)),
+  },
 
   // 我的, and the login panel as a popup over it
   {
@@ -185,6 +239,24 @@ export const SCREEN_STATES: ScreenState[] = [
       await waitFor(() => expect(exists(page, '#logout')).toBe(true));
       select(page, '#logout', '.van-cell').dispatchEvent('tap');
       await see(page, '查看订单需要重新登录');
+    },
+  },
+  {
+    id: 'profile-bound',
+    title: '我的 · 已绑定账号',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(LAOWANG()),
+    drive: (page) => waitFor(() => expect(textOf(select(page, '#bound-account'))).toContain('王建国（A1001）')),
+  },
+  {
+    id: 'profile-unbind-dialog',
+    title: '我的 · 解除绑定确认',
+    page: 'pages/profile/profile',
+    before: () => loggedInAs(LAOWANG()),
+    drive: async (page) => {
+      await waitFor(() => expect(exists(page, '#unbind')).toBe(true));
+      select(page, '#unbind', '.van-cell').dispatchEvent('tap');
+      await see(page, '再次使用需要重新绑定');
     },
   },
   {
@@ -308,5 +380,59 @@ export const SCREEN_STATES: ScreenState[] = [
       platform().fake.route('/api/orders', () => ({ statusCode: 500, data: { error: { code: 'INTERNAL', message: 'boom' } } }));
     },
     drive: (page) => see(page, '服务器繁忙'),
+  },
+
+  // 绑定已有账号 (the server's bind mode)
+  {
+    id: 'bind',
+    title: '绑定已有账号',
+    page: 'pages/bind/bind',
+    before: bindMode,
+    drive: (page) => see(page, '绑定并登录'),
+  },
+  {
+    id: 'bind-loading',
+    title: '绑定已有账号 · 绑定中',
+    page: 'pages/bind/bind',
+    before: () => {
+      bindMode();
+      hang('/auth/bind');
+    },
+    drive: (page) => bindAttempt(page, PASSWORD, '绑定中…'),
+  },
+  bindState({ id: 'bind-wrong-password', title: '绑定已有账号 · 账号或密码错误' }, () => undefined, WRONG_PASSWORD, '账号或密码错误'),
+  bindState({ id: 'bind-rate-limited', title: '绑定已有账号 · 尝试次数过多' }, () => (platform().fake.binding.retryAfterSeconds = 840), WRONG_PASSWORD, '尝试次数过多'),
+  bindState({ id: 'bind-already-bound', title: '绑定已有账号 · 已绑定其他微信' }, () => void platform().fake.binding.boundElsewhere.add('A1001'), PASSWORD, '该账号已绑定其他微信'),
+  {
+    id: 'bind-expired',
+    title: '绑定已有账号 · 绑定已过期',
+    page: 'pages/bind/bind',
+    before: async () => {
+      bindMode();
+      // The page was opened with a ticket, and the user took longer than the ticket lives.
+      await platform().auth.login().catch((error: AuthError) => (platform().app.globalData.bindTicket = error.ticket!));
+      platform().fake.expireTickets();
+    },
+    drive: (page) => bindAttempt(page, PASSWORD, '绑定已过期'),
+  },
+
+  // 审批 (staff only)
+  {
+    id: 'approvals-list',
+    title: '审批',
+    page: 'pages/approvals/approvals',
+    before: async () => {
+      await loggedInAs(LAOWANG());
+      platform().server.approvals = APPROVALS;
+    },
+    drive: (page) => see(page, '加班调休'),
+    nothingToTap: 'approvals are listed, not opened: the demo has no approval page',
+  },
+  {
+    id: 'approvals-forbidden',
+    title: '审批 · 无权限',
+    page: 'pages/approvals/approvals',
+    before: () => loggedInAs(),
+    drive: (page) => see(page, '审批仅对员工开放'),
   },
 ];

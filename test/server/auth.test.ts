@@ -27,8 +27,19 @@ describe('POST /auth/login', () => {
     expect(body.isNewUser).toBe(true);
     expect(body.skey).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 bits
     expect(body.expiresAt).toBe(t.clock.now() + t.config.sessionLifetimeMs);
-    expect(body.user).toEqual({ id: expect.any(String), nickname: '', avatarUrl: '', profileComplete: false, createdAt: t.clock.now(), phone: null, phoneRequired: false });
-    expect(Object.keys(body).sort()).toEqual(['expiresAt', 'isNewUser', 'skey', 'user']);
+    expect(body.user).toEqual({
+      id: expect.any(String),
+      nickname: '',
+      avatarUrl: '',
+      profileComplete: false,
+      createdAt: t.clock.now(),
+      phone: null,
+      phoneRequired: false,
+      roles: ['member'],
+      account: null,
+    });
+    expect(body.menus.map((m) => m.key)).toEqual(['orders']);
+    expect(Object.keys(body).sort()).toEqual(['expiresAt', 'isNewUser', 'menus', 'skey', 'user']);
   });
 
   it('finds the same user on the next login, with a fresh skey each time', async () => {
@@ -251,10 +262,10 @@ describe('sessions', () => {
   const check = (skey: string) => t.app.inject({ url: '/auth/session', headers: bearer(skey) });
 
   it('GET /auth/session tells who the skey belongs to and until when', async () => {
-    const { skey, user, expiresAt } = await login(t.app, 'alice');
+    const { skey, user, expiresAt, menus } = await login(t.app, 'alice');
     const response = await check(skey);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ user, expiresAt });
+    expect(response.json()).toEqual({ user, expiresAt, menus });
   });
 
   it.each([

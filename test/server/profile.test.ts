@@ -15,7 +15,7 @@ describe('profile', () => {
 
   it('GET /api/profile answers the logged-in user', async () => {
     const user = await get();
-    expect(user).toEqual({ id: expect.any(String), nickname: '', avatarUrl: '', profileComplete: false, createdAt: t.clock.now(), phone: null, phoneRequired: false });
+    expect(user).toEqual({ id: expect.any(String), nickname: '', avatarUrl: '', profileComplete: false, createdAt: t.clock.now(), phone: null, phoneRequired: false, roles: ['member'], account: null });
   });
 
   it('round-trips an emoji and CJK nickname exactly, trimmed of surrounding spaces', async () => {

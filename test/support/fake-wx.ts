@@ -28,6 +28,18 @@ export type FakeHandler = (req: FakeRequest) => FakeOutcome | Promise<FakeOutcom
 
 export const BASE_URL = 'https://api.test';
 
+/** A bind ticket as the fake server holds it (the real one: ACCOUNT_MODE=bind, typings/api.d.ts). */
+interface FakeTicket {
+  expiresAt: number;
+  used: boolean;
+}
+
+const envelope = (statusCode: number, code: string, message: string, header?: Record<string, string>): FakeAnswer => ({
+  statusCode,
+  data: { error: { code, message } },
+  header,
+});
+
 export function createFakeWx() {
   const storage = new Map<string, string>();
   const validSkeys = new Set<string>();
@@ -52,25 +64,85 @@ export function createFakeWx() {
     /** Date header the server sends with the login answer, if any. */
     serverDate: undefined as string | undefined,
   };
+  /**
+   * The server's bind mode (ACCOUNT_MODE=bind), answering as typings/api.d.ts says the real one
+   * will: while `required` and the WeChat user is not `bound`, a login answers a bind ticket;
+   * POST /auth/bind takes a ticket and an account of `accounts`; DELETE /auth/binding unbinds.
+   */
+  const binding = {
+    required: false,
+    bound: false,
+    /** Account name → password. */
+    accounts: { A1001: 'right-password' } as Record<string, string>,
+    /** Accounts another WeChat user has bound: 409 ACCOUNT_ALREADY_BOUND. */
+    boundElsewhere: new Set<string>(),
+    /** Seconds the next bind attempt must wait (429 RATE_LIMITED with Retry-After), or 0. */
+    retryAfterSeconds: 0,
+    ticketLifetime: 10 * 60 * 1000,
+    tickets: new Map<string, FakeTicket>(),
+    /** The account the user bound, as the server answers it in `user.account`. */
+    account: null as { name: string; displayName: string } | null,
+  };
+  let ticketsIssued = 0;
+
+  /** A fresh session for the user, as a login or a bind answers it. */
+  function newSession(): FakeAnswer {
+    const skey = `skey-${++issued}`;
+    validSkeys.add(skey);
+    return {
+      statusCode: 200,
+      data: sessionBody(skey, Date.now() + behaviour.sessionLifetime, issued === 1),
+      header: behaviour.serverDate ? { Date: behaviour.serverDate } : {},
+    };
+  }
+  /** The body of a session answer; a suite with its own users replaces it (setSessionBody). */
+  let sessionBody = (skey: string, expiresAt: number, isNewUser: boolean): object => ({ skey, expiresAt, user: { id: 'u1', nickname: '', account: binding.account }, isNewUser });
+
+  /** What POST /auth/login answers once WeChat's code checks out. */
+  function loginAnswer(): FakeAnswer {
+    if (!binding.required || binding.bound) return newSession();
+    const bindTicket = `ticket-${++ticketsIssued}`;
+    const expiresAt = Date.now() + binding.ticketLifetime;
+    binding.tickets.set(bindTicket, { expiresAt, used: false });
+    return { statusCode: 200, data: { bindRequired: true, bindTicket, expiresAt }, header: behaviour.serverDate ? { Date: behaviour.serverDate } : {} };
+  }
+
+  /** POST /auth/bind, in the real server's order: rate limit, ticket, credentials, the account's own binding. */
+  function bindAnswer(req: FakeRequest): FakeAnswer {
+    const { bindTicket, account, password } = (req.data || {}) as { bindTicket?: string; account?: string; password?: string };
+    if (binding.retryAfterSeconds > 0) return envelope(429, 'RATE_LIMITED', 'too many attempts', { 'Retry-After': String(binding.retryAfterSeconds) });
+    const ticket = binding.tickets.get(bindTicket || '');
+    if (!ticket || ticket.used || ticket.expiresAt <= Date.now()) return envelope(401, 'INVALID_BIND_TICKET', 'the bind ticket is unknown, used or expired');
+    if (!account || binding.accounts[account] === undefined || binding.accounts[account] !== password) {
+      return envelope(401, 'INVALID_CREDENTIALS', 'wrong account or password');
+    }
+    if (binding.boundElsewhere.has(account)) return envelope(409, 'ACCOUNT_ALREADY_BOUND', 'the account is bound to another WeChat user');
+    ticket.used = true;
+    binding.bound = true;
+    binding.account = { name: account, displayName: '张三' };
+    return newSession();
+  }
 
   /** The default fake developer server: login issues skeys, everything else needs a valid one. */
   function defaultRoute(req: FakeRequest): FakeOutcome {
     if (req.path === '/auth/login') {
       const code = (req.data as { code?: string }).code;
       if (!code) return { statusCode: 400, data: { error: { code: 'BAD_REQUEST', message: 'code required' } } };
-      const skey = `skey-${++issued}`;
-      validSkeys.add(skey);
-      return {
-        statusCode: 200,
-        data: { skey, expiresAt: Date.now() + behaviour.sessionLifetime, user: { id: 'u1', nickname: '' }, isNewUser: issued === 1 },
-        header: behaviour.serverDate ? { Date: behaviour.serverDate } : {},
-      };
+      return loginAnswer();
     }
+    if (req.path === '/auth/bind') return bindAnswer(req);
     if (req.path === '/public') return { statusCode: 200, data: { public: true } };
     if (!req.skey || !validSkeys.has(req.skey)) {
       return { statusCode: 401, data: { error: { code: 'SESSION_EXPIRED', message: 'log in again' } } };
     }
     if (req.path === '/auth/logout') validSkeys.delete(req.skey);
+    if (req.path === '/auth/binding' && req.method === 'DELETE') {
+      // Every session of the binding ends; the next login asks for a bind again.
+      binding.bound = false;
+      binding.account = null;
+      validSkeys.clear();
+      return { statusCode: 200, data: { ok: true } };
+    }
     return { statusCode: 200, data: { path: req.path, skey: req.skey } };
   }
 
@@ -161,6 +233,18 @@ export function createFakeWx() {
     wx,
     stats,
     behaviour,
+    binding,
+    /** Every ticket the server holds expires (as ten minutes passing would). */
+    expireTickets() {
+      for (const ticket of binding.tickets.values()) ticket.expiresAt = 0;
+    },
+    /** The server's answer to a login or bind, for routes of a suite that answers its own users. */
+    loginAnswer,
+    bindAnswer,
+    /** Replaces what a session answer's body holds besides skey and expiresAt (its user, menus). */
+    setSessionBody(body: (skey: string, expiresAt: number, isNewUser: boolean) => object) {
+      sessionBody = body;
+    },
     /** Every request the server received, in order. */
     sent,
     storage,

@@ -11,6 +11,7 @@
 import Toast from '@vant/weapp/toast/toast';
 import { isAuthError } from '../../auth/index';
 import { appAuth } from '../../services/app-context';
+import { BIND_PAGE, keepTicket } from '../../services/binding';
 import { bindPhone, phoneFallback, readPhoneButton, type PhoneUnavailableReason } from '../../services/phone';
 import { completeProfile, normaliseNickname } from '../../services/profile';
 import { answerPrivacy, hideConsentHost, showConsentHost, type ConsentHost } from '../../services/privacy';
@@ -233,6 +234,13 @@ Component({
       } catch (error) {
         this.setData({ loading: false });
         if (isSilentError(error)) return;
+        // The server knows no account for this WeChat user (its bind mode): the bind page takes
+        // over. A popup closes; an inline panel stays, for when the user comes back without binding.
+        if (keepTicket(error)) {
+          this.close();
+          wx.navigateTo({ url: BIND_PAGE });
+          return;
+        }
         this.showLoginError(error);
       }
     },

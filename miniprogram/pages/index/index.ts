@@ -1,11 +1,15 @@
 /**
- * 首页: a greeting, an inline login panel while logged out, and the ways into the app.
+ * 首页: a greeting, an inline login panel while logged out, and the ways into the app: while
+ * logged in, the menus the server grants the user's roles (a staff member also sees 审批).
  * Orders need a login: the profile tab handles that, so this page sends the user there.
  */
+import Toast from '@vant/weapp/toast/toast';
 import type { DoneEventDetail, LoginPanel } from '../../components/login-panel/events';
 import { appAuth } from '../../services/app-context';
+import { fetchMenus } from '../../services/menus';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
-import type { User } from '../../../typings/api';
+import { isSilentError } from '../../utils/error-message';
+import type { MenuItem, User } from '../../../typings/api';
 
 /** What the hero says to whoever is (not) logged in. */
 function hero(user: User | null) {
@@ -20,13 +24,21 @@ Component({
     ...hero(null),
     user: null as User | null,
     showLogin: false,
+    /** The logged-in user's menus; empty until the server has said, and while logged out. */
+    menus: [] as MenuItem[],
   },
 
   lifetimes: {
     attached() {
       const auth = appAuth();
       // The inline panel stays up after a login until its completion step is done (bind:done).
-      keepSubscription(this, watchSession(auth, (user) => this.showUser(user, user ? {} : { showLogin: true })));
+      keepSubscription(
+        this,
+        watchSession(auth, (user) => {
+          this.showUser(user, user ? {} : { showLogin: true, menus: [] });
+          if (user) this.loadMenus();
+        }),
+      );
       const session = auth.getSession();
       this.showUser(session ? session.user : null);
       if (!session) auth.ready().then((ready) => this.showUser(ready ? ready.user : null, { showLogin: !ready }));
@@ -37,8 +49,35 @@ Component({
   },
 
   methods: {
-    showUser(user: User | null, extra: { showLogin?: boolean } = {}) {
+    /** Page show: roles may have changed since the menus were read (or the login happened elsewhere). */
+    onShow() {
+      this.loadMenus();
+    },
+
+    showUser(user: User | null, extra: { showLogin?: boolean; menus?: MenuItem[] } = {}) {
       this.setData({ user, ...hero(user), ...extra });
+    },
+
+    /** The menus of whoever is logged in now; nothing to do while logged out. A failure keeps the entries shown. */
+    loadMenus() {
+      const auth = appAuth();
+      if (!auth.getSession()) return;
+      fetchMenus(auth).then(
+        ({ user, menus }) => {
+          if (auth.getSession()) this.showUser(user, { menus });
+        },
+        (error: unknown) => {
+          if (!isSilentError(error)) console.warn('[index] loading the menus failed', error);
+        },
+      );
+    },
+
+    /** A menu entry: the page the server named. One this version cannot open says so instead of failing silently. */
+    onMenu(event: WechatMiniprogram.BaseEvent<Record<string, never>, { path: string }>) {
+      wx.navigateTo({
+        url: event.currentTarget.dataset.path,
+        fail: () => Toast({ message: '暂时无法打开，请更新小程序后再试', context: this, selector: '#van-toast' }),
+      });
     },
 
     onLoginDone(event: WechatMiniprogram.CustomEvent<DoneEventDetail>) {

@@ -6,6 +6,7 @@
  */
 import type { DoneEventDetail, LoginPanel } from '../../components/login-panel/events';
 import { appAuth } from '../../services/app-context';
+import { replaceWithBindPage } from '../../services/binding';
 import { fetchOrders, toOrderView, type OrderView } from '../../services/orders';
 import { isPhoneRequired } from '../../services/phone';
 import { errorMessage, isConnectionError, isSilentError } from '../../utils/error-message';
@@ -65,7 +66,7 @@ Component({
         const orders = (await fetchOrders(appAuth())).map(toOrderView);
         if (latestLoad.get(this) === ticket) this.setData({ status: 'ready', orders });
       } catch (error) {
-        if (latestLoad.get(this) !== ticket || isSilentError(error)) return;
+        if (latestLoad.get(this) !== ticket || isSilentError(error) || replaceWithBindPage(error)) return;
         if (isPhoneRequired(error)) {
           this.setData({ status: 'phone' });
           this.onBindPhone();

@@ -6,6 +6,7 @@ import Dialog from '@vant/weapp/dialog/dialog';
 import Toast from '@vant/weapp/toast/toast';
 import type { DoneEventDetail, LoginPanel, PhoneEventDetail, ProfileEventDetail } from '../../components/login-panel/events';
 import { appAuth, launchError } from '../../services/app-context';
+import { unbindAccount } from '../../services/binding';
 import { displayName, fetchProfile } from '../../services/profile';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import { errorMessage, isSilentError } from '../../utils/error-message';
@@ -37,9 +38,18 @@ function phoneText(user: User | null): string {
   return user.phone || '未绑定';
 }
 
+/** The bound platform account as the cell shows it: "张三（A1001）", or the name alone. */
+function accountText(user: User | null): string {
+  const account = user && user.account;
+  if (!account) return '';
+  return account.displayName ? `${account.displayName}（${account.name}）` : account.name;
+}
+
 Component({
   data: {
     user: null as User | null,
+    accountText: '',
+    unbinding: false,
     name: displayName(null),
     phoneText: phoneText(null),
     /** The launch-time login is still running: no "未登录" flash before it answers. */
@@ -92,7 +102,7 @@ Component({
     },
 
     showUser(user: User | null) {
-      this.setData({ user, name: displayName(user), phoneText: phoneText(user), ...(user ? { hint: '' } : {}) });
+      this.setData({ user, name: displayName(user), phoneText: phoneText(user), accountText: accountText(user), ...(user ? { hint: '' } : {}) });
     },
 
     panel(): LoginPanel {
@@ -161,6 +171,34 @@ Component({
         cancelButtonText: '取消',
       }).then(
         () => appAuth().logout().then(() => this.toast('已退出登录')),
+        () => undefined, // the user changed their mind
+      );
+    },
+
+    /** 解除绑定, once the user confirms: this WeChat user then no longer logs in to the account. */
+    onUnbind() {
+      if (this.data.unbinding) return;
+      Dialog.confirm({
+        context: this,
+        selector: '#van-dialog',
+        title: '解除绑定',
+        message: `解除后，这个微信将不再登录账号 ${this.data.accountText}，再次使用需要重新绑定。`,
+        confirmButtonText: '解除绑定',
+        cancelButtonText: '取消',
+      }).then(
+        () => {
+          this.setData({ unbinding: true });
+          return unbindAccount(appAuth()).then(
+            () => {
+              this.setData({ unbinding: false });
+              this.toast('已解除绑定');
+            },
+            (error: unknown) => {
+              this.setData({ unbinding: false });
+              if (!isSilentError(error)) this.toast(`解除绑定失败：${errorMessage(error)}`);
+            },
+          );
+        },
         () => undefined, // the user changed their mind
       );
     },

@@ -277,6 +277,21 @@ describe('login panel: failures', () => {
     expect(events.done).toHaveLength(0);
   });
 
+  test('a login the server answers with a bind ticket (its bind mode) opens the bind page with the ticket kept, and shows no error', async () => {
+    platform().fake.binding.required = true;
+    const { comp, events } = await renderPanel();
+
+    tapButton(comp, '#login-button');
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/bind/bind' }]));
+    expect(platform().app.globalData.bindTicket).toMatchObject({ bindTicket: 'ticket-1' });
+    // Inline, the panel stays as it was, for a user who comes back without binding.
+    expect(events.done).toEqual([]);
+    expect(exists(comp, '#login-button')).toBe(true);
+    expect(exists(comp, '.login-panel__error')).toBe(false);
+    expect(platform().auth.getSession()).toBeNull();
+  });
+
   test('a blocked account is told in a dialog, not a passing toast', async () => {
     platform().fake.route('/auth/login', () => envelope(403, 'USER_BLOCKED'));
     const { comp, events } = await renderPanel();

@@ -209,4 +209,17 @@ describe('orders page, on a server that requires a phone', () => {
     tapButton(page, '#bind-phone');
     await waitFor(() => expect(textOf(panel)).toContain('使用微信手机号'));
   });
+
+  test('a user the server unbound meanwhile (its bind mode) is taken to the bind page instead of an error with a useless retry', async () => {
+    platform().fake.binding.required = true;
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });
+    // A session from before the unbinding, which the server no longer knows.
+    platform().fake.storage.set('auth_session', JSON.stringify({ v: 1, skey: 'skey-gone', expiresAt: Date.now() + 3600_000, user: platform().server.user }));
+    const page = mount(ordersPage);
+    pageOf(page).onLoad();
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'redirectTo', url: '/pages/bind/bind' }]));
+    expect(exists(page, '#retry')).toBe(false);
+    expect(platform().fake.stats.logins).toBe(1);
+  });
 });

@@ -62,6 +62,20 @@ describe('profile page, logged out', () => {
     await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/orders/orders' }]));
   });
 
+  test('on a server that asks for a bind, the login sheet closes and the bind page opens, the gated entry forgotten', async () => {
+    platform().fake.binding.required = true;
+    const page = await renderPage();
+    tapCell(page, '#entry-orders');
+    await waitFor(() => expect(panelText(page)).toContain('微信一键登录'));
+
+    tapButton(page, '#login', '#login-button');
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/bind/bind' }]));
+    await waitFor(() => expect(select(page, '#login').instance.data.show).toBe(false));
+    expect(page.instance.data.pendingEntry).toBe('');
+    expect(textOf(select(page, '.nickname'))).toBe('未登录');
+  });
+
   test('closing the panel forgets the gated entry', async () => {
     const page = await renderPage();
     tapCell(page, '#entry-orders');
@@ -256,5 +270,62 @@ describe('profile page, the phone number', () => {
     await waitFor(() => expect(textOf(phoneCell(page))).toContain('138****8000'));
     await waitFor(() => expect(select(page, '#login').instance.data.show).toBe(false));
     expect(platform().server.phoneCodes).toEqual(['c1']);
+  });
+});
+
+describe('profile page, bound to a platform account', () => {
+  async function boundUser(): Promise<Rendered> {
+    platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/avatars/xm.png', account: { name: 'A1001', displayName: '张三' } });
+    await platform().auth.login();
+    const page = await renderPage();
+    await waitFor(() => expect(exists(page, '#bound-account')).toBe(true));
+    return page;
+  }
+
+  test('shows the bound account by name and number, and 解除绑定', async () => {
+    const page = await boundUser();
+
+    expect(textOf(select(page, '#bound-account'))).toContain('张三（A1001）');
+    expect(exists(page, '#unbind')).toBe(true);
+  });
+
+  test('a user bound to no account sees neither', async () => {
+    const page = await loggedIn();
+
+    expect(exists(page, '#bound-account')).toBe(false);
+    expect(exists(page, '#unbind')).toBe(false);
+  });
+
+  test('解除绑定 asks first and does nothing on cancel; on confirm it unbinds and the user is logged out', async () => {
+    const page = await boundUser();
+
+    tapCell(page, '#unbind');
+    await waitFor(() => expect(dialogOnScreen(page)).toBe(true));
+    await waitFor(() => expect(textOf(page)).toContain('这个微信将不再登录账号 张三（A1001）'));
+    answerDialog(page, 'cancel');
+    await waitFor(() => expect(dialogOnScreen(page)).toBe(false));
+    expect(platform().fake.sentTo('/auth/binding')).toHaveLength(0);
+
+    tapCell(page, '#unbind');
+    await waitFor(() => expect(dialogOnScreen(page)).toBe(true));
+    answerDialog(page, 'confirm');
+
+    await waitFor(() => expect(textOf(select(page, '.nickname'))).toBe('未登录'));
+    expect(platform().fake.sentTo('/auth/binding').map((r) => r.method)).toEqual(['DELETE']);
+    expect(platform().fake.sentTo('/auth/logout')).toHaveLength(0);
+    expect(platform().auth.getSession()).toBeNull();
+  });
+
+  test('a failed unbind says so and keeps the user logged in', async () => {
+    const page = await boundUser();
+    platform().fake.route('/auth/binding', () => ({ fail: 'request:fail network is down' }));
+
+    tapCell(page, '#unbind');
+    await waitFor(() => expect(dialogOnScreen(page)).toBe(true));
+    answerDialog(page, 'confirm');
+
+    await waitFor(() => expect(textOf(page)).toContain('解除绑定失败：网络不可用'));
+    expect(platform().auth.getSession()).not.toBeNull();
+    expect(exists(page, '#bound-account')).toBe(true);
   });
 });

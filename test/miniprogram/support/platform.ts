@@ -3,8 +3,9 @@
  * stack, navigation, privacy consent and pull-down refresh. The network and storage the auth
  * service sees come from test/support/fake-wx.ts instead (each test creates its own).
  */
-import { createAuth, type AuthClient, type AuthError } from '../../../miniprogram/auth/index';
-import type { Order, User } from '../../../typings/api';
+import { createAuth, type AuthClient, type AuthError, type BindTicket } from '../../../miniprogram/auth/index';
+import { menusFor } from '../../../server/roles';
+import type { Approval, Order, User } from '../../../typings/api';
 import { BASE_URL, createFakeWx, type FakeWx } from '../../support/fake-wx';
 
 /** What the fake developer server knows, on top of fake-wx's sessions. */
@@ -12,6 +13,8 @@ export interface ServerState {
   /** The user every login answers with; PUT /api/profile updates it. */
   user: User;
   orders: Order[];
+  /** What GET /api/approvals answers a staff user; everyone else gets 403 FORBIDDEN, as from the server. */
+  approvals: Approval[];
   /** What POST /api/avatar answers. */
   avatarUrl: string;
   /** The masked number POST /auth/phone binds; the codes it was called with, in order. */
@@ -24,9 +27,9 @@ export interface Platform {
   server: ServerState;
   auth: AuthClient<User>;
   /** What getApp() returns: the shape of IAppOption (typings/index.d.ts). */
-  app: { globalData: { launchError: AuthError | null }; auth: AuthClient<User> };
-  /** wx.navigateTo / switchTab calls, in order. */
-  navigations: { api: 'navigateTo' | 'switchTab'; url: string }[];
+  app: { globalData: { launchError: AuthError | null; bindTicket: BindTicket | null }; auth: AuthClient<User> };
+  /** wx.navigateTo / redirectTo / switchTab calls, in order. */
+  navigations: { api: 'navigateTo' | 'redirectTo' | 'switchTab'; url: string }[];
   privacy: {
     /** What wx.getPrivacySetting answers. */
     needAuthorization: boolean;
@@ -63,7 +66,7 @@ export function platform(): Platform {
   return current;
 }
 
-const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000, phone: null, phoneRequired: false };
+const USER: User = { id: 'u1', nickname: '', avatarUrl: '', profileComplete: false, createdAt: 1763700000000, phone: null, phoneRequired: false, roles: ['member'], account: null };
 
 /** A user as the fake server stores it. */
 export function makeUser(fields: Partial<User> = {}): User {
@@ -72,14 +75,23 @@ export function makeUser(fields: Partial<User> = {}): User {
   return user;
 }
 
-/** Routes of the developer server the UI calls, over fake-wx's session bookkeeping. */
+/**
+ * Routes of the developer server the UI calls, over fake-wx's session bookkeeping. Logins (and,
+ * in bind mode, binds) are fake-wx's; their answers carry this server's user and the menus the
+ * real server's role table (server/roles.ts) grants the user's roles.
+ */
 function serve(fake: FakeWx, server: ServerState): void {
-  let issued = 0;
   const unauthorized = { statusCode: 401, data: { error: { code: 'SESSION_EXPIRED', message: 'log in again' } } };
-  fake.route('/auth/login', () => {
-    const skey = `ui-skey-${++issued}`;
-    fake.issueSession(skey);
-    return { statusCode: 200, data: { skey, expiresAt: Date.now() + 3600_000, user: server.user, isNewUser: !server.user.profileComplete } };
+  const currentUser = (): User => (fake.binding.account ? { ...server.user, account: fake.binding.account } : server.user);
+  fake.setSessionBody((skey, expiresAt) => ({ skey, expiresAt, user: currentUser(), isNewUser: !server.user.profileComplete, menus: menusFor(server.user.roles) }));
+  fake.route('/auth/session', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    return { statusCode: 200, data: { user: currentUser(), expiresAt: Date.now() + 3600_000, menus: menusFor(server.user.roles) } };
+  });
+  fake.route('/api/approvals', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    if (!server.user.roles.includes('staff')) return { statusCode: 403, data: { error: { code: 'FORBIDDEN', message: 'this needs the permission approvals:read' } } };
+    return { statusCode: 200, data: { approvals: server.approvals } };
   });
   fake.route('/api/profile', (req) => {
     if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
@@ -106,10 +118,10 @@ function serve(fake: FakeWx, server: ServerState): void {
 
 function createPlatform(): Platform {
   const fake = createFakeWx();
-  const server: ServerState = { user: makeUser(), orders: [], avatarUrl: 'https://cdn.test/avatars/u1.png', phone: '138****8000', phoneCodes: [] };
+  const server: ServerState = { user: makeUser(), orders: [], approvals: [], avatarUrl: 'https://cdn.test/avatars/u1.png', phone: '138****8000', phoneCodes: [] };
   serve(fake, server);
   const auth = createAuth<User>({ baseURL: BASE_URL, wx: fake.wx, retryDelay: 1 });
-  const app: Platform['app'] = { globalData: { launchError: null }, auth };
+  const app: Platform['app'] = { globalData: { launchError: null, bindTicket: null }, auth };
   const p: Platform = {
     fake,
     server,
@@ -151,6 +163,10 @@ export function installPlatform(): void {
     navigateTo(o: Callbacks & { url: string }) {
       platform().navigations.push({ api: 'navigateTo', url: o.url });
       setTimeout(() => succeed(o, { errMsg: 'navigateTo:ok' }), 0);
+    },
+    redirectTo(o: Callbacks & { url: string }) {
+      platform().navigations.push({ api: 'redirectTo', url: o.url });
+      setTimeout(() => succeed(o, { errMsg: 'redirectTo:ok' }), 0);
     },
     switchTab(o: Callbacks & { url: string }) {
       platform().navigations.push({ api: 'switchTab', url: o.url });

@@ -1,11 +1,12 @@
 /** The login core on its own: no HTTP, plain values in, the contract's shapes and typed errors out. */
 import { ApiError, createLoginService, createMemoryStores, OptionError } from '../../../server/core';
 import { createSimulatedWeChat } from '../../../server/core/simulator';
+import type { MenuItem } from '../../../typings/api';
 import { fakeClock } from '../helpers';
 
 const MINUTE = 60 * 1000;
 
-function setup(options: { requirePhone?: boolean; loginRateLimit?: number } = {}) {
+function setup(options: { requirePhone?: boolean; loginRateLimit?: number; menus?: (roles: string[]) => MenuItem[] } = {}) {
   const clock = fakeClock();
   const wechat = createSimulatedWeChat({ now: clock.now });
   const stores = createMemoryStores({ now: clock.now, sessionIdleMs: 30 * MINUTE });
@@ -38,6 +39,20 @@ describe('createLoginService', () => {
     expect(await service.logout(`Bearer ${login.skey}`)).toEqual({ ok: true });
     expect(await stores.sessions.deleteAll()).toBe(0);
     expect((await failure(() => service.session(`Bearer ${login.skey}`))).code).toBe('SESSION_EXPIRED');
+  });
+
+  it('answers login and session with the menus its menus option gives the user’s roles, and none by default (a host’s menus are its own)', async () => {
+    const seen: string[][] = [];
+    const mine = setup({ menus: (roles) => (seen.push(roles), [{ key: 'home', title: '工作台', path: '/pages/work/work', icon: 'apps-o' }]) });
+    const login = await mine.service.login(mine.wechat.mintCode('menus'));
+    const session = await mine.service.session(`Bearer ${login.skey}`);
+
+    expect(login.menus).toEqual([{ key: 'home', title: '工作台', path: '/pages/work/work', icon: 'apps-o' }]);
+    expect(session.menus).toEqual(login.menus);
+    expect(seen).toEqual([['member'], ['member']]);
+
+    const host = setup();
+    expect((await host.service.login(host.wechat.mintCode('menus'))).menus).toEqual([]);
   });
 
   it('finds the same user on a second login and gives each login its own session', async () => {
