@@ -21,5 +21,9 @@ orphanWatch.unref();
 
 buildNpm();
 process.env.WX_MODE = process.env.WX_MODE || 'simulated';
+// Accounts, profiles and sessions survive a restart: an embedded SQLite file in data/, which the
+// server migrates itself (the production server only checks, and names `npm run migrate`).
+process.env.DATABASE_URL = process.env.DATABASE_URL || 'sqlite:data/wx-login.db';
+process.env.DATABASE_MIGRATE = process.env.DATABASE_MIGRATE || 'auto';
 process.setSourceMapsEnabled(true);
 require(buildServer());

@@ -23,8 +23,7 @@ import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
 import { profileRoutes } from './routes/profile';
 import { logPushEvents, wechatEventRoutes, type PushHandler } from './routes/wechat-events';
-import { createMemoryStores } from './stores/memory';
-import { createRedisStores } from './stores/redis';
+import { storesFromConfig } from './stores/from-config';
 import type { Clock, Stores } from './stores/types';
 import { createWeChatClient, type Transport } from './wechat/client';
 import { createSimulator, registerSimulatorRoutes, type Simulator } from './wechat/simulator';
@@ -33,7 +32,7 @@ export interface AppOptions {
   config: Config;
   /** Defaults to Date.now; tests move time with their own. */
   now?: Clock;
-  /** Defaults to the stores the config names (memory, or Redis with REDIS_URL). Closed with the app. */
+  /** Defaults to the stores the config names (see stores/from-config.ts). Closed with the app. */
   stores?: Stores;
   /** How the WeChat client reaches WeChat; defaults to HTTP over kept-open connections (wechat/http.ts). */
   wechatTransport?: Transport;
@@ -77,17 +76,10 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
 
   const stores =
     givenStores ??
-    (config.redisUrl
-      ? await createRedisStores({
-          url: config.redisUrl,
-          now,
-          sessionIdleMs: config.sessionIdleMs,
-          maxSessionsPerUser: config.maxSessionsPerUser,
-          commandTimeoutMs: config.redisCommandTimeoutMs,
-          sealKey: config.sessionKeySealKey,
-          onError: (error) => app.log.warn({ err: error.message }, 'redis'),
-        })
-      : createMemoryStores({ now, sessionIdleMs: config.sessionIdleMs, maxSessionsPerUser: config.maxSessionsPerUser }));
+    (await storesFromConfig(config, now, {
+      database: (error) => app.log.warn({ err: error.message }, 'database'),
+      redis: (error) => app.log.warn({ err: error.message }, 'redis'),
+    }));
   app.addHook('preClose', (done) => {
     lifecycle.closing = true;
     if (app.server.listening) beginShutdown(app.server);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { allowedHostsFrom, type AllowedHosts } from './allowed-hosts';
 import { APP_SECRET, APPID, REAL_WECHAT_API, sealKeyFromSecret, SIMULATED_APPID } from './core/wechat-option';
+import { describeLocation, parseDatabaseUrl, type DatabaseLocation } from './database';
 import { isLoopbackHostname } from './net';
 import { aesKeyFrom, ENCODING_AES_KEY } from './wechat/push-crypto';
 import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
@@ -27,7 +28,25 @@ export interface Config {
   host: string;
   port: number;
   wechat: WeChatConfig;
-  /** `redis://...`; the stores live in memory when null. */
+  /**
+   * The system of record (users, identities; sessions, rate limits and the access token too when
+   * there is no Redis): DATABASE_URL. Null keeps everything in process memory, forgotten on
+   * restart: the default in simulated mode only.
+   */
+  database: DatabaseLocation | null;
+  /**
+   * At start: `check` (the default) refuses a schema behind or ahead of the code, naming the
+   * command that migrates it; `auto` applies pending migrations first (npm start does, for its
+   * embedded file).
+   */
+  databaseMigrate: 'check' | 'auto';
+  /** A database operation without an answer after this long fails with 503 STORE_UNAVAILABLE (PostgreSQL, MySQL). */
+  databaseCommandTimeoutMs: number;
+  /** Connections per instance (PostgreSQL, MySQL). */
+  databasePoolSize: number;
+  /** SQLite in WAL mode: `full` (default) keeps every acknowledged write through a power cut, `normal` through a crash of the process only. */
+  sqliteSynchronous: 'full' | 'normal';
+  /** `redis://...`: sessions, rate limits and the access token live there (users stay in the database). */
   redisUrl: string | null;
   /** A Redis command that has not answered within this long fails with 503 STORE_UNAVAILABLE. */
   redisCommandTimeoutMs: number;
@@ -176,6 +195,43 @@ function publicOrigin(raw: string | undefined, problems: string[]): string | nul
   }
 }
 
+/** The embedded database `npm start` uses, and the one suggested where DATABASE_URL is missing. */
+export const EMBEDDED_DATABASE_URL = 'sqlite:data/wx-login.db';
+
+/**
+ * DATABASE_URL, understood. `memory:` (or nothing, in simulated mode) keeps users in process
+ * memory; real WeChat and NODE_ENV=production need a database that outlives the process, named
+ * explicitly: real users' accounts must not vanish on a restart, and a production deployment
+ * must say where they live (an embedded file per instance would split them between instances).
+ */
+function databaseFrom(raw: string | undefined, real: boolean, production: boolean, problems: string[]): DatabaseLocation | null {
+  const suggestion = `postgres://user:password@host/db or mysql://user:password@host/db, or ${EMBEDDED_DATABASE_URL} for one instance with an embedded file`;
+  if (raw === 'memory:') {
+    // Asked for by name (tests, demos): allowed anywhere but in production.
+    if (production) problems.push(`DATABASE_URL=memory: keeps nothing, and NODE_ENV=production needs a database that outlives the process: ${suggestion}`);
+    return null;
+  }
+  if (raw === undefined) {
+    const needed = production ? 'NODE_ENV=production' : real ? 'real WeChat' : null;
+    if (needed !== null) problems.push(`DATABASE_URL is not set: ${needed} needs a database that outlives the process: ${suggestion}`);
+    return null;
+  }
+  const location = parseDatabaseUrl(raw);
+  if (location === null) {
+    // Not echoed: a mistyped URL can still carry a password.
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
+    problems.push(`DATABASE_URL must be sqlite:PATH, postgres://..., mysql://... or memory: (got ${scheme ? `a ${scheme}: URL` : lengthOf(raw)})`);
+    return null;
+  }
+  try {
+    describeLocation(location);
+  } catch {
+    problems.push('DATABASE_URL is not a valid URL');
+    return null;
+  }
+  return location;
+}
+
 /** Whether the server can reach itself over loopback when listening on `host`. */
 function reachableOverLoopback(host: string): boolean {
   return isLoopbackHostname(host) || host === '0.0.0.0' || host === '::' || host === '[::]';
@@ -264,6 +320,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
     problems.push('REDIS_URL must start with redis:// or rediss://');
   }
+  const database = databaseFrom(value('DATABASE_URL'), mode === 'real', production, problems);
+  const databaseMigrate = value('DATABASE_MIGRATE') ?? 'check';
+  if (databaseMigrate !== 'check' && databaseMigrate !== 'auto') problems.push(`DATABASE_MIGRATE must be check or auto (got "${databaseMigrate}")`);
+  const sqliteSynchronous = value('SQLITE_SYNCHRONOUS') ?? 'full';
+  if (sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') problems.push(`SQLITE_SYNCHRONOUS must be full or normal (got "${sqliteSynchronous}")`);
   const publicUrl = publicOrigin(value('PUBLIC_URL'), problems);
   // The loopback fallback (avatars at http://127.0.0.1:3000/...) is for a developer's own machine:
   // a deployment storing it in every user record would serve avatars no phone can load.
@@ -307,6 +368,11 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port: int('PORT', 3000, 0, 65535),
     wechat,
+    database,
+    databaseMigrate: databaseMigrate === 'auto' ? 'auto' : 'check',
+    databaseCommandTimeoutMs: int('DATABASE_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
+    databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+    sqliteSynchronous: sqliteSynchronous === 'normal' ? 'normal' : 'full',
     redisUrl,
     redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
     sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),

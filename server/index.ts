@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
+import { describeLocation } from './database';
 import { isLoopbackHostname, urlHost } from './net';
 import { nextSteps } from './next-steps';
 import { closeWithin } from './shutdown';
@@ -31,8 +32,9 @@ async function main(): Promise<void> {
 
   const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
   const wechat = config.wechat.mode === 'real' ? `real WeChat (appid ${config.wechat.appId})` : 'simulated WeChat';
-  const store = config.redisUrl ? 'Redis' : 'memory';
-  app.log.info({ address: bound.address, port: bound.port, mode: config.wechat.mode, store }, `listening on ${describeBinding(bound)} in ${ms} ms: ${wechat}, ${store} store`);
+  const database = config.database ? describeLocation(config.database) : null;
+  const store = config.redisUrl ? `users in ${database ?? 'memory'}, sessions in Redis` : database ? `${database} store` : 'memory store (nothing kept)';
+  app.log.info({ address: bound.address, port: bound.port, mode: config.wechat.mode, store }, `listening on ${describeBinding(bound)} in ${ms} ms: ${wechat}, ${store}`);
   if (config.wechat.mode === 'simulated') {
     // pino writes asynchronously: let the start-up line out before the plain-text next steps.
     await new Promise<void>((resolve) => (app.log as unknown as { flush(done: () => void): void }).flush(() => resolve()));

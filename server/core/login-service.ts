@@ -16,7 +16,7 @@ import { rolesOf } from '../roles';
 const noMenus = (): MenuItem[] => [];
 import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
 import { createMemoryStores } from '../stores/memory';
-import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserPatch } from '../stores/types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserDatabase, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 import { clientKey } from './client-key';
 import { ApiError, OptionError } from './errors';
@@ -32,10 +32,16 @@ export interface LoginServiceOptions {
   wechat: WeChatOption;
   /**
    * Sessions, users, rate limits and the access token: a Stores object, or an ioredis client the
-   * host created (the stores then live in Redis, under redisPrefix). Default: memory stores (one
-   * process, gone on restart).
+   * host created (sessions, rate limits and the access token then live in Redis, under
+   * redisPrefix, and the users in `userDatabase`). Default: memory stores (one process, gone on restart).
    */
   stores?: Stores | RedisClient;
+  /**
+   * Where the users live when `stores` is an ioredis client (Redis keeps no users): `{ users, ping,
+   * close }`, such as a Stores object on the host's database. It stays the host's, as the client
+   * does: the service never closes it.
+   */
+  userDatabase?: UserDatabase;
   /** Namespace of the keys in Redis, when `stores` is an ioredis client. Default `wxlogin:`. */
   redisPrefix?: string;
   /**
@@ -141,6 +147,7 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
   const maxSessionsPerUser = integer(options, 'maxSessionsPerUser', DEFAULT_MAX_SESSIONS_PER_USER, 1, 1000);
   if (options.redisPrefix !== undefined && !isRedisClient(given)) throw new OptionError('redisPrefix', 'applies only when stores is an ioredis client');
   if (options.sealKey !== undefined && !isRedisClient(given)) throw new OptionError('sealKey', 'applies only when stores is an ioredis client');
+  if (options.userDatabase !== undefined && !isRedisClient(given)) throw new OptionError('userDatabase', 'applies only when stores is an ioredis client');
   if (given === undefined) return createMemoryStores({ now, sessionIdleMs, maxSessionsPerUser });
   if (isRedisClient(given)) {
     const prefix = options.redisPrefix ?? 'wxlogin:';
@@ -149,11 +156,15 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
     if (!Buffer.isBuffer(sealKey) || sealKey.length !== 32) {
       throw new OptionError('sealKey', options.sealKey === undefined ? 'is required with Redis stores and a WeChat client of your own: 32 random bytes' : 'must be a Buffer of 32 bytes');
     }
+    const userDatabase = options.userDatabase;
+    if (typeof userDatabase !== 'object' || userDatabase === null || typeof userDatabase.users !== 'object' || typeof userDatabase.ping !== 'function' || typeof userDatabase.close !== 'function') {
+      throw new OptionError('userDatabase', 'is required with an ioredis client: Redis keeps sessions, rate limits and the access token, the users live in your database ({ users, ping, close })');
+    }
     // Loaded only here: ioredis is the host's (a peer dependency), needed only by a host that uses it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createRedisStoresOn } = require('../stores/redis') as typeof import('../stores/redis');
     // The client is the host's: closing the stores leaves it open.
-    return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, maxSessionsPerUser, sealKey }, async () => undefined);
+    return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, maxSessionsPerUser, sealKey, userDatabase: { ...userDatabase, close: async () => undefined } }, async () => undefined);
   }
   if (!isStores(given)) {
     throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, ping, close)');

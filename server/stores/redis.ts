@@ -3,8 +3,8 @@ import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { createSealer } from '../seal';
 import { createRedisCredentialCache } from './credentials';
-import { fieldList, LUA_HASH_OF, replyReader } from './script-reply';
-import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserRecord } from './types';
+import { fieldList, replyReader } from './script-reply';
+import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -16,6 +16,11 @@ export interface RedisStoreOptions extends StoreOptions {
   sealKey: Buffer;
   /** Told about connection trouble (ioredis reconnects by itself meanwhile). */
   onError?: (error: Error) => void;
+  /**
+   * Where the users are (the SQL database's stores; memory in tests): Redis keeps no users. The
+   * stores' users are these, the readiness probe asks both, and closing closes both.
+   */
+  userDatabase: UserDatabase;
 }
 
 /**
@@ -41,30 +46,6 @@ export class RedisUnreachableError extends Error {
   }
 }
 
-/** Only what the store put there comes back; anything else reads as absent. */
-function toUser(hash: Record<string, string | null | undefined>): UserRecord | null {
-  const { id, openid, unionid, nickname, avatarUrl, createdAt, phoneCountryCode, phoneNumber } = hash;
-  if (!id || !openid) return null;
-  return {
-    id,
-    openid,
-    ...(unionid ? { unionid } : {}),
-    nickname: nickname ?? '',
-    avatarUrl: avatarUrl ?? '',
-    createdAt: Number(createdAt),
-    ...(phoneCountryCode && phoneNumber ? { phone: { countryCode: phoneCountryCode, number: phoneNumber } } : {}),
-  };
-}
-
-/**
- * A user record as hash fields: optional fields absent rather than empty. Roles are not kept: they
- * come with platform accounts, which live in the system of record, so every user here has the
- * default role.
- */
-function userFields({ phone, unionid, roles: _roles, ...rest }: UserRecord): string[] {
-  return fieldList({ ...rest, ...(unionid ? { unionid } : {}), ...(phone ? { phoneCountryCode: phone.countryCode, phoneNumber: phone.number } : {}) });
-}
-
 /*
  * The scripts. Each runs atomically in Redis (no other command in between), names its KEYS and
  * ARGV at the top, and answers a cjson-encoded object that a replyReader (script-reply.ts) reads
@@ -73,8 +54,9 @@ function userFields({ phone, unionid, roles: _roles, ...rest }: UserRecord): str
  *
  * Keys: `session:<skeyHash>` a session's hash (Redis TTL: at most the idle timeout);
  * `sessions-of:<userId>` a sorted set of the user's session hashes scored by createdAt, the
- * per-user index (Redis TTL: until the last of its sessions reaches its lifetime);
- * `user:<id>`, `openid:<openid>`, `unionid:<unionid>`, `phone:<cc>:<number>`; `rate:<key>`.
+ * per-user index (Redis TTL: until the last of its sessions reaches its lifetime); `rate:<key>`;
+ * `credential:<name>` and `credential-lock:<name>` (credentials.ts). Users are not in Redis: they
+ * live in the system of record (the SQL database), read by primary key after the session.
  */
 
 // Stores a new session as one of at most maxSessions live sessions of its user. The user's index
@@ -128,17 +110,16 @@ redis.call('PEXPIRE', indexKey, math.max(1, lastExpiry - now))
 return cjson.encode({revoked = revoked, pruned = pruned})`;
 const readCreateSession = replyReader('CREATE_SESSION', { revoked: 'integer', pruned: 'integer' });
 
-// What every authenticated request needs, in one round trip: the session if live, recorded as
-// used only when its last record is older than the touch interval (so most requests write
-// nothing), and its user. It does not read the user's index: the cap is paid at login. Redis
-// runs a script in several µs more than a GET: it reads only the session fields it needs, and
-// answers one JSON string (cheaper to send and to read than a list of names and values).
-const TOUCH_SESSION = `${LUA_HASH_OF}local sessionKey = KEYS[1]
+// What every authenticated request needs from Redis, in one round trip: the session if live,
+// recorded as used only when its last record is older than the touch interval (so most requests
+// write nothing). Its user is then read from the database by primary key. It does not read the
+// user's index: the cap is paid at login. Redis runs a script in several µs more than a GET: it
+// reads only the session fields it needs, and answers one JSON string.
+const TOUCH_SESSION = `local sessionKey = KEYS[1]
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local touchEvery = tonumber(ARGV[3]) -- ms: a use is recorded only when the last record is this old
-local userPrefix = ARGV[4]         -- prefix .. userId = the user's key
-local indexPrefix = ARGV[5]        -- prefix .. userId = the user's index of sessions
+local indexPrefix = ARGV[4]        -- prefix .. userId = the user's index of sessions
 
 -- 1. Read the session; a hash without these fields is no session of ours.
 local s = redis.call('HMGET', sessionKey, 'skeyHash', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt')
@@ -162,19 +143,16 @@ if now - lastSeenAt >= touchEvery then
   recorded = ARGV[1]
 end
 
--- 4. Answer the session and its user (an empty hash when the user is gone).
+-- 4. Answer the session.
 return cjson.encode({
   session = {skeyHash = skeyHash, userId = userId, createdAt = createdAt, lastSeenAt = recorded, expiresAt = s[5]},
-  user = hashOf(redis.call('HGETALL', userPrefix .. userId)),
 })`;
-const readTouchSession = replyReader('TOUCH_SESSION', { session: 'hash', user: 'hash' });
+const readTouchSession = replyReader('TOUCH_SESSION', { session: 'hash' });
 
-function toSessionWithUser(reply: unknown): SessionWithUser | null {
-  const read = readTouchSession(reply);
-  const user = read?.user && toUser(read.user);
-  const s = read?.session;
-  if (!user || !s?.skeyHash || !s.userId) return null;
-  return { session: { skeyHash: s.skeyHash, userId: s.userId, createdAt: Number(s.createdAt), lastSeenAt: Number(s.lastSeenAt), expiresAt: Number(s.expiresAt) }, user };
+function toLiveSession(reply: unknown): LiveSession | null {
+  const s = readTouchSession(reply)?.session;
+  if (!s?.skeyHash || !s.userId) return null;
+  return { skeyHash: s.skeyHash, userId: s.userId, createdAt: Number(s.createdAt), lastSeenAt: Number(s.lastSeenAt), expiresAt: Number(s.expiresAt) };
 }
 
 // Deletes one session, and its entry in its user's index.
@@ -206,89 +184,6 @@ redis.call('DEL', indexKey)
 return cjson.encode({ended = ended})`;
 const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
 
-// The whole lookup in one script, so that concurrent first logins of one person make one user:
-// by unionid first, then by openid, linking what the found user lacks; else the new user.
-const FIND_OR_CREATE = `${LUA_HASH_OF}local openidKey = KEYS[1]          -- openid -> user id
-local unionidKey = KEYS[2]         -- unionid -> user id (not read without a unionid)
-local newUserKey = KEYS[3]         -- where the new user goes, if one is made
-local userPrefix = ARGV[1]         -- prefix .. id = a user's key
-local unionid = ARGV[2]            -- '' when WeChat sent none
--- ARGV[3..]: the new user's field/value pairs for HSET
-
--- An id whose user hash is gone does not count.
-local function existing(id)
-  if id and redis.call('EXISTS', userPrefix .. id) == 1 then return id end
-  return nil
-end
-
--- 1. Find: by unionid (the same person across the company's apps), then by openid.
-local byUnionid = nil
-if unionid ~= '' then byUnionid = existing(redis.call('GET', unionidKey)) end
-local id = byUnionid or existing(redis.call('GET', openidKey))
-
--- 2. Found: link the openid and unionid the user lacks, so later logins find it by either.
-if id then
-  redis.call('SET', openidKey, id, 'NX')
-  if unionid ~= '' and not byUnionid then
-    redis.call('SET', unionidKey, id)
-    redis.call('HSETNX', userPrefix .. id, 'unionid', unionid)
-  end
-  return cjson.encode({created = 0, user = hashOf(redis.call('HGETALL', userPrefix .. id))})
-end
-
--- 3. Not found: the new user, found by its openid (and unionid) from now on.
-redis.call('HSET', newUserKey, unpack(ARGV, 3))
-local newId = redis.call('HGET', newUserKey, 'id')
-redis.call('SET', openidKey, newId)
-if unionid ~= '' then
-  redis.call('SET', unionidKey, newId)
-  redis.call('HSET', newUserKey, 'unionid', unionid)
-end
-return cjson.encode({created = 1, user = hashOf(redis.call('HGETALL', newUserKey))})`;
-const readFindOrCreate = replyReader('FIND_OR_CREATE', { created: 'integer', user: 'hash' });
-
-// One number, one user: refused while another existing user holds the number; the user's
-// previous number is released.
-const BIND_PHONE = `${LUA_HASH_OF}local userKey = KEYS[1]
-local phoneKey = KEYS[2]           -- the number -> the user id holding it
-local id = ARGV[1]
-local countryCode = ARGV[2]
-local number = ARGV[3]
-local phonePrefix = ARGV[4]        -- prefix .. countryCode .. ':' .. number = a number's key
-local userPrefix = ARGV[5]         -- prefix .. id = a user's key
-
--- 1. No such user: nothing to bind.
-if redis.call('EXISTS', userKey) == 0 then return false end
-
--- 2. Held by another user that still exists: refused, nothing changes.
-local owner = redis.call('GET', phoneKey)
-if owner and owner ~= id and redis.call('EXISTS', userPrefix .. owner) == 1 then return cjson.encode({bound = 0}) end
-
--- 3. Release the user's previous number, if this user still holds it.
-local old = redis.call('HMGET', userKey, 'phoneCountryCode', 'phoneNumber')
-if old[1] and old[2] then
-  local oldKey = phonePrefix .. old[1] .. ':' .. old[2]
-  if oldKey ~= phoneKey and redis.call('GET', oldKey) == id then redis.call('DEL', oldKey) end
-end
-
--- 4. Bind, both ways.
-redis.call('SET', phoneKey, id)
-redis.call('HSET', userKey, 'phoneCountryCode', countryCode, 'phoneNumber', number)
-return cjson.encode({bound = 1, user = hashOf(redis.call('HGETALL', userKey))})`;
-const readBindPhone = replyReader('BIND_PHONE', { bound: 'integer', user: 'hash' });
-
-// HSET only on an existing user, so that an update cannot resurrect a deleted one; fields are
-// set one by one so that two concurrent updates of different fields both land. Answers the user
-// as it was, so that the caller knows what it replaced (the avatar file to delete).
-const UPDATE_IF_EXISTS = `${LUA_HASH_OF}local userKey = KEYS[1]
--- ARGV: the changed field/value pairs for HSET (none: a read)
-
-if redis.call('EXISTS', userKey) == 0 then return false end
-local before = hashOf(redis.call('HGETALL', userKey))
-if #ARGV > 0 then redis.call('HSET', userKey, unpack(ARGV)) end
-return cjson.encode({before = before})`;
-const readUpdateIfExists = replyReader('UPDATE_IF_EXISTS', { before: 'hash' });
-
 // A sliding log in a sorted set: at most \`limit\` hits in any window. Work per hit is bounded by
 // the limit; PEXPIRE makes Redis forget idle keys.
 const SLIDING_WINDOW = `local logKey = KEYS[1]             -- sorted set of accepted hits, scored by time
@@ -314,19 +209,18 @@ const readSlidingWindow = replyReader('SLIDING_WINDOW', { allowed: 'integer', re
 
 interface Scripts {
   createSession(sessionKey: string, indexKey: string, now: number, idleMs: number, maxSessions: number, sessionPrefix: string, skeyHash: string, createdAt: number, expiresAt: number, ttlMs: number, ...fields: string[]): Promise<unknown>;
-  touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, userPrefix: string, indexPrefix: string): Promise<unknown>;
+  touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, indexPrefix: string): Promise<unknown>;
   deleteSession(key: string, indexPrefix: string, skeyHash: string): Promise<unknown>;
   deleteSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
-  findOrCreate(openidKey: string, unionidKey: string, newUserKey: string, userPrefix: string, unionid: string, ...fields: string[]): Promise<unknown>;
-  bindPhone(userKey: string, phoneKey: string, id: string, countryCode: string, number: string, phonePrefix: string, userPrefix: string): Promise<unknown>;
-  updateIfExists(key: string, ...fields: string[]): Promise<unknown>;
   slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<unknown>;
 }
 
 /**
- * Sessions, users and the rate limits in Redis: durable across restarts and shared by several
- * instances. Sessions also carry a Redis TTL so that Redis itself forgets dead ones; liveness is
- * still decided against the injected clock, as in memory. session_key is stored sealed.
+ * Sessions, rate limits and the access token in Redis: durable across restarts and shared by
+ * several instances. Sessions also carry a Redis TTL so that Redis itself forgets dead ones;
+ * liveness is still decided against the injected clock, as in memory. session_key is stored
+ * sealed. Users are the system of record's (`userDatabase`): authenticating is one Redis round
+ * trip for the session, then one primary-key read of its user.
  */
 export async function createRedisStores({ url, commandTimeoutMs = 2000, onError, ...options }: RedisStoreOptions): Promise<Stores> {
   let connected = false;
@@ -365,20 +259,18 @@ export type RedisClientStoreOptions = Omit<RedisStoreOptions, 'url' | 'commandTi
 
 /**
  * The stores on a client the caller connected (a host app's own ioredis client, its settings and
- * error handling its own); `close` is what the stores' close() does with it.
+ * error handling its own); `close` is what the stores' close() does with it (then the user
+ * database is closed too).
  */
 export function createRedisStoresOn(
   redis: Redis,
-  { prefix = 'wxlogin:', now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER, sealKey }: RedisClientStoreOptions,
+  { prefix = 'wxlogin:', now, sessionIdleMs, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER, sealKey, userDatabase }: RedisClientStoreOptions,
   close: () => Promise<void>,
 ): Stores {
   redis.defineCommand('createSession', { numberOfKeys: 2, lua: CREATE_SESSION });
   redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
   redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
   redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
-  redis.defineCommand('findOrCreate', { numberOfKeys: 3, lua: FIND_OR_CREATE });
-  redis.defineCommand('bindPhone', { numberOfKeys: 2, lua: BIND_PHONE });
-  redis.defineCommand('updateIfExists', { numberOfKeys: 1, lua: UPDATE_IF_EXISTS });
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
 
@@ -396,12 +288,12 @@ export function createRedisStoresOn(
   const sessionPrefix = `${prefix}session:`;
   const sessionKey = (hash: string) => sessionPrefix + hash;
   const indexPrefix = `${prefix}sessions-of:`;
-  const userPrefix = `${prefix}user:`;
-  const userKey = (id: string) => userPrefix + id;
-  const openidKey = (openid: string) => `${prefix}openid:${openid}`;
-  const unionidKey = (unionid: string) => `${prefix}unionid:${unionid}`;
-  const phonePrefix = `${prefix}phone:`;
   const touchEvery = touchIntervalMs(sessionIdleMs);
+  /** The session with its user, read by primary key; null when the user is gone. */
+  const withUser = async (session: LiveSession): Promise<SessionWithUser | null> => {
+    const user = await userDatabase.users.get(session.userId);
+    return user ? { session, user } : null;
+  };
   const ttl = (session: LiveSession, at: number) => Math.max(1, Math.min(sessionIdleMs, session.expiresAt - at));
   /** Deletes every key matching `pattern`, a page at a time; how many there were. */
   const deleteMatching = async (pattern: string) => {
@@ -439,7 +331,11 @@ export function createRedisStoresOn(
         }),
       // On every authenticated request: a plain promise chain, not guard's async function (one
       // promise and one microtask turn fewer).
-      touch: (skeyHash) => scripts.touchSession(sessionKey(skeyHash), now(), sessionIdleMs, touchEvery, userPrefix, indexPrefix).then(toSessionWithUser, unavailable),
+      touch: (skeyHash) =>
+        scripts
+          .touchSession(sessionKey(skeyHash), now(), sessionIdleMs, touchEvery, indexPrefix)
+          .then(toLiveSession, unavailable)
+          .then((session) => (session === null ? null : withUser(session))),
       sessionKey: (skeyHash) =>
         guard(async () => {
           const sealed = await redis.hget(sessionKey(skeyHash), 'sessionKey');
@@ -455,33 +351,7 @@ export function createRedisStoresOn(
         }),
     },
 
-    users: {
-      findOrCreate: ({ openid, unionid }, fresh) =>
-        guard(async () => {
-          const user = fresh();
-          const reply = readFindOrCreate(await scripts.findOrCreate(openidKey(openid), unionidKey(unionid ?? ''), userKey(user.id), userPrefix, unionid ?? '', ...userFields(user)));
-          const found = reply?.user && toUser(reply.user);
-          if (!found) throw new Error('user lookup gave no user record');
-          return { user: found, created: reply.created === 1 };
-        }),
-      get: (id) => guard(async () => toUser(await redis.hgetall(userKey(id)))),
-      update: (id, patch) =>
-        guard(async () => {
-          const changes = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Record<string, string>;
-          const stored = readUpdateIfExists(await scripts.updateIfExists(userKey(id), ...fieldList(changes)))?.before;
-          const before = stored && toUser(stored);
-          if (!before) return null;
-          return { before, after: toUser({ ...stored, ...changes })! };
-        }),
-      bindPhone: (id, phone) =>
-        guard(async () => {
-          const reply = readBindPhone(await scripts.bindPhone(userKey(id), `${phonePrefix}${phone.countryCode}:${phone.number}`, id, phone.countryCode, phone.number, phonePrefix, userPrefix));
-          if (reply === null) return null;
-          if (reply.bound !== 1) return { ok: false, reason: 'PHONE_IN_USE' } as const;
-          const user = reply.user && toUser(reply.user);
-          return user ? { ok: true, user } : null;
-        }),
-    },
+    users: userDatabase.users,
 
     limits: {
       take: (key, limit, windowMs) =>
@@ -495,11 +365,15 @@ export function createRedisStoresOn(
 
     credentials: createRedisCredentialCache(redis, prefix, guard, now, sealer),
 
-    ping: () =>
-      guard(async () => {
-        await redis.ping();
-      }),
+    // Ready when both answer: a request needs its session and its user.
+    ping: async () => {
+      await guard(async () => void (await redis.ping()));
+      await userDatabase.ping();
+    },
 
-    close,
+    async close() {
+      await close();
+      await userDatabase.close();
+    },
   };
 }

@@ -178,6 +178,9 @@ export interface Stores {
   close(): Promise<void>;
 }
 
+/** The system of record as other stores use it: its users, whether it answers, and closing it. */
+export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'>;
+
 export interface StoreOptions {
   now: Clock;
   sessionIdleMs: number;

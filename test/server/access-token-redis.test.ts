@@ -7,12 +7,12 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import { buildApp } from '../../server/app';
 import type { Config } from '../../server/config';
-import { createRedisStores } from '../../server/stores/redis';
 import type { Stores } from '../../server/stores/types';
 import { accessTokenCacheName } from '../../server/wechat/client';
 import type { Transport } from '../../server/wechat/http';
 import type { LoginResponse } from '../../typings/api';
-import { bearer, describeWithRedis, fakeClock, injectInto, testConfig } from './helpers';
+import { bearer, describeWithRedis, fakeClock, injectInto, redisStores, testConfig } from './helpers';
+import { createMemoryStores } from '../../server/stores/memory';
 
 const HOUR = 3600_000;
 
@@ -43,7 +43,9 @@ describeWithRedis('the access token across two instances', (redis) => {
         }
         return injectInto(wechat, url, request);
       };
-    const storesFor = () => createRedisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
+    // One Redis and one database of users for both, as a deployment has.
+    const userDatabase = createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
+    const storesFor = () => redisStores({ url: config.redisUrl!, prefix: 'two-instances:', now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey, userDatabase });
     storesOfA = await storesFor();
     a = await buildApp({ config, now: clock.now, stores: storesOfA, log: false, wechatTransport: transportOf('a') });
     b = await buildApp({ config, now: clock.now, stores: await storesFor(), log: false, wechatTransport: transportOf('b') });

@@ -14,7 +14,7 @@ const APPID = 'wx0123456789abcdef';
 const SECRET = '0123456789abcdef0123456789abcdef';
 const SIMULATED = { WX_MODE: 'simulated' };
 /** What real mode needs besides the credentials. */
-const PUBLIC = { PUBLIC_URL: 'https://api.example.com' };
+const PUBLIC = { PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'postgres://wxlogin@db.example.com/wxlogin' };
 
 describe('loadConfig', () => {
   it('defaults to 127.0.0.1:3000 and memory stores, with the simulated WeChat when WX_MODE=simulated', () => {
@@ -102,7 +102,7 @@ describe('loadConfig', () => {
 
   it('answers to localhost and its subdomains, PUBLIC_URL’s host and HOST when it is a name, plus the ALLOWED_HOSTS names and .domains', () => {
     expect(loadConfig(SIMULATED).allowedHosts).toEqual({ names: ['localhost'], domains: ['localhost'] });
-    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, PUBLIC_URL: 'https://API.Example.com', HOST: 'devbox.lan' }).allowedHosts).toEqual({
+    expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC, PUBLIC_URL: 'https://API.Example.com', HOST: 'devbox.lan' }).allowedHosts).toEqual({
       names: ['localhost', 'api.example.com', 'devbox.lan'],
       domains: ['localhost'],
     });
@@ -164,7 +164,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses real mode and NODE_ENV=production without PUBLIC_URL, naming it, and lets development default to the loopback address', () => {
-    const real = problemsOf({ WX_APPID: APPID, WX_SECRET: SECRET });
+    const real = problemsOf({ WX_APPID: APPID, WX_SECRET: SECRET, DATABASE_URL: PUBLIC.DATABASE_URL });
     expect(real.problems).toEqual([
       'PUBLIC_URL is not set: real WeChat needs the origin clients reach this server at (e.g. PUBLIC_URL=https://api.example.com), which avatar URLs are built on',
     ]);
@@ -211,6 +211,48 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain(SECRET);
     expect(error.message).not.toContain(APPID);
   });
+
+  describe('DATABASE_URL', () => {
+    it('keeps users in memory by default in simulated mode only, and takes memory: by name outside production', () => {
+      expect(loadConfig(SIMULATED).database).toBeNull();
+      expect(loadConfig({ ...SIMULATED, DATABASE_URL: 'memory:' }).database).toBeNull();
+      expect(loadConfig({ WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC, DATABASE_URL: 'memory:' }).database).toBeNull();
+    });
+
+    it('is required by real WeChat and by NODE_ENV=production, which also refuses memory:, with what to set', () => {
+      const { DATABASE_URL: _, ...withoutDatabase } = PUBLIC;
+      expect(problemsOf({ WX_APPID: APPID, WX_SECRET: SECRET, ...withoutDatabase }).problems).toEqual([
+        'DATABASE_URL is not set: real WeChat needs a database that outlives the process: postgres://user:password@host/db or mysql://user:password@host/db, or sqlite:data/wx-login.db for one instance with an embedded file',
+      ]);
+      expect(problemsOf({ NODE_ENV: 'production', WX_APPID: APPID, WX_SECRET: SECRET, ...withoutDatabase }).message).toMatch(/DATABASE_URL is not set: NODE_ENV=production needs a database/);
+      expect(problemsOf({ NODE_ENV: 'production', WX_APPID: APPID, WX_SECRET: SECRET, ...PUBLIC, DATABASE_URL: 'memory:' }).message).toMatch(/DATABASE_URL=memory: keeps nothing/);
+    });
+
+    it('understands sqlite:, postgres:// and mysql:// (mariadb:// too), a relative SQLite path from the working folder', () => {
+      expect(loadConfig({ ...SIMULATED, DATABASE_URL: 'sqlite:data/wx-login.db' }).database).toEqual({ kind: 'sqlite', file: path.resolve('data/wx-login.db') });
+      expect(loadConfig({ ...SIMULATED, DATABASE_URL: 'sqlite:///var/lib/wx/db.sqlite' }).database).toEqual({ kind: 'sqlite', file: '/var/lib/wx/db.sqlite' });
+      expect(loadConfig({ ...SIMULATED, DATABASE_URL: 'postgres://u:p@db:5432/wx' }).database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/wx' });
+      expect(loadConfig({ ...SIMULATED, DATABASE_URL: 'postgresql://db/wx' }).database).toMatchObject({ kind: 'postgres' });
+      expect(loadConfig({ ...SIMULATED, DATABASE_URL: 'mariadb://u:p@db/wx' }).database).toEqual({ kind: 'mysql', url: 'mysql://u:p@db/wx' });
+    });
+
+    it('refuses anything else without echoing it (it may hold a password)', () => {
+      const wrong = problemsOf({ ...SIMULATED, DATABASE_URL: 'mongodb://admin:s3cret@db/wx' });
+      expect(wrong.problems).toEqual(['DATABASE_URL must be sqlite:PATH, postgres://..., mysql://... or memory: (got a mongodb: URL)']);
+      expect(problemsOf({ ...SIMULATED, DATABASE_URL: 'admin:s3cret@db' }).message).not.toContain('s3cret');
+      expect(problemsOf({ ...SIMULATED, DATABASE_URL: 'sqlite:' }).problems).toHaveLength(1);
+    });
+
+    it('checks the schema at start by default, migrates it with DATABASE_MIGRATE=auto, and syncs SQLite fully unless told otherwise', () => {
+      expect(loadConfig(SIMULATED)).toMatchObject({ databaseMigrate: 'check', sqliteSynchronous: 'full', databaseCommandTimeoutMs: 2000, databasePoolSize: 10, maxSessionsPerUser: 10 });
+      expect(loadConfig({ ...SIMULATED, DATABASE_MIGRATE: 'auto', SQLITE_SYNCHRONOUS: 'normal' })).toMatchObject({ databaseMigrate: 'auto', sqliteSynchronous: 'normal' });
+      expect(problemsOf({ ...SIMULATED, DATABASE_MIGRATE: 'yes', SQLITE_SYNCHRONOUS: 'off' }).problems).toEqual([
+        'DATABASE_MIGRATE must be check or auto (got "yes")',
+        'SQLITE_SYNCHRONOUS must be full or normal (got "off")',
+      ]);
+    });
+  });
+
   describe('the message push block (WX_PUSH_*)', () => {
     const TOKEN = 'pushToken123';
     const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';

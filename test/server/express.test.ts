@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import { createSimulatedWeChat, type SimulatedWeChat } from '../../server/core/simulator';
 import { expressWxLogin, type ExpressWxLoginOptions } from '../../server/express';
 import type { LoginResponse } from '../../typings/api';
+import { createMemoryStores } from '../../server/stores/memory';
 import { describeWithRedis, fakeClock } from './helpers';
 
 interface Host {
@@ -265,9 +266,13 @@ describeWithRedis('expressWxLogin on the host’s ioredis client', (redis) => {
   afterAll(() => client.quit());
 
   it('keeps the session in Redis: requireSession waits for the store, and a logout there ends it', async () => {
-    const host = await hostApp({ stores: client, redisPrefix: 'express:' });
+    const userDatabase = createMemoryStores({ now: Date.now, sessionIdleMs: 60_000 });
+    const host = await hostApp({ stores: client, redisPrefix: 'express:', userDatabase });
     const { skey, user } = await logIn(host, 'redis-user');
-    expect(await client.exists(`express:user:${user.id}`)).toBe(1);
+    // The session in Redis, the user in the host's user database.
+    expect(await client.exists(`express:sessions-of:${user.id}`)).toBe(1);
+    expect(await client.exists(`express:user:${user.id}`)).toBe(0);
+    expect((await userDatabase.users.get(user.id))?.id).toBe(user.id);
     expect((await call(host, '/mine', { headers: bearer(skey) })).json()).toEqual({ id: user.id });
     await call(host, '/auth/logout', { method: 'POST', headers: bearer(skey) });
     expectEnvelope(await call(host, '/mine', { headers: bearer(skey) }), 401, 'SESSION_EXPIRED');
@@ -277,7 +282,7 @@ describeWithRedis('expressWxLogin on the host’s ioredis client', (redis) => {
 
   it('answers 503 STORE_UNAVAILABLE on the host’s route when Redis does not answer, and logs why', async () => {
     const broken = new Redis(redis().url, { commandTimeout: 200, maxRetriesPerRequest: 0 });
-    const host = await hostApp({ stores: broken, redisPrefix: 'broken:' });
+    const host = await hostApp({ stores: broken, redisPrefix: 'broken:', userDatabase: createMemoryStores({ now: Date.now, sessionIdleMs: 60_000 }) });
     const { skey } = await logIn(host, 'unlucky');
     redis().pause();
     try {

@@ -8,10 +8,12 @@ import Redis from 'ioredis';
 import { createSimulatedWeChat, type SimulatedWeChat } from '../../server/core/simulator';
 import { fastifyWxLogin } from '../../server/fastify';
 import type { LoginResponse } from '../../typings/api';
+import { createMemoryStores } from '../../server/stores/memory';
+import type { UserDatabase } from '../../server/stores/types';
 import { bearer, describeWithRedis, fakeClock } from './helpers';
 
 /** The smallest host app of the issue, as written there, plus the host's own error format. */
-async function hostApp(options: { prefix?: string; requirePhone?: boolean; logger?: Writable; stores?: Redis } = {}): Promise<{ fastify: FastifyInstance; wechat: SimulatedWeChat }> {
+async function hostApp(options: { prefix?: string; requirePhone?: boolean; logger?: Writable; stores?: Redis; userDatabase?: UserDatabase } = {}): Promise<{ fastify: FastifyInstance; wechat: SimulatedWeChat }> {
   const fastify = Fastify(options.logger ? { logger: { level: 'trace', stream: options.logger } } : {});
   const wechat = createSimulatedWeChat();
   await fastify.register(fastifyWxLogin, {
@@ -19,6 +21,7 @@ async function hostApp(options: { prefix?: string; requirePhone?: boolean; logge
     ...(options.prefix ? { prefix: options.prefix } : {}),
     ...(options.requirePhone ? { requirePhone: true } : {}),
     ...(options.stores ? { stores: options.stores } : {}),
+    ...(options.userDatabase ? { userDatabase: options.userDatabase } : {}),
   });
   fastify.get('/mine', { preHandler: fastify.requireSession }, async (req) => ({ id: req.wxUser.id }));
   fastify.get('/boom', async () => {
@@ -255,20 +258,24 @@ describeWithRedis('fastifyWxLogin on the host’s ioredis client', (redis) => {
   });
   afterAll(() => client.quit());
 
-  it('keeps sessions and users in the host’s Redis under wxlogin:, shared by two apps, and leaves the client open when the app closes', async () => {
-    const a = await hostApp({ stores: client });
+  it('keeps sessions in the host’s Redis under wxlogin: and users in the host’s user database, shared by two apps, and leaves both open when the app closes', async () => {
+    const userDatabase = createMemoryStores({ now: Date.now, sessionIdleMs: 60 * 60 * 1000 });
+    const a = await hostApp({ stores: client, userDatabase });
     const b = Fastify();
-    await b.register(fastifyWxLogin, { wechat: createSimulatedWeChat(), stores: client, sessionIdleMs: 60 * 60 * 1000 });
+    await b.register(fastifyWxLogin, { wechat: createSimulatedWeChat(), stores: client, userDatabase, sessionIdleMs: 60 * 60 * 1000 });
     b.get('/mine', { preHandler: b.requireSession }, async (req) => ({ id: req.wxUser.id }));
 
     const { skey, user } = await logIn(a.fastify, a.wechat);
-    expect(await client.exists(`wxlogin:user:${user.id}`)).toBe(1);
+    expect(await client.exists(`wxlogin:user:${user.id}`)).toBe(0);
+    expect(await client.exists(`wxlogin:sessions-of:${user.id}`)).toBe(1);
+    expect((await userDatabase.users.get(user.id))?.id).toBe(user.id);
     // The other app derives another seal key (another simulator secret) but reads the session itself.
     expect((await b.inject({ url: '/mine', headers: bearer(skey) })).json()).toEqual({ id: user.id });
     await a.fastify.close();
     await b.close();
     expect(client.status).toBe('ready');
     expect(await client.ping()).toBe('PONG');
+    expect((await userDatabase.users.get(user.id))?.id).toBe(user.id);
   });
 });
 

@@ -8,7 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import { loadConfig, type Config } from '../../server/config';
 import { createMemoryStores } from '../../server/stores/memory';
-import type { Stores } from '../../server/stores/types';
+import { createRedisStores, type RedisStoreOptions } from '../../server/stores/redis';
+import type { Stores, UserDatabase } from '../../server/stores/types';
 import type { Transport } from '../../server/wechat/client';
 import type { TransportRequest } from '../../server/wechat/http';
 import type { LoginResponse } from '../../typings/api';
@@ -29,7 +30,8 @@ export function fakeClock(start = Date.UTC(2026, 0, 1)): FakeClock {
  */
 export function testConfig(overrides: Partial<Config> = {}, env: Record<string, string> = {}): Config {
   const uploadDir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-test-'));
-  const mode = env.WX_APPID === undefined ? { WX_MODE: 'simulated' } : { WX_MODE: 'real', PUBLIC_URL: 'https://api.example.com' };
+  // Real mode needs a database named; the tests give their stores to buildApp, or keep them in memory.
+  const mode = env.WX_APPID === undefined ? { WX_MODE: 'simulated' } : { WX_MODE: 'real', PUBLIC_URL: 'https://api.example.com', DATABASE_URL: 'memory:' };
   return { ...loadConfig({ ...mode, UPLOAD_DIR: uploadDir, ...env }), ...overrides };
 }
 
@@ -85,6 +87,15 @@ export async function testApp(options: { config?: Partial<Config>; stores?: Stor
   const injected: Transport = (url, _deadline, request) => injectInto(app, url, request);
   const app = await buildApp({ config, now: clock.now, stores, log: options.log ?? false, wechatTransport: options.transport ?? injected });
   return { app, clock, config, stores };
+}
+
+/**
+ * Redis stores as the server composes them: sessions, limits and credentials in Redis, users in
+ * `userDatabase`; by default a fresh in-memory one. Instances meant to share users (two servers
+ * behind one load balancer) must be given one userDatabase.
+ */
+export function redisStores(options: Omit<RedisStoreOptions, 'userDatabase'> & { userDatabase?: UserDatabase }): Promise<Stores> {
+  return createRedisStores({ ...options, userDatabase: options.userDatabase ?? createMemoryStores({ now: options.now, sessionIdleMs: options.sessionIdleMs }) });
 }
 
 /** A WeChat API call made by `inject()` into `app`'s simulator instead of over a socket. */

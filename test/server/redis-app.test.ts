@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import type { LoginResponse } from '../../typings/api';
-import { createRedisStores } from '../../server/stores/redis';
-import { bearer, describeWithRedis, fakeClock, login, testApp, testConfig, type TestApp } from './helpers';
+import { createMemoryStores } from '../../server/stores/memory';
+import { bearer, describeWithRedis, fakeClock, login, redisStores, testApp, testConfig, type TestApp } from './helpers';
 
 /** Two server instances on one Redis, as behind a load balancer. */
 describeWithRedis('two instances sharing Redis', (redis) => {
@@ -10,8 +10,10 @@ describeWithRedis('two instances sharing Redis', (redis) => {
   let b: FastifyInstance;
   beforeAll(async () => {
     const config = testConfig({ redisUrl: redis().url, loginRateLimit: 3 });
-    a = await buildApp({ config, log: false });
-    b = await buildApp({ config, log: false });
+    // One Redis and one database of users for both, as a deployment has (the server's own choice, from DATABASE_URL, is tested in redis-sql.test.ts).
+    const shared = { url: redis().url, now: Date.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey, userDatabase: createMemoryStores({ now: Date.now, sessionIdleMs: config.sessionIdleMs }) };
+    a = await buildApp({ config, stores: await redisStores(shared), log: false });
+    b = await buildApp({ config, stores: await redisStores(shared), log: false });
     await a.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -42,7 +44,7 @@ describeWithRedis('sessions per user on Redis', (redis) => {
   beforeEach(async () => {
     const clock = fakeClock(Date.now());
     const config = testConfig();
-    const stores = await createRedisStores({ url: redis().url, prefix: `cap${run++}:`, now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
+    const stores = await redisStores({ url: redis().url, prefix: `cap${run++}:`, now: clock.now, sessionIdleMs: config.sessionIdleMs, sealKey: config.sessionKeySealKey });
     // More logins than the default 20 a minute from one address.
     t = await testApp({ clock, stores, config: { loginRateLimit: 100 } });
   });

@@ -1,12 +1,14 @@
 import { createMemoryStores } from '../../server/stores/memory';
-import { createRedisStores } from '../../server/stores/redis';
 import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { SessionIndex } from '../../server/stores/session-index';
 import { SlidingWindows } from '../../server/stores/sliding-window';
 import { freePort } from '../../tools/free-port';
-import { describeWithRedis, fakeClock, startRedis, type FakeClock } from './helpers';
+import { createSqlStores } from '../../server/stores/sql';
+import type { OpenDatabase } from '../../server/database';
+import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './databases';
+import { describeWithRedis, fakeClock, redisStores, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
@@ -231,6 +233,16 @@ function storeContract(factory: () => Factory) {
       expect(updated?.after).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: 'https://example.com/a.png', openid: 'o1' });
       expect(updated?.before).toMatchObject({ nickname: '小明 👨‍👩‍👧 ✨', avatarUrl: '' });
       expect(await stores.users.get('id1')).toEqual(updated?.after);
+    });
+
+    it('keeps every nickname byte for byte: 4-byte emoji, ZWJ sequences, flags, CJK Extension B, combining marks, NFD', async () => {
+      const nicknames = ['爱丽丝🐱', '👨‍👩‍👧‍👦', '🇨🇳🇯🇵', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', '𠀀𠀁𪜀', 'e\u0301a\u0308', '👍🏽', '\u{1F9D1}\u200D\u{1F4BB}'];
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      for (const nickname of nicknames) {
+        await stores.users.update('id1', { nickname });
+        const stored = (await stores.users.get('id1'))!.nickname;
+        expect(Buffer.from(stored, 'utf8').toString('hex')).toBe(Buffer.from(nickname, 'utf8').toString('hex'));
+      }
     });
 
     it('does not create a user by updating an unknown id', async () => {
@@ -500,11 +512,18 @@ describe('in-memory sliding windows', () => {
 describeWithRedis('redis stores', (redis) => {
   let suite = 0;
   // A fresh key prefix per test keeps tests independent on the one server.
-  storeContract(() => (clock, options) => createRedisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }));
+  storeContract(() => (clock, options) => redisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }));
+
+  describe('with users in SQLite', () => {
+    // As the server composes them with REDIS_URL and DATABASE_URL: sessions in Redis, users in the database.
+    storeContract(() => async (clock, options) =>
+      redisStores({ url: redis().url, prefix: `sql${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options, userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
+    );
+  });
 
   it('keeps each user’s index a sorted set of live sessions only, with a TTL to the last lifetime; touch, logout, login and deleteAllOf prune it', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'index:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'index:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     const create = (hash: string, userId: string) =>
       stores.sessions.create({ skeyHash: hash, userId, sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
@@ -545,8 +564,9 @@ describeWithRedis('redis stores', (redis) => {
 
   it('keeps the per-user cap across instances sharing one Redis: concurrent logins on two stores leave exactly the cap', async () => {
     const clock = fakeClock(Date.now());
-    const options = { url: redis().url, prefix: 'two:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY };
-    const [one, two] = await Promise.all([createRedisStores(options), createRedisStores(options)]);
+    // Two instances: one Redis, one database of users.
+    const options = { url: redis().url, prefix: 'two:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, userDatabase: createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }) };
+    const [one, two] = await Promise.all([redisStores(options), redisStores(options)]);
     try {
       await one.users.findOrCreate({ openid: 'o-u' }, () => ({ id: 'u', openid: 'o-u', nickname: '', avatarUrl: '', createdAt: clock.now() }));
       const hashes = Array.from({ length: 40 }, (_, i) => `h${i}`);
@@ -567,7 +587,7 @@ describeWithRedis('redis stores', (redis) => {
   it('answers 503 STORE_UNAVAILABLE once Redis is gone, instead of hanging', async () => {
     const clock = fakeClock();
     const own = await startRedis();
-    const stores = await createRedisStores({ url: own.url, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: own.url, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await own.stop();
     await expect(stores.sessions.touch('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
     await stores.close();
@@ -575,7 +595,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('refuses to start when Redis cannot be reached, naming REDIS_URL’s host and port and the cause, never the password', async () => {
     const port = await freePort();
-    const refusal = createRedisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const refusal = redisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await expect(refusal).rejects.toThrow(`cannot connect to Redis at REDIS_URL (127.0.0.1:${port}): connect ECONNREFUSED 127.0.0.1:${port}`);
     await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
   });
@@ -584,13 +604,13 @@ describeWithRedis('redis stores', (redis) => {
     const own = await startRedis(['--requirepass', 'right-pa55']);
     const where = new URL(own.url).host;
     try {
-      const wrong = createRedisStores({ url: own.url.replace('redis://', 'redis://:wrong-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      const wrong = redisStores({ url: own.url.replace('redis://', 'redis://:wrong-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
       await expect(wrong).rejects.toThrow(new RegExp(`^cannot connect to Redis at REDIS_URL \\(${where}\\): WRONGPASS`));
       await expect(wrong).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('wrong-pa55') }));
-      await expect(createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow(
+      await expect(redisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY })).rejects.toThrow(
         `cannot connect to Redis at REDIS_URL (${where}): NOAUTH Authentication required.`,
       );
-      const right = await createRedisStores({ url: own.url.replace('redis://', 'redis://:right-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+      const right = await redisStores({ url: own.url.replace('redis://', 'redis://:right-pa55@'), now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
       await expect(right.ping()).resolves.toBeUndefined();
       await right.close();
     } finally {
@@ -601,7 +621,7 @@ describeWithRedis('redis stores', (redis) => {
   it('stores session_key sealed: the raw value never appears in Redis, and a rotated key reads as no session_key', async () => {
     const clock = fakeClock(Date.now());
     const plain = 'tiihtNczf5v6AKRyjwEUhQ==';
-    const stores = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const record = { skeyHash: 'a'.repeat(64), userId: 'u', sessionKey: plain, createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME };
     await stores.users.findOrCreate({ openid: 'o-u' }, () => ({ id: 'u', openid: 'o-u', nickname: '', avatarUrl: '', createdAt: clock.now() }));
     await stores.sessions.create(record);
@@ -620,7 +640,7 @@ describeWithRedis('redis stores', (redis) => {
     await client.hset(`seal:session:${'b'.repeat(64)}`, 'sessionKey', raw!);
     expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
 
-    const rotated = await createRedisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+    const rotated = await redisStores({ url: redis().url, prefix: 'seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2), userDatabase: { ...stores, close: async () => undefined } });
     expect(await rotated.sessions.sessionKey('a'.repeat(64))).toBeNull();
     expect(await rotated.sessions.touch('a'.repeat(64))).not.toBeNull();
     await client.quit();
@@ -632,7 +652,7 @@ describeWithRedis('redis stores', (redis) => {
     const clock = fakeClock(Date.now());
     const token = '87_Zk3xq-AccessTokenAsWeChatIssuesIt-0123456789';
     const credential = { value: token, refreshAt: clock.now() + 60_000, expiresAt: clock.now() + 120_000 };
-    const stores = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     try {
       await stores.credentials.set('access_token:wxA', credential);
@@ -647,7 +667,7 @@ describeWithRedis('redis stores', (redis) => {
       await client.hset('cred-seal:credential:access_token:wxB', { ...credential, value: sealed! });
       expect(await stores.credentials.get('access_token:wxB')).toBeNull();
       // Another key (rotated) cannot read it either: the manager would fetch a fresh token.
-      const rotated = await createRedisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
+      const rotated = await redisStores({ url: redis().url, prefix: 'cred-seal:', now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 2) });
       expect(await rotated.credentials.get('access_token:wxA')).toBeNull();
       await rotated.close();
 
@@ -662,7 +682,7 @@ describeWithRedis('redis stores', (redis) => {
   });
 
   it('gives every rate-limit key a Redis TTL of its window, so Redis forgets idle clients by itself', async () => {
-    const stores = await createRedisStores({ url: redis().url, prefix: 'rl:', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'rl:', now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await stores.limits.take('login:10.0.0.1', 5, 30_000);
     const client = new Redis(redis().url);
     const ttl = await client.pttl('rl:rate:login:10.0.0.1');
@@ -674,7 +694,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('answers 503 STORE_UNAVAILABLE within the command timeout while redis-server is paused (SIGSTOP), and serves again after SIGCONT', async () => {
     const own = await startRedis();
-    const stores = await createRedisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, commandTimeoutMs: 300, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: own.url, now: Date.now, sessionIdleMs: IDLE, commandTimeoutMs: 300, sealKey: SEAL_KEY });
     try {
       own.pause();
       const started = Date.now();
@@ -697,7 +717,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('authenticates in one round trip, and records a use only once the last record is a touch interval old, TTL included', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'touch:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'touch:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     const client = new Redis(redis().url);
     try {
       // The spy below sees every connection's commands: this one's connection handshake (INFO) is over first.
@@ -741,7 +761,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('gives every session key a Redis TTL no longer than the idle timeout', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await stores.sessions.create({ skeyHash: 'h', userId: 'u', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME });
     const client = new Redis(redis().url);
     const ttl = await client.pttl('ttl:session:h');
@@ -753,7 +773,7 @@ describeWithRedis('redis stores', (redis) => {
 
   it('frees a renewal lock whose holder never released it once its TTL has passed, and keeps a credential only until its expiry', async () => {
     const clock = fakeClock(Date.now());
-    const stores = await createRedisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
+    const stores = await redisStores({ url: redis().url, prefix: 'lock-ttl:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     // A holder that died: it took the lock and will never release it.
     expect(await stores.credentials.lock('wx', 50)).not.toBeNull();
     expect(await stores.credentials.lock('wx', 50)).toBeNull();
@@ -771,3 +791,23 @@ describeWithRedis('redis stores', (redis) => {
     await stores.close();
   });
 });
+
+/** SQL stores on `opened` (closing them closes its pool). */
+const sqlStores = (opened: OpenDatabase, clock: FakeClock, options: { maxSessionsPerUser?: number } = {}): Stores =>
+  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: 'wx00000000simulated', commandTimeoutMs: 2000, ...options });
+
+describe('sqlite stores', () => {
+  // A fresh file per test.
+  storeContract(() => async (clock, options) => sqlStores(await openMigrated(sqliteUrl()), clock, options));
+});
+
+for (const kind of ['postgres', 'mariadb'] as const) {
+  describeWithDatabase(kind, `${kind} stores`, (server) => {
+    // The tables emptied before each test: one database for the suite.
+    storeContract(() => async (clock, options) => {
+      const opened = await openMigrated(server().url);
+      await emptyTables(opened);
+      return sqlStores(opened, clock, options);
+    });
+  });
+}

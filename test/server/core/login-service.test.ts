@@ -151,6 +151,9 @@ describe('createLoginService', () => {
       [{ wechat: createSimulatedWeChat(), stores: createMemoryStores({ now: Date.now, sessionIdleMs: MINUTE }), sessionIdleMs: MINUTE }, 'sessionIdleMs'],
       [{ wechat: createSimulatedWeChat(), redisPrefix: 'x:' }, 'redisPrefix'],
       [{ wechat: { appId: 'wx0123456789abcdef', client: { code2Session() {}, getPhoneNumber() {} } }, stores: { defineCommand() {}, evalsha() {} } }, 'sealKey'],
+      // Redis keeps no users: with a client, where they live must be said.
+      [{ wechat: createSimulatedWeChat(), stores: { defineCommand() {}, evalsha() {} } }, 'userDatabase'],
+      [{ wechat: createSimulatedWeChat(), userDatabase: createMemoryStores({ now: Date.now, sessionIdleMs: MINUTE }) }, 'userDatabase'],
     ])('refuses %p with an OptionError naming %s', (options, option) => {
       let thrown: unknown;
       try {

@@ -1,0 +1,147 @@
+/**
+ * Users and their identities in SQL. A user row holds the profile; what the user is known by
+ * (WeChat account, unionid, phone number) are identity rows, unique per kind and value, so that
+ * the database itself refuses a second user for one WeChat account or one phone number, across
+ * every instance. A UserRecord is read in one statement: the user by primary key, its identities
+ * joined by the user_id index.
+ */
+import type { DatabaseKind } from '../../database';
+import type { PhoneNumber, UserRecord, UserStore } from '../types';
+import type { Database, IdentityKind } from './schema';
+import { Conflict, insertUnlessPresent, lockUser, millis, transact, type Db, type Guard } from './support';
+import type { Kysely } from 'kysely';
+
+export const wechatIdentity = (appId: string, openid: string) => `${appId}:${openid}`;
+export const phoneIdentity = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
+
+/** A user row joined with one of its identities (or none). */
+export interface UserRow {
+  id: string;
+  nickname: string;
+  avatar_url: string;
+  created_at: number | string;
+  kind: IdentityKind | null;
+  value: string | null;
+}
+
+/**
+ * The record from its rows (one per identity, in `seq` order). The openid is the first WeChat
+ * identity's of this app (the login that created the user), the unionid the first one linked.
+ */
+export function toUserRecord(rows: UserRow[], appId: string): UserRecord | null {
+  const [first] = rows;
+  if (!first) return null;
+  const values = (kind: IdentityKind) => rows.filter((row) => row.kind === kind).map((row) => row.value!);
+  const wechat = values('wechat');
+  const ours = wechat.find((value) => value.startsWith(`${appId}:`)) ?? wechat[0];
+  const [unionid] = values('unionid');
+  const [phone] = values('phone');
+  const separator = phone?.indexOf(':') ?? -1;
+  return {
+    id: first.id,
+    openid: ours === undefined ? '' : ours.slice(ours.indexOf(':') + 1),
+    ...(unionid === undefined ? {} : { unionid }),
+    nickname: first.nickname,
+    avatarUrl: first.avatar_url,
+    createdAt: millis(first.created_at),
+    ...(phone === undefined || separator < 0 ? {} : { phone: { countryCode: phone.slice(0, separator), number: phone.slice(separator + 1) } }),
+  };
+}
+
+/** One statement: the user and its identities, or no rows. */
+export function selectUser(db: Db, id: string) {
+  return db
+    .selectFrom('users')
+    .leftJoin('identities', 'identities.user_id', 'users.id')
+    .select(['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'identities.kind', 'identities.value'])
+    .where('users.id', '=', id)
+    .orderBy('identities.seq');
+}
+
+export async function loadUser(db: Db, id: string, appId: string): Promise<UserRecord | null> {
+  return toUserRecord(await selectUser(db, id).execute(), appId);
+}
+
+export interface SqlUserOptions {
+  db: Kysely<Database>;
+  kind: DatabaseKind;
+  guard: Guard;
+  now: () => number;
+  /** The mini-program's AppID: an openid is stored with it, as it means something only within its app. */
+  appId: string;
+}
+
+export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptions): UserStore {
+  const link = (trx: Db, identityKind: IdentityKind, value: string, userId: string) =>
+    insertUnlessPresent(kind, trx.insertInto('identities').values({ kind: identityKind, value, user_id: userId, created_at: now() }));
+
+  return {
+    findOrCreate: ({ openid, unionid }, fresh) =>
+      guard(() =>
+        // Concurrent first logins (here or on another instance) race on the identities' unique
+        // key: the one that loses finds its insert did nothing, rolls back (its new user row
+        // too) and looks again, now seeing the winner's user.
+        transact(db, kind, async (trx) => {
+          const wechat = wechatIdentity(appId, openid);
+          const found = await trx
+            .selectFrom('identities')
+            .select(['kind', 'user_id'])
+            .where((eb) => eb.or([eb.and([eb('kind', '=', 'wechat'), eb('value', '=', wechat)]), ...(unionid === undefined ? [] : [eb.and([eb('kind', '=', 'unionid'), eb('value', '=', unionid)])])]))
+            .execute();
+          const byUnionid = found.find((row) => row.kind === 'unionid')?.user_id;
+          const byOpenid = found.find((row) => row.kind === 'wechat')?.user_id;
+          const id = byUnionid ?? byOpenid;
+          if (id !== undefined) {
+            // What the found user lacks is linked to it, so that later logins find it by either.
+            if (byOpenid === undefined && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
+            if (unionid !== undefined && byUnionid === undefined && !(await link(trx, 'unionid', unionid, id))) throw new Conflict('unionid linked meanwhile');
+            const user = await loadUser(trx, id, appId);
+            if (!user) throw new Conflict('user deleted meanwhile');
+            return { user, created: false };
+          }
+          const user: UserRecord = { ...fresh(), openid, ...(unionid === undefined ? {} : { unionid }) };
+          await trx
+            .insertInto('users')
+            .values({ id: user.id, nickname: user.nickname, avatar_url: user.avatarUrl, created_at: user.createdAt, updated_at: user.createdAt })
+            .execute();
+          if (!(await link(trx, 'wechat', wechat, user.id))) throw new Conflict('first login of this openid elsewhere');
+          if (unionid !== undefined && !(await link(trx, 'unionid', unionid, user.id))) throw new Conflict('first login of this unionid elsewhere');
+          return { user, created: true };
+        }),
+      ),
+
+    get: (id) => guard(() => loadUser(db, id, appId)),
+
+    update: (id, patch) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          // Locked first, so that `before` is what this update replaced (the avatar file to delete).
+          if (!(await lockUser(kind, trx, id))) return null;
+          const before = await loadUser(trx, id, appId);
+          if (!before) return null;
+          const columns = { ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }), ...(patch.avatarUrl === undefined ? {} : { avatar_url: patch.avatarUrl }) };
+          if (Object.keys(columns).length > 0) await trx.updateTable('users').set({ ...columns, updated_at: now() }).where('id', '=', id).execute();
+          const after: UserRecord = { ...before, ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }), ...(patch.avatarUrl === undefined ? {} : { avatarUrl: patch.avatarUrl }) };
+          return { before, after };
+        }),
+      ),
+
+    bindPhone: (id, phone) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          const value = phoneIdentity(phone);
+          const owner = await trx.selectFrom('identities').select('user_id').where('kind', '=', 'phone').where('value', '=', value).executeTakeFirst();
+          if (owner && owner.user_id !== id) return { ok: false, reason: 'PHONE_IN_USE' } as const;
+          if (!owner) {
+            // One number per user: the one held before is released.
+            await trx.deleteFrom('identities').where('user_id', '=', id).where('kind', '=', 'phone').execute();
+            // Another user binding the number at this moment: look again, and find it theirs.
+            if (!(await link(trx, 'phone', value, id))) throw new Conflict('number bound meanwhile');
+          }
+          const user = await loadUser(trx, id, appId);
+          return user ? ({ ok: true, user } as const) : null;
+        }),
+      ),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm start` as a developer uses it all day: log in, set a nickname, stop the server, start it
+ * again. The skey still works, the profile is still there, and logging in again finds the same
+ * user: everything lives in data/wx-login.db, which npm start creates (private) and migrates itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../tools/free-port';
+import type { LoginResponse, ProfileResponse } from '../../typings/api';
+import { until } from '../server/helpers';
+
+const root = path.resolve(__dirname, '../..');
+const json = { 'content-type': 'application/json' };
+
+/** `npm start` (what it runs: scripts/start-simulated.js) in `cwd`, its data folder there, until it answers. */
+async function npmStart(cwd: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+  for (const name of ['WX_MODE', 'WX_APPID', 'WX_SECRET', 'REDIS_URL', 'DATABASE_URL', 'DATABASE_MIGRATE', 'NODE_ENV']) delete env[name];
+  const child = spawn(process.execPath, [path.join(root, 'scripts', 'start-simulated.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`npm start exited: ${output}`);
+      return fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (response) => response.ok,
+        () => false,
+      );
+    },
+    'npm start to answer',
+    60_000,
+  );
+  return { child, output: () => output };
+}
+
+const stopped = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+
+describe('npm start, restarted', () => {
+  let cwd: string;
+  let running: ChildProcess | undefined;
+  beforeAll(() => {
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'wx-login-start-'));
+  });
+  afterAll(async () => {
+    if (running && running.exitCode === null) await stopped(running);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('keeps the user logged in with the same profile, and finds the same user on the next login', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    running = (await npmStart(cwd, port)).child;
+    const { code } = (await (await fetch(`${base}/dev/codes`, { method: 'POST', headers: json, body: JSON.stringify({ user: 'alice' }) })).json()) as { code: string };
+    const login = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ code }) })).json()) as LoginResponse;
+    const auth = { authorization: `Bearer ${login.skey}` };
+    const nickname = '爱丽丝🐱';
+    expect((await fetch(`${base}/api/profile`, { method: 'PUT', headers: { ...json, ...auth }, body: JSON.stringify({ nickname }) })).status).toBe(200);
+    expect(await stopped(running)).toBe(0);
+
+    const data = path.join(cwd, 'data');
+    expect(existsSync(path.join(data, 'wx-login.db'))).toBe(true);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
+
+    running = (await npmStart(cwd, port)).child;
+    const after = await fetch(`${base}/api/profile`, { headers: auth });
+    expect(after.status).toBe(200);
+    expect(((await after.json()) as ProfileResponse).user).toMatchObject({ id: login.user.id, nickname });
+    const { code: again } = (await (await fetch(`${base}/dev/codes`, { method: 'POST', headers: json, body: JSON.stringify({ user: 'alice' }) })).json()) as { code: string };
+    const second = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ code: again }) })).json()) as LoginResponse;
+    expect(second).toMatchObject({ isNewUser: false, user: { id: login.user.id, nickname } });
+  }, 120_000);
+});

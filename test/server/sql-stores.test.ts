@@ -1,0 +1,294 @@
+/**
+ * What only the SQL stores have: migrations and the schema check at start, MySQL's charset check,
+ * several instances on one database, the per-user session cap, sealed secrets at rest, and a
+ * database that goes away and comes back. The behaviour every store shares is in stores.test.ts.
+ */
+import { sql } from 'kysely';
+import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
+import { loadConfig, type Config } from '../../server/config';
+import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
+import { createSqlStores } from '../../server/stores/sql';
+import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
+import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
+import { freePort } from '../../tools/free-port';
+import { describeWithDatabase, openMigrated, sqliteUrl } from './databases';
+import { fakeClock, type FakeClock } from './helpers';
+
+const IDLE = 60_000;
+const LIFETIME = 10 * 60_000;
+const SEAL_KEY = Buffer.alloc(32, 1);
+const APPID = 'wx00000000simulated';
+
+const storesOn = (opened: OpenDatabase, clock: FakeClock, overrides: { maxSessionsPerUser?: number; commandTimeoutMs?: number } = {}): Stores =>
+  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: APPID, maxSessionsPerUser: 10, commandTimeoutMs: 2000, ...overrides });
+
+const configFor = (url: string, env: Record<string, string> = {}): Config => loadConfig({ WX_MODE: 'simulated', DATABASE_URL: url, ...env });
+const fresh = (clock: FakeClock, id: string, openid: string) => (): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
+const session = (clock: FakeClock, hash: string, userId: string) => ({
+  skeyHash: hash,
+  userId,
+  sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
+  createdAt: clock.now(),
+  lastSeenAt: clock.now(),
+  expiresAt: clock.now() + LIFETIME,
+});
+
+/**
+ * The cases that hold on every SQL database; `url()` gives a database of its own to each test.
+ * Several instances on one SQLite file are processes (better-sqlite3 waits for a lock by
+ * blocking its thread, so two connections in one process would wait on each other).
+ */
+function sqlCases(url: () => Promise<string>, { severalInstances }: { severalInstances: boolean }) {
+  describe('schema', () => {
+    it('migrates an empty database, and a second run applies nothing', async () => {
+      const { db, kind } = openDatabase(parseDatabaseUrl(await url())!);
+      try {
+        expect(await schemaStatus(db, kind)).toEqual({ pending: ['2026-12-07-01-users-identities-sessions'], unknown: [] });
+        expect(await migrateToLatest(db, kind)).toEqual(['2026-12-07-01-users-identities-sessions']);
+        expect(await migrateToLatest(db, kind)).toEqual([]);
+        expect(await schemaStatus(db, kind)).toEqual({ pending: [], unknown: [] });
+      } finally {
+        await db.destroy();
+      }
+    });
+
+    it('refuses to start on a database behind the code, naming npm run migrate; DATABASE_MIGRATE=auto migrates it instead', async () => {
+      const target = await url();
+      const behind = openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
+      await expect(behind).rejects.toThrow(SchemaMismatchError);
+      await expect(behind).rejects.toThrow(/is behind this release: 1 migration\(s\) pending \(2026-12-07-01-users-identities-sessions\); run `npm run migrate` with the same DATABASE_URL/);
+      const opened = await openCheckedDatabase(configFor(target, { DATABASE_MIGRATE: 'auto' }), parseDatabaseUrl(target)!, () => undefined);
+      await opened.db.destroy();
+      const checked = await openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
+      await checked.db.destroy();
+    });
+
+    it('refuses to start on a database migrated by a newer release, and auto does not touch it either', async () => {
+      const target = await url();
+      const opened = await openMigrated(target);
+      await sql`insert into ${sql.table(MIGRATION_TABLE)} (name, timestamp) values ('2099-01-01-from-the-future', '2099-01-01T00:00:00.000Z')`.execute(opened.db);
+      await opened.db.destroy();
+      for (const env of [{ DATABASE_MIGRATE: 'check' }, { DATABASE_MIGRATE: 'auto' }]) {
+        await expect(openCheckedDatabase(configFor(target, env), parseDatabaseUrl(target)!, () => undefined)).rejects.toThrow(
+          /has migrations this release does not know \(2099-01-01-from-the-future\): it was migrated by a newer release/,
+        );
+      }
+    });
+  });
+
+  (severalInstances ? describe : describe.skip)('several instances on one database', () => {
+    let a: Stores;
+    let b: Stores;
+    let clock: FakeClock;
+    beforeEach(async () => {
+      clock = fakeClock();
+      const target = await url();
+      a = storesOn(await openMigrated(target), clock);
+      b = storesOn(await openMigrated(target), clock);
+    });
+    afterEach(async () => {
+      await a.close();
+      await b.close();
+    });
+
+    it('makes one user of 50 concurrent first logins of one WeChat user spread over two instances', async () => {
+      let n = 0;
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).users.findOrCreate({ openid: 'o-race', unionid: 'u-race' }, fresh(clock, `id${n++}`, 'o-race'))));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
+      expect(results.every((r) => r.user.unionid === 'u-race' && r.user.openid === 'o-race')).toBe(true);
+    }, 30_000);
+
+    it('lets one of two instances bind a contested number: the other user gets PHONE_IN_USE', async () => {
+      await a.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await b.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+      const phone = { countryCode: '86', number: '13800138000' };
+      const results = await Promise.all([a.users.bindPhone('id1', phone), b.users.bindPhone('id2', phone), a.users.bindPhone('id2', phone), b.users.bindPhone('id1', phone)]);
+      const winners = new Set(results.flatMap((r) => (r?.ok ? [r.user.id] : [])));
+      expect(winners.size).toBe(1);
+      expect(results.filter((r) => r?.ok === false)).toHaveLength(2);
+      expect(results.filter((r) => r?.ok === false).every((r) => r?.ok === false && r.reason === 'PHONE_IN_USE')).toBe(true);
+    });
+
+    it('never lets two instances take more than the limit between them', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).limits.take('login:10.0.0.1', 5, 60_000)));
+      expect(results.filter((r) => r.allowed)).toHaveLength(5);
+    });
+
+    it('gives the credential renewal lock to one instance at a time', async () => {
+      const locks = await Promise.all([a.credentials.lock('wx', 5000), b.credentials.lock('wx', 5000), a.credentials.lock('wx', 5000)]);
+      expect(locks.filter(Boolean)).toHaveLength(1);
+      await locks.find(Boolean)!();
+      expect(await b.credentials.lock('wx', 5000)).not.toBeNull();
+    });
+  });
+
+  describe('sessions at rest', () => {
+    let opened: OpenDatabase;
+    let stores: Stores;
+    let clock: FakeClock;
+    beforeEach(async () => {
+      clock = fakeClock();
+      opened = await openMigrated(await url());
+      stores = storesOn(opened, clock, { maxSessionsPerUser: 3 });
+      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+    });
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    it('keeps at most the cap of live sessions per user: a login beyond it ends that user’s oldest, and nobody else’s', async () => {
+      await stores.sessions.create(session(clock, 'other', 'id2'));
+      for (let i = 1; i <= 5; i++) {
+        clock.advance(1000);
+        await stores.sessions.create(session(clock, `s${i}`, 'id1'));
+      }
+      const live = await Promise.all(['s1', 's2', 's3', 's4', 's5', 'other'].map(async (hash) => (await stores.sessions.touch(hash)) !== null));
+      expect(live).toEqual([false, false, true, true, true, true]);
+      const { count } = await opened.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('count')).where('user_id', '=', 'id1').executeTakeFirstOrThrow();
+      expect(Number(count)).toBe(3);
+    });
+
+    it('stores session_key sealed: the raw value is nowhere in the table, and a copied value does not open', async () => {
+      await stores.sessions.create(session(clock, 'a'.repeat(64), 'id1'));
+      await stores.sessions.create(session(clock, 'b'.repeat(64), 'id1'));
+      const rows = await opened.db.selectFrom('sessions').selectAll().execute();
+      expect(JSON.stringify(rows)).not.toContain('tiihtNczf5v6AKRyjwEUhQ==');
+      expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe('tiihtNczf5v6AKRyjwEUhQ==');
+      const sealed = rows.find((row) => row.skey_hash === 'a'.repeat(64))!.session_key;
+      await opened.db.updateTable('sessions').set({ session_key: sealed }).where('skey_hash', '=', 'b'.repeat(64)).execute();
+      expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
+    });
+
+    it('writes a use only once the recorded one is a touch interval old', async () => {
+      const created = clock.now();
+      await stores.sessions.create(session(clock, 'h', 'id1'));
+      const stored = async () => Number((await opened.db.selectFrom('sessions').select('last_seen_at').where('skey_hash', '=', 'h').executeTakeFirstOrThrow()).last_seen_at);
+      clock.advance(touchIntervalMs(IDLE) - 1);
+      expect((await stores.sessions.touch('h'))?.session.lastSeenAt).toBe(created);
+      expect(await stored()).toBe(created);
+      clock.advance(1);
+      expect((await stores.sessions.touch('h'))?.session.lastSeenAt).toBe(clock.now());
+      expect(await stored()).toBe(clock.now());
+    });
+
+    it('deletes a dead session when it is next presented', async () => {
+      await stores.sessions.create(session(clock, 'h', 'id1'));
+      clock.advance(IDLE);
+      expect(await stores.sessions.touch('h')).toBeNull();
+      expect(await opened.db.selectFrom('sessions').select('skey_hash').execute()).toEqual([]);
+    });
+  });
+}
+
+describe('sqlite', () => {
+  sqlCases(async () => sqliteUrl(), { severalInstances: false });
+
+  it('runs in WAL mode with synchronous FULL and foreign keys on, in a private folder it creates', async () => {
+    const url = sqliteUrl().replace(/test\.db$/, 'data/wx-login.db');
+    const opened = await openMigrated(url);
+    try {
+      const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(opened.db)).rows[0] as object)[0];
+      expect(await pragma('journal_mode')).toBe('wal');
+      expect(await pragma('synchronous')).toBe(2);
+      expect(await pragma('foreign_keys')).toBe(1);
+      const { statSync } = await import('node:fs');
+      const path = await import('node:path');
+      expect(statSync(path.dirname(url.slice('sqlite:'.length))).mode & 0o777).toBe(0o700);
+    } finally {
+      await opened.db.destroy();
+    }
+  });
+});
+
+for (const kind of ['postgres', 'mariadb'] as const) {
+  describeWithDatabase(kind, kind, (server) => {
+    let databases = 0;
+    sqlCases(async () => server().createDatabase(`case${databases++}`), { severalInstances: true });
+
+    it('answers 503 STORE_UNAVAILABLE while the database is stopped, says so to the readiness probe, and serves again once it is back, without reopening', async () => {
+      const clock = fakeClock();
+      const opened = await openMigrated(await server().createDatabase('outage'), () => undefined);
+      const stores = storesOn(opened, clock, { commandTimeoutMs: 1000 });
+      try {
+        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+        await server().stop();
+        await expect(stores.users.get('id1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
+        await expect(stores.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+        await server().start();
+        await expect(stores.ping()).resolves.toBeUndefined();
+        expect((await stores.users.get('id1'))?.id).toBe('id1');
+      } finally {
+        await server().start().catch(() => undefined);
+        await stores.close();
+      }
+    }, 60_000);
+
+    it('answers 503 STORE_UNAVAILABLE within the command timeout while the database hangs (SIGSTOP), and serves again after SIGCONT', async () => {
+      const clock = fakeClock();
+      const opened = await openMigrated(await server().createDatabase('hang'), () => undefined);
+      const stores = storesOn(opened, clock, { commandTimeoutMs: 500 });
+      try {
+        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+        server().pause();
+        const started = Date.now();
+        await expect(stores.users.get('id1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
+        // Within the 500 ms given (loose: a loaded machine runs timers late), not the default 2 s.
+        expect(Date.now() - started).toBeLessThan(2000);
+        server().resume();
+        await expect(stores.ping()).resolves.toBeUndefined();
+        expect((await stores.users.get('id1'))?.id).toBe('id1');
+      } finally {
+        server().resume();
+        await stores.close();
+      }
+    }, 60_000);
+
+    it('refuses to start when the database cannot be reached, saying where and why, never the password', async () => {
+      const port = await freePort();
+      const url = kind === 'postgres' ? `postgres://wx:pa55word@127.0.0.1:${port}/wx` : `mysql://wx:pa55word@127.0.0.1:${port}/wx`;
+      const refusal = openCheckedDatabase(configFor(url), parseDatabaseUrl(url)!, () => undefined);
+      await expect(refusal).rejects.toThrow(DatabaseUnreachableError);
+      await expect(refusal).rejects.toThrow(new RegExp(`^cannot use the database at DATABASE_URL \\((PostgreSQL|MySQL) at 127\\.0\\.0\\.1:${port}/wx\\): .*ECONNREFUSED`));
+      await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
+    });
+  });
+}
+
+describeWithDatabase('mariadb', 'MySQL charsets', (server) => {
+  it('creates every table in utf8mb4 on a server whose default is latin1', async () => {
+    const opened = await openMigrated(await server().createDatabase('charsets'));
+    try {
+      const { rows } = await sql<{ name: string; collation: string }>`select table_name as name, table_collation as collation from information_schema.tables where table_schema = database() and table_name not like 'wxlogin_%' order by table_name`.execute(opened.db);
+      expect(rows.map((row) => row.collation)).toEqual(Array(6).fill('utf8mb4_bin'));
+      const { rows: server_ } = await sql<{ charset: string }>`select @@character_set_database as charset`.execute(opened.db);
+      expect(server_[0].charset).toBe('latin1');
+    } finally {
+      await opened.db.destroy();
+    }
+  });
+
+  it('refuses to start on a table in 3-byte utf8, naming the statement that converts it; once converted it starts', async () => {
+    const url = await server().createDatabase('utf8mb3');
+    const opened = await openMigrated(url);
+    await sql`alter table rate_limits convert to character set utf8mb3 collate utf8mb3_bin`.execute(opened.db);
+    const start = () => openCheckedDatabase(configFor(url), parseDatabaseUrl(url)!, () => undefined);
+    await expect(start()).rejects.toThrow(CharsetError);
+    await expect(start()).rejects.toThrow(/rate_limits: utf8mb3.*ALTER TABLE `rate_limits` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;/);
+    await sql.raw('ALTER TABLE `rate_limits` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin').execute(opened.db);
+    await opened.db.destroy();
+    const started = await start();
+    await started.db.destroy();
+  });
+
+  it('speaks utf8mb4 on every connection, whatever the server default', async () => {
+    const opened = await openMigrated(await server().createDatabase('connection'));
+    try {
+      const { rows } = await sql<{ client: string; connection: string; results: string }>`select @@character_set_client as client, @@character_set_connection as connection, @@character_set_results as results`.execute(opened.db);
+      expect(rows[0]).toEqual({ client: 'utf8mb4', connection: 'utf8mb4', results: 'utf8mb4' });
+    } finally {
+      await opened.db.destroy();
+    }
+  });
+});
