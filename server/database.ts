@@ -48,7 +48,15 @@ export function describeLocation(location: DatabaseLocation): string {
 export function withoutPassword(message: string, location: DatabaseLocation): string {
   if (location.kind === 'sqlite') return message;
   const { password } = new URL(location.url);
-  return password ? message.split(decodeURIComponent(password)).join('[redacted]').split(password).join('[redacted]') : message;
+  if (!password) return message;
+  // A stray % (not an escape) passes the URL parser but not decodeURIComponent: such a password is cut out as written.
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // URIError: the password as written is all there is to cut out.
+  }
+  return message.split(decoded).join('[redacted]').split(password).join('[redacted]');
 }
 
 export interface DatabaseOptions {
