@@ -1,4 +1,5 @@
 import { createMemoryStores } from '../../server/stores/memory';
+import { RedisUnreachableError } from '../../server/stores/redis';
 import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
@@ -598,6 +599,12 @@ describeWithRedis('redis stores', (redis) => {
     const refusal = redisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await expect(refusal).rejects.toThrow(`cannot connect to Redis at REDIS_URL (127.0.0.1:${port}): connect ECONNREFUSED 127.0.0.1:${port}`);
     await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
+  });
+
+  it('says why Redis could not be reached even when REDIS_URL’s password holds a % that is no escape, without printing it', () => {
+    // decodeURIComponent throws on "50%off": the refusal used to be that URIError, its cause lost.
+    const refusal = new RedisUnreachableError('redis://:50%off@127.0.0.1:6390', new Error('handshake with 50%off failed'));
+    expect(refusal.message).toBe('cannot connect to Redis at REDIS_URL (127.0.0.1:6390): handshake with [redacted] failed');
   });
 
   it('refuses to start when Redis refuses the password (or wants one), saying so without printing it', async () => {
