@@ -329,11 +329,17 @@ export function createRedisStoresOn(
           return readCreateSession(reply)?.revoked ?? 0;
         }),
       // On every authenticated request: a plain promise chain, not guard's async function (one
-      // promise and one microtask turn fewer).
+      // promise and one microtask turn fewer). A reply its reader refuses is a 503 too, as in guard.
       touch: (skeyHash) =>
         scripts
           .touchSession(sessionKey(skeyHash), now(), sessionIdleMs, touchEvery, indexPrefix)
-          .then(toLiveSession, unavailable)
+          .then((reply) => {
+            try {
+              return toLiveSession(reply);
+            } catch (error) {
+              return unavailable(error);
+            }
+          }, unavailable)
           .then((session) => (session === null ? null : withUser(session))),
       sessionKey: (skeyHash) =>
         guard(async () => {

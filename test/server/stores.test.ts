@@ -1,5 +1,5 @@
 import { createMemoryStores } from '../../server/stores/memory';
-import { RedisUnreachableError } from '../../server/stores/redis';
+import { createRedisStoresOn, RedisUnreachableError } from '../../server/stores/redis';
 import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
@@ -520,6 +520,24 @@ describeWithRedis('redis stores', (redis) => {
     storeContract(() => async (clock, options) =>
       redisStores({ url: redis().url, prefix: `sql${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options, userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
     );
+  });
+
+  it('answers 503 STORE_UNAVAILABLE, not a bare error (500), when a script’s reply is out of step with its reader, on touch as on login', async () => {
+    const clock = fakeClock(Date.now());
+    const client = new Redis(redis().url);
+    const stores = createRedisStoresOn(client, { prefix: 'drift:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, userDatabase: createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }) }, async () => void (await client.quit()));
+    try {
+      // The scripts as another release might write them: positional replies its readers refuse.
+      client.defineCommand('touchSession', { numberOfKeys: 1, lua: "return {'skeyHash', 'h1'}" });
+      client.defineCommand('createSession', { numberOfKeys: 2, lua: "return {'revoked', 0}" });
+      await expect(stores.sessions.touch('h1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, cause: expect.objectContaining({ message: 'TOUCH_SESSION did not answer a JSON object' }) });
+      await expect(stores.sessions.create({ skeyHash: 'h1', userId: 'u1', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME })).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+        status: 503,
+      });
+    } finally {
+      await stores.close();
+    }
   });
 
   it('keeps each user’s index a sorted set of live sessions only, with a TTL to the last lifetime; touch, logout, login and deleteAllOf prune it', async () => {
