@@ -11,6 +11,8 @@ import { createAuth as createAuthFromSource } from '../miniprogram/auth';
 import { CONCURRENT, LATENCY_MS, clientOverhead, loginBehaviour, type LoginFigures, type OverheadFigures } from './client';
 import { ROOT, hasRedis, startRedis } from './harness';
 import { profileMemoryPath, type ProfiledRun } from './profile';
+import { sqliteBytesPerRecord, sqliteWritesPerLogin, type LoginWriteFigures, type SqliteDiskFigures, type WrittenByLogin } from './sqlite-disk';
+import { mariadbAvailable, postgresAvailable, startMariadb, startPostgres, type DatabaseServer } from '../tools/databases';
 import {
   CONNECTIONS,
   VARIANTS,
@@ -21,6 +23,7 @@ import {
   ratio,
   redisGroup,
   redisMemoryPerSession,
+  sqlGroup,
   summarize,
   type Measured,
   type Ratio,
@@ -43,7 +46,7 @@ const ROUNDS = QUICK ? 1 : 3;
 const SECONDS = QUICK ? 1 : 3;
 const RUNS = { processes: PROCESSES, rounds: ROUNDS, seconds: SECONDS };
 /** The variants that are this server (the others are peers). */
-const OURS: VariantId[] = ['memoryWarn', 'memoryInfo', 'redisWarn', 'loginHttp', 'loginInProcess', 'loginRedis'];
+const OURS: VariantId[] = ['memoryWarn', 'memoryInfo', 'redisWarn', 'loginHttp', 'loginInProcess', 'loginRedis', 'sqliteWarn', 'postgresRedisWarn', 'loginSqlite', 'loginPostgres', 'loginMariadb'];
 
 const lines: string[] = [];
 const out = (line = '') => {
@@ -187,13 +190,24 @@ async function main(): Promise<void> {
   const measured: Measured[] = [await measure(profileGroup, RUNS)];
   const redis = hasRedis() ? await startRedis() : null;
   let redisMemory: RedisMemoryFigures | null = null;
+  const databases: DatabaseServer[] = [];
   try {
+    const postgres = postgresAvailable ? await startPostgres() : null;
+    if (postgres) databases.push(postgres);
+    const mariadb = mariadbAvailable ? await startMariadb() : null;
+    if (mariadb) databases.push(mariadb);
     if (redis) measured.push(await measure(redisGroup(redis.url), RUNS));
-    measured.push(await measure(loginGroup(redis?.url ?? null), RUNS));
+    measured.push(await measure(sqlGroup(redis?.url ?? null, postgres ? await postgres.createDatabase('profile') : null), RUNS));
+    measured.push(
+      await measure(loginGroup(redis?.url ?? null, { postgres: postgres ? await postgres.createDatabase('logins') : null, mariadb: mariadb ? await mariadb.createDatabase('logins') : null }), RUNS),
+    );
     if (redis) redisMemory = await redisMemoryPerSession(redis.url);
   } finally {
     await redis?.dispose();
+    for (const database of databases) await database.dispose();
   }
+  const sqliteDisk: SqliteDiskFigures = await sqliteBytesPerRecord();
+  const loginWrites: LoginWriteFigures = await sqliteWritesPerLogin();
   const samples = Object.assign({}, ...measured.map((m) => m.samples)) as Partial<Record<VariantId, Sample[]>>;
   const summary = (id: VariantId) => (samples[id] ? summarize(samples[id]) : null);
   const ratioOf = (of: VariantId, to: VariantId) => (samples[of] && samples[to] ? ratio(samples[of], samples[to]) : null);
@@ -206,6 +220,11 @@ async function main(): Promise<void> {
     redisWarn: 'redisFloor',
     loginHttp: 'loginInProcess',
     loginRedis: 'loginInProcess',
+    sqliteWarn: 'nodeHttpSql',
+    postgresRedisWarn: 'postgresRedisFloor',
+    loginSqlite: 'loginHttp',
+    loginPostgres: 'loginHttp',
+    loginMariadb: 'loginHttp',
   };
   for (const group of measured) {
     out(`### ${group.group}: ${group.request}`);
@@ -217,12 +236,12 @@ async function main(): Promise<void> {
         const base = BASELINE[id];
         const r = base ? ratioOf(id, base) : null;
         return [
-          id === 'memoryWarn' || id === 'memoryInfo' || id === 'redisWarn' || id === 'loginHttp' ? `**${VARIANTS[id]}**` : VARIANTS[id],
+          OURS.includes(id) && id !== 'loginInProcess' ? `**${VARIANTS[id]}**` : VARIANTS[id],
           Math.round(s.rps),
           s.p99,
           s.cpuUs === null ? 'n/a' : fixed(s.cpuUs),
           s.failures,
-          r ? `${spread(r)} of ${base === 'loginInProcess' ? 'in-process logins' : VARIANTS[base!].split(',')[0]}` : '',
+          r ? `${spread(r)} of ${base === 'loginInProcess' ? 'in-process logins' : base === 'loginHttp' ? "the memory store's logins" : VARIANTS[base!].split(',')[0]}` : '',
         ];
       }),
     );
@@ -297,6 +316,24 @@ async function main(): Promise<void> {
     out();
   }
 
+  out('## The embedded database on disk');
+  out();
+  out(
+    `SQLite (the default, \`sqlite:data/wx-login.db\`): growth of the file, compacted (VACUUM, then the WAL checkpointed into it) before and after, ` +
+      `over ${sqliteDisk.users.toLocaleString('en')} users written by the SQL stores as a first login writes them (a users row and an identities row each), ` +
+      `then ${sqliteDisk.sessions.toLocaleString('en')} sessions (sha256 skey hash, user id, sealed session_key, times): ` +
+      `**${Math.round(sqliteDisk.bytesPerUser)} bytes per user**, **${Math.round(sqliteDisk.bytesPerSession)} bytes per session**, indexes included.`,
+  );
+  out();
+  const writes = (list: WrittenByLogin[]) => list.map((w) => `${w.rows} ${w.table} row${w.rows === 1 ? '' : 's'} (${w.btrees} b-tree${w.btrees === 1 ? '' : 's'}: the table${w.btrees > 1 ? ` and ${w.btrees - 1} ind${w.btrees === 2 ? 'ex' : 'exes'}` : ''})`).join(', ');
+  const entries = (list: WrittenByLogin[]) => list.reduce((n, w) => n + w.rows * w.btrees, 0);
+  out(
+    `Rows one real login adds to the embedded database of a server without Redis, counted in its file: a first login, ${writes(loginWrites.first)}: ` +
+      `${entries(loginWrites.first)} b-tree entries written; the same user's next login, ${writes(loginWrites.again)}: ${entries(loginWrites.again)} entries ` +
+      '(its rate-limit row is updated in place).',
+  );
+  out();
+
   // The issue's figures, each a ratio measured in this run.
   const rps = (id: VariantId) => summary(id)?.rps ?? Number.NaN;
   const p99 = (id: VariantId) => summary(id)?.p99 ?? Number.NaN;
@@ -306,10 +343,33 @@ async function main(): Promise<void> {
   const adapterVsTutorial = ratioOf('expressAdapter', 'tutorialExpress')!;
   const loginsVsInProcess = ratioOf('loginHttp', 'loginInProcess')!;
   const redisVsFloor = ratioOf('redisWarn', 'redisFloor');
+  const sqliteVsNodeHttp = ratioOf('sqliteWarn', 'nodeHttpSql')!;
+  const postgresRedisVsFloor = ratioOf('postgresRedisWarn', 'postgresRedisFloor');
+  const sqliteLoginsVsMemory = ratioOf('loginSqlite', 'loginHttp')!;
+  const postgresLoginsVsMemory = ratioOf('loginPostgres', 'loginHttp');
+  const mariadbLoginsVsMemory = ratioOf('loginMariadb', 'loginHttp');
   const shipped = overhead.find(([what]) => what === 'shipped package') ?? overhead[0];
   targets.unshift(
     ...(redisVsFloor
       ? [{ what: 'GET /api/profile, Redis store ÷ node:http with one Redis GET (req/s)', target: '≥ 0.6', measured: `${spread(redisVsFloor)} (${Math.round(rps('redisWarn'))} vs ${Math.round(rps('redisFloor'))})`, ok: redisVsFloor.median >= 0.6 }]
+      : []),
+    ...(postgresRedisVsFloor
+      ? [
+          {
+            what: 'GET /api/profile, PostgreSQL + Redis ÷ node:http with one Redis GET and one primary-key SELECT on the same PostgreSQL (req/s)',
+            target: '≥ 0.6',
+            measured: `${spread(postgresRedisVsFloor)} (${Math.round(rps('postgresRedisWarn'))} vs ${Math.round(rps('postgresRedisFloor'))})`,
+            ok: postgresRedisVsFloor.median >= 0.6,
+          },
+        ]
+      : []),
+    { what: 'GET /api/profile, embedded SQLite ÷ bare node:http', target: '≥ 0.6', measured: `${spread(sqliteVsNodeHttp)} (${Math.round(rps('sqliteWarn'))} vs ${Math.round(rps('nodeHttpSql'))})`, ok: sqliteVsNodeHttp.median >= 0.6 },
+    { what: "logins/s, embedded SQLite ÷ the memory store's", target: '≥ 0.5', measured: `${spread(sqliteLoginsVsMemory)} (${Math.round(rps('loginSqlite'))} vs ${Math.round(rps('loginHttp'))}/s)`, ok: sqliteLoginsVsMemory.median >= 0.5 },
+    ...(postgresLoginsVsMemory
+      ? [{ what: "logins/s, PostgreSQL ÷ the memory store's", target: '≥ 0.5', measured: `${spread(postgresLoginsVsMemory)} (${Math.round(rps('loginPostgres'))} vs ${Math.round(rps('loginHttp'))}/s)`, ok: postgresLoginsVsMemory.median >= 0.5 }]
+      : []),
+    ...(mariadbLoginsVsMemory
+      ? [{ what: "logins/s, MariaDB ÷ the memory store's", target: '(reported)', measured: `${spread(mariadbLoginsVsMemory)} (${Math.round(rps('loginMariadb'))} vs ${Math.round(rps('loginHttp'))}/s)`, ok: null }]
       : []),
     { what: 'GET /api/profile, memory store ÷ bare node:http, LOG_LEVEL=warn', target: '≥ 0.70', measured: `${spread(vsNodeHttp)} (${Math.round(rps('memoryWarn'))} vs ${Math.round(rps('nodeHttp'))})`, ok: vsNodeHttp.median >= 0.7 },
     { what: 'GET /api/profile, memory store ÷ bare node:http, LOG_LEVEL=info', target: '≥ 0.60', measured: `${spread(infoVsNodeHttp)} (${Math.round(rps('memoryInfo'))} vs ${Math.round(rps('nodeHttp'))})`, ok: infoVsNodeHttp.median >= 0.6 },
@@ -323,6 +383,7 @@ async function main(): Promise<void> {
     },
     { what: 'p99, GET /api/profile, memory store, 50 connections', target: '< 10 ms', measured: `${p99('memoryWarn')} ms (info: ${p99('memoryInfo')} ms)`, ok: p99('memoryWarn') < 10 && p99('memoryInfo') < 10 },
     ...(redis ? [{ what: 'p99, GET /api/profile, Redis store, 50 connections', target: '< 10 ms', measured: `${p99('redisWarn')} ms`, ok: p99('redisWarn') < 10 }] : []),
+    { what: 'p99, GET /api/profile, SQLite / PostgreSQL + Redis, 50 connections', target: '(reported)', measured: `${p99('sqliteWarn')} / ${summary('postgresRedisWarn') ? p99('postgresRedisWarn') : 'n/a'} ms`, ok: null },
     {
       what: 'every run of ours without a non-2xx answer or socket error',
       target: '0',
@@ -333,6 +394,8 @@ async function main(): Promise<void> {
   targets.push(
     { what: 'memory per stored session (memory store)', target: '< 1 KB', measured: `${Math.round(memory.bytesPerSession)} bytes`, ok: memory.bytesPerSession < 1024 },
     ...(redisMemory ? [{ what: 'bytes per stored session, Redis (MEMORY USAGE)', target: '(reported)', measured: `${redisMemory.memoryUsage} bytes`, ok: null }] : []),
+    { what: 'bytes on disk per user / per session, SQLite', target: '(reported)', measured: `${Math.round(sqliteDisk.bytesPerUser)} / ${Math.round(sqliteDisk.bytesPerSession)} bytes`, ok: null },
+    { what: 'rows (b-tree entries) a first login writes, SQLite without Redis', target: '(reported)', measured: `${loginWrites.first.reduce((n, w) => n + w.rows, 0)} (${entries(loginWrites.first)})`, ok: null },
   );
 
   const missed = targets.filter((t) => t.ok === false);
@@ -365,6 +428,14 @@ async function main(): Promise<void> {
     expressAdapterVsTutorialExpress: figures(adapterVsTutorial),
     profileInfoVsNodeHttp: figures(infoVsNodeHttp),
     loginHttpVsInProcess: figures(loginsVsInProcess),
+    sqliteProfileVsNodeHttp: figures(sqliteVsNodeHttp),
+    postgresRedisProfileVsFloor: figures(postgresRedisVsFloor),
+    sqliteLoginsVsMemory: figures(sqliteLoginsVsMemory),
+    postgresLoginsVsMemory: figures(postgresLoginsVsMemory),
+    mariadbLoginsVsMemory: figures(mariadbLoginsVsMemory),
+    sqliteBytesPerUser: Math.round(sqliteDisk.bytesPerUser),
+    sqliteBytesPerSession: Math.round(sqliteDisk.bytesPerSession),
+    sqliteWritesPerLogin: loginWrites,
     redisBytesPerSession: redisMemory?.memoryUsage ?? null,
     packageGzipBytes: PACKAGE_BYTES || null,
     requestOverheadMicros: Number(shipped[1].overheadUs.toFixed(2)),
@@ -375,6 +446,11 @@ async function main(): Promise<void> {
       expressAdapterVsTutorialExpress: adapterVsTutorial,
       profileInfoVsNodeHttp: infoVsNodeHttp,
       loginHttpVsInProcess: loginsVsInProcess,
+      sqliteProfileVsNodeHttp: sqliteVsNodeHttp,
+      postgresRedisProfileVsFloor: postgresRedisVsFloor,
+      sqliteLoginsVsMemory: sqliteLoginsVsMemory,
+      postgresLoginsVsMemory: postgresLoginsVsMemory,
+      mariadbLoginsVsMemory: mariadbLoginsVsMemory,
     },
     method: { connections: CONNECTIONS, ...RUNS },
     variants: Object.fromEntries((Object.keys(samples) as VariantId[]).map((id) => [id, { what: VARIANTS[id], ...summary(id)! }])),

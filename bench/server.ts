@@ -13,6 +13,7 @@ import { hashSkey, newSkey } from '../server/session';
 import { createMemoryStores } from '../server/stores/memory';
 import { AUTO_PIPELINING, createRedisStores } from '../server/stores/redis';
 import { startPeer, startServer, type Proc, type ServerEntry } from './harness';
+import { sqliteFile } from './sqlite-disk';
 
 export const CONNECTIONS = 50;
 
@@ -101,7 +102,14 @@ export type VariantId =
   | 'redisWarn'
   | 'loginHttp'
   | 'loginInProcess'
-  | 'loginRedis';
+  | 'loginRedis'
+  | 'sqliteWarn'
+  | 'nodeHttpSql'
+  | 'postgresRedisWarn'
+  | 'postgresRedisFloor'
+  | 'loginSqlite'
+  | 'loginPostgres'
+  | 'loginMariadb';
 
 export const VARIANTS: Record<VariantId, string> = {
   nodeHttp: 'bare node:http, the same body',
@@ -115,6 +123,13 @@ export const VARIANTS: Record<VariantId, string> = {
   loginHttp: 'ours, memory store, simulated WeChat over HTTP',
   loginInProcess: 'ours, memory store, simulated WeChat in-process',
   loginRedis: 'ours, Redis store, simulated WeChat over HTTP',
+  sqliteWarn: 'ours, embedded SQLite (the default), LOG_LEVEL=warn',
+  nodeHttpSql: 'bare node:http, the same body',
+  postgresRedisWarn: 'ours, users in PostgreSQL, sessions in Redis, LOG_LEVEL=warn',
+  postgresRedisFloor: 'bare node:http + one Redis GET + one primary-key SELECT (pg) per request',
+  loginSqlite: 'ours, embedded SQLite (the default), simulated WeChat over HTTP',
+  loginPostgres: 'ours, PostgreSQL, simulated WeChat over HTTP',
+  loginMariadb: 'ours, MariaDB, simulated WeChat over HTTP',
 };
 
 /** A set of variants measured against each other: started together, their rounds alternating. */
@@ -151,6 +166,23 @@ async function ours(env: Record<string, string>, entry: ServerEntry = 'server'):
     return { proc, skey, body };
   } catch (error) {
     await proc.stop();
+    throw error;
+  }
+}
+
+/** Ours on a fresh embedded database (its own folder, removed when the server stops). */
+async function oursOnSqlite(env: Record<string, string> = {}): Promise<{ proc: Proc; skey: string; body: string }> {
+  const place = sqliteFile();
+  try {
+    const started = await ours({ ...env, DATABASE_URL: place.url, DATABASE_MIGRATE: 'auto' });
+    const stop = started.proc.stop;
+    started.proc.stop = async () => {
+      await stop();
+      place.dispose();
+    };
+    return started;
+  } catch (error) {
+    place.dispose();
     throw error;
   }
 }
@@ -234,8 +266,56 @@ export const redisGroup = (redisUrl: string): Group => ({
   },
 });
 
+/** DATABASE_URLs of the private database servers the run started (null where not installed). */
+export interface SqlServers {
+  postgres: string | null;
+  mariadb: string | null;
+}
+
+/**
+ * The authenticated read on the system of record: the embedded default (SQLite, sessions in it
+ * too) beside bare node:http, and users in PostgreSQL with sessions in Redis beside node:http
+ * doing the same Redis GET and one primary-key SELECT on the same PostgreSQL.
+ */
+export const sqlGroup = (redisUrl: string | null, postgresUrl: string | null): Group => ({
+  name: 'sql',
+  request: `GET /api/profile (authenticated), ${CONNECTIONS} connections`,
+  start: () =>
+    all([
+      async () => {
+        const sqlite = await oursOnSqlite();
+        return [{ id: 'sqliteWarn', proc: sqlite.proc, options: authenticated(sqlite.proc.url, sqlite.skey) }];
+      },
+      async (started) => {
+        const body = await fetch(`${started[0].proc.url}/api/profile`, { headers: started[0].options.headers }).then((r) => r.text());
+        const proc = await startPeer('node:http', { BODIES: JSON.stringify({ '/api/profile': body }) });
+        return [{ id: 'nodeHttpSql', proc, options: { ...started[0].options, url: `${proc.url}/api/profile` } }];
+      },
+      ...(redisUrl && postgresUrl
+        ? [
+            async (): Promise<Runner[]> => {
+              const pg = await ours({ REDIS_URL: redisUrl, DATABASE_URL: postgresUrl, DATABASE_MIGRATE: 'auto' });
+              const floor = await startPeer('node:http', {
+                BODIES: JSON.stringify({ '/api/profile': pg.body }),
+                REDIS_URL: redisUrl,
+                REDIS_AUTO_PIPELINING: AUTO_PIPELINING ? '1' : '0',
+                DATABASE_URL: postgresUrl,
+              }).catch(async (error: unknown) => {
+                await pg.proc.stop();
+                throw error;
+              });
+              return [
+                { id: 'postgresRedisWarn', proc: pg.proc, options: authenticated(pg.proc.url, pg.skey) },
+                { id: 'postgresRedisFloor', proc: floor, options: authenticated(floor.url, pg.skey) },
+              ];
+            },
+          ]
+        : []),
+    ]),
+});
+
 /** Logins, each with a fresh code: the simulated WeChat over HTTP (as `npm start` runs) and in-process. */
-export const loginGroup = (redisUrl: string | null): Group => ({
+export const loginGroup = (redisUrl: string | null, databases: SqlServers): Group => ({
   name: 'logins',
   request: `POST /auth/login (a fresh code each), ${CONNECTIONS} connections`,
   start: () =>
@@ -253,6 +333,26 @@ export const loginGroup = (redisUrl: string | null): Group => ({
             async (): Promise<Runner[]> => {
               const { proc } = await ours({ REDIS_URL: redisUrl });
               return [{ id: 'loginRedis', proc, options: logins(proc.url) }];
+            },
+          ]
+        : []),
+      async () => {
+        const { proc } = await oursOnSqlite();
+        return [{ id: 'loginSqlite', proc, options: logins(proc.url) }];
+      },
+      ...(databases.postgres
+        ? [
+            async (): Promise<Runner[]> => {
+              const { proc } = await ours({ DATABASE_URL: databases.postgres!, DATABASE_MIGRATE: 'auto' });
+              return [{ id: 'loginPostgres', proc, options: logins(proc.url) }];
+            },
+          ]
+        : []),
+      ...(databases.mariadb
+        ? [
+            async (): Promise<Runner[]> => {
+              const { proc } = await ours({ DATABASE_URL: databases.mariadb!, DATABASE_MIGRATE: 'auto' });
+              return [{ id: 'loginMariadb', proc, options: logins(proc.url) }];
             },
           ]
         : []),

@@ -49,45 +49,28 @@ export async function startPostgres(): Promise<DatabaseServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wx-login-pg-'));
   const data = path.join(dir, 'data');
   const port = await freePort();
-  const run = (binary: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : path.join(PG_BIN, binary), asRoot ? ['-u', 'postgres', '--', path.join(PG_BIN, binary), ...args] : args, { stdio: 'pipe' });
+  // initdb refuses root: as root, PostgreSQL's programs run as the postgres user.
+  const asPostgres = (binary: string, args: string[]) => [...(asRoot ? ['runuser', '-u', 'postgres', '--'] : []), path.join(PG_BIN, binary), ...args];
   if (asRoot) {
     chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString().trim()), Number(execFileSync('id', ['-g', 'postgres']).toString().trim()));
     chmodSync(dir, 0o700);
   }
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
-  let server: ChildProcess | undefined;
-  const start = async () => {
-    if (server && server.exitCode === null && server.signalCode === null) return;
-    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'];
-    const child = asRoot ? spawn('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, 'postgres'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(path.join(PG_BIN, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let log = '';
-    child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    server = child;
-    await waitUntil('PostgreSQL', () => log.includes('database system is ready to accept connections') || child.exitCode !== null, () => log);
-    if (child.exitCode !== null) throw new Error(`PostgreSQL exited: ${log.slice(-1500)}`);
-  };
-  await start();
+  const [initdb, ...initdbArgs] = asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
+  execFileSync(initdb, initdbArgs, { stdio: 'pipe' });
+  const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on'];
   const psql = (sql: string) => execFileSync('/usr/bin/psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], { stdio: 'pipe' });
-  const createDatabase = async (name: string) => {
-    psql(`create database "${name}"`);
-    return `postgres://postgres@127.0.0.1:${port}/${name}`;
-  };
-  const url = await createDatabase('wxlogin');
-  const stop = () => stopProcess(server, 'SIGQUIT');
-  return {
-    url,
-    stop,
-    start,
-    pause: () => signalTree(server, 'SIGSTOP'),
-    resume: () => signalTree(server, 'SIGCONT'),
-    dispose: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
+  return privateServer({
+    dir,
+    name: 'PostgreSQL',
+    command: asPostgres('postgres', args),
+    readyLine: 'database system is ready to accept connections',
+    // SIGQUIT is PostgreSQL's immediate stop, which also ends its backends.
+    crashSignal: 'SIGQUIT',
+    createDatabase: async (name) => {
+      psql(`create database "${name}"`);
+      return `postgres://postgres@127.0.0.1:${port}/${name}`;
     },
-    createDatabase,
-  };
+  });
 }
 
 /** A private MariaDB with a passwordless root, its default charset the compiled-in latin1. */
@@ -97,42 +80,64 @@ export async function startMariadb(): Promise<DatabaseServer> {
   const socket = path.join(dir, 'sock');
   const port = await freePort();
   execFileSync('mariadb-install-db', ['--no-defaults', `--user=${os.userInfo().username}`, `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db'], { stdio: 'pipe' });
+  const client = (sql: string) => execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${socket}`, '-e', sql], { stdio: 'pipe' });
+  return privateServer({
+    dir,
+    name: 'MariaDB',
+    command: [
+      'mariadbd',
+      '--no-defaults',
+      `--user=${os.userInfo().username}`,
+      `--datadir=${data}`,
+      `--port=${port}`,
+      `--socket=${socket}`,
+      '--bind-address=127.0.0.1',
+      `--pid-file=${path.join(dir, 'pid')}`,
+      '--character-set-server=latin1',
+      '--collation-server=latin1_swedish_ci',
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=32M',
+    ],
+    readyLine: 'ready for connections',
+    crashSignal: 'SIGKILL',
+    createDatabase: async (name) => {
+      // No charset given: the database takes the server's latin1, as an unprepared hosted database would.
+      client(`create database \`${name}\``);
+      return `mysql://root@127.0.0.1:${port}/${name}`;
+    },
+  });
+}
+
+interface ServerRecipe {
+  /** Its temporary folder, removed by dispose(). */
+  dir: string;
+  name: string;
+  /** The server's command line, run in the foreground; restarted as it is by start(). */
+  command: string[];
+  /** What the server writes once it accepts connections. */
+  readyLine: string;
+  /** How stop() ends it: at once, as a crash would. */
+  crashSignal: NodeJS.Signals;
+  createDatabase(name: string): Promise<string>;
+}
+
+/** Starts the server of `recipe`, waits until it is ready and creates its database `wxlogin`. */
+async function privateServer(recipe: ServerRecipe): Promise<DatabaseServer> {
   let server: ChildProcess | undefined;
   const start = async () => {
     if (server && server.exitCode === null && server.signalCode === null) return;
-    const child = spawn(
-      'mariadbd',
-      [
-        '--no-defaults',
-        `--user=${os.userInfo().username}`,
-        `--datadir=${data}`,
-        `--port=${port}`,
-        `--socket=${socket}`,
-        '--bind-address=127.0.0.1',
-        `--pid-file=${path.join(dir, 'pid')}`,
-        '--character-set-server=latin1',
-        '--collation-server=latin1_swedish_ci',
-        '--skip-log-bin',
-        '--innodb-buffer-pool-size=32M',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const [command, ...args] = recipe.command;
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     server = child;
-    await waitUntil('MariaDB', () => log.includes('ready for connections') || child.exitCode !== null, () => log);
-    if (child.exitCode !== null) throw new Error(`MariaDB exited: ${log.slice(-1500)}`);
+    await waitUntil(recipe.name, () => log.includes(recipe.readyLine) || child.exitCode !== null, () => log);
+    if (child.exitCode !== null) throw new Error(`${recipe.name} exited: ${log.slice(-1500)}`);
   };
   await start();
-  const client = (sql: string) => execFileSync('mariadb', ['--no-defaults', '-uroot', `--socket=${socket}`, '-e', sql], { stdio: 'pipe' });
-  const createDatabase = async (name: string) => {
-    // No charset given: the database takes the server's latin1, as an unprepared hosted database would.
-    client(`create database \`${name}\``);
-    return `mysql://root@127.0.0.1:${port}/${name}`;
-  };
-  const url = await createDatabase('wxlogin');
-  const stop = () => stopProcess(server, 'SIGKILL');
+  const url = await recipe.createDatabase('wxlogin');
+  const stop = () => stopProcess(server, recipe.crashSignal);
   return {
     url,
     stop,
@@ -141,9 +146,9 @@ export async function startMariadb(): Promise<DatabaseServer> {
     resume: () => signalTree(server, 'SIGCONT'),
     dispose: async () => {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(recipe.dir, { recursive: true, force: true });
     },
-    createDatabase,
+    createDatabase: recipe.createDatabase,
   };
 }
 
@@ -184,9 +189,8 @@ function signalTree(child: ChildProcess | undefined, signal: NodeJS.Signals): vo
 }
 
 /**
- * Stops the server as a crash would, with no clean shutdown (`signal`: SIGQUIT is PostgreSQL's
- * immediate stop, which also ends its backends; SIGKILL for MariaDB), and waits until the server
- * process is gone, so that a restart finds its port and data free.
+ * Stops the server as a crash would, with no clean shutdown (`signal`, the recipe's crashSignal),
+ * and waits until the server process is gone, so that a restart finds its port and data free.
  */
 async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
