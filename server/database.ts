@@ -14,6 +14,7 @@ import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } f
 import { createPool as createMysqlPool } from 'mysql2';
 import { Pool as PgPool } from 'pg';
 import type { Database } from './stores/sql/schema';
+import { withoutUrlPassword } from './url-password';
 
 export type DatabaseKind = 'sqlite' | 'postgres' | 'mysql';
 
@@ -47,8 +48,7 @@ export function describeLocation(location: DatabaseLocation): string {
 /** A message with the URL's password cut out, whatever the driver put in it. */
 export function withoutPassword(message: string, location: DatabaseLocation): string {
   if (location.kind === 'sqlite') return message;
-  const { password } = new URL(location.url);
-  return password ? message.split(decodeURIComponent(password)).join('[redacted]').split(password).join('[redacted]') : message;
+  return withoutUrlPassword(message, location.url);
 }
 
 export interface DatabaseOptions {

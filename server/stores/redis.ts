@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { ApiError } from '../errors';
+import { withoutUrlPassword } from '../url-password';
 import { createSealer } from '../seal';
 import { createRedisCredentialCache } from './credentials';
 import { fieldList, replyReader } from './script-reply';
@@ -38,10 +39,8 @@ export const AUTO_PIPELINING = false;
  */
 export class RedisUnreachableError extends Error {
   constructor(url: string, cause: Error) {
-    const { hostname, port, password } = new URL(url);
-    // Redis's and node's messages do not echo a password; this makes sure of it.
-    const why = password ? cause.message.split(decodeURIComponent(password)).join('[redacted]') : cause.message;
-    super(`cannot connect to Redis at REDIS_URL (${hostname}:${port || 6379}): ${why}`);
+    const { hostname, port } = new URL(url);
+    super(`cannot connect to Redis at REDIS_URL (${hostname}:${port || 6379}): ${withoutUrlPassword(cause.message, url)}`);
     this.name = 'RedisUnreachableError';
   }
 }
@@ -330,11 +329,17 @@ export function createRedisStoresOn(
           return readCreateSession(reply)?.revoked ?? 0;
         }),
       // On every authenticated request: a plain promise chain, not guard's async function (one
-      // promise and one microtask turn fewer).
+      // promise and one microtask turn fewer). A reply its reader refuses is a 503 too, as in guard.
       touch: (skeyHash) =>
         scripts
           .touchSession(sessionKey(skeyHash), now(), sessionIdleMs, touchEvery, indexPrefix)
-          .then(toLiveSession, unavailable)
+          .then((reply) => {
+            try {
+              return toLiveSession(reply);
+            } catch (error) {
+              return unavailable(error);
+            }
+          }, unavailable)
           .then((session) => (session === null ? null : withUser(session))),
       sessionKey: (skeyHash) =>
         guard(async () => {

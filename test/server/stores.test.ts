@@ -1,4 +1,5 @@
 import { createMemoryStores } from '../../server/stores/memory';
+import { createRedisStoresOn, RedisUnreachableError } from '../../server/stores/redis';
 import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type SessionRecord, type Stores, type UserRecord } from '../../server/stores/types';
 import fc from 'fast-check';
 import Redis from 'ioredis';
@@ -521,6 +522,24 @@ describeWithRedis('redis stores', (redis) => {
     );
   });
 
+  it('answers 503 STORE_UNAVAILABLE, not a bare error (500), when a script’s reply is out of step with its reader, on touch as on login', async () => {
+    const clock = fakeClock(Date.now());
+    const client = new Redis(redis().url);
+    const stores = createRedisStoresOn(client, { prefix: 'drift:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, userDatabase: createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }) }, async () => void (await client.quit()));
+    try {
+      // The scripts as another release might write them: positional replies its readers refuse.
+      client.defineCommand('touchSession', { numberOfKeys: 1, lua: "return {'skeyHash', 'h1'}" });
+      client.defineCommand('createSession', { numberOfKeys: 2, lua: "return {'revoked', 0}" });
+      await expect(stores.sessions.touch('h1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, cause: expect.objectContaining({ message: 'TOUCH_SESSION did not answer a JSON object' }) });
+      await expect(stores.sessions.create({ skeyHash: 'h1', userId: 'u1', sessionKey: 'k', createdAt: clock.now(), lastSeenAt: clock.now(), expiresAt: clock.now() + LIFETIME })).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+        status: 503,
+      });
+    } finally {
+      await stores.close();
+    }
+  });
+
   it('keeps each user’s index a sorted set of live sessions only, with a TTL to the last lifetime; touch, logout, login and deleteAllOf prune it', async () => {
     const clock = fakeClock(Date.now());
     const stores = await redisStores({ url: redis().url, prefix: 'index:', now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
@@ -598,6 +617,12 @@ describeWithRedis('redis stores', (redis) => {
     const refusal = redisStores({ url: `redis://:pa55word@127.0.0.1:${port}`, now: Date.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY });
     await expect(refusal).rejects.toThrow(`cannot connect to Redis at REDIS_URL (127.0.0.1:${port}): connect ECONNREFUSED 127.0.0.1:${port}`);
     await expect(refusal).rejects.toThrow(expect.objectContaining({ message: expect.not.stringContaining('pa55word') }));
+  });
+
+  it('says why Redis could not be reached even when REDIS_URL’s password holds a % that is no escape, without printing it', () => {
+    // decodeURIComponent throws on "50%off": the refusal used to be that URIError, its cause lost.
+    const refusal = new RedisUnreachableError('redis://:50%off@127.0.0.1:6390', new Error('handshake with 50%off failed'));
+    expect(refusal.message).toBe('cannot connect to Redis at REDIS_URL (127.0.0.1:6390): handshake with [redacted] failed');
   });
 
   it('refuses to start when Redis refuses the password (or wants one), saying so without printing it', async () => {
