@@ -10,7 +10,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
 import { createPool as createMysqlPool } from 'mysql2';
 import { Pool as PgPool } from 'pg';
 import type { Database } from './stores/sql/schema';
@@ -79,6 +79,33 @@ function ensurePrivateFolder(file: string): void {
   chmodSync(folder, 0o700);
 }
 
+/** How many distinct statements the embedded database keeps prepared: the queries of the stores are a few dozen. */
+const KEPT_STATEMENTS = 256;
+
+/**
+ * The embedded database as Kysely's SQLite driver sees it, with each statement prepared once:
+ * the driver asks for `prepare(sql)` on every query, and preparing the authenticated request's
+ * lookup again each time cost about as much as running it. A statement is reusable as soon as
+ * its call returns (better-sqlite3 runs `all` and `run` to completion, synchronously), and the
+ * stores never stream. Past KEPT_STATEMENTS distinct texts (query shapes built from input, should
+ * one ever appear) the oldest is dropped, so the cache stays bounded.
+ */
+function keepingStatements(file: SqliteDatabase.Database): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => file.close(),
+    prepare(text) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = file.prepare(text);
+        if (statements.size >= KEPT_STATEMENTS) statements.delete(statements.keys().next().value!);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /** A Kysely instance on DATABASE_URL's database. Nothing is connected yet for PostgreSQL and MySQL: the pools connect on first use. */
 export function openDatabase(location: DatabaseLocation, { poolSize = 10, commandTimeoutMs = 2000, sqliteSynchronous = 'full', onError }: DatabaseOptions = {}): OpenDatabase {
   if (location.kind === 'sqlite') {
@@ -87,7 +114,7 @@ export function openDatabase(location: DatabaseLocation, { poolSize = 10, comman
     file.pragma('journal_mode = WAL');
     file.pragma(`synchronous = ${sqliteSynchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     file.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) }), kind: 'sqlite', location };
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: keepingStatements(file) }) }), kind: 'sqlite', location };
   }
   if (location.kind === 'postgres') {
     const pool = new PgPool({
