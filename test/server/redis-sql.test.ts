@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import { parseDatabaseUrl, openDatabase } from '../../server/database';
 import type { LoginResponse } from '../../typings/api';
-import { sqliteUrl } from './databases';
+import { sqliteUrl } from './helpers-databases';
 import { bearer, describeWithRedis, injectInto, testConfig } from './helpers';
 
 describeWithRedis('users in the database, sessions in Redis', (redis) => {

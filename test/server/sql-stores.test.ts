@@ -11,7 +11,7 @@ import { createSqlStores } from '../../server/stores/sql';
 import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
-import { describeWithDatabase, openMigrated, sqliteUrl } from './databases';
+import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
 import { fakeClock, type FakeClock } from './helpers';
 
 const IDLE = 60_000;

@@ -8,7 +8,7 @@ import { SlidingWindows } from '../../server/stores/sliding-window';
 import { freePort } from '../../tools/free-port';
 import { createSqlStores } from '../../server/stores/sql';
 import type { OpenDatabase } from '../../server/database';
-import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './databases';
+import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
 import { describeWithRedis, fakeClock, redisStores, startRedis, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
