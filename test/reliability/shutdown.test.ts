@@ -205,6 +205,9 @@ describe('an npm start', () => {
     npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     npm.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const npmExit = new Promise<number | null>((resolve) => npm.once('exit', resolve));
+    // The server writes to the pipe npm handed down: it closes once the server's last line is out.
+    let outputEnded = false;
+    npm.stdout.once('close', () => (outputEnded = true));
     /** The server's own pid, from its log lines, to clean up should the test fail. */
     const serverPid = () => Number(/"pid":(\d+)/.exec(output)?.[1]);
     try {
@@ -213,6 +216,8 @@ describe('an npm start', () => {
       npm.kill('SIGTERM');
       await npmExit;
       await waitFor('the port to be freed', async () => !(await listening(port)), 10_000);
+      // The port is freed before the server's closing line has necessarily reached this process.
+      await waitFor('the server to end its output', async () => outputEnded, 10_000);
       expect(output).toMatch(/SIGTERM: closing/);
     } finally {
       if (npm.exitCode === null) npm.kill('SIGKILL');
