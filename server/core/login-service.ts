@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
 import type { AccountPolicy } from '../account';
+import { clientNetwork, createAuditTrail, type AuditTrail } from '../audit';
+import { refuseIfShutOut } from '../blocking';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
 import { enforceLimit } from '../limits';
@@ -25,6 +27,8 @@ import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-optio
 /** Where the service reports what the answers leave out (a failing token renewal); a pino or fastify logger fits. */
 export interface LoginLogger {
   warn(fields: Record<string, unknown>, message: string): void;
+  /** For an audit entry that could not be written (warn when absent). */
+  error?(fields: Record<string, unknown>, message: string): void;
 }
 
 export interface LoginServiceOptions {
@@ -101,7 +105,9 @@ export interface LoginService {
   /** POST /auth/user-info: WeChat's signed and encrypted user data checked against the session's session_key. */
   verifyUserInfo(authorization: string | undefined, data: UserInfoRequest): Promise<UserInfoResponse>;
   /** POST /auth/phone: the number behind a getPhoneNumber code becomes the user's. */
-  bindPhone(authorization: string | undefined, code: string): Promise<PhoneBindResponse>;
+  bindPhone(authorization: string | undefined, code: string, client?: LoginClient): Promise<PhoneBindResponse>;
+  /** The audit trail (server/audit.ts) on the stores' audit store: what the service records, and what a host's routes add. */
+  readonly audit: AuditTrail;
   /** The user as the client sees it: no openid or unionid, the phone masked. */
   toApiUser(user: Authenticated['user']): User;
 }
@@ -124,7 +130,7 @@ function isStores(value: unknown): value is Stores {
   return (
     typeof stores === 'object' &&
     stores !== null &&
-    ['sessions', 'users', 'limits', 'credentials'].every((part) => typeof stores[part as keyof Stores] === 'object' && stores[part as keyof Stores] !== null) &&
+    ['sessions', 'users', 'limits', 'credentials', 'audit'].every((part) => typeof stores[part as keyof Stores] === 'object' && stores[part as keyof Stores] !== null) &&
     typeof stores.ping === 'function' &&
     typeof stores.close === 'function'
   );
@@ -157,8 +163,15 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
       throw new OptionError('sealKey', options.sealKey === undefined ? 'is required with Redis stores and a WeChat client of your own: 32 random bytes' : 'must be a Buffer of 32 bytes');
     }
     const userDatabase = options.userDatabase;
-    if (typeof userDatabase !== 'object' || userDatabase === null || typeof userDatabase.users !== 'object' || typeof userDatabase.ping !== 'function' || typeof userDatabase.close !== 'function') {
-      throw new OptionError('userDatabase', 'is required with an ioredis client: Redis keeps sessions, rate limits and the access token, the users live in your database ({ users, ping, close })');
+    if (
+      typeof userDatabase !== 'object' ||
+      userDatabase === null ||
+      typeof userDatabase.users !== 'object' ||
+      typeof userDatabase.audit !== 'object' ||
+      typeof userDatabase.ping !== 'function' ||
+      typeof userDatabase.close !== 'function'
+    ) {
+      throw new OptionError('userDatabase', 'is required with an ioredis client: Redis keeps sessions, rate limits and the access token, the users and their audit trail live in your database ({ users, audit, ping, close })');
     }
     // Loaded only here: ioredis is the host's (a peer dependency), needed only by a host that uses it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -167,7 +180,7 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
     return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, maxSessionsPerUser, sealKey, userDatabase: { ...userDatabase, close: async () => undefined } }, async () => undefined);
   }
   if (!isStores(given)) {
-    throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, ping, close)');
+    throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, audit, ping, close)');
   }
   // Given stores decide idleness and the per-user cap themselves: a second value here would silently not apply.
   for (const option of ['sessionIdleMs', 'maxSessionsPerUser'] as const) {
@@ -207,6 +220,18 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
 
   const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
+  const audit = createAuditTrail(stores.audit, now, (error, entry) =>
+    (logger?.error ?? logger?.warn)?.call(logger, { err: error instanceof Error ? error.message : String(error), ...failureDetails(error), entry }, 'an audit entry could not be written; what it records went ahead'),
+  );
+
+  /**
+   * A login refused by the rate limit, on the trail once per client network and window: the
+   * refusals themselves are the attacker's to multiply, and one entry says as much as a thousand.
+   */
+  const recordRateLimited = async (address: string | undefined) => {
+    const first = await stores.limits.take(`audit-login-refused:${clientNetwork(address) ?? 'unknown'}`, 1, loginRateWindowMs).catch(() => ({ allowed: false }));
+    if (first.allowed) await audit.record({ userId: null, actor: 'user', action: 'login', outcome: 'refused', address, detail: { reason: 'RATE_LIMITED' } });
+  };
 
   return {
     stores,
@@ -215,7 +240,12 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
 
     async login(code, client = {}) {
       if (typeof code !== 'string' || code === '' || code.length > 128) throw new ApiError('BAD_REQUEST', 'code must be a string of 1 to 128 characters');
-      await enforceLimit(stores.limits, `login:${clientKey(client.address)}`, loginRateLimit, loginRateWindowMs, 'too many login attempts, try again later');
+      try {
+        await enforceLimit(stores.limits, `login:${clientKey(client.address)}`, loginRateLimit, loginRateWindowMs, 'too many login attempts, try again later');
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'RATE_LIMITED') await recordRateLimited(client.address);
+        throw error;
+      }
       const session = await wechat.client.code2Session(code);
       const at = now();
       // By unionid first when WeChat sends one (the same person across the company's apps), then openid.
@@ -226,11 +256,18 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
         avatarUrl: '',
         createdAt: at,
       }));
+      try {
+        refuseIfShutOut(user);
+      } catch (refusal) {
+        await audit.record({ userId: user.id, actor: 'user', action: 'login', outcome: 'refused', address: client.address, detail: { reason: 'USER_BLOCKED' } });
+        throw refusal;
+      }
       // A fresh skey on every login, also for a user already logged in elsewhere: each device
       // holds its own session and can be revoked alone.
       const skey = newSkey();
       const expiresAt = at + sessionLifetimeMs;
       await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: session.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
+      await audit.record({ userId: user.id, actor: 'user', action: 'login', outcome: 'ok', address: client.address, ...(created ? { detail: { newUser: true } } : {}) });
       return { skey, expiresAt, user: apiUser(user), isNewUser: created, menus: userMenus(user) };
     },
 
@@ -278,7 +315,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       return { user: apiUser(updated ?? user) };
     },
 
-    async bindPhone(authorization, code) {
+    async bindPhone(authorization, code, client = {}) {
       const { user } = await authenticate(authorization);
       // Open to accounts without a phone (it is how they get one) whatever requirePhone says.
       // Every successful exchange is charged to the mini-program, and failed ones count against
@@ -288,11 +325,15 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw expired();
       // One number, one account. A real product would offer to merge the two accounts here (see docs/server.md, "Binding a phone").
+      const outcome = binding.ok ? 'ok' : 'refused';
+      await audit.record({ userId: user.id, actor: 'user', action: 'phone.bound', outcome, address: client.address, ...(binding.ok ? {} : { detail: { reason: 'PHONE_IN_USE' } }) });
       if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
       return { user: apiUser(binding.user) };
     },
 
     toApiUser: apiUser,
+
+    audit,
   };
 }
 

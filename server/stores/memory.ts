@@ -1,4 +1,5 @@
 import { createMemoryCredentialCache } from './credentials';
+import { createMemoryAuditStore } from './memory-audit';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
 import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
@@ -98,6 +99,9 @@ export function createMemoryStores(
         index.drop(userId);
         return live.length;
       },
+      async countOf(userId) {
+        return liveSessionsOf(userId, now()).length;
+      },
       async deleteAll() {
         const count = sessions.size;
         sessions.clear();
@@ -145,6 +149,31 @@ export function createMemoryStores(
         user.phone = { ...phone };
         return { ok: true, user: { ...user, phone: { ...phone } } };
       },
+      async block(id, block) {
+        const user = users.get(id);
+        if (!user) return null;
+        user.blocked = { ...block };
+        return { ...user };
+      },
+      async unblock(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        delete user.blocked;
+        return { ...user };
+      },
+      async findByPhone(phone) {
+        const user = users.get(userIdByPhone.get(phoneKey(phone)) ?? '');
+        return user ? { ...user } : null;
+      },
+      async searchByNickname(text, limit) {
+        const found: UserRecord[] = [];
+        // Map order is creation order: oldest first, as the SQL stores answer.
+        for (const user of users.values()) {
+          if (found.length >= limit) break;
+          if (user.nickname.includes(text)) found.push({ ...user });
+        }
+        return found;
+      },
       async setRoles(id, roles) {
         const user = users.get(id);
         if (!user) return null;
@@ -160,6 +189,8 @@ export function createMemoryStores(
     },
 
     credentials: createMemoryCredentialCache(now),
+
+    audit: createMemoryAuditStore(),
 
     async ping() {},
 

@@ -13,6 +13,9 @@ export interface UsersTable {
   avatar_url: string;
   created_at: Millis;
   updated_at: Millis;
+  /** Set while the operator blocks the user (with its reason); null otherwise. */
+  blocked_at: Millis | null;
+  blocked_reason: string | null;
 }
 
 /**
@@ -65,6 +68,19 @@ export interface CredentialLocksTable {
   held_until: Millis;
 }
 
+/** The audit trail (server/audit.ts): append-only; no foreign key, entries outlive their user (anonymised). */
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  at: Millis;
+  user_id: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  client_network: string | null;
+  /** JSON object, or null. */
+  detail: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -72,7 +88,8 @@ export interface Database {
   rate_limits: RateLimitsTable;
   credentials: CredentialsTable;
   credential_locks: CredentialLocksTable;
+  audit_events: AuditEventsTable;
 }
 
 /** Every table the application owns, for the charset check on MySQL. */
-export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks'];
+export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks', 'audit_events'];
