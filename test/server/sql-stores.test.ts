@@ -8,6 +8,7 @@ import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
+import { TABLES } from '../../server/stores/sql/schema';
 import { CharsetError, migrateToLatest, migrations, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
@@ -264,7 +265,7 @@ describeWithDatabase('mariadb', 'MySQL charsets', (server) => {
     const opened = await openMigrated(await server().createDatabase('charsets'));
     try {
       const { rows } = await sql<{ name: string; collation: string }>`select table_name as name, table_collation as collation from information_schema.tables where table_schema = database() and table_name not like 'wxlogin_%' order by table_name`.execute(opened.db);
-      expect(rows.map((row) => row.collation)).toEqual(Array(6).fill('utf8mb4_bin'));
+      expect(rows.map((row) => row.collation)).toEqual(Array(TABLES.length).fill('utf8mb4_bin'));
       const { rows: server_ } = await sql<{ charset: string }>`select @@character_set_database as charset`.execute(opened.db);
       expect(server_[0].charset).toBe('latin1');
     } finally {

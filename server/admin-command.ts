@@ -1,0 +1,128 @@
+/**
+ * The command line of `npm run admin` (server/admin.ts runs it): its parsing, what each command
+ * prints, and where its configuration comes from. The actions themselves are in operator.ts.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, EMBEDDED_DATABASE_URL, loadConfig, type Config } from './config';
+import { ApiError } from './errors';
+import { MAX_AUDIT_ENTRIES, MAX_FOUND, UsageError, type Operator, type UserDetails, type UserSummary } from './operator';
+import type { AuditEntry } from './stores/types';
+
+export const USAGE = `usage: npm run admin -- <command> [--json]
+  find --phone <number>          the user holding a phone number (13800138000, +852 51234567)
+  find --nickname <text> [--limit N]   users whose nickname contains text (at most ${MAX_FOUND})
+  show <userId>                  the user, identities, block and live sessions
+  block <userId> --reason <text> block: every session ends, logins answer 403 USER_BLOCKED
+  unblock <userId>               lift a block
+  logout-all <userId>            end every session of the user
+  audit <userId> [--limit N]     the user's audit trail, newest first (at most ${MAX_AUDIT_ENTRIES})
+The database and Redis are the server's: DATABASE_URL, REDIS_URL and the rest of its environment.`;
+
+/** The environment as the server reads it; a developer's bare `npm run admin` finds npm start's embedded database. */
+export function adminConfig(env: NodeJS.ProcessEnv): Config {
+  const development = !env.WX_MODE?.trim() && !env.WX_APPID?.trim() && !env.WX_SECRET?.trim();
+  // Never migrates: a schema behind this code is refused with the command that migrates it.
+  const base = { ...env, DATABASE_MIGRATE: 'check' };
+  const config = loadConfig(development ? { ...base, WX_MODE: 'simulated', DATABASE_URL: env.DATABASE_URL?.trim() || EMBEDDED_DATABASE_URL } : base);
+  if (config.database === null) throw new ConfigError(['DATABASE_URL=memory: keeps users inside the server process, out of reach of this command: give the server a database']);
+  return config;
+}
+
+const time = (ms: number) => new Date(ms).toISOString();
+
+function userLines(user: UserSummary | UserDetails): string[] {
+  return [
+    `user ${user.id}`,
+    `  created   ${time(user.createdAt)}`,
+    `  nickname  ${JSON.stringify(user.nickname)}`,
+    `  avatar    ${user.avatarUrl || '-'}`,
+    `  wechat    ${user.identities.wechat || '-'}`,
+    `  unionid   ${user.identities.unionid ?? '-'}`,
+    `  phone     ${user.identities.phone ?? '-'}`,
+    `  roles     ${user.roles.join(', ')}`,
+    `  blocked   ${user.blocked ? `since ${time(user.blocked.at)}: ${JSON.stringify(user.blocked.reason)}` : 'no'}`,
+    ...('liveSessions' in user ? [`  sessions  ${user.liveSessions} live`] : []),
+  ];
+}
+
+function auditLine(entry: AuditEntry): string {
+  const detail = entry.detail === null ? '' : ` ${JSON.stringify(entry.detail)}`;
+  return `${time(entry.at)}  ${entry.action.padEnd(16)} ${entry.outcome.padEnd(8)} by ${entry.actor.padEnd(8)} ${entry.clientNetwork ?? '-'}${detail}`;
+}
+
+/** What a command prints: its JSON (--json), and its text. */
+export interface Output {
+  json: unknown;
+  text: string[];
+}
+
+function limitFrom(raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > max) throw new UsageError(`--limit must be an integer from 1 to ${max}`);
+  return n;
+}
+
+/** Runs one command line (argv after `npm run admin --`) with an operator; what to print. */
+export async function runCommand(argv: string[], operator: Operator): Promise<Output> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { phone: { type: 'string' }, nickname: { type: 'string' }, reason: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { positionals, values } = parsed;
+  const [command, userId, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`);
+  const needUser = () => {
+    if (!userId) throw new UsageError(`${command} needs a user id`);
+    return userId;
+  };
+  switch (command) {
+    case 'find': {
+      if (userId) throw new UsageError(`find takes --phone or --nickname, not ${JSON.stringify(userId)}`);
+      if ((values.phone === undefined) === (values.nickname === undefined)) throw new UsageError('find needs exactly one of --phone <number> and --nickname <text>');
+      const users = values.phone !== undefined ? await operator.findByPhone(values.phone) : await operator.findByNickname(values.nickname!, limitFrom(values.limit, 20, MAX_FOUND));
+      return { json: users, text: users.length === 0 ? ['no user found'] : users.flatMap(userLines) };
+    }
+    case 'show': {
+      const user = await operator.show(needUser());
+      return { json: user, text: userLines(user) };
+    }
+    case 'block': {
+      const { user, sessionsEnded } = await operator.block(needUser(), values.reason ?? '');
+      return { json: { user, sessionsEnded }, text: [`blocked ${user.id}; ${sessionsEnded} live session(s) ended`] };
+    }
+    case 'unblock': {
+      const { user, wasBlocked } = await operator.unblock(needUser());
+      return { json: { user, wasBlocked }, text: [wasBlocked ? `unblocked ${user.id}` : `${user.id} was not blocked; nothing changed`] };
+    }
+    case 'logout-all': {
+      const { sessionsEnded } = await operator.logoutAll(needUser());
+      return { json: { sessionsEnded }, text: [`${sessionsEnded} live session(s) of ${userId} ended`] };
+    }
+    case 'audit': {
+      const entries = await operator.audit(needUser(), limitFrom(values.limit, 50, MAX_AUDIT_ENTRIES));
+      return { json: entries, text: entries.length === 0 ? [`no audit entries for ${userId}`] : entries.map(auditLine) };
+    }
+    case undefined:
+      throw new UsageError('no command given');
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+/** Why a failure happened, for stderr: a store's 503 names its cause (the driver's message). */
+export function failureText(error: unknown): string {
+  if (error instanceof ApiError && error.code === 'STORE_UNAVAILABLE') {
+    const cause = (error as { cause?: unknown }).cause;
+    return `storage is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+

@@ -1,0 +1,46 @@
+/**
+ * `npm run admin -- <command>`: the operator's controls, on the database (and Redis) the server
+ * uses, read from the same environment (DATABASE_URL, REDIS_URL, ...; with neither WX_MODE nor
+ * WX_APPID set, the embedded data/wx-login.db that `npm start` uses). No HTTP surface: whoever can
+ * run this can already read the database. Safe while the server runs: see operator.ts.
+ *
+ * Exit status: 0 done, 1 failed (no such user, storage unavailable, an action not recorded in the
+ * audit trail), 2 the command line was wrong.
+ */
+import { adminConfig, failureText, runCommand, USAGE } from './admin-command';
+import { ConfigError } from './config';
+import { createOperator, NoSuchUserError, UsageError } from './operator';
+import { storesFromConfig } from './stores/from-config';
+import type { Stores } from './stores/types';
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const warn = (what: string) => (error: Error) => process.stderr.write(`${what}: ${error.message}\n`);
+  let stores: Stores | undefined;
+  try {
+    if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return argv.length === 0 ? 2 : 0;
+    }
+    const config = adminConfig(process.env);
+    stores = await storesFromConfig({ ...config, databasePoolSize: 2 }, Date.now, { database: warn('database'), redis: warn('redis') });
+    const output = await runCommand(argv, createOperator({ stores, now: Date.now }));
+    process.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text.join('\n')}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError || error instanceof NoSuchUserError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`${failureText(error)}\n`);
+    return 1;
+  } finally {
+    await stores?.close().catch(() => undefined);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));
