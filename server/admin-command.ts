@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, EMBEDDED_DATABASE_URL, loadConfig, type Config } from './config';
 import { ApiError } from './errors';
-import { MAX_AUDIT_ENTRIES, MAX_FOUND, UsageError, type Operator, type UserDetails, type UserSummary } from './operator';
+import { checkReason, MAX_AUDIT_ENTRIES, MAX_FOUND, parsePhone, UsageError, type Operator, type UserDetails, type UserSummary } from './operator';
 import type { AuditEntry } from './stores/types';
 
 export const USAGE = `usage: npm run admin -- <command> [--json]
@@ -63,8 +63,21 @@ function limitFrom(raw: string | undefined, fallback: number, max: number): numb
   return n;
 }
 
-/** Runs one command line (argv after `npm run admin --`) with an operator; what to print. */
-export async function runCommand(argv: string[], operator: Operator): Promise<Output> {
+/** A command line, understood: which command, on which user, with which options. */
+export interface Command {
+  name: 'find' | 'show' | 'block' | 'unblock' | 'logout-all' | 'audit';
+  userId: string;
+  phone?: string;
+  nickname?: string;
+  reason?: string;
+  limit?: string;
+  json: boolean;
+}
+
+const COMMANDS: Command['name'][] = ['find', 'show', 'block', 'unblock', 'logout-all', 'audit'];
+
+/** Reads a command line (argv after `npm run admin --`); UsageError for anything that is not one. Touches nothing. */
+export function parseCommand(argv: string[]): Command {
   let parsed;
   try {
     parsed = parseArgs({
@@ -77,43 +90,52 @@ export async function runCommand(argv: string[], operator: Operator): Promise<Ou
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { positionals, values } = parsed;
-  const [command, userId, ...extra] = positionals;
+  const [name, userId = '', ...extra] = positionals;
+  if (name === undefined) throw new UsageError('no command given');
+  if (!(COMMANDS as string[]).includes(name)) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra[0])}`);
-  const needUser = () => {
-    if (!userId) throw new UsageError(`${command} needs a user id`);
-    return userId;
-  };
-  switch (command) {
+  const command = { name: name as Command['name'], userId, ...values, json: values.json === true };
+  if (name === 'find') {
+    if (userId) throw new UsageError(`find takes --phone or --nickname, not ${JSON.stringify(userId)}`);
+    if ((values.phone === undefined) === (values.nickname === undefined)) throw new UsageError('find needs exactly one of --phone <number> and --nickname <text>');
+    if (values.phone !== undefined) parsePhone(values.phone);
+    if (values.nickname === '') throw new UsageError('--nickname needs the text to look for');
+  } else if (!userId) {
+    throw new UsageError(`${name} needs a user id`);
+  }
+  if (name === 'block') checkReason(values.reason);
+  if (values.limit !== undefined) limitFrom(values.limit, 0, name === 'audit' ? MAX_AUDIT_ENTRIES : MAX_FOUND);
+  return command;
+}
+
+/** Runs a command with an operator; what to print. */
+export async function runCommand(command: Command, operator: Operator): Promise<Output> {
+  const { userId } = command;
+  switch (command.name) {
     case 'find': {
-      if (userId) throw new UsageError(`find takes --phone or --nickname, not ${JSON.stringify(userId)}`);
-      if ((values.phone === undefined) === (values.nickname === undefined)) throw new UsageError('find needs exactly one of --phone <number> and --nickname <text>');
-      const users = values.phone !== undefined ? await operator.findByPhone(values.phone) : await operator.findByNickname(values.nickname!, limitFrom(values.limit, 20, MAX_FOUND));
+      const users = command.phone !== undefined ? await operator.findByPhone(command.phone) : await operator.findByNickname(command.nickname ?? '', limitFrom(command.limit, 20, MAX_FOUND));
       return { json: users, text: users.length === 0 ? ['no user found'] : users.flatMap(userLines) };
     }
     case 'show': {
-      const user = await operator.show(needUser());
+      const user = await operator.show(userId);
       return { json: user, text: userLines(user) };
     }
     case 'block': {
-      const { user, sessionsEnded } = await operator.block(needUser(), values.reason ?? '');
+      const { user, sessionsEnded } = await operator.block(userId, command.reason ?? '');
       return { json: { user, sessionsEnded }, text: [`blocked ${user.id}; ${sessionsEnded} live session(s) ended`] };
     }
     case 'unblock': {
-      const { user, wasBlocked } = await operator.unblock(needUser());
+      const { user, wasBlocked } = await operator.unblock(userId);
       return { json: { user, wasBlocked }, text: [wasBlocked ? `unblocked ${user.id}` : `${user.id} was not blocked; nothing changed`] };
     }
     case 'logout-all': {
-      const { sessionsEnded } = await operator.logoutAll(needUser());
+      const { sessionsEnded } = await operator.logoutAll(userId);
       return { json: { sessionsEnded }, text: [`${sessionsEnded} live session(s) of ${userId} ended`] };
     }
     case 'audit': {
-      const entries = await operator.audit(needUser(), limitFrom(values.limit, 50, MAX_AUDIT_ENTRIES));
+      const entries = await operator.audit(userId, limitFrom(command.limit, 50, MAX_AUDIT_ENTRIES));
       return { json: entries, text: entries.length === 0 ? [`no audit entries for ${userId}`] : entries.map(auditLine) };
     }
-    case undefined:
-      throw new UsageError('no command given');
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
 

@@ -7,14 +7,13 @@
  * Exit status: 0 done, 1 failed (no such user, storage unavailable, an action not recorded in the
  * audit trail), 2 the command line was wrong.
  */
-import { adminConfig, failureText, runCommand, USAGE } from './admin-command';
+import { adminConfig, failureText, parseCommand, runCommand, USAGE } from './admin-command';
 import { ConfigError } from './config';
 import { createOperator, NoSuchUserError, UsageError } from './operator';
 import { storesFromConfig } from './stores/from-config';
 import type { Stores } from './stores/types';
 
 async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
   const warn = (what: string) => (error: Error) => process.stderr.write(`${what}: ${error.message}\n`);
   let stores: Stores | undefined;
   try {
@@ -22,10 +21,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return argv.length === 0 ? 2 : 0;
     }
+    // The command line first: a mistake in it is told without touching the database.
+    const command = parseCommand(argv);
     const config = adminConfig(process.env);
     stores = await storesFromConfig({ ...config, databasePoolSize: 2 }, Date.now, { database: warn('database'), redis: warn('redis') });
-    const output = await runCommand(argv, createOperator({ stores, now: Date.now }));
-    process.stdout.write(json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text.join('\n')}\n`);
+    const output = await runCommand(command, createOperator({ stores, now: Date.now }));
+    process.stdout.write(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text.join('\n')}\n`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

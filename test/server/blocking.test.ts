@@ -12,6 +12,9 @@ import { createMemoryStores } from '../../server/stores/memory';
 import { createSqlStores } from '../../server/stores/sql';
 import type { AuditEntry, Stores } from '../../server/stores/types';
 import type { LoginResponse } from '../../typings/api';
+
+/** An answer's body as these tests read it: a login's, a minted code's, or the error envelope. */
+type Answer = Partial<LoginResponse> & { code?: string; error?: { code: string; message: string } };
 import { openMigrated, sqliteUrl } from './helpers-databases';
 import { logSink, testConfig } from './helpers';
 
@@ -22,8 +25,8 @@ interface Running {
   stores: Stores;
   operator: Operator;
   /** fetch on the server, JSON in and out, from `client` (an X-Forwarded-For the trusted proxy appended). */
-  call(path: string, options?: { method?: string; body?: unknown; skey?: string; client?: string }): Promise<{ status: number; body: any }>;
-  login(user: string, client?: string): Promise<{ status: number; body: any }>;
+  call(path: string, options?: { method?: string; body?: unknown; skey?: string; client?: string }): Promise<{ status: number; body: Answer }>;
+  login(user: string, client?: string): Promise<{ status: number; body: Answer }>;
 }
 
 async function running(stores: Stores, overrides: Partial<Config> = {}, log: ReturnType<typeof logSink> | null = null): Promise<Running> {
@@ -36,7 +39,7 @@ async function running(stores: Stores, overrides: Partial<Config> = {}, log: Ret
     if (skey) headers.authorization = `Bearer ${skey}`;
     if (client) headers['x-forwarded-for'] = client;
     const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: await response.json() };
+    return { status: response.status, body: (await response.json()) as Answer };
   };
   return {
     app,
@@ -110,7 +113,7 @@ describe.each(storeKinds)('a blocked user, on %s stores', (_kind, makeStores) =>
     expect((await server.operator.unblock(user.id)).wasBlocked).toBe(true);
     const again = await server.login('carol');
     expect(again.status).toBe(200);
-    expect(again.body.user.id).toBe(user.id);
+    expect(again.body.user?.id).toBe(user.id);
     expect((await server.stores.audit.listOf(user.id, 10)).map((e) => `${e.action}:${e.outcome}:${e.actor}`)).toEqual([
       'login:ok:user',
       'unblocked:ok:operator',
@@ -185,7 +188,7 @@ describe('the audit trail of a user’s own actions, over HTTP', () => {
     await log.written();
     const lines = log.text().split('\n').filter(Boolean).map((line) => JSON.parse(line));
     const failure = lines.find((line) => line.msg === 'an audit entry could not be written; what it records went ahead');
-    expect(failure).toMatchObject({ level: 50, err: 'disk full', entry: { action: 'login', outcome: 'ok', userId: answer.body.user.id, clientNetwork: '203.0.113.0/24' } });
+    expect(failure).toMatchObject({ level: 50, err: 'disk full', entry: { action: 'login', outcome: 'ok', userId: answer.body.user?.id, clientNetwork: '203.0.113.0/24' } });
     expect(JSON.stringify(lines)).not.toContain(answer.body.skey);
   });
 });
