@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { UserFiles } from './core/account-lifecycle';
+import type { UserRecord } from './stores/types';
 
 export const IMAGE_TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' } as const;
 export type ImageExt = keyof typeof IMAGE_TYPES;
@@ -24,7 +26,7 @@ export const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
  */
 const OPEN_FOR_SERVING = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-export class AvatarFiles {
+export class AvatarFiles implements UserFiles {
   /**
    * `origin` is this server's origin as clients reach it (the context's), which every stored
    * file's URL starts with; `onRemoveFailed` hears of a file that could not be deleted.
@@ -103,6 +105,11 @@ export class AvatarFiles {
     await unlink(this.pathOf(name)).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') this.onRemoveFailed(name, error);
     });
+  }
+
+  /** With a deleted account: the user's uploaded avatar, if their avatarUrl names one of ours. */
+  async removeAllOf(user: UserRecord): Promise<void> {
+    await this.discardReplaced(user.avatarUrl, '');
   }
 
   /** After a user's avatarUrl changed from `before` to `after`: deletes the file `before` pointed at, if ours. */
