@@ -73,11 +73,14 @@ export function createAccountLifecycle({ stores, now, files }: AccountLifecycleO
       // Sessions first: whatever fails after this, the account can no longer be used.
       const sessionsEnded = await stores.sessions.deleteAllOf(userId);
       const removed = await stores.users.delete(userId);
+      // Again once the user is gone: a login that came in between made a session of nobody (in
+      // Redis it would stay until its time runs out).
+      const raced = await stores.sessions.deleteAllOf(userId);
       for (const key of limitKeysOf(userId)) await stores.limits.reset(key);
       // After the stores: a file is never deleted for a user who is still there.
       if (removed) await files?.removeAllOf(removed);
       await recordAccountEvent(stores, { userId, action: 'account.deleted', actor: by, outcome: 'ok' });
-      return { deleted: removed !== null, kept, sessionsEnded };
+      return { deleted: removed !== null, kept, sessionsEnded: sessionsEnded + raced };
     },
 
     async exportAccount(userId, { currentSkeyHash } = {}) {

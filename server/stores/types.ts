@@ -139,9 +139,10 @@ export interface UserStore {
   /** What the user is known by (WeChat identities, unionid, phone), oldest first; empty for no such user. For the account export. */
   identitiesOf(id: string): Promise<IdentityRecord[]>;
   /**
-   * Deletes the user and every identity of theirs (their sessions too, where they live in the same
-   * database), atomically; the user as it was, or null when there was no such user. The WeChat
-   * identity is then free: its next login creates a new user.
+   * Deletes the user and every identity of theirs, atomically; the user as it was, or null when
+   * there was no such user. The WeChat identity is then free: its next login creates a new user.
+   * Sessions kept in the same database go too; sessions kept elsewhere (Redis) no longer
+   * authenticate (their user is gone) and are the caller's to end (sessions.deleteAllOf).
    */
   delete(id: string): Promise<UserRecord | null>;
 }
