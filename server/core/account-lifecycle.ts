@@ -79,7 +79,7 @@ export function createAccountLifecycle({ stores, now, files }: AccountLifecycleO
       for (const key of limitKeysOf(userId)) await stores.limits.reset(key);
       // After the stores: a file is never deleted for a user who is still there.
       if (removed) await files?.removeAllOf(removed);
-      await recordAccountEvent(stores, { userId, action: 'account.deleted', actor: by, outcome: 'ok' });
+      await recordAccountEvent(stores, { userId, action: 'deleted', actor: by, outcome: 'ok' });
       return { deleted: removed !== null, kept, sessionsEnded: sessionsEnded + raced };
     },
 
@@ -87,7 +87,7 @@ export function createAccountLifecycle({ stores, now, files }: AccountLifecycleO
       const user = await stores.users.get(userId);
       if (!user) return null;
       const [identities, sessions, audit] = await Promise.all([stores.users.identitiesOf(userId), stores.sessions.listOf(userId), auditEntriesOf(stores, userId)]);
-      await recordAccountEvent(stores, { userId, action: 'account.exported', actor: 'user', outcome: 'ok' });
+      await recordAccountEvent(stores, { userId, action: 'exported', actor: 'user', outcome: 'ok' });
       return {
         exportedAt: now(),
         user: { id: user.id, nickname: user.nickname, avatarUrl: user.avatarUrl, createdAt: user.createdAt, roles: rolesOf(user) },
