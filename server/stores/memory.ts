@@ -240,6 +240,19 @@ export function createMemoryStores(
         index.drop(id);
         return before;
       },
+      async eraseCollectedData(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        const before = view(user);
+        removeIdentitiesOf(id);
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        delete user.phone;
+        identitiesOf.delete(id);
+        Object.assign(user, { nickname: '', avatarUrl: '' });
+        for (const hash of index.of(id)) sessions.delete(hash);
+        index.drop(id);
+        return before;
+      },
       async setRoles(id, roles) {
         const user = users.get(id);
         if (!user) return null;

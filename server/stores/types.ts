@@ -157,6 +157,13 @@ export interface UserStore {
    * authenticate (their user is gone) and are the caller's to end (sessions.deleteAllOf).
    */
   delete(id: string): Promise<UserRecord | null>;
+  /**
+   * A deletion that keeps the platform account (bind mode): every identity of the user (WeChat
+   * identities, unionid, phone) and the nickname and avatar go, atomically; the user row and its
+   * account stay, unbound. The user as it was, or null when there is no such user. Sessions as
+   * for `delete`.
+   */
+  eraseCollectedData(id: string): Promise<UserRecord | null>;
 }
 
 /** One identity row of a user, as the export shows it (see AccountIdentity in typings/api.d.ts). */

@@ -190,6 +190,18 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
         }),
       ),
 
+    eraseCollectedData: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          const before = await loadUser(trx, id, appId);
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          await trx.updateTable('users').set({ nickname: '', avatar_url: '', updated_at: now() }).where('id', '=', id).execute();
+          return before;
+        }),
+      ),
+
     bindPhone: (id, phone) =>
       guard(() =>
         transact(db, kind, async (trx) => {
