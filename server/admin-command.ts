@@ -15,6 +15,7 @@ export const USAGE = `usage: npm run admin -- <command> [--json]
   block <userId> --reason <text> block: every session ends, logins answer 403 USER_BLOCKED
   unblock <userId>               lift a block
   logout-all <userId>            end every session of the user
+  delete <userId>                delete the account, as the user's own deletion does
   audit <userId> [--limit N]     the user's audit trail, newest first (at most ${MAX_AUDIT_ENTRIES})
 The database and Redis are the server's: DATABASE_URL, REDIS_URL and the rest of its environment.`;
 
@@ -65,7 +66,7 @@ function limitFrom(raw: string | undefined, fallback: number, max: number): numb
 
 /** A command line, understood: which command, on which user, with which options. */
 export interface Command {
-  name: 'find' | 'show' | 'block' | 'unblock' | 'logout-all' | 'audit';
+  name: 'find' | 'show' | 'block' | 'unblock' | 'logout-all' | 'delete' | 'audit';
   userId: string;
   phone?: string;
   nickname?: string;
@@ -74,7 +75,7 @@ export interface Command {
   json: boolean;
 }
 
-const COMMANDS: Command['name'][] = ['find', 'show', 'block', 'unblock', 'logout-all', 'audit'];
+const COMMANDS: Command['name'][] = ['find', 'show', 'block', 'unblock', 'logout-all', 'delete', 'audit'];
 
 /** Reads a command line (argv after `npm run admin --`); UsageError for anything that is not one. Touches nothing. */
 export function parseCommand(argv: string[]): Command {
@@ -131,6 +132,11 @@ export async function runCommand(command: Command, operator: Operator): Promise<
     case 'logout-all': {
       const { sessionsEnded } = await operator.logoutAll(userId);
       return { json: { sessionsEnded }, text: [`${sessionsEnded} live session(s) of ${userId} ended`] };
+    }
+    case 'delete': {
+      const { kept, sessionsEnded } = await operator.delete(userId);
+      const what = kept === 'platform-account' ? '; its platform account stays, unbound' : '';
+      return { json: { deleted: true, kept, sessionsEnded }, text: [`deleted ${userId}; ${sessionsEnded} live session(s) ended${what}`] };
     }
     case 'audit': {
       const entries = await operator.audit(userId, limitFrom(command.limit, 50, MAX_AUDIT_ENTRIES));

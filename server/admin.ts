@@ -8,7 +8,9 @@
  * audit trail), 2 the command line was wrong.
  */
 import { adminConfig, failureText, parseCommand, runCommand, USAGE } from './admin-command';
+import { AvatarFiles } from './avatars';
 import { ConfigError } from './config';
+import { originOnThisMachine } from './net';
 import { createOperator, NoSuchUserError, UsageError } from './operator';
 import { storesFromConfig } from './stores/from-config';
 import type { Stores } from './stores/types';
@@ -25,7 +27,10 @@ async function main(argv: string[]): Promise<number> {
     const command = parseCommand(argv);
     const config = adminConfig(process.env);
     stores = await storesFromConfig({ ...config, databasePoolSize: 2 }, Date.now, { database: warn('database'), redis: warn('redis') });
-    const output = await runCommand(command, createOperator({ stores, now: Date.now }));
+    // The avatar files a deletion removes: the server's folder, its URLs under the server's origin.
+    const origin = config.publicUrl ?? originOnThisMachine({ address: config.host, port: config.port, family: '' });
+    const files = new AvatarFiles(config.uploadDir, () => origin, (name, error) => process.stderr.write(`deleting the avatar file ${name} failed: ${error.message}; it stays on disk\n`));
+    const output = await runCommand(command, createOperator({ stores, now: Date.now, files }));
     process.stdout.write(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text.join('\n')}\n`);
     return 0;
   } catch (error) {

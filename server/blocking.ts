@@ -10,12 +10,12 @@ import type { UserRecord } from './stores/types';
 
 export const BLOCKED_MESSAGE = 'this account has been blocked by the service operator; contact its support';
 
-/** Whether the user is shut out. */
-export function isShutOut(user: UserRecord): boolean {
-  return user.blocked !== undefined;
+/** Whether the user is shut out: blocked by the operator, or their platform account disabled (bind mode). */
+export function isShutOut(user: Pick<UserRecord, 'blocked' | 'account'>): boolean {
+  return user.blocked !== undefined || user.account?.disabled === true;
 }
 
 /** Throws 403 USER_BLOCKED for a user who is shut out. */
-export function refuseIfShutOut(user: UserRecord): void {
+export function refuseIfShutOut(user: Pick<UserRecord, 'blocked' | 'account'>): void {
   if (isShutOut(user)) throw new ApiError('USER_BLOCKED', BLOCKED_MESSAGE);
 }

@@ -4,6 +4,7 @@
  * so that a block takes effect on a running server's next request (the block is in the user row
  * every authentication reads, and the sessions are gone from wherever they live).
  */
+import { createAccountLifecycle, type UserFiles } from './core/account-lifecycle';
 import { rolesOf } from './roles';
 import type { AuditAction, AuditDetail, AuditEntry, PhoneNumber, Stores, UserRecord } from './stores/types';
 
@@ -90,11 +91,15 @@ export function checkReason(reason: string | undefined): string {
 }
 
 export interface OperatorOptions {
-  stores: Pick<Stores, 'users' | 'sessions' | 'audit'>;
+  stores: Stores;
   now: () => number;
+  /** The user's files a deletion removes (the server's avatar files). */
+  files?: UserFiles;
 }
 
-export function createOperator({ stores, now }: OperatorOptions) {
+export function createOperator({ stores, now, files }: OperatorOptions) {
+  // The same deletion as the user's own and WeChat's cancellation: one function of the core.
+  const lifecycle = createAccountLifecycle({ stores, now, ...(files ? { files } : {}) });
   const existing = async (userId: string) => {
     const user = await stores.users.get(userId);
     if (!user) throw new NoSuchUserError(userId);
@@ -152,6 +157,18 @@ export function createOperator({ stores, now }: OperatorOptions) {
       const sessionsEnded = await stores.sessions.deleteAllOf(userId);
       await record(`${sessionsEnded} session(s) of ${userId} ended`, userId, 'logout-all', { sessionsEnded });
       return { sessionsEnded };
+    },
+
+    /**
+     * Deletes the account as the user's own deletion does (deleteAccount, by 'operator'): sessions,
+     * user, identities, profile, per-user limits, avatar file; a platform account (bind mode) stays.
+     * The trail records it and is anonymised.
+     */
+    async delete(userId: string): Promise<{ kept: string; sessionsEnded: number }> {
+      await existing(userId);
+      const { deleted, kept, sessionsEnded } = await lifecycle.deleteAccount(userId, { by: 'operator' });
+      if (!deleted) throw new NoSuchUserError(userId);
+      return { kept, sessionsEnded };
     },
 
     /** The user's trail, newest first; also for a deleted user's id (then empty: anonymised). */

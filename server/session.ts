@@ -51,8 +51,7 @@ export function toApiUser(user: UserRecord, policy: AccountPolicy): User {
     phone: user.phone ? maskPhone(user.phone) : null,
     phoneRequired: needsPhone(user, policy),
     roles: rolesOf(user),
-    // Platform accounts come with bind mode; until then no user has one.
-    account: null,
+    account: user.account ? { name: user.account.name, displayName: user.account.displayName } : null,
   };
 }
 
@@ -113,8 +112,9 @@ function checked(skeyHash: string, found: SessionWithUser | null): Authenticated
   // The lookup is by hash, so its timing reveals nothing about the skey; this compare is
   // belt and braces against a store that ever matched keys loosely.
   if (!found || !sameHash(found.session.skeyHash, skeyHash)) throw expired();
-  // A block ends every session, but a request already past that point (or a session made by a
-  // login racing with the block) must not serve a blocked user either: the user was read anyway.
+  // A block (or a disabled platform account) ends every session, but a request already past that
+  // point (or a session made by a login racing with it, or held in a Redis the command could not
+  // reach) must not serve the user either: the user was read anyway. 403, as their login gets.
   refuseIfShutOut(found.user);
   return { skeyHash, session: found.session, user: found.user };
 }

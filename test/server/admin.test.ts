@@ -69,6 +69,18 @@ function operatorCases(setting: () => { databaseUrl: string; redisUrl: string | 
   });
   afterAll(() => server.app.close());
 
+  it('deletes an account as its own deletion does: the running server refuses its skey, the trail is anonymised, the next login is a new account', async () => {
+    const { skey, user } = (await server.login('zoe')).body as LoginResponse;
+    const run = await admin(env, 'delete', user.id);
+    expect(run).toMatchObject({ code: 0, stdout: `deleted ${user.id}; 1 live session(s) ended\n` });
+    expect((await server.call('/api/profile', { skey })).status).toBe(401);
+    expect((await admin(env, 'show', user.id)).code).toBe(1);
+    expect(json(await admin(env, 'audit', user.id, '--json'))).toEqual([]);
+    const again = (await server.login('zoe')).body as LoginResponse;
+    expect(again.user.id).not.toBe(user.id);
+    expect(again.isNewUser).toBe(true);
+  }, 60_000);
+
   it('answers a user that does not exist with exit 1 and prints nothing on stdout', async () => {
     expect(await admin(env, 'show', 'no-such-user')).toMatchObject({ code: 1, stdout: '', stderr: 'no user "no-such-user"\n' });
     expect(await admin(env, 'block', 'no-such-user', '--reason', 'x')).toMatchObject({ code: 1, stderr: 'no user "no-such-user"\n' });
@@ -135,7 +147,7 @@ describeWithRedis('npm run admin on a server with sessions in Redis', (redis) =>
 describe('npm run admin refuses what it cannot work on', () => {
   it('a wrong command line: exit 2 with the usage, before any database is opened (the one named does not exist)', async () => {
     const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
-    for (const args of [['frob'], ['block', 'someone'], ['block', 'someone', '--reason', 'bell\u0007'], ['find'], ['find', '--phone', '12'], ['find', '--nickname', ''], ['show'], ['audit', 'u', '--limit', '0'], ['show', 'a', 'b'], ['show', 'u', '--bogus']]) {
+    for (const args of [['frob'], ['delete'], ['block', 'someone'], ['block', 'someone', '--reason', 'bell\u0007'], ['find'], ['find', '--phone', '12'], ['find', '--nickname', ''], ['show'], ['audit', 'u', '--limit', '0'], ['show', 'a', 'b'], ['show', 'u', '--bogus']]) {
       const run = await admin(env, ...args);
       expect([args, run.code, run.stderr]).toEqual([args, 2, expect.stringContaining('usage: npm run admin -- <command>')]);
     }

@@ -46,7 +46,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       try {
         // Every migration of this code, in name order (each branch adds its own).
         const all = Object.keys(migrations(kind)).sort();
-        expect(all).toEqual(expect.arrayContaining(['2026-12-07-01-users-identities-sessions', '2026-12-07-03-blocking-and-audit']));
+        expect(all).toEqual(expect.arrayContaining(['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-03-blocking-and-audit']));
         expect(await schemaStatus(db, kind)).toEqual({ pending: all, unknown: [] });
         expect(await migrateToLatest(db, kind)).toEqual(all);
         expect(await migrateToLatest(db, kind)).toEqual([]);

@@ -7,6 +7,8 @@ import type { DatabaseKind } from '../../database';
 import { createSealer } from '../../seal';
 import { DEFAULT_MAX_SESSIONS_PER_USER, type StoreOptions, type Stores } from '../types';
 import { createSqlAuditStore } from './audit';
+import { createSqlAccountStore } from './accounts';
+import { createSqlBindTicketStore } from './bind-tickets';
 import { createSqlCredentialCache } from './credentials';
 import { createSqlRateLimiter } from './limits';
 import type { Database } from './schema';
@@ -30,6 +32,8 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
   const sealer = createSealer(sealKey);
   return {
     users: createSqlUserStore({ db, kind, guard, now, appId }),
+    accounts: createSqlAccountStore({ db, kind, guard, now }),
+    bindTickets: createSqlBindTicketStore({ db, kind, guard, now, appId, sealer }),
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),

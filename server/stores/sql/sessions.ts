@@ -9,7 +9,7 @@ import type { Sealer } from '../../seal';
 import { isLive, touchIntervalMs, type SessionStore } from '../types';
 import type { Database } from './schema';
 import { lockUser, millis, transact, type Db, type Guard } from './support';
-import { toUserRecord, USER_COLUMNS, type UserRow } from './users';
+import { ACCOUNT_COLUMNS, toUserRecord, USER_COLUMNS, type UserRow } from './users';
 
 export interface SqlSessionOptions {
   db: Kysely<Database>;
@@ -87,6 +87,7 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
           .selectFrom('sessions')
           .innerJoin('users', 'users.id', 'sessions.user_id')
           .leftJoin('identities', 'identities.user_id', 'users.id')
+          .leftJoin('accounts', 'accounts.user_id', 'users.id')
           .select([
             'sessions.skey_hash',
             'sessions.user_id',
@@ -97,6 +98,7 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
             ...USER_COLUMNS,
             'identities.kind',
             'identities.value',
+            ...ACCOUNT_COLUMNS,
           ])
           .where('sessions.skey_hash', '=', skeyHash)
           .orderBy('identities.seq')
@@ -158,6 +160,21 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
           .where('last_seen_at', '>', at - sessionIdleMs)
           .executeTakeFirst();
         return Number(row?.live ?? 0);
+      }),
+
+    listOf: (userId) =>
+      guard(async () => {
+        const at = now();
+        const rows = await db
+          .selectFrom('sessions')
+          .select(['skey_hash', 'user_id', 'created_at', 'last_seen_at', 'expires_at'])
+          .where('user_id', '=', userId)
+          .orderBy('created_at')
+          .orderBy('skey_hash')
+          .execute();
+        return rows
+          .map((row) => ({ skeyHash: row.skey_hash, userId: row.user_id, createdAt: millis(row.created_at), lastSeenAt: millis(row.last_seen_at), expiresAt: millis(row.expires_at) }))
+          .filter((session) => isLive(session, at, sessionIdleMs));
       }),
 
     deleteAll: () =>
