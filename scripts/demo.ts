@@ -6,7 +6,7 @@
  */
 import { createAuth, isAuthError } from '../miniprogram/auth/index';
 import { createNodeWx } from '../tools/node-wx';
-import type { ApprovalsResponse, DevExpireResponse, DevPhoneCodeResponse, OrdersResponse, PhoneBindResponse, ProfileResponse, SessionResponse, User } from '../typings/api';
+import type { DevExpireResponse, DevPhoneCodeResponse, OrdersResponse, PhoneBindResponse, ProfileResponse, User } from '../typings/api';
 
 // A server on every interface (0.0.0.0, ::) answers on loopback too; an IPv6 address goes in brackets.
 const host = (process.env.HOST ?? '').replace(/^\[|\]$/g, '');
@@ -46,14 +46,7 @@ async function main(): Promise<void> {
     },
     () => 'answers, and refuses a request without a session (401)',
   );
-  const loggedIn = await step(
-    'log in (wx.login → POST /auth/login)',
-    // A server started with ACCOUNT_MODE=bind answers a WeChat user it does not know with a bind ticket.
-    () => auth.login().catch((error: unknown) => (isAuthError(error, 'BIND_REQUIRED') && error.ticket ? error.ticket : Promise.reject(error))),
-    (s) => ('skey' in s ? `skey ${short(s.skey)} for user ${s.user.id}` : 'BIND_REQUIRED: the server is in bind mode, and answered a bind ticket (nothing created yet)'),
-  );
-  if (!('skey' in loggedIn)) return bindJourney(auth, loggedIn.bindTicket);
-  const first = loggedIn;
+  const first = await step('log in (wx.login → POST /auth/login)', () => auth.login(), (s) => `skey ${short(s.skey)} for user ${s.user.id}`);
   await step('read the profile', () => auth.request<ProfileResponse>({ url: '/api/profile' }), (r) => `nickname "${r.data.user.nickname}", complete: ${r.data.user.profileComplete}`);
   await step(
     'set an emoji nickname',
@@ -129,37 +122,6 @@ async function main(): Promise<void> {
     (code) => `refused: 401 ${code}`,
   );
   process.stdout.write('Done: the whole login flow works against this server.\n');
-}
-
-/**
- * The journey on a server started with ACCOUNT_MODE=bind: the WeChat user binds to the demo
- * account (DEMO_ACCOUNT, default `demo`) with the password the server printed at start
- * (DEMO_PASSWORD), sees its menus and the approvals, then unbinds.
- */
-async function bindJourney(auth: ReturnType<typeof createAuth<User>>, bindTicket: string): Promise<void> {
-  const account = process.env.DEMO_ACCOUNT || 'demo';
-  const password = process.env.DEMO_PASSWORD;
-  if (!password) {
-    process.stdout.write(`To go on, run it again with the password \`npm start\` printed: DEMO_PASSWORD=… npm run demo (account ${account}).\n`);
-    process.exitCode = 1;
-    return;
-  }
-  await step(`bind to the account ${account} (POST /auth/bind)`, () => auth.bind({ bindTicket, account, password }), (s) => `skey ${short(s.skey)}, roles ${s.user.roles.join(', ')}, account ${s.user.account?.name}`);
-  await step('read the menus (GET /auth/session)', () => auth.request<SessionResponse>({ url: '/auth/session' }), (r) => r.data.menus.map((menu) => menu.title).join(', '));
-  await step('list the approvals (needs approvals:read)', () => auth.request<ApprovalsResponse>({ url: '/api/approvals' }), (r) => `${r.data.approvals.length} approvals`);
-  await step('unbind (DELETE /auth/binding)', () => auth.unbind(), () => 'unbound; every session of the binding ended');
-  await step(
-    'log in again',
-    () => auth.login().then(
-      () => 'logged in: not expected',
-      (error: unknown) => {
-        if (!isAuthError(error, 'BIND_REQUIRED')) throw error;
-        return 'BIND_REQUIRED again';
-      },
-    ),
-    (outcome) => outcome,
-  );
-  process.stdout.write('Done: the whole bind flow works against this server.\n');
 }
 
 main().catch(() => {

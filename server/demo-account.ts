@@ -29,7 +29,6 @@ export async function ensureDemoAccount(stores: Pick<Stores, 'accounts'>, params
 export function demoAccountLines({ name, password }: { name: string; password: string }): string {
   return (
     `Bind mode (ACCOUNT_MODE=bind): a WeChat login is asked to bind to a platform account first.\n` +
-    `Demo account: ${name}, password ${password} (role staff; a fresh password on every start).\n` +
-    `No DevTools? \`DEMO_PASSWORD=${password} npm run demo\` walks login, bind, menus, approvals and unbind (HOST and PORT as above).\n\n`
+    `Demo account: ${name}, password ${password} (role staff; a fresh password on every start).\n\n`
   );
 }

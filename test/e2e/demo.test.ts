@@ -2,13 +2,12 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
-import { ensureDemoAccount } from '../../server/demo-account';
 import { testConfig } from '../server/helpers';
 
 const root = path.resolve(__dirname, '../..');
-const runDemo = (port: number, env: Record<string, string> = {}) =>
+const runDemo = (port: number) =>
   new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/demo.ts'], { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env } }, (error, stdout) =>
+    execFile(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/demo.ts'], { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) } }, (error, stdout) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, stdout }),
     );
   });
@@ -47,30 +46,6 @@ describe('npm run demo', () => {
       await gated.close();
     }
   }, 30_000);
-
-  it('walks the bind journey on a server with ACCOUNT_MODE=bind, given the demo account’s password; without it, says how to go on', async () => {
-    const bind = await buildApp({ config: testConfig({ accountMode: 'bind' }), log: false });
-    await bind.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const bindPort = (bind.server.address() as { port: number }).port;
-      const { password } = await ensureDemoAccount(bind.wxLogin.stores);
-      const stopped = await runDemo(bindPort);
-      expect(stopped.code).not.toBe(0);
-      expect(stopped.stdout).toMatch(/✔ 2\. log in .*: BIND_REQUIRED: the server is in bind mode/);
-      expect(stopped.stdout).toContain('DEMO_PASSWORD=… npm run demo');
-
-      const { code, stdout } = await runDemo(bindPort, { DEMO_PASSWORD: password });
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/✔ 3\. bind to the account demo .*: skey .*, roles staff, account demo/);
-      expect(stdout).toMatch(/✔ 4\. read the menus .*: 我的订单, 审批/);
-      expect(stdout).toMatch(/✔ 5\. list the approvals .*: \d+ approvals/);
-      expect(stdout).toMatch(/✔ 7\. log in again: BIND_REQUIRED again/);
-      expect(stdout).not.toContain(password);
-      expect(stdout.trim().split('\n').pop()).toMatch(/^Done: the whole bind flow works/);
-    } finally {
-      await bind.close();
-    }
-  }, 60_000);
 
   it('exits non-zero with a clear line when no server answers', async () => {
     await app.close();
