@@ -3,9 +3,10 @@ import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { withoutUrlPassword } from '../url-password';
 import { createSealer } from '../seal';
+import { absentStore } from './absent';
 import { createRedisCredentialCache } from './credentials';
 import { fieldList, replyReader } from './script-reply';
-import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type AccountStore, type BindTicketStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -357,6 +358,8 @@ export function createRedisStoresOn(
     },
 
     users: userDatabase.users,
+    accounts: userDatabase.accounts ?? absentStore<AccountStore>('accounts'),
+    bindTickets: userDatabase.bindTickets ?? absentStore<BindTicketStore>('bindTickets'),
 
     limits: {
       take: (key, limit, windowMs) =>
@@ -366,6 +369,7 @@ export function createRedisStoresOn(
           const reply = readSlidingWindow(await scripts.slidingWindow(`${prefix}rate:${key}`, at, windowMs, limit, `${at}:${randomBytes(6).toString('base64url')}`));
           return reply?.allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, reply?.retryAfterMs ?? windowMs) };
         }),
+      reset: (key) => guard(async () => void (await redis.del(`${prefix}rate:${key}`))),
     },
 
     credentials: createRedisCredentialCache(redis, prefix, guard, now, sealer),

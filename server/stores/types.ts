@@ -107,6 +107,16 @@ export interface UserRecord {
    * account (bind mode) gives a user other roles; the memory store's double sets them for tests.
    */
   roles?: string[];
+  /** The platform account this user is (bind mode): a user created by the accounts command. */
+  account?: UserAccount;
+}
+
+/** What a user record carries of its platform account (never the password hash). */
+export interface UserAccount {
+  name: string;
+  displayName: string;
+  /** A disabled account cannot bind or log in, and its sessions end (403 USER_BLOCKED). */
+  disabled: boolean;
 }
 
 /** Who WeChat says logged in. */
@@ -126,6 +136,8 @@ export interface UserStore {
    * so that later logins find it by either.
    */
   findOrCreate(identity: WeChatIdentity, fresh: () => UserRecord): Promise<{ user: UserRecord; created: boolean }>;
+  /** findOrCreate without the create (bind mode): the user of this unionid, else of this openid, the missing one linked; null when neither is known. */
+  find(identity: WeChatIdentity): Promise<UserRecord | null>;
   get(id: string): Promise<UserRecord | null>;
   /** The user before and after the patch (applied atomically), or null when there is no such user. */
   update(id: string, patch: UserPatch): Promise<{ before: UserRecord; after: UserRecord } | null>;
@@ -134,6 +146,90 @@ export interface UserStore {
    * the user held before is released. Null when there is no such user.
    */
   bindPhone(id: string, phone: PhoneNumber): Promise<PhoneBinding | null>;
+}
+
+/**
+ * A platform account (ACCOUNT_MODE=bind): a user row plus its account row, made by the accounts
+ * command before any WeChat user binds to it.
+ */
+export interface PlatformAccount {
+  /** The user the account is: WeChat identities bind to this user. */
+  userId: string;
+  /** What the user types to bind (工号, 学号, 会员号); unique. */
+  name: string;
+  displayName: string;
+  /** Role names (access.ts); empty means the default role. */
+  roles: string[];
+  disabled: boolean;
+  /** passwords.ts's encoded scrypt hash (parameters, salt, hash). */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An account as listings show it: no password hash, and whether a WeChat user is bound to it. */
+export type AccountSummary = Omit<PlatformAccount, 'passwordHash'> & { bound: boolean };
+
+export interface NewAccount {
+  name: string;
+  displayName: string;
+  roles: string[];
+  passwordHash: string;
+}
+
+export type AccountCreation = { ok: true; account: PlatformAccount } | { ok: false; reason: 'NAME_TAKEN' };
+
+/** Platform accounts, by name. Every change returns the account after it, or null when there is no account of that name. */
+export interface AccountStore {
+  /** A new user and its account, in one transaction; refused when the name is taken. */
+  create(account: NewAccount): Promise<AccountCreation>;
+  byName(name: string): Promise<PlatformAccount | null>;
+  /** Every account, by name. */
+  list(): Promise<AccountSummary[]>;
+  setPasswordHash(name: string, passwordHash: string): Promise<PlatformAccount | null>;
+  /**
+   * Disables or enables the account. Disabling does not end sessions by itself: the caller ends
+   * them (`sessions.deleteAllOf(account.userId)`); authentication refuses a disabled account's
+   * sessions in any case.
+   */
+  setDisabled(name: string, disabled: boolean): Promise<PlatformAccount | null>;
+  setRoles(name: string, roles: string[]): Promise<PlatformAccount | null>;
+  /**
+   * Unbinds: removes the user's WeChat identities (every openid and the unionid), so that the next
+   * login of that WeChat user finds nobody. How many identity rows it removed (0: none bound).
+   */
+  unbind(userId: string): Promise<number>;
+}
+
+/** A bind ticket as the server holds it: the WeChat identity of a login that found no user (bind mode). */
+export interface BindTicketRecord {
+  /** sha256 of the ticket, hex: the store never sees the ticket itself. */
+  ticketHash: string;
+  openid: string;
+  unionid?: string;
+  expiresAt: number;
+}
+
+export type BindOutcome =
+  | { ok: true; user: UserRecord }
+  /** Unknown, used or expired; or its WeChat identity was bound meanwhile by another ticket. */
+  | { ok: false; reason: 'INVALID_BIND_TICKET' }
+  /** The account's user already has a WeChat identity of this app (the ticket stays usable). */
+  | { ok: false; reason: 'ACCOUNT_ALREADY_BOUND' }
+  /** No such user (the account was deleted meanwhile). */
+  | { ok: false; reason: 'NO_SUCH_USER' };
+
+export interface BindTicketStore {
+  issue(ticket: BindTicketRecord): Promise<void>;
+  /** Whether the ticket is known and live (a cheap look before the password is checked). */
+  isLive(ticketHash: string): Promise<boolean>;
+  /**
+   * Consumes the ticket and binds its WeChat identity (openid, and unionid when there is one) to
+   * the user, in one transaction: of any number of concurrent redeems of one ticket, exactly one
+   * succeeds. A ticket is consumed only by a success (and by an identity bound meanwhile to
+   * someone else, after which it is of no use).
+   */
+  redeem(ticketHash: string, userId: string): Promise<BindOutcome>;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -145,6 +241,8 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: n
 export interface RateLimiter {
   /** Accepts and records one hit on `key`, or refuses it (recording nothing) and says when the next would pass. */
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Forgets every hit of `key`, in every window (a successful bind clears the account's failures). */
+  reset(key: string): Promise<void>;
 }
 
 /** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */
@@ -173,13 +271,20 @@ export interface Stores {
   users: UserStore;
   limits: RateLimiter;
   credentials: CredentialCache;
+  /** Platform accounts (bind mode), in the system of record. */
+  accounts: AccountStore;
+  /** Bind tickets (bind mode), in the system of record: redeeming one writes identities. */
+  bindTickets: BindTicketStore;
   /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The system of record as other stores use it: its users, whether it answers, and closing it. */
-export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'>;
+/**
+ * The system of record as other stores use it: its users (and platform accounts and bind
+ * tickets, which bind mode needs), whether it answers, and closing it.
+ */
+export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets'>>;
 
 export interface StoreOptions {
   now: Clock;
