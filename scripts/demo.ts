@@ -96,6 +96,6 @@ async function main(): Promise<void> {
   process.stdout.write('Done: the whole login flow works against this server.\n');
 }
 
-(process.argv.includes('--bind') ? walkBindMode() : main()).catch(() => {
+(process.argv.includes('--bind') ? walkBindMode({ account: process.env.DEMO_ACCOUNT ?? '', password: process.env.DEMO_PASSWORD ?? '' }) : main()).catch(() => {
   process.exitCode = 1;
 });

@@ -58,10 +58,18 @@ export function checkNewPassword(password: string): string {
  */
 export async function readNewPassword({ input, prompts }: PasswordSource): Promise<string> {
   if (input.isTTY && input.setRawMode) {
-    const first = checkNewPassword(await askHidden('New password: ', input, prompts));
-    const second = await askHidden('The same password again: ', input, prompts);
-    if (second !== first) throw new PasswordInputError('the two passwords differ; nothing was changed');
-    return first;
+    // Echo off before the first prompt shows and until the last answer is in: keys typed the
+    // moment a prompt appears, or between the two, would otherwise be echoed by the terminal.
+    input.setRawMode(true);
+    try {
+      const first = checkNewPassword(await askHidden('New password: ', input, prompts));
+      const second = await askHidden('The same password again: ', input, prompts);
+      if (second !== first) throw new PasswordInputError('the two passwords differ; nothing was changed');
+      return first;
+    } finally {
+      input.setRawMode(false);
+      input.pause();
+    }
   }
   prompts.write('Reading the password from standard input (one line)…\n');
   const line = await readOneLine(input);
@@ -70,19 +78,17 @@ export async function readNewPassword({ input, prompts }: PasswordSource): Promi
 }
 
 /**
- * One line typed at a terminal in raw mode, echoing nothing: Enter ends it, Backspace and Ctrl+U
+ * One line typed at a terminal already in raw mode (so echoing nothing): Enter ends it, Backspace and Ctrl+U
  * edit it, Ctrl+C interrupts, Ctrl+D on an empty line cancels. Escape sequences (arrow keys,
  * bracketed paste markers) are dropped, not taken as part of the password.
  */
-function askHidden(question: string, input: TerminalInput, prompts: NodeJS.WritableStream): Promise<string> {
+function askHidden(question: string, input: NodeJS.ReadableStream, prompts: NodeJS.WritableStream): Promise<string> {
   return new Promise((resolve, reject) => {
     const decoder = new StringDecoder('utf8');
     let typed: string[] = [];
     let escape: 'none' | 'started' | 'sequence' = 'none';
     const finish = (outcome: () => void) => {
       input.removeListener('data', onData);
-      input.setRawMode!(false);
-      input.pause();
       prompts.write('\n');
       outcome();
     };
@@ -108,7 +114,6 @@ function askHidden(question: string, input: TerminalInput, prompts: NodeJS.Writa
       }
     };
     prompts.write(question);
-    input.setRawMode!(true);
     input.on('data', onData);
     input.resume();
   });

@@ -81,16 +81,21 @@ describe('a new password from standard input (not a terminal)', () => {
 });
 
 describe('a new password typed at a terminal', () => {
-  it('is asked twice with echo off (raw mode) and restored after, and the prompts never show what was typed', async () => {
+  it('is asked twice with echo off (raw mode) from before the first prompt to the last answer, restored after, and the prompts never show what was typed', async () => {
     const input = terminal();
     const prompts = collector();
+    // What the terminal had shown each time the mode changed: echo goes off before the first prompt.
+    const shownAtModeChange: string[] = [];
+    const setRawMode = input.setRawMode;
+    input.setRawMode = (raw: boolean) => (shownAtModeChange.push(prompts.text()), setRawMode(raw));
     const reading = readNewPassword({ input, prompts: prompts.stream });
     input.write('s3cret-pass');
     input.write('\r');
     await new Promise((resolve) => setImmediate(resolve));
     input.write('s3cret-pass\r');
     expect(await reading).toBe('s3cret-pass');
-    expect(input.rawModes).toEqual([true, false, true, false]);
+    expect(input.rawModes).toEqual([true, false]);
+    expect(shownAtModeChange).toEqual(['', 'New password: \nThe same password again: \n']);
     expect(prompts.text()).toBe('New password: \nThe same password again: \n');
   });
 
