@@ -2,12 +2,17 @@
  * `npm run accounts`, the real command in a child process, on a temporary SQLite file: what it
  * writes, what it prints, how it refuses, and that the password shows nowhere but the hash.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../../tools/free-port';
+import { SIMULATED_APPID } from '../../../server/config';
 import type { OpenDatabase } from '../../../server/database';
 import { PASSWORD_PARAMS, verifyPassword } from '../../../server/passwords';
-import { openMigrated, sqliteUrl } from '../helpers-databases';
+import { createRedisStores } from '../../../server/stores/redis';
+import { createSqlStores } from '../../../server/stores/sql';
+import { describeWithRedis } from '../helpers';
+import { describeWithDatabase, openMigrated, sqliteUrl } from '../helpers-databases';
 import { runAccounts, runAccountsAtTerminal } from './accounts-run';
 
 const PASSWORD = 'Correct-Horse-42';
@@ -146,4 +151,69 @@ describe('npm run accounts, on an SQLite file', () => {
     expect(differ.transcript).toMatch(/accounts: the two passwords differ; nothing was changed/);
     expect(await verifyPassword('typed-at-a-tty', (await rows())[0].password_hash)).toBe(true);
   }, 120_000);
+});
+
+describeWithRedis('npm run accounts, with sessions in Redis (REDIS_URL)', (redis) => {
+  it('disable ends the sessions the server keeps in Redis, and only that user\'s', async () => {
+    const url = sqliteUrl();
+    const opened = await openMigrated(url);
+    const sql = createSqlStores({ ...opened, now: Date.now, sessionIdleMs: 3_600_000, sealKey: randomBytes(32), appId: SIMULATED_APPID, commandTimeoutMs: 2000 });
+    // As the server composes them: sessions in Redis, under its default prefix; users and accounts in the database.
+    const stores = await createRedisStores({ url: redis().url, now: Date.now, sessionIdleMs: 3_600_000, sealKey: randomBytes(32), userDatabase: sql });
+    try {
+      for (const name of ['E1', 'E2']) await runAccounts(['add', name, '--name', name], { databaseUrl: url, stdin: `${PASSWORD}\n` });
+      const [e1, e2] = await Promise.all(['E1', 'E2'].map(async (name) => (await stores.accounts.byName(name))!.userId));
+      const at = Date.now();
+      for (const [userId, n] of [[e1, 1], [e1, 2], [e2, 1]] as const) {
+        await stores.sessions.create({ skeyHash: createHash('sha256').update(`${userId}-${n}`).digest('hex'), userId, sessionKey: 'session-key', createdAt: at, lastSeenAt: at, expiresAt: at + 86_400_000 });
+      }
+      const live = (userId: string, n: number) => stores.sessions.touch(createHash('sha256').update(`${userId}-${n}`).digest('hex'));
+
+      const run = await runAccounts(['disable', 'E1'], { databaseUrl: url, redisUrl: redis().url });
+      expect(run).toMatchObject({ code: 0, stdout: 'disabled E1: it can no longer bind or log in; 2 sessions ended\n' });
+      expect(await live(e1, 1)).toBeNull();
+      expect(await live(e1, 2)).toBeNull();
+      expect(await live(e2, 1)).not.toBeNull();
+    } finally {
+      await stores.close();
+    }
+  }, 120_000);
+
+  it('says Redis is unreachable, without the password of REDIS_URL, and changes nothing', async () => {
+    const url = sqliteUrl();
+    const opened = await openMigrated(url);
+    try {
+      await runAccounts(['add', 'E1', '--name', 'E1'], { databaseUrl: url, stdin: `${PASSWORD}\n` });
+      const port = await freePort();
+      const run = await runAccounts(['disable', 'E1'], { databaseUrl: url, redisUrl: `redis://:redis-s3cret@127.0.0.1:${port}` });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^accounts: cannot connect to Redis at REDIS_URL \\(127\\.0\\.0\\.1:${port}\\)`));
+      expect(printed(run)).not.toContain('redis-s3cret');
+      expect(Number((await opened.db.selectFrom('accounts').select('disabled').executeTakeFirstOrThrow()).disabled)).toBe(0);
+    } finally {
+      await opened.db.destroy();
+    }
+  }, 120_000);
+});
+
+describeWithDatabase('postgres', 'npm run accounts, on PostgreSQL', (server) => {
+  it('adds, lists, changes the password of and disables an account in the server\'s PostgreSQL database', async () => {
+    const url = await server().createDatabase('accounts_cli');
+    const opened = await openMigrated(url);
+    try {
+      expect(await runAccounts(['add', 'E1024', '--name', '张三', '--roles', 'staff'], { databaseUrl: url, stdin: `${PASSWORD}\n` })).toMatchObject({ code: 0 });
+      expect((await runAccounts(['list'], { databaseUrl: url })).stdout).toMatch(/^E1024\s+张三\s+staff\s+enabled\s+not bound$/m);
+      const duplicate = await runAccounts(['add', 'E1024', '--name', '李四'], { databaseUrl: url, stdin: `${PASSWORD}\n` });
+      expect(duplicate.code).toBe(4);
+      expect(await runAccounts(['passwd', 'E1024'], { databaseUrl: url, stdin: 'the-new-password\n' })).toMatchObject({ code: 0 });
+      expect(await runAccounts(['disable', 'E1024'], { databaseUrl: url })).toMatchObject({ code: 0 });
+
+      const row = await opened.db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ name: 'E1024', display_name: '张三', roles: '["staff"]' });
+      expect(Number(row.disabled)).toBe(1);
+      expect(await verifyPassword('the-new-password', row.password_hash)).toBe(true);
+    } finally {
+      await opened.db.destroy();
+    }
+  }, 180_000);
 });
