@@ -131,6 +131,9 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
       menus: menusFor,
+      accountMode: config.accountMode,
+      // The audit trail's hook for binds and unbinds (see AccountEvent): none recorded yet.
+      onAccountEvent: undefined,
     }),
   };
 

@@ -263,7 +263,7 @@ export function createMemoryStores(
           userIdByUnionid.set(ticket.unionid, userId);
           user.unionid = ticket.unionid;
         }
-        return { ok: true, user: view(user) };
+        return { ok: true, user: view(user), sessionKey: ticket.sessionKey };
       },
     },
 

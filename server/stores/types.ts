@@ -207,11 +207,14 @@ export interface BindTicketRecord {
   ticketHash: string;
   openid: string;
   unionid?: string;
+  /** WeChat's session_key of that login, for the session the bind starts (sealed in SQL, as sessions keep it). */
+  sessionKey: string;
   expiresAt: number;
 }
 
 export type BindOutcome =
-  | { ok: true; user: UserRecord }
+  /** The user bound, and the ticket's session_key (null when it cannot be read: sealed under a key since rotated). */
+  | { ok: true; user: UserRecord; sessionKey: string | null }
   /** Unknown, used or expired; or its WeChat identity was bound meanwhile by another ticket. */
   | { ok: false; reason: 'INVALID_BIND_TICKET' }
   /** The account's user already has a WeChat identity of this app (the ticket stays usable). */

@@ -394,6 +394,17 @@ function storeContract(factory: () => Factory) {
       expect((await stores.limits.take('h', 1, W)).allowed).toBe(true);
     });
 
+    it('forgets every hit of a key on reset, in every window it was counted in, and only that key', async () => {
+      for (let i = 0; i < 3; i++) await stores.limits.take('reset-me', 3, W);
+      await stores.limits.take('reset-me', 10, 2 * W);
+      for (let i = 0; i < 3; i++) await stores.limits.take('kept', 3, W);
+      await stores.limits.reset('reset-me');
+      await stores.limits.reset('never-seen');
+      for (let i = 0; i < 3; i++) expect(await stores.limits.take('reset-me', 3, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take('reset-me', 3, W)).allowed).toBe(false);
+      expect((await stores.limits.take('kept', 3, W)).allowed).toBe(false);
+    });
+
     it('never accepts more than the limit in any window, and refuses only when the window is full (random hit times)', async () => {
       const limit = 4;
       const window = 1000;

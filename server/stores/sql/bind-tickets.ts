@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
+import type { Sealer } from '../../seal';
 import type { BindOutcome, BindTicketStore } from '../types';
 import type { Database } from './schema';
 import { Conflict, forUpdate, insertUnlessPresent, lockUser, millis, transact, type Guard } from './support';
@@ -16,15 +17,16 @@ export interface SqlBindTicketOptions {
   guard: Guard;
   now: () => number;
   appId: string;
+  sealer: Sealer;
 }
 
 /** Expired tickets nobody came back for are swept once per this many issued. */
 const SWEEP_EVERY = 100;
 
-export function createSqlBindTicketStore({ db, kind, guard, now, appId }: SqlBindTicketOptions): BindTicketStore {
+export function createSqlBindTicketStore({ db, kind, guard, now, appId, sealer }: SqlBindTicketOptions): BindTicketStore {
   let issuedSinceSweep = 0;
   return {
-    issue: ({ ticketHash, openid, unionid, expiresAt }) =>
+    issue: ({ ticketHash, openid, unionid, sessionKey, expiresAt }) =>
       guard(async () => {
         if (++issuedSinceSweep >= SWEEP_EVERY) {
           issuedSinceSweep = 0;
@@ -32,7 +34,7 @@ export function createSqlBindTicketStore({ db, kind, guard, now, appId }: SqlBin
         }
         await db
           .insertInto('bind_tickets')
-          .values({ ticket_hash: ticketHash, wechat: wechatIdentity(appId, openid), unionid: unionid ?? null, expires_at: expiresAt })
+          .values({ ticket_hash: ticketHash, wechat: wechatIdentity(appId, openid), unionid: unionid ?? null, session_key: sealer.seal(sessionKey, ticketHash), expires_at: expiresAt })
           .execute();
       }),
 
@@ -46,7 +48,7 @@ export function createSqlBindTicketStore({ db, kind, guard, now, appId }: SqlBin
       guard(() =>
         transact(db, kind, async (trx): Promise<BindOutcome> => {
           // The ticket first, locked: a concurrent redeem of it waits here, then finds it gone.
-          const ticket = await forUpdate(kind, trx.selectFrom('bind_tickets').select(['wechat', 'unionid', 'expires_at']).where('ticket_hash', '=', ticketHash)).executeTakeFirst();
+          const ticket = await forUpdate(kind, trx.selectFrom('bind_tickets').select(['wechat', 'unionid', 'session_key', 'expires_at']).where('ticket_hash', '=', ticketHash)).executeTakeFirst();
           if (!ticket || now() >= millis(ticket.expires_at)) return { ok: false, reason: 'INVALID_BIND_TICKET' };
           if (!(await lockUser(kind, trx, userId))) return { ok: false, reason: 'NO_SUCH_USER' };
           const wechatOfUser = await trx.selectFrom('identities').select('value').where('user_id', '=', userId).where('kind', '=', 'wechat').execute();
@@ -67,7 +69,7 @@ export function createSqlBindTicketStore({ db, kind, guard, now, appId }: SqlBin
           if (ticket.unionid !== null && !(await link('unionid', ticket.unionid))) throw new Conflict('unionid bound meanwhile');
           const user = await loadUser(trx, userId, appId);
           if (!user) throw new Conflict('user deleted meanwhile');
-          return { ok: true, user };
+          return { ok: true, user, sessionKey: sealer.open(ticket.session_key, ticketHash) };
         }),
       ),
   };

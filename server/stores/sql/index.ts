@@ -32,7 +32,7 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
   return {
     users: createSqlUserStore({ db, kind, guard, now, appId }),
     accounts: createSqlAccountStore({ db, kind, guard, now }),
-    bindTickets: createSqlBindTicketStore({ db, kind, guard, now, appId }),
+    bindTickets: createSqlBindTicketStore({ db, kind, guard, now, appId, sealer }),
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),

@@ -121,6 +121,7 @@ export function migrations(kind: DatabaseKind): Record<string, Migration> {
             .addColumn('ticket_hash', 'char(64)', (c) => c.primaryKey())
             .addColumn('wechat', 'varchar(255)', (c) => c.notNull())
             .addColumn('unionid', 'varchar(255)')
+            .addColumn('session_key', 'varchar(255)', (c) => c.notNull())
             .addColumn('expires_at', millis, (c) => c.notNull()),
         ).execute();
         await db.schema.createIndex('bind_tickets_expires_at').on('bind_tickets').column('expires_at').execute();

@@ -90,6 +90,8 @@ export interface BindTicketsTable {
   /** appid:openid, as in identities. */
   wechat: string;
   unionid: string | null;
+  /** Sealed (seal.ts), bound to the ticket hash, as sessions keep it. */
+  session_key: string;
   expires_at: Millis;
 }
 
