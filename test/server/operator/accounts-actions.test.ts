@@ -74,7 +74,7 @@ describe('the accounts commands on the stores', () => {
     expect(await runAccountCommand({ kind: 'unbind', name: 'E1' }, ctx)).toBe('E1 was bound to no WeChat user; 0 sessions ended\n');
 
     const ticketHash = 'a'.repeat(64);
-    await stores.bindTickets.issue({ ticketHash, openid: 'o-e1', expiresAt: Date.UTC(2030, 0, 1) });
+    await stores.bindTickets.issue({ ticketHash, openid: 'o-e1', sessionKey: 'session-key', expiresAt: Date.UTC(2030, 0, 1) });
     expect(await stores.bindTickets.redeem(ticketHash, userId)).toMatchObject({ ok: true });
     await stores.sessions.create(session(userId, 1));
     expect((await stores.accounts.list())[0].bound).toBe(true);
