@@ -5,8 +5,10 @@
  * approvals, unbinds, and is asked to bind again. The real auth service runs on the Node wx
  * adapter, as in the open-mode walk (demo.ts).
  */
+import { parseArgs } from 'node:util';
 import { createAuth, isAuthError, type AuthClient, type BindTicket } from '../miniprogram/auth/index';
 import { serverErrorCodeOf } from '../miniprogram/utils/error-message';
+import { readPassword } from '../server/operator/password-input';
 import { createNodeWx } from '../tools/node-wx';
 import type { ApprovalsResponse, SessionResponse, User } from '../typings/api';
 import { base, serverAnswers, short, step } from './demo-steps';
@@ -15,6 +17,22 @@ import { base, serverAnswers, short, step } from './demo-steps';
 export interface DemoCredentials {
   account: string;
   password: string;
+}
+
+/** The account `ACCOUNT_MODE=bind npm start` makes (server/demo-account.ts). */
+const DEFAULT_ACCOUNT = 'demo';
+
+/**
+ * The account to bind with: `--account <name>` or the demo account; its password typed at a hidden
+ * prompt, or one line of standard input (npm start prints the demo account's, fresh on each start).
+ * Never from the command line, which every user of the machine can read.
+ */
+export async function credentialsFromCommandLine(argv: readonly string[]): Promise<DemoCredentials> {
+  const { values } = parseArgs({ args: [...argv], options: { bind: { type: 'boolean' }, account: { type: 'string' }, password: { type: 'string' } }, strict: true });
+  if (values.password !== undefined) throw new Error('--password: a password is never taken from the command line (every user of this machine can read it); type it at the prompt, or give it as one line on standard input');
+  const account = values.account ?? DEFAULT_ACCOUNT;
+  const password = await readPassword({ input: process.stdin, prompts: process.stderr }, { prompt: `Password of ${account} (npm start printed the demo account's): ` });
+  return { account, password };
 }
 
 /**

@@ -8,8 +8,16 @@ const host = (process.env.HOST ?? '').replace(/^\[|\]$/g, '');
 const reachable = host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 export const base = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${process.env.PORT || 3000}`;
 
+/** A step failed: its line is printed already. */
+export class StepFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super(reason instanceof Error ? reason.message : String(reason));
+    this.name = 'StepFailed';
+  }
+}
+
 let stepNo = 0;
-/** Runs one step and prints `✔ n. title: what it found`, or `✘ n. title: why` and rethrows. */
+/** Runs one step and prints `✔ n. title: what it found`, or `✘ n. title: why` and throws StepFailed. */
 export async function step<T>(title: string, run: () => Promise<T>, describe: (value: T) => string): Promise<T> {
   stepNo++;
   try {
@@ -18,7 +26,7 @@ export async function step<T>(title: string, run: () => Promise<T>, describe: (v
     return value;
   } catch (error) {
     process.stdout.write(`✘ ${stepNo}. ${title}: ${error instanceof Error ? error.message : String(error)}\n`);
-    throw error;
+    throw new StepFailed(error);
   }
 }
 

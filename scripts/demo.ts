@@ -7,8 +7,8 @@
 import { createAuth, isAuthError } from '../miniprogram/auth/index';
 import { createNodeWx } from '../tools/node-wx';
 import type { DevExpireResponse, DevPhoneCodeResponse, OrdersResponse, PhoneBindResponse, ProfileResponse, User } from '../typings/api';
-import { walkBindMode } from './demo-bind';
-import { base, serverAnswers, short, step } from './demo-steps';
+import { credentialsFromCommandLine, walkBindMode } from './demo-bind';
+import { base, serverAnswers, short, step, StepFailed } from './demo-steps';
 
 async function main(): Promise<void> {
   const wx = createNodeWx({ server: base, user: `demo-${process.pid}` });
@@ -18,7 +18,15 @@ async function main(): Promise<void> {
   wx.login = (options) => login({ ...options, success: (result) => (codes.push(result.code), options.success?.(result)) });
 
   await serverAnswers('`npm start` (or `WX_MODE=simulated npm run server`)');
-  const first = await step('log in (wx.login → POST /auth/login)', () => auth.login(), (s) => `skey ${short(s.skey)} for user ${s.user.id}`);
+  const first = await step(
+    'log in (wx.login → POST /auth/login)',
+    () =>
+      auth.login().catch((error: unknown) => {
+        if (isAuthError(error, 'BIND_REQUIRED')) throw new Error('the server asks this WeChat user to bind an account: it runs in bind mode; walk it with `npm run demo -- --bind`');
+        throw error;
+      }),
+    (s) => `skey ${short(s.skey)} for user ${s.user.id}`,
+  );
   await step('read the profile', () => auth.request<ProfileResponse>({ url: '/api/profile' }), (r) => `nickname "${r.data.user.nickname}", complete: ${r.data.user.profileComplete}`);
   await step(
     'set an emoji nickname',
@@ -96,6 +104,9 @@ async function main(): Promise<void> {
   process.stdout.write('Done: the whole login flow works against this server.\n');
 }
 
-(process.argv.includes('--bind') ? walkBindMode({ account: process.env.DEMO_ACCOUNT ?? '', password: process.env.DEMO_PASSWORD ?? '' }) : main()).catch(() => {
+const bindWalk = async () => walkBindMode(await credentialsFromCommandLine(process.argv.slice(2)));
+(process.argv.includes('--bind') ? bindWalk() : main()).catch((error: unknown) => {
+  // A failed step has printed its line; what failed before the first step (the command line, the password) says so here.
+  if (!(error instanceof StepFailed)) process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

@@ -69,7 +69,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export function checkAccountName(raw: string): string {
   const name = raw.normalize('NFC');
   if (name.length === 0) throw usage('the account name is empty');
-  if ([...name].length > MAX_NAME_LENGTH) throw usage(`the account name is longer than ${MAX_NAME_LENGTH} characters`);
+  // Counted as the bind route counts it (UTF-16 units), so that every name added here can be typed there.
+  if (name.length > MAX_NAME_LENGTH) throw usage(`the account name is longer than ${MAX_NAME_LENGTH} characters`);
   if (/\s/u.test(name) || CONTROL.test(name)) throw usage(`the account name ${JSON.stringify(name)} contains a space or a control character: it is typed on the bind page as one word`);
   if (name.startsWith('-')) throw usage(`the account name ${JSON.stringify(name)} starts with "-": write the options after it`);
   return name;

@@ -52,18 +52,36 @@ export function checkNewPassword(password: string): string {
 }
 
 /**
- * A new password, checked: on a terminal, typed twice at a hidden prompt; otherwise the first line
- * of standard input (its line ending is not part of it), announced on `prompts` so that a command
- * run where nothing feeds it says what it waits for.
+ * A new password, checked: on a terminal, typed twice at a hidden prompt (the first entry checked
+ * before the second is asked for); otherwise the first line of standard input.
  */
-export async function readNewPassword({ input, prompts }: PasswordSource): Promise<string> {
+export function readNewPassword(source: PasswordSource): Promise<string> {
+  return readPassword(source, { prompt: 'New password: ', confirm: 'The same password again: ', check: checkNewPassword });
+}
+
+export interface PasswordQuestion {
+  /** What the terminal shows before the hidden entry. */
+  prompt: string;
+  /** Asked after the first entry, which the second must equal; none asks once. */
+  confirm?: string;
+  /** Refuses an entry (throws PasswordInputError); none takes any non-empty one. */
+  check?: (password: string) => string;
+}
+
+/**
+ * A password: on a terminal, typed at a hidden prompt; otherwise the first line of standard input
+ * (its line ending is not part of it), announced on `prompts` so that a command run where nothing
+ * feeds it says what it waits for.
+ */
+export async function readPassword({ input, prompts }: PasswordSource, { prompt, confirm, check = nonEmpty }: PasswordQuestion): Promise<string> {
   if (input.isTTY && input.setRawMode) {
     // Echo off before the first prompt shows and until the last answer is in: keys typed the
     // moment a prompt appears, or between the two, would otherwise be echoed by the terminal.
     input.setRawMode(true);
     try {
-      const first = checkNewPassword(await askHidden('New password: ', input, prompts));
-      const second = await askHidden('The same password again: ', input, prompts);
+      const first = check(await askHidden(prompt, input, prompts));
+      if (confirm === undefined) return first;
+      const second = await askHidden(confirm, input, prompts);
       if (second !== first) throw new PasswordInputError('the two passwords differ; nothing was changed');
       return first;
     } finally {
@@ -74,7 +92,12 @@ export async function readNewPassword({ input, prompts }: PasswordSource): Promi
   prompts.write('Reading the password from standard input (one line)…\n');
   const line = await readOneLine(input);
   if (line === null) throw new PasswordInputError('standard input ended before a password line; give the password as one line (it is never taken from the command line)');
-  return checkNewPassword(line);
+  return check(line);
+}
+
+function nonEmpty(password: string): string {
+  if (password.length === 0) throw new PasswordInputError('the password is empty');
+  return password;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { MAX_PASSWORD_LENGTH } from '../../../server/passwords';
-import { checkNewPassword, MIN_PASSWORD_LENGTH, PasswordInputError, readNewPassword } from '../../../server/operator/password-input';
+import { checkNewPassword, MIN_PASSWORD_LENGTH, PasswordInputError, readNewPassword, readPassword } from '../../../server/operator/password-input';
 
 /** Standard input as a pipe: what the test writes, then (optionally) its end. */
 function pipe(...chunks: Array<string | Buffer>): PassThrough {
@@ -133,6 +133,20 @@ describe('a new password typed at a terminal', () => {
     input.write('short\r');
     expect((await refusal(reading)).message).toMatch(/too short/);
     expect(prompts.text()).not.toContain('again');
+  });
+});
+
+describe('an existing password (the demo\'s), asked once', () => {
+  it('takes any non-empty entry at one hidden prompt, or one line of standard input, with none of the new-password rules', async () => {
+    const input = terminal();
+    const prompts = collector();
+    const reading = readPassword({ input, prompts: prompts.stream }, { prompt: 'Password of demo: ' });
+    input.write('short\r');
+    expect(await reading).toBe('short');
+    expect(prompts.text()).toBe('Password of demo: \n');
+    expect(input.rawModes).toEqual([true, false]);
+    expect(await readPassword({ input: pipe('abc\n'), prompts: collector().stream }, { prompt: 'unused' })).toBe('abc');
+    expect((await refusal(readPassword({ input: pipe('\n'), prompts: collector().stream }, { prompt: 'unused' }))).message).toBe('the password is empty');
   });
 });
 
