@@ -8,9 +8,10 @@
 import { parseArgs } from 'node:util';
 import { createAuth, isAuthError, type AuthClient, type BindTicket } from '../miniprogram/auth/index';
 import { serverErrorCodeOf } from '../miniprogram/utils/error-message';
+import { DEMO_ACCOUNT } from '../server/demo-account';
 import { readPassword } from '../server/operator/password-input';
 import { createNodeWx } from '../tools/node-wx';
-import type { ApprovalsResponse, SessionResponse, User } from '../typings/api';
+import type { ApiErrorCode, ApprovalsResponse, SessionResponse, User } from '../typings/api';
 import { base, serverAnswers, short, step } from './demo-steps';
 
 /** The platform account the walk binds with. */
@@ -18,9 +19,6 @@ export interface DemoCredentials {
   account: string;
   password: string;
 }
-
-/** The account `ACCOUNT_MODE=bind npm start` makes (server/demo-account.ts). */
-const DEFAULT_ACCOUNT = 'demo';
 
 /**
  * The account to bind with: `--account <name>` or the demo account; its password typed at a hidden
@@ -30,7 +28,7 @@ const DEFAULT_ACCOUNT = 'demo';
 export async function credentialsFromCommandLine(argv: readonly string[]): Promise<DemoCredentials> {
   const { values } = parseArgs({ args: [...argv], options: { bind: { type: 'boolean' }, account: { type: 'string' }, password: { type: 'string' } }, strict: true });
   if (values.password !== undefined) throw new Error('--password: a password is never taken from the command line (every user of this machine can read it); type it at the prompt, or give it as one line on standard input');
-  const account = values.account ?? DEFAULT_ACCOUNT;
+  const account = values.account ?? DEMO_ACCOUNT;
   const password = await readPassword({ input: process.stdin, prompts: process.stderr }, { prompt: `Password of ${account} (npm start printed the demo account's): ` });
   return { account, password };
 }
@@ -43,6 +41,16 @@ export async function credentialsFromCommandLine(argv: readonly string[]): Promi
 const DEMO_WECHAT_USER = 'demo-bind-walk';
 
 const clock = (epochMs: number) => new Date(epochMs).toISOString().slice(11, 19);
+
+const ACCOUNTS_COMMAND = 'DATABASE_URL=sqlite:data/wx-login.db npm run accounts --';
+
+/** What the walk says when the server refuses its bind, by the server's code: what it means and what to do. */
+const BIND_REFUSALS: Partial<Record<ApiErrorCode, (account: string) => string>> = {
+  INVALID_CREDENTIALS: (account) => `the account or the password is wrong (npm start prints the demo account's password, a fresh one on every start; for ${account}, \`${ACCOUNTS_COMMAND} passwd ${account}\` sets one)`,
+  ACCOUNT_ALREADY_BOUND: (account) => `${account} is bound to another WeChat user (DevTools?): unbind it there (我的 → 解除绑定) or with \`${ACCOUNTS_COMMAND} unbind ${account}\``,
+  USER_BLOCKED: (account) => `${account} is disabled: \`${ACCOUNTS_COMMAND} enable ${account}\``,
+  RATE_LIMITED: () => 'too many bind attempts from this address or for this account (5 in any 15 minutes): try again later',
+};
 
 /** A login that must be answered with a bind request; the ticket. Refuses to go on against an open-mode server. */
 async function loginForTicket(auth: AuthClient<User>): Promise<BindTicket> {
@@ -83,12 +91,9 @@ export async function walkBindMode(credentials: DemoCredentials): Promise<void> 
       try {
         return await auth.bind({ bindTicket: ticket.bindTicket, account: credentials.account, password: credentials.password });
       } catch (error) {
-        if (serverErrorCodeOf(error) === 'ACCOUNT_ALREADY_BOUND') {
-          throw new Error(
-            `${credentials.account} is bound to another WeChat user (DevTools?): unbind it there (我的 → 解除绑定) or with \`DATABASE_URL=sqlite:data/wx-login.db npm run accounts -- unbind ${credentials.account}\``,
-          );
-        }
-        throw error;
+        const code = serverErrorCodeOf(error);
+        const why = code === undefined ? undefined : BIND_REFUSALS[code];
+        throw why ? new Error(`${code}: ${why(credentials.account)}`) : error;
       }
     },
     (s) => `skey ${short(s.skey)} for user ${s.user.id}, account ${s.user.account?.name} (${s.user.account?.displayName}), roles ${s.user.roles.join(', ')}`,
