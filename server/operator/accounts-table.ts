@@ -10,6 +10,13 @@ function columns(text: string): number {
   return width;
 }
 
+/**
+ * A cell as the terminal may show it: the command refuses control characters in what it writes,
+ * but a row written by other means could carry an escape sequence that would rewrite the screen.
+ */
+// eslint-disable-next-line no-control-regex
+const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
+
 const pad = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - columns(text)));
 
 /** What the roles column says: the roles, or the default role when the account has none recorded. */
@@ -22,7 +29,7 @@ export function accountsTable(accounts: readonly AccountSummary[], defaultRole: 
   if (accounts.length === 0) return 'no accounts yet: add one with `npm run accounts -- add <account> --name <display name>`\n';
   const rows = [
     ['ACCOUNT', 'NAME', 'ROLES', 'STATE', 'WECHAT'],
-    ...accounts.map((account) => [account.name, account.displayName, rolesText(account, defaultRole), account.disabled ? 'disabled' : 'enabled', account.bound ? 'bound' : 'not bound']),
+    ...accounts.map((account) => [printable(account.name), printable(account.displayName), printable(rolesText(account, defaultRole)), account.disabled ? 'disabled' : 'enabled', account.bound ? 'bound' : 'not bound']),
   ];
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => columns(row[column]))));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : pad(cell, widths[column]))).join('  ')).join('\n') + '\n';
