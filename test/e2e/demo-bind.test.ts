@@ -50,6 +50,7 @@ function runDemo(port: number, args: string[], password: string): Promise<DemoRu
   });
 }
 
+// One server for the cases: together they make 4 bind attempts from 127.0.0.1, under the server's 5 per client address in 15 minutes.
 describe('npm run demo -- --bind, against ACCOUNT_MODE=bind npm start', () => {
   let cwd: string;
   let port: number;
