@@ -18,12 +18,12 @@ import { rolesOf } from '../roles';
 
 const noMenus = (): MenuItem[] => [];
 import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
+import { isAbsentStore } from '../stores/absent';
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserDatabase, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 import { createAccountLifecycle, type AccountLifecycle, type UserFiles } from './account-lifecycle';
 import { clientKey } from './client-key';
-import { isAbsentStore } from '../stores/absent';
 import { createBinding, type AccountEvent, type AccountMode } from './bind';
 import { ApiError, OptionError } from './errors';
 import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';
@@ -325,6 +325,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
     ...(options.onAccountEvent === undefined ? {} : { onAccountEvent: options.onAccountEvent }),
     warn: (fields, message) => logger?.warn(fields, message),
   });
+  if (accountMode === 'bind') passwords.warmUp();
   const bindModeOnly = () => {
     if (accountMode !== 'bind') throw new ApiError('NOT_FOUND', 'platform accounts are not enabled on this server (ACCOUNT_MODE=bind)');
   };

@@ -3,13 +3,13 @@
  * several instances on one database, the per-user session cap, sealed secrets at rest, and a
  * database that goes away and comes back. The behaviour every store shares is in stores.test.ts.
  */
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
 import { TABLES } from '../../server/stores/sql/schema';
-import { CharsetError, migrateToLatest, migrations, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
+import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
 import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
@@ -53,6 +53,30 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
         expect(await schemaStatus(db, kind)).toEqual({ pending: [], unknown: [] });
       } finally {
         await db.destroy();
+      }
+    });
+
+    it('migrates a database of the release before platform accounts, keeping its users, who then find their accounts empty', async () => {
+      const opened = openDatabase(parseDatabaseUrl(await url())!);
+      try {
+        const first = '2026-12-07-01-users-identities-sessions';
+        const previous = new Migrator({
+          db: opened.db,
+          provider: { getMigrations: async () => ({ [first]: migrations(opened.kind)[first] }) },
+          migrationTableName: MIGRATION_TABLE,
+          migrationLockTableName: MIGRATION_LOCK_TABLE,
+        });
+        expect((await previous.migrateToLatest()).error).toBeUndefined();
+        const clock = fakeClock();
+        const before = storesOn({ ...opened, db: opened.db }, clock);
+        await before.users.findOrCreate({ openid: 'o-old' }, fresh(clock, 'old-user', 'o-old'));
+
+        expect(await migrateToLatest(opened.db, opened.kind)).toEqual(['2026-12-07-02-platform-accounts']);
+        expect(await before.users.find({ openid: 'o-old' })).toMatchObject({ id: 'old-user', openid: 'o-old' });
+        expect((await before.users.get('old-user'))?.account).toBeUndefined();
+        expect(await before.accounts.list()).toEqual([]);
+      } finally {
+        await opened.db.destroy();
       }
     });
 
@@ -152,6 +176,16 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       expect(live).toEqual([false, false, true, true, true, true]);
       const { count } = await opened.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('count')).where('user_id', '=', 'id1').executeTakeFirstOrThrow();
       expect(Number(count)).toBe(3);
+    });
+
+    it('stores a bind ticket’s session_key sealed, bound to the ticket: the raw value is nowhere in bind_tickets, and the bind opens it', async () => {
+      const created = await stores.accounts.create({ name: 'T1', displayName: '', roles: [], passwordHash: '$scrypt$x' });
+      if (!created.ok) throw new Error('not created');
+      await stores.bindTickets.issue({ ticketHash: 'c'.repeat(64), openid: 'o-t', sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', expiresAt: clock.now() + 60_000 });
+      const rows = await opened.db.selectFrom('bind_tickets').selectAll().execute();
+      expect(rows).toEqual([{ ticket_hash: 'c'.repeat(64), wechat: `${APPID}:o-t`, unionid: null, session_key: expect.any(String), expires_at: expect.anything() }]);
+      expect(JSON.stringify(rows)).not.toContain('tiihtNczf5v6AKRyjwEUhQ==');
+      expect(await stores.bindTickets.redeem('c'.repeat(64), created.account.userId)).toMatchObject({ ok: true, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==' });
     });
 
     it('stores session_key sealed: the raw value is nowhere in the table, and a copied value does not open', async () => {
