@@ -5,11 +5,11 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { parseCommand, runCommand } from '../../server/admin-command';
+import { parseCommand, runCommand } from '../../server/operator/admin-arguments';
 import { buildApp } from '../../server/app';
 import { openDatabase, parseDatabaseUrl } from '../../server/database';
 import { migrations, schemaStatus } from '../../server/stores/sql/migrations';
-import { createOperator, UnrecordedError } from '../../server/operator';
+import { createOperator, UnrecordedError } from '../../server/operator/admin-actions';
 import { createMemoryStores } from '../../server/stores/memory';
 import type { LoginResponse } from '../../typings/api';
 
@@ -166,9 +166,14 @@ describe('npm run admin refuses what it cannot work on', () => {
     }
   }, 30_000);
 
+  it('no DATABASE_URL: never a database of its own choosing, where the server would not see what it did', async () => {
+    const run = await admin({}, 'show', 'u');
+    expect(run).toMatchObject({ code: 1, stderr: expect.stringContaining('DATABASE_URL is not set') });
+  }, 30_000);
+
   it('DATABASE_URL=memory:, whose users live inside the server process', async () => {
     const run = await admin({ DATABASE_URL: 'memory:' }, 'show', 'u');
-    expect(run).toMatchObject({ code: 1, stderr: expect.stringContaining('DATABASE_URL=memory: keeps users inside the server process') });
+    expect(run).toMatchObject({ code: 1, stderr: expect.stringContaining("DATABASE_URL=memory: is a server's own memory, which no other process can reach") });
   }, 30_000);
 
   it('an action whose audit entry cannot be written: done, and reported as unrecorded', async () => {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
 import { BLOCKED_MESSAGE } from '../../server/blocking';
 import type { Config } from '../../server/config';
-import { createOperator, type Operator } from '../../server/operator';
+import { createOperator, type Operator } from '../../server/operator/admin-actions';
 import { createMemoryStores } from '../../server/stores/memory';
 import { createSqlStores } from '../../server/stores/sql';
 import type { AuditEntry, Stores } from '../../server/stores/types';

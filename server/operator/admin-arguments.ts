@@ -3,10 +3,11 @@
  * prints, and where its configuration comes from. The actions themselves are in operator.ts.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, EMBEDDED_DATABASE_URL, loadConfig, type Config } from './config';
-import { ApiError } from './errors';
-import { checkReason, MAX_AUDIT_ENTRIES, MAX_FOUND, parsePhone, UsageError, type Operator, type UserDetails, type UserSummary } from './operator';
-import type { AuditEntry } from './stores/types';
+import { loadConfig, type Config } from '../config';
+import { operatorConfig } from './stores';
+import { ApiError } from '../errors';
+import { checkReason, MAX_AUDIT_ENTRIES, MAX_FOUND, parsePhone, UsageError, type Operator, type UserDetails, type UserSummary } from './admin-actions';
+import type { AuditEntry } from '../stores/types';
 
 export const USAGE = `usage: npm run admin -- <command> [--json]
   find --phone <number>          the user holding a phone number (13800138000, +852 51234567)
@@ -17,16 +18,22 @@ export const USAGE = `usage: npm run admin -- <command> [--json]
   logout-all <userId>            end every session of the user
   delete <userId>                delete the account, as the user's own deletion does
   audit <userId> [--limit N]     the user's audit trail, newest first (at most ${MAX_AUDIT_ENTRIES})
-The database and Redis are the server's: DATABASE_URL, REDIS_URL and the rest of its environment.`;
+The database and Redis are the server's: DATABASE_URL (required), REDIS_URL and the rest of its environment.`;
 
-/** The environment as the server reads it; a developer's bare `npm run admin` finds npm start's embedded database. */
-export function adminConfig(env: NodeJS.ProcessEnv): Config {
-  const development = !env.WX_MODE?.trim() && !env.WX_APPID?.trim() && !env.WX_SECRET?.trim();
-  // Never migrates: a schema behind this code is refused with the command that migrates it.
-  const base = { ...env, DATABASE_MIGRATE: 'check' };
-  const config = loadConfig(development ? { ...base, WX_MODE: 'simulated', DATABASE_URL: env.DATABASE_URL?.trim() || EMBEDDED_DATABASE_URL } : base);
-  if (config.database === null) throw new ConfigError(['DATABASE_URL=memory: keeps users inside the server process, out of reach of this command: give the server a database']);
-  return config;
+/**
+ * Where the stores are, as `npm run accounts` finds them (DATABASE_URL required: never a database
+ * of the command's own choosing), and where a deletion finds the user's avatar file: the server's
+ * UPLOAD_DIR, and the origin its avatar URLs carry (PUBLIC_URL, else HOST and PORT on this machine).
+ */
+export function adminConfig(env: Record<string, string | undefined>): Config {
+  const config = operatorConfig(env);
+  const files: Record<string, string> = { WX_MODE: 'simulated' };
+  for (const name of env.PUBLIC_URL?.trim() ? ['UPLOAD_DIR', 'PUBLIC_URL'] : ['UPLOAD_DIR', 'HOST', 'PORT']) {
+    const value = env[name];
+    if (value !== undefined) files[name] = value;
+  }
+  const { uploadDir, publicUrl, host, port } = loadConfig(files);
+  return { ...config, uploadDir, publicUrl, host, port };
 }
 
 const time = (ms: number) => new Date(ms).toISOString();

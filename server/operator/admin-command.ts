@@ -1,19 +1,19 @@
 /**
  * `npm run admin -- <command>`: the operator's controls, on the database (and Redis) the server
- * uses, read from the same environment (DATABASE_URL, REDIS_URL, ...; with neither WX_MODE nor
- * WX_APPID set, the embedded data/wx-login.db that `npm start` uses). No HTTP surface: whoever can
- * run this can already read the database. Safe while the server runs: see operator.ts.
+ * uses, read from the same environment as `npm run accounts` reads it (DATABASE_URL, REDIS_URL, ...:
+ * stores.ts). No HTTP surface: whoever can run this can already read the database. Safe while the
+ * server runs: see admin-actions.ts.
  *
  * Exit status: 0 done, 1 failed (no such user, storage unavailable, an action not recorded in the
  * audit trail), 2 the command line was wrong.
  */
-import { adminConfig, failureText, parseCommand, runCommand, USAGE } from './admin-command';
-import { AvatarFiles } from './avatars';
-import { ConfigError } from './config';
-import { originOnThisMachine } from './net';
-import { createOperator, NoSuchUserError, UsageError } from './operator';
-import { storesFromConfig } from './stores/from-config';
-import type { Stores } from './stores/types';
+import { adminConfig, failureText, parseCommand, runCommand, USAGE } from './admin-arguments';
+import { AvatarFiles } from '../avatars';
+import { ConfigError } from '../config';
+import { originOnThisMachine } from '../net';
+import { createOperator, NoSuchUserError, UsageError } from './admin-actions';
+import { openOperatorStores } from './stores';
+import type { Stores } from '../stores/types';
 
 async function main(argv: string[]): Promise<number> {
   const warn = (what: string) => (error: Error) => process.stderr.write(`${what}: ${error.message}\n`);
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     // The command line first: a mistake in it is told without touching the database.
     const command = parseCommand(argv);
     const config = adminConfig(process.env);
-    stores = await storesFromConfig({ ...config, databasePoolSize: 2 }, Date.now, { database: warn('database'), redis: warn('redis') });
+    stores = await openOperatorStores(config, warn('store'));
     // The avatar files a deletion removes: the server's folder, its URLs under the server's origin.
     const origin = config.publicUrl ?? originOnThisMachine({ address: config.host, port: config.port, family: '' });
     const files = new AvatarFiles(config.uploadDir, () => origin, (name, error) => process.stderr.write(`deleting the avatar file ${name} failed: ${error.message}; it stays on disk\n`));

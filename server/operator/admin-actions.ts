@@ -1,12 +1,12 @@
 /**
- * What the operator does to accounts (`npm run admin`, server/admin.ts): look users up, block and
+ * What the operator does to accounts (`npm run admin`, admin-command.ts): look users up, block and
  * unblock them, end their sessions, read their audit trail. Works on the stores the server uses,
  * so that a block takes effect on a running server's next request (the block is in the user row
  * every authentication reads, and the sessions are gone from wherever they live).
  */
-import { createAccountLifecycle, type UserFiles } from './core/account-lifecycle';
-import { rolesOf } from './roles';
-import type { AuditAction, AuditDetail, AuditEntry, PhoneNumber, Stores, UserRecord } from './stores/types';
+import { createAccountLifecycle, type UserFiles } from '../core/account-lifecycle';
+import { rolesOf } from '../roles';
+import type { AuditAction, AuditDetail, AuditEntry, PhoneNumber, Stores, UserRecord } from '../stores/types';
 
 export const MAX_REASON_CHARS = 500;
 export const MAX_FOUND = 100;
