@@ -109,6 +109,11 @@ export class PasswordChecker {
     checkParams(params);
   }
 
+  /** Makes the dummy hash now (in the background), so that not even the first unknown account costs more. */
+  warmUp(): void {
+    this.#dummyHash().catch(() => undefined);
+  }
+
   /** A hash of a random password that nobody knows, made once. */
   #dummyHash(): Promise<string> {
     this.#dummy ??= hashPassword(randomBytes(18).toString('base64'), this.params);

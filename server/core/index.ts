@@ -6,6 +6,9 @@ export { createLoginService, type LoginClient, type LoginLogger, type LoginServi
 export { ApiError, OptionError } from './errors';
 export { createAccountLifecycle, type AccountDeletion, type AccountLifecycle, type AccountLifecycleOptions, type DeletedBy, type UserFiles } from './account-lifecycle';
 export { clientKey } from './client-key';
+// Bind mode: a host makes its platform accounts' password hashes with the same function the service checks them with.
+export { hashPassword, needsRehash, PASSWORD_PARAMS, type PasswordParams } from '../passwords';
+export type { AccountEvent, AccountMode } from './bind';
 export { CONTRACT_ROUTES, contractPaths, type ContractRoute, type RouteInput } from './contract-routes';
 export { isSimulatedWeChat, sealKeyFromSecret, type OwnWeChatClient, type RealWeChatOptions, type SimulatedWeChat, type WeChatOption } from './wechat-option';
 export { createMemoryStores } from '../stores/memory';

@@ -299,6 +299,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
     ...(options.onAccountEvent === undefined ? {} : { onAccountEvent: options.onAccountEvent }),
     warn: (fields, message) => logger?.warn(fields, message),
   });
+  if (accountMode === 'bind') passwords.warmUp();
   const bindModeOnly = () => {
     if (accountMode !== 'bind') throw new ApiError('NOT_FOUND', 'platform accounts are not enabled on this server (ACCOUNT_MODE=bind)');
   };

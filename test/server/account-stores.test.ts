@@ -7,7 +7,7 @@ import { createMemoryStores } from '../../server/stores/memory';
 import { createSqlStores } from '../../server/stores/sql';
 import type { BindTicketRecord, NewAccount, Stores } from '../../server/stores/types';
 import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
-import { fakeClock, type FakeClock } from './helpers';
+import { describeWithRedis, fakeClock, redisStores, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
 const MINUTE = 60_000;
@@ -197,3 +197,11 @@ for (const kind of ['postgres', 'mariadb'] as const) {
     });
   });
 }
+
+describeWithRedis('redis stores with users in SQLite', (redis) => {
+  let suite = 0;
+  // As the server composes them with REDIS_URL and DATABASE_URL: accounts and tickets in the database, sessions in Redis.
+  accountContract(() => async (clock) =>
+    redisStores({ url: redis().url, prefix: `accounts${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 1), userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
+  );
+});

@@ -14,7 +14,9 @@ import { fastifyWxLogin } from '../../server/fastify';
 import { hashPassword, needsRehash, type PasswordParams } from '../../server/passwords';
 import { createMemoryStores, type MemoryStores } from '../../server/stores/memory';
 import type { BindRequiredResponse, LoginResponse } from '../../typings/api';
-import { fakeClock, type FakeClock } from './helpers';
+import { createSqlStores } from '../../server/stores/sql';
+import { openMigrated, sqliteUrl } from './helpers-databases';
+import { bearer as bearerHeader, fakeClock, mintCode, testApp, type FakeClock } from './helpers';
 
 const MINUTE = 60_000;
 /** Cheap parameters: what is tested is which work is done, not how much (production uses OWASP's). */
@@ -272,4 +274,36 @@ describe.each(adapters)('bind mode on the %s adapter, over HTTP', (_name, adapte
     expectError(await bind(h, 'A'.repeat(43), 'T1'), 404, 'NOT_FOUND');
     expectError(await call(h, '/auth/binding', { method: 'DELETE', authorization: bearer((login.json() as unknown as LoginResponse).skey) }), 404, 'NOT_FOUND');
   });
+});
+
+describe('the reference server in bind mode, on SQLite', () => {
+  it('walks login → bindRequired → bind → menus → approvals → unbind → bindRequired, the WeChat identity rows added and removed in the database', async () => {
+    const clock = fakeClock();
+    const opened = await openMigrated(sqliteUrl());
+    const stores = createSqlStores({ ...opened, now: clock.now, sessionIdleMs: 60 * MINUTE, sealKey: Buffer.alloc(32, 7), appId: 'wx00000000simulated', commandTimeoutMs: 2000 });
+    // The reference server hashes at OWASP's parameters: this account's hash is made the same way.
+    await stores.accounts.create({ name: 'S001', displayName: '李老师', roles: ['staff'], passwordHash: await hashPassword(PASSWORD) });
+    const { app } = await testApp({ clock, stores, config: { accountMode: 'bind' } });
+    try {
+      const login = async () => (await app.inject({ method: 'POST', url: '/auth/login', payload: { code: await mintCode(app, 'teacher') } })).json<Record<string, unknown>>();
+      const first = await login();
+      expect(first).toMatchObject({ bindRequired: true });
+      const bound = await app.inject({ method: 'POST', url: '/auth/bind', payload: { bindTicket: first.bindTicket, account: 'S001', password: PASSWORD } });
+      expect(bound.statusCode).toBe(200);
+      const { skey, menus, user } = bound.json<LoginResponse>();
+      expect(menus.map((menu) => menu.key)).toContain('approvals');
+      expect(user).toMatchObject({ roles: ['staff'], account: { name: 'S001', displayName: '李老师' } });
+      expect((await app.inject({ url: '/api/approvals', headers: bearerHeader(skey) })).statusCode).toBe(200);
+      const identities = () => opened.db.selectFrom('identities').select('kind').where('user_id', '=', user.id).execute();
+      expect((await identities()).map((row) => row.kind)).toEqual(['wechat']);
+
+      expect((await app.inject({ method: 'DELETE', url: '/auth/binding', headers: bearerHeader(skey) })).json()).toEqual({ ok: true });
+      expect(await identities()).toEqual([]);
+      expect((await app.inject({ url: '/api/approvals', headers: bearerHeader(skey) })).statusCode).toBe(401);
+      expect(await login()).toMatchObject({ bindRequired: true });
+    } finally {
+      await app.close();
+      await stores.close();
+    }
+  }, 60_000);
 });

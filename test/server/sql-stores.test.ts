@@ -3,12 +3,13 @@
  * several instances on one database, the per-user session cap, sealed secrets at rest, and a
  * database that goes away and comes back. The behaviour every store shares is in stores.test.ts.
  */
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
-import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
+import { TABLES } from '../../server/stores/sql/schema';
+import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
 import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
@@ -50,6 +51,30 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
         expect(await schemaStatus(db, kind)).toEqual({ pending: [], unknown: [] });
       } finally {
         await db.destroy();
+      }
+    });
+
+    it('migrates a database of the release before platform accounts, keeping its users, who then find their accounts empty', async () => {
+      const opened = openDatabase(parseDatabaseUrl(await url())!);
+      try {
+        const first = '2026-12-07-01-users-identities-sessions';
+        const previous = new Migrator({
+          db: opened.db,
+          provider: { getMigrations: async () => ({ [first]: migrations(opened.kind)[first] }) },
+          migrationTableName: MIGRATION_TABLE,
+          migrationLockTableName: MIGRATION_LOCK_TABLE,
+        });
+        expect((await previous.migrateToLatest()).error).toBeUndefined();
+        const clock = fakeClock();
+        const before = storesOn({ ...opened, db: opened.db }, clock);
+        await before.users.findOrCreate({ openid: 'o-old' }, fresh(clock, 'old-user', 'o-old'));
+
+        expect(await migrateToLatest(opened.db, opened.kind)).toEqual(['2026-12-07-02-platform-accounts']);
+        expect(await before.users.find({ openid: 'o-old' })).toMatchObject({ id: 'old-user', openid: 'o-old' });
+        expect((await before.users.get('old-user'))?.account).toBeUndefined();
+        expect(await before.accounts.list()).toEqual([]);
+      } finally {
+        await opened.db.destroy();
       }
     });
 
@@ -262,7 +287,7 @@ describeWithDatabase('mariadb', 'MySQL charsets', (server) => {
     const opened = await openMigrated(await server().createDatabase('charsets'));
     try {
       const { rows } = await sql<{ name: string; collation: string }>`select table_name as name, table_collation as collation from information_schema.tables where table_schema = database() and table_name not like 'wxlogin_%' order by table_name`.execute(opened.db);
-      expect(rows.map((row) => row.collation)).toEqual(Array(6).fill('utf8mb4_bin'));
+      expect(rows.map((row) => row.collation)).toEqual(Array(TABLES.length).fill('utf8mb4_bin'));
       const { rows: server_ } = await sql<{ charset: string }>`select @@character_set_database as charset`.execute(opened.db);
       expect(server_[0].charset).toBe('latin1');
     } finally {
