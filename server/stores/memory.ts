@@ -1,8 +1,9 @@
+import { fullPhone } from '../account';
 import { createMemoryCredentialCache } from './credentials';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type BindTicketRecord, type PhoneNumber, type PlatformAccount, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore, type WeChatIdentity } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type BindTicketRecord, type IdentityRecord, type LiveSession, type PhoneNumber, type PlatformAccount, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore, type WeChatIdentity } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
 
@@ -31,6 +32,13 @@ export function createMemoryStores(
   const accountsByName = new Map<string, PlatformAccount>();
   const accountNameByUserId = new Map<string, string>();
   const tickets = new Map<string, BindTicketRecord>();
+  /** Each user's identities in the order they were linked: what the export lists, and what a deletion frees. */
+  const identitiesOf = new Map<string, IdentityRecord[]>();
+  const linkIdentity = (userId: string, kind: IdentityRecord['kind'], value: string) => {
+    const list = identitiesOf.get(userId) ?? [];
+    list.push({ kind, value, createdAt: now() });
+    identitiesOf.set(userId, list);
+  };
   const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
@@ -54,9 +62,13 @@ export function createMemoryStores(
     const byUnionid = unionid === undefined ? undefined : users.get(userIdByUnionid.get(unionid) ?? '');
     const existing = byUnionid ?? users.get(userIdByOpenid.get(openid) ?? '');
     if (!existing) return undefined;
-    if (!userIdByOpenid.has(openid)) userIdByOpenid.set(openid, existing.id);
+    if (!userIdByOpenid.has(openid)) {
+      userIdByOpenid.set(openid, existing.id);
+      linkIdentity(existing.id, 'wechat', openid);
+    }
     if (unionid !== undefined && !byUnionid) {
       userIdByUnionid.set(unionid, existing.id);
+      linkIdentity(existing.id, 'unionid', unionid);
       existing.unionid ??= unionid;
     }
     if (existing.openid === '') existing.openid = openid;
@@ -77,6 +89,7 @@ export function createMemoryStores(
       user.openid = '';
       delete user.unionid;
     }
+    identitiesOf.set(userId, (identitiesOf.get(userId) ?? []).filter((identity) => identity.kind === 'phone'));
     return removed;
   };
 
@@ -154,6 +167,13 @@ export function createMemoryStores(
         index.clear();
         return count;
       },
+      async listOf(userId) {
+        return liveSessionsOf(userId, now()).map((hash): LiveSession => {
+          const { sessionKey, ...live } = sessions.get(hash)!;
+          void sessionKey;
+          return live;
+        });
+      },
     },
 
     users: {
@@ -163,7 +183,11 @@ export function createMemoryStores(
         const user = { ...fresh(), ...(unionid === undefined ? {} : { unionid }) };
         users.set(user.id, user);
         userIdByOpenid.set(openid, user.id);
-        if (unionid !== undefined) userIdByUnionid.set(unionid, user.id);
+        linkIdentity(user.id, 'wechat', openid);
+        if (unionid !== undefined) {
+          userIdByUnionid.set(unionid, user.id);
+          linkIdentity(user.id, 'unionid', unionid);
+        }
         return { user: { ...user }, created: true };
       },
       async find(identity) {
@@ -186,10 +210,48 @@ export function createMemoryStores(
         if (!user) return null;
         const owner = userIdByPhone.get(phoneKey(phone));
         if (owner !== undefined && owner !== id && users.has(owner)) return { ok: false, reason: 'PHONE_IN_USE' };
-        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
-        userIdByPhone.set(phoneKey(phone), id);
+        if (owner !== id) {
+          if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+          userIdByPhone.set(phoneKey(phone), id);
+          identitiesOf.set(id, (identitiesOf.get(id) ?? []).filter((identity) => identity.kind !== 'phone'));
+          linkIdentity(id, 'phone', fullPhone(phone));
+        }
         user.phone = { ...phone };
         return { ok: true, user: { ...view(user), phone: { ...phone } } };
+      },
+      async identitiesOf(id) {
+        return (identitiesOf.get(id) ?? []).map((identity) => ({ ...identity }));
+      },
+      async delete(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        for (const { kind, value } of identitiesOf.get(id) ?? []) {
+          if (kind === 'wechat' && userIdByOpenid.get(value) === id) userIdByOpenid.delete(value);
+          if (kind === 'unionid' && userIdByUnionid.get(value) === id) userIdByUnionid.delete(value);
+        }
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        const before = view(user);
+        identitiesOf.delete(id);
+        users.delete(id);
+        const account = accountNameByUserId.get(id);
+        if (account !== undefined && accountsByName.get(account)?.userId === id) accountsByName.delete(account);
+        accountNameByUserId.delete(id);
+        for (const hash of index.of(id)) sessions.delete(hash);
+        index.drop(id);
+        return before;
+      },
+      async eraseCollectedData(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        const before = view(user);
+        removeIdentitiesOf(id);
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        delete user.phone;
+        identitiesOf.delete(id);
+        Object.assign(user, { nickname: '', avatarUrl: '' });
+        for (const hash of index.of(id)) sessions.delete(hash);
+        index.drop(id);
+        return before;
       },
       async setRoles(id, roles) {
         const user = users.get(id);
@@ -258,9 +320,11 @@ export function createMemoryStores(
         tickets.delete(ticketHash);
         if (taken) return { ok: false, reason: 'INVALID_BIND_TICKET' };
         userIdByOpenid.set(ticket.openid, userId);
+        linkIdentity(userId, 'wechat', ticket.openid);
         user.openid = ticket.openid;
         if (ticket.unionid !== undefined) {
           userIdByUnionid.set(ticket.unionid, userId);
+          linkIdentity(userId, 'unionid', ticket.unionid);
           user.unionid = ticket.unionid;
         }
         return { ok: true, user: view(user), sessionKey: ticket.sessionKey };

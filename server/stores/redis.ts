@@ -6,7 +6,7 @@ import { createSealer } from '../seal';
 import { absentStore } from './absent';
 import { createRedisCredentialCache } from './credentials';
 import { fieldList, replyReader } from './script-reply';
-import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type AccountStore, type BindTicketStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, touchIntervalMs, type AccountStore, type BindTicketStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -354,6 +354,25 @@ export function createRedisStoresOn(
           const removed = await deleteMatching(`${sessionPrefix}*`);
           await deleteMatching(`${indexPrefix}*`);
           return removed;
+        }),
+      // Rare (an export): the index, then each session's fields in one pipeline; the index is
+      // bounded by the per-user cap, and a session gone in between is simply not listed.
+      listOf: (userId) =>
+        guard(async () => {
+          const at = now();
+          const hashes = await redis.zrange(indexPrefix + userId, 0, -1);
+          if (hashes.length === 0) return [];
+          const pipeline = redis.pipeline();
+          for (const hash of hashes) pipeline.hmget(sessionKey(hash), 'skeyHash', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt');
+          const replies = (await pipeline.exec()) ?? [];
+          return replies
+            .flatMap(([error, fields]): LiveSession[] => {
+              if (error) throw error;
+              const [skeyHash, owner, createdAt, lastSeenAt, expiresAt] = fields as (string | null)[];
+              if (skeyHash === null || owner !== userId || createdAt === null || lastSeenAt === null || expiresAt === null) return [];
+              return [{ skeyHash, userId, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) }];
+            })
+            .filter((session) => isLive(session, at, sessionIdleMs));
         }),
     },
 
