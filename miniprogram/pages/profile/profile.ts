@@ -29,7 +29,7 @@ const ABOUT = '这是一个微信小程序登录示例：一键登录、完善�
 const ENTRIES: Entry[] = [
   { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
   { key: 'phone', title: '手机号', icon: 'phone-o', action: 'phone', needsLogin: true },
-  { key: 'security', title: '账号与安全', icon: 'lock', url: '/pages/account-security/account-security', needsLogin: true },
+  { key: 'security', title: '账号与安全', icon: 'setting-o', url: '/pages/account-security/account-security', needsLogin: true },
   { key: 'privacy', title: '隐私保护指引', icon: 'shield-o', action: 'privacy', needsLogin: false },
   { key: 'about', title: '关于', icon: 'info-o', action: 'about', needsLogin: false },
 ];
