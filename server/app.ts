@@ -110,13 +110,14 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     onTokenRenewalFailed: warnOf('renewing the WeChat access token failed; the current one serves until it expires'),
     onTokenCacheFailed: warnOf('the credential cache failed to keep the fetched WeChat access token; it is used all the same'),
   });
+  const avatars = new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk'));
   const ctx: Context = {
     config,
     now,
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
+    avatars,
     wechat,
     // The login routes' logic, the same service the plugin below mounts.
     login: createLoginService({
@@ -131,6 +132,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
       menus: menusFor,
+      // A deleted account's uploaded avatar goes with it.
+      userFiles: avatars,
     }),
   };
 

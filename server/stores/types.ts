@@ -81,6 +81,8 @@ export interface SessionStore {
   deleteAllOf(userId: string): Promise<number>;
   /** Removes every session (and every user's index); returns how many. */
   deleteAll(): Promise<number>;
+  /** The user's live sessions, oldest first (by createdAt), without their session_key: for the account export. */
+  listOf(userId: string): Promise<LiveSession[]>;
 }
 
 /** A phone number as WeChat verified it: country calling code and national number, digits only. */
@@ -134,6 +136,23 @@ export interface UserStore {
    * the user held before is released. Null when there is no such user.
    */
   bindPhone(id: string, phone: PhoneNumber): Promise<PhoneBinding | null>;
+  /** What the user is known by (WeChat identities, unionid, phone), oldest first; empty for no such user. For the account export. */
+  identitiesOf(id: string): Promise<IdentityRecord[]>;
+  /**
+   * Deletes the user and every identity of theirs, atomically; the user as it was, or null when
+   * there was no such user. The WeChat identity is then free: its next login creates a new user.
+   * Sessions kept in the same database go too; sessions kept elsewhere (Redis) no longer
+   * authenticate (their user is gone) and are the caller's to end (sessions.deleteAllOf).
+   */
+  delete(id: string): Promise<UserRecord | null>;
+}
+
+/** One identity row of a user, as the export shows it (see AccountIdentity in typings/api.d.ts). */
+export interface IdentityRecord {
+  /** `wechat`: the openid (`appid:openid` for another app's); `unionid`; `phone`: `+86 13800138000`. */
+  kind: 'wechat' | 'unionid' | 'phone';
+  value: string;
+  createdAt: number;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -145,6 +164,8 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: n
 export interface RateLimiter {
   /** Accepts and records one hit on `key`, or refuses it (recording nothing) and says when the next would pass. */
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Forgets every hit of `key` (a key that names a user, when the account is deleted). */
+  reset(key: string): Promise<void>;
 }
 
 /** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */
