@@ -178,36 +178,6 @@ export interface UnbindResponse {
   ok: true;
 }
 
-/**
- * GET /api/account/export (authenticated): everything the server holds about the user, secrets
- * excepted (session_key, password hash, skey hashes). The wechat identity's value is the openid;
- * the phone is in full: it is the user's own data.
- */
-export interface AccountExport {
-  /** Epoch ms. */
-  exportedAt: number;
-  user: { id: string; nickname: string; avatarUrl: string; createdAt: number; roles: string[] };
-  identities: Array<{ kind: 'wechat' | 'unionid' | 'phone' | 'account'; value: string; createdAt: number }>;
-  account: BoundAccount | null;
-  sessions: Array<{ createdAt: number; lastSeenAt: number; expiresAt: number; current: boolean }>;
-  audit: Array<{ at: number; action: string; actor: 'user' | 'operator' | 'wechat' | 'system'; outcome: 'ok' | 'refused' | 'failed'; clientNetwork: string | null }>;
-}
-
-/**
- * POST /api/account/delete (authenticated) `{ code }`: `code` is a fresh `wx.login` code of the
- * session's WeChat user (a re-authentication). In `open` mode everything about the user is
- * deleted (`kept: 'nothing'`); in `bind` mode the binding and the mini-program's data, and the
- * platform account stays (`kept: 'platform-account'`). Errors: 401 INVALID_CODE (nothing deleted),
- * 401 SESSION_EXPIRED, 429 RATE_LIMITED.
- */
-export interface AccountDeleteRequest {
-  code: string;
-}
-export interface AccountDeleteResponse {
-  deleted: true;
-  kept: 'nothing' | 'platform-account';
-}
-
 /** GET /auth/session */
 export interface SessionResponse {
   user: User;

@@ -188,7 +188,7 @@ function xiaomingExport(): AccountExport {
     identities: [
       { kind: 'wechat', value: 'oGZUI0egBJY1zhBYw2KhdUfwVJJE', createdAt },
       { kind: 'unionid', value: 'oVOc_0fIi5Ua1-XlKcF4sBu5aZTQ', createdAt },
-      { kind: 'phone', value: '13800138000', createdAt: createdAt + 2 * HOUR },
+      { kind: 'phone', value: '+86 13800138000', createdAt: createdAt + 2 * HOUR },
     ],
     sessions: [
       { createdAt: NOW - 2 * HOUR, lastSeenAt: NOW - 60_000, expiresAt: NOW + 7 * 24 * HOUR - 2 * HOUR, current: true },
@@ -197,8 +197,8 @@ function xiaomingExport(): AccountExport {
     audit: [
       { at: NOW - 2 * HOUR, action: 'login', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
       { at: NOW - 3 * 24 * HOUR, action: 'login', actor: 'user', outcome: 'ok', clientNetwork: '198.51.100.0/24' },
-      { at: NOW - 10 * 24 * HOUR, action: 'profile-changed', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
-      { at: createdAt + 2 * HOUR, action: 'phone-bound', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
+      { at: NOW - 10 * 24 * HOUR, action: 'profile.changed', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
+      { at: createdAt + 2 * HOUR, action: 'phone.bound', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
     ],
   };
 }

@@ -21,7 +21,7 @@ function boundExport(): AccountExport {
     identities: [
       { kind: 'wechat', value: 'oAbC123openid', createdAt: at(11, 1, 8, 0) },
       { kind: 'unionid', value: 'oUnIoN456', createdAt: at(11, 1, 8, 0) },
-      { kind: 'phone', value: '13800138000', createdAt: at(11, 2, 10, 30) },
+      { kind: 'phone', value: '+86 13800138000', createdAt: at(11, 2, 10, 30) },
       { kind: 'account', value: 'A1001', createdAt: at(11, 1, 8, 0) },
     ],
     sessions: [
@@ -29,7 +29,7 @@ function boundExport(): AccountExport {
       { createdAt: at(11, 18, 20, 5), lastSeenAt: at(11, 19, 7, 12), expiresAt: at(11, 25, 20, 5), current: false },
     ],
     audit: [
-      { at: at(11, 2, 10, 30), action: 'phone-bound', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
+      { at: at(11, 2, 10, 30), action: 'phone.bound', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
       { at: at(11, 21, 9, 0), action: 'login', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
       { at: at(11, 5, 12, 0), action: 'blocked', actor: 'operator', outcome: 'ok', clientNetwork: null },
       { at: at(11, 6, 12, 0), action: 'something-new', actor: 'system', outcome: 'failed', clientNetwork: null },
@@ -49,7 +49,7 @@ describe('我的数据 (导出)', () => {
     const identities = textOf(select(page, '.data-identities'));
     expect(identities).toContain('oAbC123openid');
     expect(identities).toContain('oUnIoN456');
-    expect(identities).toContain('13800138000');
+    expect(identities).toContain('+86 13800138000');
     expect(identities).toContain('王建国（A1001）');
     const sessions = textOf(select(page, '.data-sessions'));
     expect(sessions).toContain('本设备');

@@ -132,7 +132,7 @@ function serve(fake: FakeWx, server: ServerState): void {
 /** The export as the real server builds it, from the fake's user: a WeChat identity, the phone, the account, this session. */
 export function exportOf(user: User, now = Date.now()): AccountExport {
   const identities: AccountExport['identities'] = [{ kind: 'wechat', value: 'oFAKE-openid-of-u1', createdAt: user.createdAt }];
-  if (user.phone) identities.push({ kind: 'phone', value: '13800138000', createdAt: user.createdAt + 60_000 });
+  if (user.phone) identities.push({ kind: 'phone', value: '+86 13800138000', createdAt: user.createdAt + 60_000 });
   if (user.account) identities.push({ kind: 'account', value: user.account.name, createdAt: user.createdAt });
   return {
     exportedAt: now,
