@@ -82,10 +82,12 @@ Component({
       if (this.data.deleting) return;
       this.setData({ deleting: true, errorMessage: '' });
       try {
-        await deleteAccount(appAuth());
+        const { kept } = await deleteAccount(appAuth());
         this.setData({ deleting: false });
-        // WeChat's own toast: it stays up while the page gives way to the home page.
-        wx.showToast({ title: '账号已注销', icon: 'success' });
+        // WeChat's own toast: it stays up while the page gives way to the home page. The server's
+        // answer says what stayed (a success icon leaves room for 7 characters only).
+        if (kept === 'platform-account') wx.showToast({ title: '已注销，平台账号仍保留', icon: 'none' });
+        else wx.showToast({ title: '账号已注销', icon: 'success' });
         wx.switchTab({ url: HOME });
       } catch (error) {
         this.setData({ deleting: false });

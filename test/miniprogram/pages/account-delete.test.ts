@@ -91,6 +91,7 @@ describe('注销账号', () => {
     await confirmDeletion(page);
 
     await waitFor(() => expect(platform().auth.getSession()).toBeNull());
+    await waitFor(() => expect(platform().toasts).toEqual(['已注销，平台账号仍保留']));
     expect(platform().fake.binding.bound).toBe(false);
     await expect(platform().auth.login()).rejects.toMatchObject({ code: 'BIND_REQUIRED' });
   });
