@@ -19,7 +19,8 @@ import { storesFromConfig } from '../../server/stores/from-config';
 import type { Stores } from '../../server/stores/types';
 import type { Transport } from '../../server/wechat/client';
 import { callSimulator, createSimulator, type Simulator } from '../../server/wechat/simulator';
-import type { AccountDeleteResponse, AccountExport, AvatarUploadResponse, LoginResponse } from '../../typings/api';
+import type { AccountDeleteResponse, AccountExport, AvatarUploadResponse, BindRequiredResponse, LoginResponse } from '../../typings/api';
+import { hashPassword } from '../../server/passwords';
 import { SMALL_PNG } from '../support/images';
 import { describeWithDatabase, emptyTables, sqliteUrl } from './helpers-databases';
 import { bearer, describeWithRedis, fakeClock, testConfig, type FakeClock } from './helpers';
@@ -143,10 +144,9 @@ function lifecycleCases(variant: () => Variant) {
   /** Every session_key WeChat handed out: none may reach an answer. */
   let sessionKeys: string[];
 
-  beforeEach(async () => {
-    v = variant();
-    clock = fakeClock(Date.now());
-    config = testConfig(await v.config());
+  /** The app on the variant's stores; `extra` adds to its configuration. */
+  const start = async (extra: Partial<Config> = {}) => {
+    config = testConfig({ ...(await v.config()), ...extra });
     simulator = createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now: clock.now });
     exchanges = 0;
     sessionKeys = [];
@@ -165,6 +165,11 @@ function lifecycleCases(variant: () => Variant) {
       : createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
     app = await buildApp({ config, now: clock.now, stores, simulator, wechatTransport: transport, log: false });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
+  };
+  beforeEach(async () => {
+    v = variant();
+    clock = fakeClock(Date.now());
+    await start();
   });
   afterEach(async () => {
     await app.close();
@@ -187,8 +192,8 @@ function lifecycleCases(variant: () => Variant) {
   const deleteWith = (skey: string, code: string) => call('POST', '/api/account/delete', skey, { code });
 
   /** A user with everything a user can leave behind: two sessions, a unionid, a phone, a nickname, an uploaded avatar, rate-limit entries. */
-  const fullUser = async (name: string) => {
-    const first = await login(name, UNIONID);
+  const fullUser = async (name: string, first?: LoginResponse) => {
+    first ??= await login(name, UNIONID);
     clock.advance(1000);
     const second = await login(name);
     expect((await call('POST', '/auth/phone', first.skey, { code: simulator.mintPhoneCode(name, PHONE) })).status).toBe(200);
@@ -244,6 +249,42 @@ function lifecycleCases(variant: () => Variant) {
     // The number is free again: another user may bind it.
     expect((await call('POST', '/auth/phone', other.skey, { code: simulator.mintPhoneCode('stays', PHONE) })).status).toBe(200);
   });
+
+  it('keeps a bound user’s platform account in bind mode: the binding, phone, profile, avatar and sessions go, the account stays unbound, and the next login asks to bind', async () => {
+    await app.close();
+    await start({ accountMode: 'bind' });
+    const created = await stores.accounts.create({ name: 'E1024', displayName: '张三', roles: ['staff'], passwordHash: await hashPassword('correct horse', { logN: 12, r: 8, p: 1 }) });
+    if (!created.ok) throw new Error('account not created');
+    const asked = JSON.parse((await call('POST', '/auth/login', undefined, { code: simulator.mintCode('staffer', UNIONID) })).text) as BindRequiredResponse;
+    const bound = await call('POST', '/auth/bind', undefined, { bindTicket: asked.bindTicket, account: 'E1024', password: 'correct horse' });
+    expect(bound.status).toBe(200);
+    const leaver = await fullUser('staffer', JSON.parse(bound.text) as LoginResponse);
+    expect(leaver.id).toBe(created.account.userId);
+    const exported = JSON.parse((await call('GET', '/api/account/export', leaver.skeys[0])).text) as AccountExport;
+    expect(exported.account).toEqual({ name: 'E1024', displayName: '张三' });
+    expect(exported.identities.map((identity) => identity.kind)).toEqual(['wechat', 'unionid', 'phone', 'account']);
+    expect(exported.user.roles).toEqual(['staff']);
+
+    expect(await deleteWith(leaver.skeys[0], simulator.mintCode('staffer'))).toEqual({ status: 200, text: JSON.stringify({ deleted: true, kept: 'platform-account' }) });
+
+    const after = await v.everything();
+    if (after) {
+      const naming = [leaver.openid, UNIONID, PHONE, NICKNAME, ...leaver.skeys, ...leaver.skeys.map(hashSkey), path.basename(leaver.avatarFile)];
+      expect(after.filter((line) => naming.some((value) => line.includes(value)))).toEqual([]);
+      // The account's own rows stay: the user row and the account row.
+      expect(after.filter((line) => line.includes(leaver.id)).map((line) => line.split(':')[0]).sort()).toEqual(['accounts', 'users']);
+    }
+    expect(await stores.users.get(leaver.id)).toMatchObject({ id: leaver.id, openid: '', nickname: '', avatarUrl: '', account: { name: 'E1024', disabled: false } });
+    expect(await stores.users.identitiesOf(leaver.id)).toEqual([]);
+    expect(await stores.accounts.byName('E1024')).toMatchObject({ userId: leaver.id, roles: ['staff'] });
+    expect(existsSync(leaver.avatarFile)).toBe(false);
+    for (const skey of leaver.skeys) expect((await call('GET', '/auth/session', skey)).status).toBe(401);
+    const next = JSON.parse((await call('POST', '/auth/login', undefined, { code: simulator.mintCode('staffer', UNIONID) })).text) as BindRequiredResponse;
+    expect(next.bindRequired).toBe(true);
+    // The account can be bound again, by the same person or another.
+    expect((await call('POST', '/auth/bind', undefined, { bindTicket: next.bindTicket, account: 'E1024', password: 'correct horse' })).status).toBe(200);
+    // A bind rehashes the password at the server's scrypt cost: seconds on a loaded machine.
+  }, 60_000);
 
   it('refuses a wrong code, another WeChat user’s code and a used code with 401 INVALID_CODE, and deletes nothing', async () => {
     await login('bystander');

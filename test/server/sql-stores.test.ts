@@ -43,8 +43,9 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     it('migrates an empty database, and a second run applies nothing', async () => {
       const { db, kind } = openDatabase(parseDatabaseUrl(await url())!);
       try {
-        expect(await schemaStatus(db, kind)).toEqual({ pending: ['2026-12-07-01-users-identities-sessions'], unknown: [] });
-        expect(await migrateToLatest(db, kind)).toEqual(['2026-12-07-01-users-identities-sessions']);
+        const all = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts'];
+        expect(await schemaStatus(db, kind)).toEqual({ pending: all, unknown: [] });
+        expect(await migrateToLatest(db, kind)).toEqual(all);
         expect(await migrateToLatest(db, kind)).toEqual([]);
         expect(await schemaStatus(db, kind)).toEqual({ pending: [], unknown: [] });
       } finally {
@@ -56,7 +57,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       const target = await url();
       const behind = openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
       await expect(behind).rejects.toThrow(SchemaMismatchError);
-      await expect(behind).rejects.toThrow(/is behind this release: 1 migration\(s\) pending \(2026-12-07-01-users-identities-sessions\); run `npm run migrate` with the same DATABASE_URL/);
+      await expect(behind).rejects.toThrow(/is behind this release: 2 migration\(s\) pending \(2026-12-07-01-users-identities-sessions, 2026-12-07-02-platform-accounts\); run `npm run migrate` with the same DATABASE_URL/);
       const opened = await openCheckedDatabase(configFor(target, { DATABASE_MIGRATE: 'auto' }), parseDatabaseUrl(target)!, () => undefined);
       await opened.db.destroy();
       const checked = await openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);

@@ -391,6 +391,28 @@ function storeContract(factory: () => Factory) {
       expect(await stores.users.findOrCreate({ openid: 'o1' }, () => user('id4', 'o1'))).toEqual({ user: user('id4', 'o1'), created: true });
     });
 
+    it('erases what was collected about a bound platform account’s user but keeps the user and the account: identities, phone, nickname and avatar go, the WeChat user and number are free', async () => {
+      const created = await stores.accounts.create({ name: 'E7', displayName: '李四', roles: ['staff'], passwordHash: 'scrypt$not-checked-here' });
+      if (!created.ok) throw new Error('account not created');
+      const id = created.account.userId;
+      await stores.bindTickets.issue({ ticketHash: 't'.repeat(64), openid: 'o-bound', unionid: 'u-bound', sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', expiresAt: clock.now() + LIFETIME });
+      expect(await stores.bindTickets.redeem('t'.repeat(64), id)).toMatchObject({ ok: true });
+      await stores.users.bindPhone(id, phone);
+      await stores.users.update(id, { nickname: '李四', avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/a/132' });
+      expect((await stores.users.identitiesOf(id)).map((identity) => identity.kind)).toEqual(['wechat', 'unionid', 'phone']);
+
+      expect(await stores.users.eraseCollectedData(id)).toMatchObject({ id, openid: 'o-bound', unionid: 'u-bound', phone, nickname: '李四', account: { name: 'E7' } });
+      const kept = await stores.users.get(id);
+      expect(kept).toMatchObject({ id, openid: '', nickname: '', avatarUrl: '', account: { name: 'E7', displayName: '李四', disabled: false } });
+      expect(kept?.unionid).toBeUndefined();
+      expect(kept?.phone).toBeUndefined();
+      expect(await stores.users.identitiesOf(id)).toEqual([]);
+      expect(await stores.accounts.byName('E7')).toMatchObject({ userId: id, roles: ['staff'] });
+      expect(await stores.users.find({ openid: 'o-bound', unionid: 'u-bound' })).toBeNull();
+      expect(await stores.users.bindPhone('u1', phone)).toMatchObject({ ok: true });
+      expect(await stores.users.eraseCollectedData('nobody')).toBeNull();
+    });
+
     it('resets a rate-limit key: its full quota is back, other keys keep their hits', async () => {
       for (const key of ['phone:id1', 'phone:id2']) for (let i = 0; i < 2; i++) await stores.limits.take(key, 2, 60_000);
       await stores.limits.reset('phone:id1');
@@ -462,6 +484,17 @@ function storeContract(factory: () => Factory) {
       }
       clock.advance(W / 2);
       expect((await stores.limits.take('h', 1, W)).allowed).toBe(true);
+    });
+
+    it('forgets every hit of a key on reset, in every window it was counted in, and only that key', async () => {
+      for (let i = 0; i < 3; i++) await stores.limits.take('reset-me', 3, W);
+      await stores.limits.take('reset-me', 10, 2 * W);
+      for (let i = 0; i < 3; i++) await stores.limits.take('kept', 3, W);
+      await stores.limits.reset('reset-me');
+      await stores.limits.reset('never-seen');
+      for (let i = 0; i < 3; i++) expect(await stores.limits.take('reset-me', 3, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take('reset-me', 3, W)).allowed).toBe(false);
+      expect((await stores.limits.take('kept', 3, W)).allowed).toBe(false);
     });
 
     it('never accepts more than the limit in any window, and refuses only when the window is full (random hit times)', async () => {
