@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuth, type AuthClient } from '../../miniprogram/auth/index';
+import { createAuth, isAuthError, type AuthClient, type BindTicket } from '../../miniprogram/auth/index';
 import { deleteAccount, deleteErrorMessage, exportAccount } from '../../miniprogram/services/account';
 import { toExportView } from '../../miniprogram/services/account-export';
 import { isSessionExpiredAnswer } from '../../miniprogram/utils/session-expiry';
 import { buildApp } from '../../server/app';
+import { hashPassword } from '../../server/passwords';
 import { createMemoryStores } from '../../server/stores/memory';
 import { createNodeWx, type NodeWx } from '../../tools/node-wx';
 import type { User } from '../../typings/api';
@@ -81,5 +82,43 @@ describe('export and deletion of the account, end to end', () => {
     const again = await auth.login();
     expect(again.user.id).not.toBe(session.user.id);
     expect(again.user.nickname).toBe('');
+  });
+
+  describe('in bind mode', () => {
+    let bindApp: FastifyInstance;
+    let bindBase: string;
+    let bindStores: ReturnType<typeof createMemoryStores>;
+
+    beforeAll(async () => {
+      const config = { ...testConfig(), accountMode: 'bind' as const };
+      bindStores = createMemoryStores({ now: Date.now, sessionIdleMs: config.sessionIdleMs });
+      bindApp = await buildApp({ config, stores: bindStores, log: false });
+      bindBase = await bindApp.listen({ host: '127.0.0.1', port: 0 });
+      await bindStores.accounts.create({ name: 'A1001', displayName: '王建国', roles: ['staff'], passwordHash: await hashPassword('Pa55word', { logN: 12, r: 8, p: 1 }) });
+    });
+    afterAll(() => bindApp.close());
+
+    /** The ticket of a login that asks for a bind (a login that answers a session fails the test). */
+    const bindTicket = (): Promise<BindTicket> =>
+      auth.login().then(
+        () => Promise.reject(new Error('the login answered a session, not a bind')),
+        (e: unknown) => (isAuthError(e, 'BIND_REQUIRED') && e.ticket ? e.ticket : Promise.reject(e)),
+      );
+
+    it('deletes the binding and the mini-program’s data, keeps the platform account (as the page said from user.account), and the next login asks to bind again', async () => {
+      wx = createNodeWx({ server: bindBase, user: 'account-e2e-bound' });
+      globals.wx = wx;
+      auth = createAuth<User>({ baseURL: bindBase, wx, timeout: 5000, isSessionExpired: isSessionExpiredAnswer });
+      const ticket = await bindTicket();
+      const bound = await auth.bind({ bindTicket: ticket.bindTicket, account: 'A1001', password: 'Pa55word' });
+      expect(bound.user.account).toEqual({ name: 'A1001', displayName: '王建国' });
+
+      await expect(deleteAccount(auth)).resolves.toEqual({ deleted: true, kept: 'platform-account' });
+
+      expect(auth.getSession()).toBeNull();
+      await expect(auth.login()).rejects.toMatchObject({ code: 'BIND_REQUIRED' });
+      await expect(bindStores.accounts.byName('A1001')).resolves.toMatchObject({ name: 'A1001', displayName: '王建国' });
+      // The bind checks the password at the server's production scrypt cost, on a shared machine: a ceiling, not a speed target.
+    }, 30_000);
   });
 });
