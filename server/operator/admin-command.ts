@@ -8,9 +8,8 @@
  * audit trail), 2 the command line was wrong.
  */
 import { adminConfig, failureText, parseCommand, runCommand, USAGE } from './admin-arguments';
-import { AvatarFiles } from '../avatars';
+import { configuredAvatarFiles } from '../avatars';
 import { ConfigError } from '../config';
-import { originOnThisMachine } from '../net';
 import { createOperator, NoSuchUserError, UsageError } from './admin-actions';
 import { openOperatorStores } from './stores';
 import type { Stores } from '../stores/types';
@@ -28,8 +27,7 @@ async function main(argv: string[]): Promise<number> {
     const config = adminConfig(process.env);
     stores = await openOperatorStores(config, warn('store'));
     // The avatar files a deletion removes: the server's folder, its URLs under the server's origin.
-    const origin = config.publicUrl ?? originOnThisMachine({ address: config.host, port: config.port, family: '' });
-    const files = new AvatarFiles(config.uploadDir, () => origin, (name, error) => process.stderr.write(`deleting the avatar file ${name} failed: ${error.message}; it stays on disk\n`));
+    const files = configuredAvatarFiles(config, (name, error) => process.stderr.write(`deleting the avatar file ${name} failed: ${error.message}; it stays on disk\n`));
     const output = await runCommand(command, createOperator({ stores, now: Date.now, files }));
     process.stdout.write(command.json ? `${JSON.stringify(output.json, null, 2)}\n` : `${output.text.join('\n')}\n`);
     return 0;

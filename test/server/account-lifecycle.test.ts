@@ -10,6 +10,9 @@ import type { FastifyInstance } from 'fastify';
 import Redis from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { buildApp } from '../../server/app';
+import { configuredAvatarFiles } from '../../server/avatars';
+import { createAccountLifecycle } from '../../server/core/account-lifecycle';
+import { freePort } from '../../tools/free-port';
 import type { Config } from '../../server/config';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { limitKeysOf } from '../../server/limits';
@@ -388,6 +391,36 @@ describe('account deletion and export on memory stores', () => {
       expect(wrongMethod.headers.allow).toBe('POST');
       expect((await app.inject({ method: 'DELETE', url: '/api/account/export', headers: bearer(skey) })).statusCode).toBe(405);
       expect((await app.inject({ url: '/auth/session', headers: bearer(skey) })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('account deletion by an operator, in a process of its own', () => {
+  it('deletes the uploaded avatar of the server the configuration describes, and only that user’s', async () => {
+    const clock = fakeClock();
+    const config = testConfig({ port: await freePort(), host: '127.0.0.1' });
+    const simulator = createSimulator({ appId: config.wechat.appId, secret: config.wechat.secret, now: clock.now });
+    const stores = createMemoryStores({ now: clock.now, sessionIdleMs: config.sessionIdleMs });
+    const app = await buildApp({ config, now: clock.now, stores, simulator, wechatTransport: callSimulator(simulator), log: false });
+    try {
+      const base = await app.listen({ host: config.host, port: config.port });
+      const avatarOf = async (user: string) => {
+        const { skey, user: { id } } = (await app.inject({ method: 'POST', url: '/auth/login', payload: { code: simulator.mintCode(user) } })).json<LoginResponse>();
+        const form = new FormData();
+        form.append('file', new Blob([SMALL_PNG], { type: 'image/png' }), 'avatar.png');
+        const { avatarUrl } = (await (await fetch(`${base}/api/avatar`, { method: 'POST', headers: bearer(skey), body: form })).json()) as AvatarUploadResponse;
+        return { id, file: path.join(config.uploadDir, avatarUrl.split('/').pop()!) };
+      };
+      const leaving = await avatarOf('leaving');
+      const staying = await avatarOf('staying');
+
+      // What `npm run admin delete` builds: the lifecycle on the same stores, the files from the configuration.
+      const failures: string[] = [];
+      const operator = createAccountLifecycle({ stores, now: clock.now, files: configuredAvatarFiles(config, (name) => void failures.push(name)) });
+      expect(await operator.deleteAccount(leaving.id, { by: 'operator' })).toEqual({ deleted: true, kept: 'nothing', sessionsEnded: 1 });
+      expect([existsSync(leaving.file), existsSync(staying.file), failures]).toEqual([false, true, []]);
     } finally {
       await app.close();
     }
