@@ -1,4 +1,5 @@
 import { createMemoryCredentialCache } from './credentials';
+import { createMemoryPushEventStore } from './push-events';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
 import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
@@ -145,6 +146,17 @@ export function createMemoryStores(
         user.phone = { ...phone };
         return { ok: true, user: { ...user, phone: { ...phone } } };
       },
+      async findByOpenid(openid) {
+        const user = users.get(userIdByOpenid.get(openid) ?? '');
+        return user ? { ...user } : null;
+      },
+      async removePhone(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        delete user.phone;
+        return { ...user };
+      },
       async setRoles(id, roles) {
         const user = users.get(id);
         if (!user) return null;
@@ -160,6 +172,8 @@ export function createMemoryStores(
     },
 
     credentials: createMemoryCredentialCache(now),
+
+    pushEvents: createMemoryPushEventStore(now),
 
     async ping() {},
 

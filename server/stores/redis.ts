@@ -357,6 +357,7 @@ export function createRedisStoresOn(
     },
 
     users: userDatabase.users,
+    pushEvents: userDatabase.pushEvents,
 
     limits: {
       take: (key, limit, windowMs) =>

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
 import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
+import { TABLES } from '../../server/stores/sql/schema';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
 import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
@@ -18,6 +19,8 @@ const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 const APPID = 'wx00000000simulated';
+/** Every migration of this code, in the order they apply. */
+const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-04-push-events'];
 
 const storesOn = (opened: OpenDatabase, clock: FakeClock, overrides: { maxSessionsPerUser?: number; commandTimeoutMs?: number } = {}): Stores =>
   createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: APPID, maxSessionsPerUser: 10, commandTimeoutMs: 2000, ...overrides });
@@ -43,8 +46,8 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     it('migrates an empty database, and a second run applies nothing', async () => {
       const { db, kind } = openDatabase(parseDatabaseUrl(await url())!);
       try {
-        expect(await schemaStatus(db, kind)).toEqual({ pending: ['2026-12-07-01-users-identities-sessions'], unknown: [] });
-        expect(await migrateToLatest(db, kind)).toEqual(['2026-12-07-01-users-identities-sessions']);
+        expect(await schemaStatus(db, kind)).toEqual({ pending: MIGRATIONS, unknown: [] });
+        expect(await migrateToLatest(db, kind)).toEqual(MIGRATIONS);
         expect(await migrateToLatest(db, kind)).toEqual([]);
         expect(await schemaStatus(db, kind)).toEqual({ pending: [], unknown: [] });
       } finally {
@@ -56,7 +59,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       const target = await url();
       const behind = openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
       await expect(behind).rejects.toThrow(SchemaMismatchError);
-      await expect(behind).rejects.toThrow(/is behind this release: 1 migration\(s\) pending \(2026-12-07-01-users-identities-sessions\); run `npm run migrate` with the same DATABASE_URL/);
+      await expect(behind).rejects.toThrow(/is behind this release: 2 migration\(s\) pending \(2026-12-07-01-users-identities-sessions, 2026-12-07-04-push-events\); run `npm run migrate` with the same DATABASE_URL/);
       const opened = await openCheckedDatabase(configFor(target, { DATABASE_MIGRATE: 'auto' }), parseDatabaseUrl(target)!, () => undefined);
       await opened.db.destroy();
       const checked = await openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
@@ -261,7 +264,7 @@ describeWithDatabase('mariadb', 'MySQL charsets', (server) => {
     const opened = await openMigrated(await server().createDatabase('charsets'));
     try {
       const { rows } = await sql<{ name: string; collation: string }>`select table_name as name, table_collation as collation from information_schema.tables where table_schema = database() and table_name not like 'wxlogin_%' order by table_name`.execute(opened.db);
-      expect(rows.map((row) => row.collation)).toEqual(Array(6).fill('utf8mb4_bin'));
+      expect(rows.map((row) => row.collation)).toEqual(Array(TABLES.length).fill('utf8mb4_bin'));
       const { rows: server_ } = await sql<{ charset: string }>`select @@character_set_database as charset`.execute(opened.db);
       expect(server_[0].charset).toBe('latin1');
     } finally {

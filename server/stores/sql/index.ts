@@ -8,6 +8,7 @@ import { createSealer } from '../../seal';
 import { DEFAULT_MAX_SESSIONS_PER_USER, type StoreOptions, type Stores } from '../types';
 import { createSqlCredentialCache } from './credentials';
 import { createSqlRateLimiter } from './limits';
+import { createSqlPushEventStore } from './push-events';
 import type { Database } from './schema';
 import { createSqlSessionStore } from './sessions';
 import { guardWith } from './support';
@@ -32,6 +33,7 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),
+    pushEvents: createSqlPushEventStore({ db, kind, guard, now }),
     ping: () => guard(async () => void (await sql`select 1`.execute(db))),
     close: () => db.destroy(),
   };
