@@ -111,13 +111,14 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     onTokenRenewalFailed: warnOf('renewing the WeChat access token failed; the current one serves until it expires'),
     onTokenCacheFailed: warnOf('the credential cache failed to keep the fetched WeChat access token; it is used all the same'),
   });
+  const avatars = new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk'));
   const ctx: Context = {
     config,
     now,
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
+    avatars,
     pushEvents: null,
     wechat,
     // The login routes' logic, the same service the plugin below mounts.
@@ -133,6 +134,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
       menus: menusFor,
+      // A deleted account's uploaded avatar goes with it.
+      userFiles: avatars,
     }),
   };
 
@@ -161,11 +164,8 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   orderRoutes(app, ctx);
   approvalRoutes(app, ctx);
   if (config.push) {
-    // Until the account lifecycle is merged: a cancellation stays recorded and is retried.
-    const deleteAccount = async () => {
-      throw new Error('account deletion is not available in this build');
-    };
-    const processor = onPushEvent ? null : pushEventProcessorFor(app, ctx, deleteAccount);
+    // A cancellation deletes the account as every other deletion does (the same files, sessions and limits).
+    const processor = onPushEvent ? null : pushEventProcessorFor(app, ctx, (userId, options) => ctx.login.accounts.deleteAccount(userId, options));
     ctx.pushEvents = processor;
     const received = logPushEvents(app.log);
     const handle: PushHandler =

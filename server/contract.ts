@@ -4,6 +4,12 @@
  * (session_key, openid) cannot leak into an answer by accident.
  */
 import type {
+  AccountAuditEntry,
+  AccountDeleteRequest,
+  AccountDeleteResponse,
+  AccountExport,
+  AccountIdentity,
+  AccountSession,
   Approval,
   ApprovalsResponse,
   AvatarUploadResponse,
@@ -83,6 +89,25 @@ export const userInfoResponse = object<UserInfoResponse>({ user });
 // A phone code is 64 hex digits today; the bound leaves room for a longer format.
 export const phoneBindRequest = object<PhoneBindRequest>({ code: string({ minLength: 1, maxLength: 256 }) });
 export const phoneBindResponse = object<PhoneBindResponse>({ user });
+
+export const accountDeleteRequest = object<AccountDeleteRequest>({ code: string({ minLength: 1, maxLength: 128 }) });
+export const accountDeleteResponse = object<AccountDeleteResponse>({ deleted: constant(true), kept: oneOf({ nothing: true, 'platform-account': true }) });
+export const accountExport = object<AccountExport>({
+  exportedAt: integer(),
+  user: object<AccountExport['user']>({ id: string(), nickname: string(), avatarUrl: string(), createdAt: integer(), roles: array(string()) }),
+  identities: array(object<AccountIdentity>({ kind: oneOf({ wechat: true, unionid: true, phone: true, account: true }), value: string(), createdAt: integer() })),
+  account: nullable(object<BoundAccount>({ name: string(), displayName: string() })),
+  sessions: array(object<AccountSession>({ createdAt: integer(), lastSeenAt: integer(), expiresAt: integer(), current: boolean() })),
+  audit: array(
+    object<AccountAuditEntry>({
+      at: integer(),
+      action: string(),
+      actor: oneOf({ user: true, operator: true, wechat: true, system: true }),
+      outcome: oneOf({ ok: true, refused: true, failed: true }),
+      clientNetwork: nullableString(),
+    }),
+  ),
+});
 
 export const profileResponse = object<ProfileResponse>({ user });
 export const profileUpdateRequest = object<ProfileUpdateRequest>(

@@ -215,6 +215,79 @@ export interface PhoneBindResponse {
   user: User;
 }
 
+/** One thing the user is known by, as GET /api/account/export lists it. */
+export interface AccountIdentity {
+  /**
+   * `wechat`: the value is the openid (of this mini-program; `appid:openid` for another app of
+   * the same database). `unionid`: the unionid. `phone`: the number in full, `+86 13800138000`
+   * (the user's own data). `account`: the bound platform account's name (BoundAccount.name).
+   */
+  kind: 'wechat' | 'unionid' | 'phone' | 'account';
+  value: string;
+  /** Epoch ms: when the server first linked it to the user. */
+  createdAt: number;
+}
+
+/** One of the user's live sessions, as GET /api/account/export lists it: no skey, no session_key. */
+export interface AccountSession {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  /** True for the session that asked for the export. */
+  current: boolean;
+}
+
+/** One entry of the user's audit trail, as GET /api/account/export lists it. */
+export interface AccountAuditEntry {
+  /** Epoch ms. */
+  at: number;
+  /** What happened (`login`, `phone.bound`, `account.exported`, …). */
+  action: string;
+  actor: 'user' | 'operator' | 'wechat' | 'system';
+  outcome: 'ok' | 'refused' | 'failed';
+  /** The client's network (an IPv4 /24 or IPv6 /48), never its full address; null when not known. */
+  clientNetwork: string | null;
+}
+
+/**
+ * GET /api/account/export (authenticated): everything the server holds about the user, secrets
+ * excepted (session_key, skey hashes, password hash).
+ */
+export interface AccountExport {
+  /** Epoch ms (server clock). */
+  exportedAt: number;
+  user: { id: string; nickname: string; avatarUrl: string; createdAt: number; roles: string[] };
+  identities: AccountIdentity[];
+  /** The platform account the user is bound to (bind mode); null when none. */
+  account: BoundAccount | null;
+  /** The user's live sessions, oldest first. */
+  sessions: AccountSession[];
+  /** The user's audit entries, oldest first. */
+  audit: AccountAuditEntry[];
+}
+
+/**
+ * POST /api/account/delete (authenticated): deletes the account (注销). `code` re-authenticates:
+ * a fresh `wx.login` code of the session's own WeChat user, so that a stolen skey alone cannot
+ * delete an account. Errors: 401 INVALID_CODE (invalid, used, or another WeChat user's code:
+ * nothing is deleted), 401 SESSION_EXPIRED, 429 RATE_LIMITED with Retry-After (seconds), 502/503
+ * WECHAT_UNAVAILABLE, 504 WECHAT_TIMEOUT.
+ */
+export interface AccountDeleteRequest {
+  code: string;
+}
+/**
+ * Every session of the user has ended (the skey is 401 from now on). `kept`: `nothing` when the
+ * user and everything about them is gone (a later login of the same WeChat user starts a new,
+ * empty account); `platform-account` in bind mode, where the WeChat binding and the data the
+ * mini-program collected are gone but the platform account stays (it is the organisation's), and
+ * a later login answers BindRequiredResponse.
+ */
+export interface AccountDeleteResponse {
+  deleted: true;
+  kept: 'nothing' | 'platform-account';
+}
+
 /** GET /api/profile, PUT /api/profile */
 export interface ProfileResponse {
   user: User;

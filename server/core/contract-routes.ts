@@ -3,7 +3,7 @@
  * body and the answer (contract.ts), and the service call behind each. An adapter only reads the
  * request into this input and writes the answer or the error's envelope.
  */
-import type { LoginRequest, PhoneBindRequest, UserInfoRequest } from '../../typings/api';
+import type { AccountDeleteRequest, LoginRequest, PhoneBindRequest, UserInfoRequest } from '../../typings/api';
 import * as C from '../contract';
 import type { MaybePromise } from '../stores/types';
 import { OptionError } from './errors';
@@ -45,6 +45,14 @@ export const CONTRACT_ROUTES: readonly ContractRoute[] = [
     response: C.phoneBindResponse,
     run: (service, { authorization, body }) => service.bindPhone(authorization, (body as PhoneBindRequest).code),
   },
+  {
+    method: 'POST',
+    url: '/api/account/delete',
+    body: C.accountDeleteRequest,
+    response: C.accountDeleteResponse,
+    run: (service, { authorization, body }) => service.deleteOwnAccount(authorization, (body as AccountDeleteRequest).code),
+  },
+  { method: 'GET', url: '/api/account/export', response: C.accountExport, run: (service, { authorization }) => service.exportOwnAccount(authorization) },
 ];
 
 /** The methods a 405 is answered for on a contract path (OPTIONS stays the host's: CORS preflights). */

@@ -6,11 +6,11 @@
  * express adapter are thin wrappers over it, and a host with another framework can be one too.
  */
 import { randomUUID } from 'node:crypto';
-import type { LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
+import type { AccountDeleteResponse, AccountExport, LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
 import type { AccountPolicy } from '../account';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
-import { enforceLimit } from '../limits';
+import { enforceLimit, userLimitKeys } from '../limits';
 import { rolesOf } from '../roles';
 
 const noMenus = (): MenuItem[] => [];
@@ -18,6 +18,7 @@ import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser,
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserDatabase, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
+import { createAccountLifecycle, type AccountLifecycle, type UserFiles } from './account-lifecycle';
 import { clientKey } from './client-key';
 import { ApiError, OptionError } from './errors';
 import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';
@@ -69,6 +70,11 @@ export interface LoginServiceOptions {
   phoneBindTimeoutMs?: number;
   /** requireSession answers 403 PHONE_REQUIRED until the user has bound a phone number. Default false. */
   requirePhone?: boolean;
+  /** Account deletions (each a WeChat code exchange) per user in any sliding window of accountDeleteWindowMs. Default 5 an hour. */
+  accountDeleteLimit?: number;
+  accountDeleteWindowMs?: number;
+  /** Files the host keeps about a user (uploaded avatars), deleted with the account. Default: none. */
+  userFiles?: UserFiles;
   /**
    * The menu entries a user's roles grant, for the login and session answers' `menus`. Default:
    * none (a host's menus are its own; the reference server passes its table, server/access.ts).
@@ -102,6 +108,15 @@ export interface LoginService {
   verifyUserInfo(authorization: string | undefined, data: UserInfoRequest): Promise<UserInfoResponse>;
   /** POST /auth/phone: the number behind a getPhoneNumber code becomes the user's. */
   bindPhone(authorization: string | undefined, code: string): Promise<PhoneBindResponse>;
+  /**
+   * POST /api/account/delete: the session's account is deleted once `code`, a fresh wx.login
+   * code, shows the same WeChat user is there (401 INVALID_CODE otherwise, nothing deleted).
+   */
+  deleteOwnAccount(authorization: string | undefined, code: string): Promise<AccountDeleteResponse>;
+  /** GET /api/account/export: everything the server holds about the session's user, secrets excepted. */
+  exportOwnAccount(authorization: string | undefined): Promise<AccountExport>;
+  /** Deletion and export by user id, without a session: for an operator's command and WeChat's events. */
+  readonly accounts: AccountLifecycle;
   /** The user as the client sees it: no openid or unionid, the phone masked. */
   toApiUser(user: Authenticated['user']): User;
 }
@@ -194,6 +209,12 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const phoneBindLimit = integer(options, 'phoneBindLimit', 10, 1, 1_000_000_000);
   const phoneBindWindowMs = integer(options, 'phoneBindWindowMs', 3600_000, 1, YEAR);
   const phoneBindTimeoutMs = integer(options, 'phoneBindTimeoutMs', 8000, 1, 10 * 60_000);
+  const accountDeleteLimit = integer(options, 'accountDeleteLimit', 5, 1, 1_000_000_000);
+  const accountDeleteWindowMs = integer(options, 'accountDeleteWindowMs', 3600_000, 1, YEAR);
+  const userFiles = options.userFiles;
+  if (userFiles !== undefined && (typeof userFiles !== 'object' || userFiles === null || typeof userFiles.removeAllOf !== 'function')) {
+    throw new OptionError('userFiles', 'must have a removeAllOf(user) method');
+  }
   if (options.requirePhone !== undefined && typeof options.requirePhone !== 'boolean') throw new OptionError('requirePhone', 'must be true or false');
   const policy: AccountPolicy = { requirePhone: options.requirePhone ?? false };
 
@@ -207,6 +228,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
 
   const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
+  const accounts = createAccountLifecycle({ stores, now, ...(userFiles ? { files: userFiles } : {}) });
 
   return {
     stores,
@@ -283,7 +305,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       // Open to accounts without a phone (it is how they get one) whatever requirePhone says.
       // Every successful exchange is charged to the mini-program, and failed ones count against
       // WeChat's quota for everyone: a per-user limit before asking WeChat.
-      await enforceLimit(stores.limits, `phone:${user.id}`, phoneBindLimit, phoneBindWindowMs, 'too many phone number requests, try again later');
+      await enforceLimit(stores.limits, userLimitKeys.phoneBind(user.id), phoneBindLimit, phoneBindWindowMs, 'too many phone number requests, try again later');
       const phone = await wechat.client.getPhoneNumber(code, phoneBindTimeoutMs);
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw expired();
@@ -291,6 +313,29 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
       return { user: apiUser(binding.user) };
     },
+
+    async deleteOwnAccount(authorization, code) {
+      if (typeof code !== 'string' || code === '' || code.length > 128) throw new ApiError('BAD_REQUEST', 'code must be a string of 1 to 128 characters');
+      const { user } = await authenticate(authorization);
+      // Each attempt costs a WeChat code exchange: a per-user limit before asking WeChat.
+      await enforceLimit(stores.limits, userLimitKeys.accountDelete(user.id), accountDeleteLimit, accountDeleteWindowMs, 'too many account deletion attempts, try again later');
+      // The re-authentication: a skey alone (stolen, or left on a shared phone) cannot delete the account.
+      const session = await wechat.client.code2Session(code);
+      if (session.openid !== user.openid) throw new ApiError('INVALID_CODE', 'the code is not of this account’s WeChat user');
+      const { deleted, kept } = await accounts.deleteAccount(user.id, { by: 'user' });
+      // Deleted meanwhile (another device, an operator): the session is gone as well.
+      if (!deleted) throw expired();
+      return { deleted: true, kept };
+    },
+
+    async exportOwnAccount(authorization) {
+      const { skeyHash, user } = await authenticate(authorization);
+      const exported = await accounts.exportAccount(user.id, { currentSkeyHash: skeyHash });
+      if (!exported) throw expired();
+      return exported;
+    },
+
+    accounts,
 
     toApiUser: apiUser,
   };

@@ -1,8 +1,9 @@
+import { fullPhone } from '../account';
 import { createMemoryCredentialCache } from './credentials';
 import { createMemoryPushEventStore } from './push-events';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
-import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, type IdentityRecord, type LiveSession, type PhoneNumber, type SessionRecord, type StoreOptions, type Stores, type UserRecord, type UserStore } from './types';
 
 const phoneKey = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
 
@@ -28,6 +29,13 @@ export function createMemoryStores(
   const userIdByOpenid = new Map<string, string>();
   const userIdByUnionid = new Map<string, string>();
   const userIdByPhone = new Map<string, string>();
+  /** Each user's identities in the order they were linked: what the export lists, and what a deletion frees. */
+  const identitiesOf = new Map<string, IdentityRecord[]>();
+  const linkIdentity = (userId: string, kind: IdentityRecord['kind'], value: string) => {
+    const list = identitiesOf.get(userId) ?? [];
+    list.push({ kind, value, createdAt: now() });
+    identitiesOf.set(userId, list);
+  };
   const windows = new SlidingWindows(now);
   let createsSinceSweep = 0;
 
@@ -105,6 +113,13 @@ export function createMemoryStores(
         index.clear();
         return count;
       },
+      async listOf(userId) {
+        return liveSessionsOf(userId, now()).map((hash): LiveSession => {
+          const { sessionKey, ...live } = sessions.get(hash)!;
+          void sessionKey;
+          return live;
+        });
+      },
     },
 
     users: {
@@ -112,9 +127,13 @@ export function createMemoryStores(
         const byUnionid = unionid === undefined ? undefined : users.get(userIdByUnionid.get(unionid) ?? '');
         const existing = byUnionid ?? users.get(userIdByOpenid.get(openid) ?? '');
         if (existing) {
-          if (!userIdByOpenid.has(openid)) userIdByOpenid.set(openid, existing.id);
+          if (!userIdByOpenid.has(openid)) {
+            userIdByOpenid.set(openid, existing.id);
+            linkIdentity(existing.id, 'wechat', openid);
+          }
           if (unionid !== undefined && !byUnionid) {
             userIdByUnionid.set(unionid, existing.id);
+            linkIdentity(existing.id, 'unionid', unionid);
             existing.unionid ??= unionid;
           }
           return { user: { ...existing }, created: false };
@@ -122,7 +141,11 @@ export function createMemoryStores(
         const user = { ...fresh(), ...(unionid === undefined ? {} : { unionid }) };
         users.set(user.id, user);
         userIdByOpenid.set(openid, user.id);
-        if (unionid !== undefined) userIdByUnionid.set(unionid, user.id);
+        linkIdentity(user.id, 'wechat', openid);
+        if (unionid !== undefined) {
+          userIdByUnionid.set(unionid, user.id);
+          linkIdentity(user.id, 'unionid', unionid);
+        }
         return { user: { ...user }, created: true };
       },
       async get(id) {
@@ -141,8 +164,12 @@ export function createMemoryStores(
         if (!user) return null;
         const owner = userIdByPhone.get(phoneKey(phone));
         if (owner !== undefined && owner !== id && users.has(owner)) return { ok: false, reason: 'PHONE_IN_USE' };
-        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
-        userIdByPhone.set(phoneKey(phone), id);
+        if (owner !== id) {
+          if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+          userIdByPhone.set(phoneKey(phone), id);
+          identitiesOf.set(id, (identitiesOf.get(id) ?? []).filter((identity) => identity.kind !== 'phone'));
+          linkIdentity(id, 'phone', fullPhone(phone));
+        }
         user.phone = { ...phone };
         return { ok: true, user: { ...user, phone: { ...phone } } };
       },
@@ -154,7 +181,25 @@ export function createMemoryStores(
         const user = users.get(id);
         if (!user) return null;
         if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        identitiesOf.set(id, (identitiesOf.get(id) ?? []).filter((identity) => identity.kind !== 'phone'));
         delete user.phone;
+        return { ...user };
+      },
+      async identitiesOf(id) {
+        return (identitiesOf.get(id) ?? []).map((identity) => ({ ...identity }));
+      },
+      async delete(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        for (const { kind, value } of identitiesOf.get(id) ?? []) {
+          if (kind === 'wechat' && userIdByOpenid.get(value) === id) userIdByOpenid.delete(value);
+          if (kind === 'unionid' && userIdByUnionid.get(value) === id) userIdByUnionid.delete(value);
+        }
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        identitiesOf.delete(id);
+        users.delete(id);
+        for (const hash of index.of(id)) sessions.delete(hash);
+        index.drop(id);
         return { ...user };
       },
       async setRoles(id, roles) {
@@ -168,6 +213,9 @@ export function createMemoryStores(
     limits: {
       async take(key, limit, windowMs) {
         return windows.take(key, limit, windowMs);
+      },
+      async reset(key) {
+        windows.reset(key);
       },
     },
 

@@ -81,6 +81,8 @@ export interface SessionStore {
   deleteAllOf(userId: string): Promise<number>;
   /** Removes every session (and every user's index); returns how many. */
   deleteAll(): Promise<number>;
+  /** The user's live sessions, oldest first (by createdAt), without their session_key: for the account export. */
+  listOf(userId: string): Promise<LiveSession[]>;
 }
 
 /** A phone number as WeChat verified it: country calling code and national number, digits only. */
@@ -138,6 +140,22 @@ export interface UserStore {
   findByOpenid(openid: string): Promise<UserRecord | null>;
   /** Unbinds the user's phone number (the number is free again); the user after, or null when there is no such user. */
   removePhone(id: string): Promise<UserRecord | null>;
+  /** What the user is known by (WeChat identities, unionid, phone), oldest first; empty for no such user. For the account export. */
+  identitiesOf(id: string): Promise<IdentityRecord[]>;
+  /**
+   * Deletes the user and every identity of theirs (their sessions too, where they live in the same
+   * database), atomically; the user as it was, or null when there was no such user. The WeChat
+   * identity is then free: its next login creates a new user.
+   */
+  delete(id: string): Promise<UserRecord | null>;
+}
+
+/** One identity row of a user, as the export shows it (see AccountIdentity in typings/api.d.ts). */
+export interface IdentityRecord {
+  /** `wechat`: the openid (`appid:openid` for another app's); `unionid`; `phone`: `+86 13800138000`. */
+  kind: 'wechat' | 'unionid' | 'phone';
+  value: string;
+  createdAt: number;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -149,6 +167,8 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: n
 export interface RateLimiter {
   /** Accepts and records one hit on `key`, or refuses it (recording nothing) and says when the next would pass. */
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Forgets every hit of `key` (a key that names a user, when the account is deleted). */
+  reset(key: string): Promise<void>;
 }
 
 /** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */

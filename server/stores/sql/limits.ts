@@ -64,5 +64,7 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
           return { allowed: true };
         });
       }),
+
+    reset: (key) => guard(async () => void (await db.deleteFrom('rate_limits').where('key', '=', key).execute())),
   };
 }

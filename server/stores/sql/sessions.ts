@@ -149,6 +149,21 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
         }),
       ),
 
+    listOf: (userId) =>
+      guard(async () => {
+        const at = now();
+        const rows = await db
+          .selectFrom('sessions')
+          .select(['skey_hash', 'user_id', 'created_at', 'last_seen_at', 'expires_at'])
+          .where('user_id', '=', userId)
+          .orderBy('created_at')
+          .orderBy('skey_hash')
+          .execute();
+        return rows
+          .map((row) => ({ skeyHash: row.skey_hash, userId: row.user_id, createdAt: millis(row.created_at), lastSeenAt: millis(row.last_seen_at), expiresAt: millis(row.expires_at) }))
+          .filter((session) => isLive(session, at, sessionIdleMs));
+      }),
+
     deleteAll: () =>
       guard(async () => {
         const [result] = await db.deleteFrom('sessions').execute();

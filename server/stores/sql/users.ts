@@ -6,13 +6,22 @@
  * joined by the user_id index.
  */
 import type { DatabaseKind } from '../../database';
-import type { PhoneNumber, UserRecord, UserStore } from '../types';
+import { fullPhone } from '../../account';
+import type { IdentityRecord, PhoneNumber, UserRecord, UserStore } from '../types';
 import type { Database, IdentityKind } from './schema';
 import { Conflict, insertUnlessPresent, lockUser, millis, transact, type Db, type Guard } from './support';
 import type { Kysely } from 'kysely';
 
 export const wechatIdentity = (appId: string, openid: string) => `${appId}:${openid}`;
 export const phoneIdentity = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
+
+/** An identity row as the export shows it: this app's openid bare, the phone number written out. */
+function toIdentityRecord(kind: IdentityKind, value: string, createdAt: number, appId: string): IdentityRecord {
+  if (kind === 'wechat' && value.startsWith(`${appId}:`)) return { kind, value: value.slice(appId.length + 1), createdAt };
+  const separator = value.indexOf(':');
+  if (kind === 'phone' && separator > 0) return { kind, value: fullPhone({ countryCode: value.slice(0, separator), number: value.slice(separator + 1) }), createdAt };
+  return { kind, value, createdAt };
+}
 
 /** A user row joined with one of its identities (or none). */
 export interface UserRow {
@@ -123,6 +132,25 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
           if (Object.keys(columns).length > 0) await trx.updateTable('users').set({ ...columns, updated_at: now() }).where('id', '=', id).execute();
           const after: UserRecord = { ...before, ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }), ...(patch.avatarUrl === undefined ? {} : { avatarUrl: patch.avatarUrl }) };
           return { before, after };
+        }),
+      ),
+
+    identitiesOf: (id) =>
+      guard(async () => {
+        const rows = await db.selectFrom('identities').select(['kind', 'value', 'created_at']).where('user_id', '=', id).orderBy('seq').execute();
+        return rows.map((row) => toIdentityRecord(row.kind, row.value, millis(row.created_at), appId));
+      }),
+
+    delete: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          const before = await loadUser(trx, id, appId);
+          // Children first, by name: the foreign keys cascade too, but nothing here depends on that.
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          await trx.deleteFrom('users').where('id', '=', id).execute();
+          return before;
         }),
       ),
 
