@@ -20,8 +20,10 @@ import { logSink, testConfig, until, type LogLine } from '../helpers';
 
 const TOKEN = 'pushToken123';
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
-// WeChat pushes from many servers; this one test client stands for all of them, so the per-client connection cap is off.
-const PUSH_ENV = { WX_PUSH_TOKEN: TOKEN, WX_PUSH_AES_KEY: AES_KEY, MAX_CONNECTIONS_PER_CLIENT: '0' };
+// WeChat pushes from many servers; this one test client stands for all of them, so the per-client
+// connection cap is off. The timeouts are long: these tests count answers and actions, and a loaded
+// machine must not turn a slow answer into a 408 (bench/push-events.ts measures the speed).
+const PUSH_ENV = { WX_PUSH_TOKEN: TOKEN, WX_PUSH_AES_KEY: AES_KEY, MAX_CONNECTIONS_PER_CLIENT: '0', HEADERS_TIMEOUT_SECONDS: '120', REQUEST_TIMEOUT_SECONDS: '120' };
 const wechat: PushSender = { token: TOKEN, aesKey: aesKeyFrom(AES_KEY), appId: SIMULATED_APPID, originalId: 'gh_0123456789ab' };
 const IDLE = 7 * 24 * 3600_000;
 
