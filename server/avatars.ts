@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from './config';
 import type { UserFiles } from './core/account-lifecycle';
+import { originOnThisMachine } from './net';
 import { ApiError } from './errors';
 import type { UserRecord } from './stores/types';
 
@@ -35,6 +37,16 @@ const OPEN_FOR_SERVING = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (con
 const NO_SUCH_AVATAR = new Set(['ENOENT', 'ELOOP', 'ENXIO', 'ENOTDIR']);
 /** Failures that pass: a retry later may well succeed, so they are a 503 rather than a 500. */
 const PASSING = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'ENOMEM', 'EINTR']);
+
+/**
+ * The avatar files of the server `config` describes, for a process that does not serve them (the
+ * operator's `npm run admin delete`, beside a running server): a stored file's URL starts with
+ * PUBLIC_URL, else with the address the server listens on (HOST and PORT), as the server wrote it.
+ */
+export function configuredAvatarFiles(config: Pick<Config, 'uploadDir' | 'publicUrl' | 'host' | 'port'>, onRemoveFailed: (name: string, error: Error) => void): AvatarFiles {
+  const origin = config.publicUrl ?? originOnThisMachine({ address: config.host, port: config.port, family: config.host.includes(':') ? 'IPv6' : 'IPv4' });
+  return new AvatarFiles(config.uploadDir, () => origin, onRemoveFailed);
+}
 
 export class AvatarFiles implements UserFiles {
   /**

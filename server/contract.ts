@@ -67,6 +67,16 @@ export const loginRequest = object<LoginRequest>({ code: string({ minLength: 1, 
 export const loginResponse = object<LoginResponse>({ skey: string(), expiresAt: integer(), user, isNewUser: boolean(), menus });
 /** POST /auth/login's other answer, in bind mode (LoginAnswer is either). */
 export const bindRequiredResponse = object<BindRequiredResponse>({ bindRequired: constant(true), bindTicket: string(), expiresAt: integer() });
+/**
+ * What POST /auth/login answers: a session, or (bind mode) a bind ticket. A condition on
+ * `bindRequired` rather than anyOf: the serializer then checks one property to pick the branch,
+ * not the whole answer against each.
+ */
+export const loginAnswer = {
+  if: { type: 'object', properties: { bindRequired: { const: true } }, required: ['bindRequired'] },
+  then: bindRequiredResponse,
+  else: loginResponse,
+} as const;
 export const sessionResponse = object<SessionResponse>({ user, expiresAt: integer(), menus });
 export const logoutResponse = object<LogoutResponse>({ ok: constant(true) });
 

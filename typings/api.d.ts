@@ -241,7 +241,7 @@ export interface AccountSession {
 export interface AccountAuditEntry {
   /** Epoch ms. */
   at: number;
-  /** What happened (`login`, `phone.bound`, `account.exported`, …). */
+  /** What happened (`login`, `phone.bound`, `exported`, `deleted`, …). */
   action: string;
   actor: 'user' | 'operator' | 'wechat' | 'system';
   outcome: 'ok' | 'refused' | 'failed';

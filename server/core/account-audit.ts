@@ -9,12 +9,12 @@ import type { Stores } from '../stores/types';
 /** An account event the lifecycle reports: who did it, and how it ended. */
 export interface AccountEvent {
   userId: string;
-  action: 'account.exported' | 'account.deleted';
+  action: 'exported' | 'deleted';
   actor: AccountAuditEntry['actor'];
   outcome: AccountAuditEntry['outcome'];
 }
 
-/** Audit call site of the export and the deletion (after a deletion, the entry must keep no personal data). */
+/** Audit call site of the export and the deletion (after a deletion, the entry must keep no personal data, and the user's earlier entries lose their user id). */
 export async function recordAccountEvent(stores: Stores, event: AccountEvent): Promise<void> {
   void stores;
   void event;

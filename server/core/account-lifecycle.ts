@@ -60,8 +60,7 @@ export interface AccountLifecycle {
  * (bind mode) keeps that account, which is the organisation's; any other user goes entirely.
  */
 export function keptOnDeletion(user: UserRecord): Kept {
-  void user;
-  return 'nothing';
+  return user.account ? 'platform-account' : 'nothing';
 }
 
 export function createAccountLifecycle({ stores, now, files }: AccountLifecycleOptions): AccountLifecycle {
@@ -72,24 +71,32 @@ export function createAccountLifecycle({ stores, now, files }: AccountLifecycleO
       const kept = keptOnDeletion(user);
       // Sessions first: whatever fails after this, the account can no longer be used.
       const sessionsEnded = await stores.sessions.deleteAllOf(userId);
-      const removed = await stores.users.delete(userId);
+      const removed = kept === 'nothing' ? await stores.users.delete(userId) : await stores.users.eraseCollectedData(userId);
+      // Again once the user is gone: a login that came in between made a session of nobody (in
+      // Redis it would stay until its time runs out).
+      const raced = await stores.sessions.deleteAllOf(userId);
       for (const key of limitKeysOf(userId)) await stores.limits.reset(key);
       // After the stores: a file is never deleted for a user who is still there.
       if (removed) await files?.removeAllOf(removed);
-      await recordAccountEvent(stores, { userId, action: 'account.deleted', actor: by, outcome: 'ok' });
-      return { deleted: removed !== null, kept, sessionsEnded };
+      await recordAccountEvent(stores, { userId, action: 'deleted', actor: by, outcome: 'ok' });
+      return { deleted: removed !== null, kept, sessionsEnded: sessionsEnded + raced };
     },
 
     async exportAccount(userId, { currentSkeyHash } = {}) {
       const user = await stores.users.get(userId);
       if (!user) return null;
-      const [identities, sessions, audit] = await Promise.all([stores.users.identitiesOf(userId), stores.sessions.listOf(userId), auditEntriesOf(stores, userId)]);
-      await recordAccountEvent(stores, { userId, action: 'account.exported', actor: 'user', outcome: 'ok' });
+      const [identities, sessions, audit, account] = await Promise.all([
+        stores.users.identitiesOf(userId),
+        stores.sessions.listOf(userId),
+        auditEntriesOf(stores, userId),
+        user.account ? stores.accounts.byName(user.account.name) : null,
+      ]);
+      await recordAccountEvent(stores, { userId, action: 'exported', actor: 'user', outcome: 'ok' });
       return {
         exportedAt: now(),
         user: { id: user.id, nickname: user.nickname, avatarUrl: user.avatarUrl, createdAt: user.createdAt, roles: rolesOf(user) },
-        identities,
-        account: null,
+        identities: [...identities, ...(user.account && account ? [{ kind: 'account' as const, value: user.account.name, createdAt: account.createdAt }] : [])],
+        account: user.account ? { name: user.account.name, displayName: user.account.displayName } : null,
         sessions: sessions.map(({ createdAt, lastSeenAt, expiresAt, skeyHash }) => ({ createdAt, lastSeenAt, expiresAt, current: skeyHash === currentSkeyHash })),
         audit,
       };

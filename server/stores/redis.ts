@@ -3,9 +3,10 @@ import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { withoutUrlPassword } from '../url-password';
 import { createSealer } from '../seal';
+import { absentStore } from './absent';
 import { createRedisCredentialCache } from './credentials';
 import { fieldList, replyReader } from './script-reply';
-import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, touchIntervalMs, type AccountStore, type BindTicketStore, type PushEventStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -376,7 +377,9 @@ export function createRedisStoresOn(
     },
 
     users: userDatabase.users,
-    pushEvents: userDatabase.pushEvents,
+    accounts: userDatabase.accounts ?? absentStore<AccountStore>('accounts'),
+    bindTickets: userDatabase.bindTickets ?? absentStore<BindTicketStore>('bindTickets'),
+    pushEvents: userDatabase.pushEvents ?? absentStore<PushEventStore>('pushEvents'),
 
     limits: {
       take: (key, limit, windowMs) =>

@@ -62,7 +62,7 @@ export class SlidingWindows {
     return decision;
   }
 
-  /** Forgets every hit of `key`, whatever its limit and window. */
+  /** Forgets `key`'s hits under every limit and window. */
   reset(key: string): void {
     for (const logs of this.#maps.values()) logs.delete(key);
   }

@@ -109,6 +109,16 @@ export interface UserRecord {
    * account (bind mode) gives a user other roles; the memory store's double sets them for tests.
    */
   roles?: string[];
+  /** The platform account this user is (bind mode): a user created by the accounts command. */
+  account?: UserAccount;
+}
+
+/** What a user record carries of its platform account (never the password hash). */
+export interface UserAccount {
+  name: string;
+  displayName: string;
+  /** A disabled account cannot bind or log in, and its sessions end (403 USER_BLOCKED). */
+  disabled: boolean;
 }
 
 /** Who WeChat says logged in. */
@@ -128,6 +138,8 @@ export interface UserStore {
    * so that later logins find it by either.
    */
   findOrCreate(identity: WeChatIdentity, fresh: () => UserRecord): Promise<{ user: UserRecord; created: boolean }>;
+  /** findOrCreate without the create (bind mode): the user of this unionid, else of this openid, the missing one linked; null when neither is known. */
+  find(identity: WeChatIdentity): Promise<UserRecord | null>;
   get(id: string): Promise<UserRecord | null>;
   /** The user before and after the patch (applied atomically), or null when there is no such user. */
   update(id: string, patch: UserPatch): Promise<{ before: UserRecord; after: UserRecord } | null>;
@@ -143,11 +155,19 @@ export interface UserStore {
   /** What the user is known by (WeChat identities, unionid, phone), oldest first; empty for no such user. For the account export. */
   identitiesOf(id: string): Promise<IdentityRecord[]>;
   /**
-   * Deletes the user and every identity of theirs (their sessions too, where they live in the same
-   * database), atomically; the user as it was, or null when there was no such user. The WeChat
-   * identity is then free: its next login creates a new user.
+   * Deletes the user and every identity of theirs, atomically; the user as it was, or null when
+   * there was no such user. The WeChat identity is then free: its next login creates a new user.
+   * Sessions kept in the same database go too; sessions kept elsewhere (Redis) no longer
+   * authenticate (their user is gone) and are the caller's to end (sessions.deleteAllOf).
    */
   delete(id: string): Promise<UserRecord | null>;
+  /**
+   * A deletion that keeps the platform account (bind mode): every identity of the user (WeChat
+   * identities, unionid, phone) and the nickname and avatar go, atomically; the user row and its
+   * account stay, unbound. The user as it was, or null when there is no such user. Sessions as
+   * for `delete`.
+   */
+  eraseCollectedData(id: string): Promise<UserRecord | null>;
 }
 
 /** One identity row of a user, as the export shows it (see AccountIdentity in typings/api.d.ts). */
@@ -156,6 +176,93 @@ export interface IdentityRecord {
   kind: 'wechat' | 'unionid' | 'phone';
   value: string;
   createdAt: number;
+}
+
+/**
+ * A platform account (ACCOUNT_MODE=bind): a user row plus its account row, made by the accounts
+ * command before any WeChat user binds to it.
+ */
+export interface PlatformAccount {
+  /** The user the account is: WeChat identities bind to this user. */
+  userId: string;
+  /** What the user types to bind (工号, 学号, 会员号); unique. */
+  name: string;
+  displayName: string;
+  /** Role names (access.ts); empty means the default role. */
+  roles: string[];
+  disabled: boolean;
+  /** passwords.ts's encoded scrypt hash (parameters, salt, hash). */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An account as listings show it: no password hash, and whether a WeChat user is bound to it. */
+export type AccountSummary = Omit<PlatformAccount, 'passwordHash'> & { bound: boolean };
+
+export interface NewAccount {
+  name: string;
+  displayName: string;
+  roles: string[];
+  passwordHash: string;
+}
+
+export type AccountCreation = { ok: true; account: PlatformAccount } | { ok: false; reason: 'NAME_TAKEN' };
+
+/** Platform accounts, by name. Every change returns the account after it, or null when there is no account of that name. */
+export interface AccountStore {
+  /** A new user and its account, in one transaction; refused when the name is taken. */
+  create(account: NewAccount): Promise<AccountCreation>;
+  byName(name: string): Promise<PlatformAccount | null>;
+  /** Every account, by name. */
+  list(): Promise<AccountSummary[]>;
+  setPasswordHash(name: string, passwordHash: string): Promise<PlatformAccount | null>;
+  /**
+   * Disables or enables the account. Disabling does not end sessions by itself: the caller ends
+   * them (`sessions.deleteAllOf(account.userId)`); authentication refuses a disabled account's
+   * sessions in any case.
+   */
+  setDisabled(name: string, disabled: boolean): Promise<PlatformAccount | null>;
+  setRoles(name: string, roles: string[]): Promise<PlatformAccount | null>;
+  /**
+   * Unbinds: removes the user's WeChat identities (every openid and the unionid), so that the next
+   * login of that WeChat user finds nobody. How many identity rows it removed (0: none bound).
+   */
+  unbind(userId: string): Promise<number>;
+}
+
+/** A bind ticket as the server holds it: the WeChat identity of a login that found no user (bind mode). */
+export interface BindTicketRecord {
+  /** sha256 of the ticket, hex: the store never sees the ticket itself. */
+  ticketHash: string;
+  openid: string;
+  unionid?: string;
+  /** WeChat's session_key of that login, for the session the bind starts (sealed in SQL, as sessions keep it). */
+  sessionKey: string;
+  expiresAt: number;
+}
+
+export type BindOutcome =
+  /** The user bound, and the ticket's session_key (null when it cannot be read: sealed under a key since rotated). */
+  | { ok: true; user: UserRecord; sessionKey: string | null }
+  /** Unknown, used or expired; or its WeChat identity was bound meanwhile by another ticket. */
+  | { ok: false; reason: 'INVALID_BIND_TICKET' }
+  /** The account's user already has a WeChat identity of this app (the ticket stays usable). */
+  | { ok: false; reason: 'ACCOUNT_ALREADY_BOUND' }
+  /** No such user (the account was deleted meanwhile). */
+  | { ok: false; reason: 'NO_SUCH_USER' };
+
+export interface BindTicketStore {
+  issue(ticket: BindTicketRecord): Promise<void>;
+  /** Whether the ticket is known and live (a cheap look before the password is checked). */
+  isLive(ticketHash: string): Promise<boolean>;
+  /**
+   * Consumes the ticket and binds its WeChat identity (openid, and unionid when there is one) to
+   * the user, in one transaction: of any number of concurrent redeems of one ticket, exactly one
+   * succeeds. A ticket is consumed only by a success (and by an identity bound meanwhile to
+   * someone else, after which it is of no use).
+   */
+  redeem(ticketHash: string, userId: string): Promise<BindOutcome>;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -167,7 +274,7 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: n
 export interface RateLimiter {
   /** Accepts and records one hit on `key`, or refuses it (recording nothing) and says when the next would pass. */
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
-  /** Forgets every hit of `key` (a key that names a user, when the account is deleted). */
+  /** Forgets every hit of `key`, in every window (a successful bind clears the account's failures; a deleted account's per-user keys are reset). */
   reset(key: string): Promise<void>;
 }
 
@@ -244,6 +351,10 @@ export interface Stores {
   users: UserStore;
   limits: RateLimiter;
   credentials: CredentialCache;
+  /** Platform accounts (bind mode), in the system of record. */
+  accounts: AccountStore;
+  /** Bind tickets (bind mode), in the system of record: redeeming one writes identities. */
+  bindTickets: BindTicketStore;
   /** WeChat's pushed account events (in the system of record, also when sessions are in Redis). */
   pushEvents: PushEventStore;
   /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
@@ -251,8 +362,11 @@ export interface Stores {
   close(): Promise<void>;
 }
 
-/** The system of record as other stores use it: its users, whether it answers, and closing it. */
-export type UserDatabase = Pick<Stores, 'users' | 'pushEvents' | 'ping' | 'close'>;
+/**
+ * The system of record as other stores use it: its users (and platform accounts and bind
+ * tickets, which bind mode needs, and WeChat's pushed events), whether it answers, and closing it.
+ */
+export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets' | 'pushEvents'>>;
 
 export interface StoreOptions {
   now: Clock;

@@ -3,13 +3,13 @@
  * several instances on one database, the per-user session cap, sealed secrets at rest, and a
  * database that goes away and comes back. The behaviour every store shares is in stores.test.ts.
  */
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
-import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { TABLES } from '../../server/stores/sql/schema';
+import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
 import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
@@ -20,7 +20,7 @@ const LIFETIME = 10 * 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 const APPID = 'wx00000000simulated';
 /** Every migration of this code, in the order they apply. */
-const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-04-push-events'];
+const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-04-push-events'];
 
 const storesOn = (opened: OpenDatabase, clock: FakeClock, overrides: { maxSessionsPerUser?: number; commandTimeoutMs?: number } = {}): Stores =>
   createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: APPID, maxSessionsPerUser: 10, commandTimeoutMs: 2000, ...overrides });
@@ -55,11 +55,35 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       }
     });
 
+    it('migrates a database of the release before platform accounts, keeping its users, who then find their accounts empty', async () => {
+      const opened = openDatabase(parseDatabaseUrl(await url())!);
+      try {
+        const first = '2026-12-07-01-users-identities-sessions';
+        const previous = new Migrator({
+          db: opened.db,
+          provider: { getMigrations: async () => ({ [first]: migrations(opened.kind)[first] }) },
+          migrationTableName: MIGRATION_TABLE,
+          migrationLockTableName: MIGRATION_LOCK_TABLE,
+        });
+        expect((await previous.migrateToLatest()).error).toBeUndefined();
+        const clock = fakeClock();
+        const before = storesOn({ ...opened, db: opened.db }, clock);
+        await before.users.findOrCreate({ openid: 'o-old' }, fresh(clock, 'old-user', 'o-old'));
+
+        expect(await migrateToLatest(opened.db, opened.kind)).toEqual(MIGRATIONS.slice(1));
+        expect(await before.users.find({ openid: 'o-old' })).toMatchObject({ id: 'old-user', openid: 'o-old' });
+        expect((await before.users.get('old-user'))?.account).toBeUndefined();
+        expect(await before.accounts.list()).toEqual([]);
+      } finally {
+        await opened.db.destroy();
+      }
+    });
+
     it('refuses to start on a database behind the code, naming npm run migrate; DATABASE_MIGRATE=auto migrates it instead', async () => {
       const target = await url();
       const behind = openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
       await expect(behind).rejects.toThrow(SchemaMismatchError);
-      await expect(behind).rejects.toThrow(/is behind this release: 2 migration\(s\) pending \(2026-12-07-01-users-identities-sessions, 2026-12-07-04-push-events\); run `npm run migrate` with the same DATABASE_URL/);
+      await expect(behind).rejects.toThrow(/is behind this release: 3 migration\(s\) pending \(2026-12-07-01-users-identities-sessions, 2026-12-07-02-platform-accounts, 2026-12-07-04-push-events\); run `npm run migrate` with the same DATABASE_URL/);
       const opened = await openCheckedDatabase(configFor(target, { DATABASE_MIGRATE: 'auto' }), parseDatabaseUrl(target)!, () => undefined);
       await opened.db.destroy();
       const checked = await openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);

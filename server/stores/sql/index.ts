@@ -6,6 +6,8 @@ import { sql, type Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { createSealer } from '../../seal';
 import { DEFAULT_MAX_SESSIONS_PER_USER, type StoreOptions, type Stores } from '../types';
+import { createSqlAccountStore } from './accounts';
+import { createSqlBindTicketStore } from './bind-tickets';
 import { createSqlCredentialCache } from './credentials';
 import { createSqlRateLimiter } from './limits';
 import { createSqlPushEventStore } from './push-events';
@@ -30,6 +32,8 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
   const sealer = createSealer(sealKey);
   return {
     users: createSqlUserStore({ db, kind, guard, now, appId }),
+    accounts: createSqlAccountStore({ db, kind, guard, now }),
+    bindTickets: createSqlBindTicketStore({ db, kind, guard, now, appId, sealer }),
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),

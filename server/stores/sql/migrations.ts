@@ -99,6 +99,38 @@ export function migrations(kind: DatabaseKind): Record<string, Migration> {
         for (const name of [...TABLES].reverse()) await db.schema.dropTable(name).ifExists().execute();
       },
     },
+    '2026-12-07-02-platform-accounts': {
+      async up(db: Kysely<unknown>) {
+        await table(
+          kind,
+          db.schema
+            .createTable('accounts')
+            .addColumn('user_id', 'varchar(64)', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+            .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
+            .addColumn('display_name', 'varchar(255)', (c) => c.notNull())
+            .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+            .addColumn('roles', 'text', (c) => c.notNull())
+            .addColumn('disabled', 'smallint', (c) => c.notNull())
+            .addColumn('created_at', millis, (c) => c.notNull())
+            .addColumn('updated_at', millis, (c) => c.notNull()),
+        ).execute();
+        await table(
+          kind,
+          db.schema
+            .createTable('bind_tickets')
+            .addColumn('ticket_hash', 'char(64)', (c) => c.primaryKey())
+            .addColumn('wechat', 'varchar(255)', (c) => c.notNull())
+            .addColumn('unionid', 'varchar(255)')
+            .addColumn('session_key', 'varchar(255)', (c) => c.notNull())
+            .addColumn('expires_at', millis, (c) => c.notNull()),
+        ).execute();
+        await db.schema.createIndex('bind_tickets_expires_at').on('bind_tickets').column('expires_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('bind_tickets').ifExists().execute();
+        await db.schema.dropTable('accounts').ifExists().execute();
+      },
+    },
     '2026-12-07-04-push-events': {
       async up(db: Kysely<unknown>) {
         await table(

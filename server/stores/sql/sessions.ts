@@ -9,7 +9,7 @@ import type { Sealer } from '../../seal';
 import { isLive, touchIntervalMs, type SessionStore } from '../types';
 import type { Database } from './schema';
 import { lockUser, millis, transact, type Db, type Guard } from './support';
-import { toUserRecord, type UserRow } from './users';
+import { ACCOUNT_COLUMNS, toUserRecord, type UserRow } from './users';
 
 export interface SqlSessionOptions {
   db: Kysely<Database>;
@@ -87,6 +87,7 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
           .selectFrom('sessions')
           .innerJoin('users', 'users.id', 'sessions.user_id')
           .leftJoin('identities', 'identities.user_id', 'users.id')
+          .leftJoin('accounts', 'accounts.user_id', 'users.id')
           .select([
             'sessions.skey_hash',
             'sessions.user_id',
@@ -99,6 +100,7 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
             'users.created_at',
             'identities.kind',
             'identities.value',
+            ...ACCOUNT_COLUMNS,
           ])
           .where('sessions.skey_hash', '=', skeyHash)
           .orderBy('identities.seq')

@@ -7,7 +7,7 @@
  */
 import type { DatabaseKind } from '../../database';
 import { fullPhone } from '../../account';
-import type { IdentityRecord, PhoneNumber, UserRecord, UserStore } from '../types';
+import type { IdentityRecord, PhoneNumber, UserRecord, UserStore, WeChatIdentity } from '../types';
 import type { Database, IdentityKind } from './schema';
 import { Conflict, insertUnlessPresent, lockUser, millis, transact, type Db, type Guard } from './support';
 import type { Kysely } from 'kysely';
@@ -31,6 +31,29 @@ export interface UserRow {
   created_at: number | string;
   kind: IdentityKind | null;
   value: string | null;
+  /** The platform account's columns (accounts LEFT JOINed): null for a user without one. */
+  account_name: string | null;
+  account_display_name: string | null;
+  account_roles: string | null;
+  account_disabled: number | string | null;
+}
+
+/** The accounts columns every user read selects (with `.leftJoin('accounts', 'accounts.user_id', 'users.id')`), named as UserRow has them. */
+export const ACCOUNT_COLUMNS = [
+  'accounts.name as account_name',
+  'accounts.display_name as account_display_name',
+  'accounts.roles as account_roles',
+  'accounts.disabled as account_disabled',
+] as const;
+
+/** A JSON array of role names; anything else reads as none (the default role). */
+export function parseRoles(json: string): string[] {
+  try {
+    const roles: unknown = JSON.parse(json);
+    return Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -54,6 +77,12 @@ export function toUserRecord(rows: UserRow[], appId: string): UserRecord | null 
     avatarUrl: first.avatar_url,
     createdAt: millis(first.created_at),
     ...(phone === undefined || separator < 0 ? {} : { phone: { countryCode: phone.slice(0, separator), number: phone.slice(separator + 1) } }),
+    ...(first.account_name === null || first.account_name === undefined
+      ? {}
+      : {
+          roles: parseRoles(first.account_roles ?? '[]'),
+          account: { name: first.account_name, displayName: first.account_display_name ?? '', disabled: Number(first.account_disabled) === 1 },
+        }),
   };
 }
 
@@ -62,7 +91,8 @@ export function selectUser(db: Db, id: string) {
   return db
     .selectFrom('users')
     .leftJoin('identities', 'identities.user_id', 'users.id')
-    .select(['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'identities.kind', 'identities.value'])
+    .leftJoin('accounts', 'accounts.user_id', 'users.id')
+    .select(['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'identities.kind', 'identities.value', ...ACCOUNT_COLUMNS])
     .where('users.id', '=', id)
     .orderBy('identities.seq');
 }
@@ -84,40 +114,46 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
   const link = (trx: Db, identityKind: IdentityKind, value: string, userId: string) =>
     insertUnlessPresent(kind, trx.insertInto('identities').values({ kind: identityKind, value, user_id: userId, created_at: now() }));
 
+  /**
+   * The user of this unionid, else of this openid, the missing one linked; created with `fresh`
+   * when neither is known (and there is a `fresh`). Concurrent first logins (here or on another
+   * instance) race on the identities' unique key: the one that loses finds its insert did
+   * nothing, rolls back (its new user row too) and looks again, now seeing the winner's user.
+   */
+  const resolve = ({ openid, unionid }: WeChatIdentity, fresh: (() => UserRecord) | null) =>
+    transact(db, kind, async (trx): Promise<{ user: UserRecord; created: boolean } | null> => {
+      const wechat = wechatIdentity(appId, openid);
+      const found = await trx
+        .selectFrom('identities')
+        .select(['kind', 'user_id'])
+        .where((eb) => eb.or([eb.and([eb('kind', '=', 'wechat'), eb('value', '=', wechat)]), ...(unionid === undefined ? [] : [eb.and([eb('kind', '=', 'unionid'), eb('value', '=', unionid)])])]))
+        .execute();
+      const byUnionid = found.find((row) => row.kind === 'unionid')?.user_id;
+      const byOpenid = found.find((row) => row.kind === 'wechat')?.user_id;
+      const id = byUnionid ?? byOpenid;
+      if (id !== undefined) {
+        // What the found user lacks is linked to it, so that later logins find it by either.
+        if (byOpenid === undefined && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
+        if (unionid !== undefined && byUnionid === undefined && !(await link(trx, 'unionid', unionid, id))) throw new Conflict('unionid linked meanwhile');
+        const user = await loadUser(trx, id, appId);
+        if (!user) throw new Conflict('user deleted meanwhile');
+        return { user, created: false };
+      }
+      if (fresh === null) return null;
+      const user: UserRecord = { ...fresh(), openid, ...(unionid === undefined ? {} : { unionid }) };
+      await trx
+        .insertInto('users')
+        .values({ id: user.id, nickname: user.nickname, avatar_url: user.avatarUrl, created_at: user.createdAt, updated_at: user.createdAt })
+        .execute();
+      if (!(await link(trx, 'wechat', wechat, user.id))) throw new Conflict('first login of this openid elsewhere');
+      if (unionid !== undefined && !(await link(trx, 'unionid', unionid, user.id))) throw new Conflict('first login of this unionid elsewhere');
+      return { user, created: true };
+    });
+
   return {
-    findOrCreate: ({ openid, unionid }, fresh) =>
-      guard(() =>
-        // Concurrent first logins (here or on another instance) race on the identities' unique
-        // key: the one that loses finds its insert did nothing, rolls back (its new user row
-        // too) and looks again, now seeing the winner's user.
-        transact(db, kind, async (trx) => {
-          const wechat = wechatIdentity(appId, openid);
-          const found = await trx
-            .selectFrom('identities')
-            .select(['kind', 'user_id'])
-            .where((eb) => eb.or([eb.and([eb('kind', '=', 'wechat'), eb('value', '=', wechat)]), ...(unionid === undefined ? [] : [eb.and([eb('kind', '=', 'unionid'), eb('value', '=', unionid)])])]))
-            .execute();
-          const byUnionid = found.find((row) => row.kind === 'unionid')?.user_id;
-          const byOpenid = found.find((row) => row.kind === 'wechat')?.user_id;
-          const id = byUnionid ?? byOpenid;
-          if (id !== undefined) {
-            // What the found user lacks is linked to it, so that later logins find it by either.
-            if (byOpenid === undefined && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
-            if (unionid !== undefined && byUnionid === undefined && !(await link(trx, 'unionid', unionid, id))) throw new Conflict('unionid linked meanwhile');
-            const user = await loadUser(trx, id, appId);
-            if (!user) throw new Conflict('user deleted meanwhile');
-            return { user, created: false };
-          }
-          const user: UserRecord = { ...fresh(), openid, ...(unionid === undefined ? {} : { unionid }) };
-          await trx
-            .insertInto('users')
-            .values({ id: user.id, nickname: user.nickname, avatar_url: user.avatarUrl, created_at: user.createdAt, updated_at: user.createdAt })
-            .execute();
-          if (!(await link(trx, 'wechat', wechat, user.id))) throw new Conflict('first login of this openid elsewhere');
-          if (unionid !== undefined && !(await link(trx, 'unionid', unionid, user.id))) throw new Conflict('first login of this unionid elsewhere');
-          return { user, created: true };
-        }),
-      ),
+    findOrCreate: (identity, fresh) => guard(async () => (await resolve(identity, fresh))!),
+
+    find: (identity) => guard(async () => (await resolve(identity, null))?.user ?? null),
 
     get: (id) => guard(() => loadUser(db, id, appId)),
 
@@ -150,6 +186,18 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
           await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
           await trx.deleteFrom('identities').where('user_id', '=', id).execute();
           await trx.deleteFrom('users').where('id', '=', id).execute();
+          return before;
+        }),
+      ),
+
+    eraseCollectedData: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          const before = await loadUser(trx, id, appId);
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          await trx.updateTable('users').set({ nickname: '', avatar_url: '', updated_at: now() }).where('id', '=', id).execute();
           return before;
         }),
       ),
