@@ -110,7 +110,8 @@ export function createBinding(settings: BindSettings): Binding {
         if (outcome.reason === 'ACCOUNT_ALREADY_BOUND') throw new ApiError('ACCOUNT_ALREADY_BOUND', 'this account is already bound to another WeChat user');
         throw invalidTicket();
       }
-      await stores.limits.reset(accountKey);
+      // The bind stands whatever happens to this: a count left behind only runs out with its window.
+      await stores.limits.reset(accountKey).catch((error: unknown) => settings.warn({ err: error instanceof Error ? error.message : String(error) }, 'clearing the account’s failed binds failed; they expire with their window'));
       if (passwords.needsRehash(account.passwordHash)) {
         // Stored under the current parameters now that the password is known; the bind stands either way.
         try {

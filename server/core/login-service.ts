@@ -16,12 +16,12 @@ import { rolesOf } from '../roles';
 
 const noMenus = (): MenuItem[] => [];
 import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
+import { isAbsentStore } from '../stores/absent';
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserDatabase, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
 import { createAccountLifecycle, type AccountLifecycle, type UserFiles } from './account-lifecycle';
 import { clientKey } from './client-key';
-import { isAbsentStore } from '../stores/absent';
 import { createBinding, refuseDisabled, type AccountEvent, type AccountMode } from './bind';
 import { ApiError, OptionError } from './errors';
 import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';

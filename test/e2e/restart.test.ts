@@ -3,44 +3,15 @@
  * again. The skey still works, the profile is still there, and logging in again finds the same
  * user: everything lives in data/wx-login.db, which npm start creates (private) and migrates itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../tools/free-port';
 import type { LoginResponse, ProfileResponse } from '../../typings/api';
-import { until } from '../server/helpers';
+import { npmStart, stopped } from './npm-start';
 
-const root = path.resolve(__dirname, '../..');
 const json = { 'content-type': 'application/json' };
-
-/** `npm start` (what it runs: scripts/start-simulated.js) in `cwd`, its data folder there, until it answers. */
-async function npmStart(cwd: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  for (const name of ['WX_MODE', 'WX_APPID', 'WX_SECRET', 'REDIS_URL', 'DATABASE_URL', 'DATABASE_MIGRATE', 'NODE_ENV']) delete env[name];
-  const child = spawn(process.execPath, [path.join(root, 'scripts', 'start-simulated.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await until(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited: ${output}`);
-      return fetch(`http://127.0.0.1:${port}/healthz`).then(
-        (response) => response.ok,
-        () => false,
-      );
-    },
-    'npm start to answer',
-    60_000,
-  );
-  return { child, output: () => output };
-}
-
-const stopped = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
 
 describe('npm start, restarted', () => {
   let cwd: string;

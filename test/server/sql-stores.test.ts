@@ -177,6 +177,16 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       expect(Number(count)).toBe(3);
     });
 
+    it('stores a bind ticket’s session_key sealed, bound to the ticket: the raw value is nowhere in bind_tickets, and the bind opens it', async () => {
+      const created = await stores.accounts.create({ name: 'T1', displayName: '', roles: [], passwordHash: '$scrypt$x' });
+      if (!created.ok) throw new Error('not created');
+      await stores.bindTickets.issue({ ticketHash: 'c'.repeat(64), openid: 'o-t', sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', expiresAt: clock.now() + 60_000 });
+      const rows = await opened.db.selectFrom('bind_tickets').selectAll().execute();
+      expect(rows).toEqual([{ ticket_hash: 'c'.repeat(64), wechat: `${APPID}:o-t`, unionid: null, session_key: expect.any(String), expires_at: expect.anything() }]);
+      expect(JSON.stringify(rows)).not.toContain('tiihtNczf5v6AKRyjwEUhQ==');
+      expect(await stores.bindTickets.redeem('c'.repeat(64), created.account.userId)).toMatchObject({ ok: true, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==' });
+    });
+
     it('stores session_key sealed: the raw value is nowhere in the table, and a copied value does not open', async () => {
       await stores.sessions.create(session(clock, 'a'.repeat(64), 'id1'));
       await stores.sessions.create(session(clock, 'b'.repeat(64), 'id1'));
