@@ -24,6 +24,7 @@ import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
 import { profileRoutes } from './routes/profile';
 import { logPushEvents, wechatEventRoutes, type PushHandler } from './routes/wechat-events';
+import { pushEventProcessorFor } from './push-events/in-app';
 import { storesFromConfig } from './stores/from-config';
 import type { Clock, Stores } from './stores/types';
 import { createWeChatClient, type Transport } from './wechat/client';
@@ -129,6 +130,7 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     simulator,
     lifecycle,
     avatars,
+    pushEvents: null,
     wechat,
     // The login routes' logic, the same service the plugin below mounts.
     login: createLoginService({
@@ -177,7 +179,19 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
   approvalRoutes(app, ctx);
-  if (config.push) wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle: onPushEvent ?? logPushEvents(app.log) });
+  if (config.push) {
+    // A cancellation deletes the account as every other deletion does (the same files, sessions and limits).
+    const processor = onPushEvent ? null : pushEventProcessorFor(app, ctx, (userId, options) => ctx.login.accounts.deleteAccount(userId, options));
+    ctx.pushEvents = processor;
+    const received = logPushEvents(app.log);
+    const handle: PushHandler =
+      onPushEvent ??
+      (async (event) => {
+        received(event);
+        await processor?.handle(event);
+      });
+    wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle });
+  }
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
   // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it
   // is kept in the avatars' own scope instead of taxing every JSON request.

@@ -25,6 +25,8 @@ import type {
   DevPhoneCodeRequest,
   DevPhoneCodeResponse,
   DevUserDataRequest,
+  DevWeChatEventRequest,
+  DevWeChatEventResponse,
   HealthResponse,
   LoginRequest,
   LoginResponse,
@@ -164,4 +166,10 @@ export const devFaultRequest = object<DevFaultRequest>({
 });
 export const devFaultResponse = object<DevFaultResponse>({ pending: integer() });
 export const devUserDataRequest = object<DevUserDataRequest>({ user: optional(userName) });
+export const devWeChatEventRequest = object<DevWeChatEventRequest>({
+  user: optional(userName),
+  event: oneOf({ user_authorization_revoke: true, user_authorization_cancellation: true, user_info_modified: true }),
+  revokeInfo: optional(string({ pattern: '^[0-9]{1,3}(,[0-9]{1,3}){0,19}$' })),
+});
+export const devWeChatEventResponse = object<DevWeChatEventResponse>({ status: integer(), answer: string() });
 export const devUserDataResponse = object<UserInfoRequest>({ rawData: string(), signature: string(), encryptedData: string(), iv: string() });

@@ -412,3 +412,27 @@ export interface DevUserDataRequest {
   /** Simulated user name; the default development user when omitted. */
   user?: string;
 }
+
+/** The account events WeChat pushes to the message-push URL (authorized_user_information_changes). */
+export type WeChatAccountEvent = 'user_authorization_revoke' | 'user_authorization_cancellation' | 'user_info_modified';
+/**
+ * POST /dev/wechat-events: the simulated WeChat pushes an account event about this user to the
+ * server's /wechat/events, signed and encrypted as WeChat does (安全模式). Needs WX_PUSH_TOKEN and
+ * WX_PUSH_AES_KEY (npm start sets them); answers once the server has acted on the event.
+ */
+export interface DevWeChatEventRequest {
+  /** Simulated user name; the default development user when omitted. */
+  user?: string;
+  event: WeChatAccountEvent;
+  /**
+   * user_authorization_revoke only, and required there: WeChat's RevokeInfo, what was withdrawn,
+   * as its codes: `8` phone number, `6` nickname and avatar, `19` nickname, `20` avatar (others,
+   * such as `13` location, are data this server does not hold); several separated by commas.
+   */
+  revokeInfo?: string;
+}
+export interface DevWeChatEventResponse {
+  /** What /wechat/events answered: 200 and `success` when it took the event. */
+  status: number;
+  answer: string;
+}

@@ -1,6 +1,7 @@
 import { fullPhone } from '../account';
 import { createMemoryCredentialCache } from './credentials';
 import { createMemoryAuditStore } from './memory-audit';
+import { createMemoryPushEventStore } from './push-events';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
 import { randomUUID } from 'node:crypto';
@@ -223,6 +224,18 @@ export function createMemoryStores(
         user.phone = { ...phone };
         return { ok: true, user: { ...view(user), phone: { ...phone } } };
       },
+      async findByOpenid(openid) {
+        const user = users.get(userIdByOpenid.get(openid) ?? '');
+        return user ? { ...user } : null;
+      },
+      async removePhone(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        if (user.phone && userIdByPhone.get(phoneKey(user.phone)) === id) userIdByPhone.delete(phoneKey(user.phone));
+        identitiesOf.set(id, (identitiesOf.get(id) ?? []).filter((identity) => identity.kind !== 'phone'));
+        delete user.phone;
+        return { ...user };
+      },
       async identitiesOf(id) {
         return (identitiesOf.get(id) ?? []).map((identity) => ({ ...identity }));
       },
@@ -372,6 +385,7 @@ export function createMemoryStores(
     credentials: createMemoryCredentialCache(now),
 
     audit: createMemoryAuditStore(),
+    pushEvents: createMemoryPushEventStore(now),
 
     async ping() {},
 

@@ -6,7 +6,7 @@ import { createSealer } from '../seal';
 import { absentStore } from './absent';
 import { createRedisCredentialCache } from './credentials';
 import { fieldList, replyReader } from './script-reply';
-import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, touchIntervalMs, type AccountStore, type BindTicketStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, touchIntervalMs, type AccountStore, type BindTicketStore, type PushEventStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -399,6 +399,7 @@ export function createRedisStoresOn(
     audit: userDatabase.audit,
     accounts: userDatabase.accounts ?? absentStore<AccountStore>('accounts'),
     bindTickets: userDatabase.bindTickets ?? absentStore<BindTicketStore>('bindTickets'),
+    pushEvents: userDatabase.pushEvents ?? absentStore<PushEventStore>('pushEvents'),
 
     limits: {
       take: (key, limit, windowMs) =>

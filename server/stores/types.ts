@@ -172,6 +172,10 @@ export interface UserStore {
    * admin find --nickname`), oldest first, at most `limit`.
    */
   searchByNickname(text: string, limit: number): Promise<UserRecord[]>;
+  /** The user this mini-program's openid names (the openid WeChat's push events carry), or null. */
+  findByOpenid(openid: string): Promise<UserRecord | null>;
+  /** Unbinds the user's phone number (the number is free again); the user after, or null when there is no such user. */
+  removePhone(id: string): Promise<UserRecord | null>;
   /** What the user is known by (WeChat identities, unionid, phone), oldest first; empty for no such user. For the account export. */
   identitiesOf(id: string): Promise<IdentityRecord[]>;
   /**
@@ -372,6 +376,53 @@ export interface CredentialCache {
   lock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
 }
 
+/** The account events of WeChat's message push this server acts on (wechat/push.ts AccountEvent). */
+export type PushEventKind = 'user_authorization_revoke' | 'user_authorization_cancellation' | 'user_info_modified';
+
+/** An account event as recorded before WeChat gets its answer (see push-events/processor.ts). */
+export interface PushEventRecord {
+  /** The event's identity across WeChat's redeliveries (wechat/push.ts dedupeKeyOf): the primary key. */
+  dedupeKey: string;
+  kind: PushEventKind;
+  /** The user's openid: the only personal datum kept, and only until the event is done (then ''). */
+  openid: string;
+  /** What the user withdrew (wechat/push.ts RevokedData names); empty for the other kinds. */
+  revoked: string[];
+  receivedAt: number;
+}
+
+/** How a handled event ended. `unknown-user`: no user of this openid (nothing held, nothing to do). */
+export type PushEventOutcome = 'acted' | 'unknown-user' | 'failed';
+
+/** An event one worker holds, with the proof of its claim and how many claims it has had (this one included). */
+export interface ClaimedPushEvent extends PushEventRecord {
+  claim: string;
+  attempts: number;
+}
+
+/**
+ * WeChat's account events, recorded first and acted on once. Every instance on one database shares
+ * it: `claim` is one atomic conditional update, so of two instances (or two workers) trying one
+ * event, one gets it. A claim lasts `leaseMs`; a holder that crashed loses it then, and the event
+ * is due again. Done events keep their key (no openid) until purged, so a late redelivery is known.
+ */
+export interface PushEventStore {
+  /** Records a new event, pending; false (nothing changed) when its dedupeKey is already recorded. */
+  record(event: PushEventRecord): Promise<boolean>;
+  /** Takes the event for `leaseMs` if it is pending and nobody holds it; null otherwise. */
+  claim(dedupeKey: string, leaseMs: number): Promise<ClaimedPushEvent | null>;
+  /** Up to `limit` keys of pending events nobody holds (never claimed, released, or whose claim ran out), oldest first. */
+  due(limit: number): Promise<string[]>;
+  /** Marks a claimed event done and forgets its openid; false when the claim was lost meanwhile (nothing changed). */
+  finish(dedupeKey: string, claim: string, outcome: PushEventOutcome): Promise<boolean>;
+  /** Gives a claimed event back, due again from `retryAt` (after a failure). */
+  release(dedupeKey: string, claim: string, retryAt: number): Promise<void>;
+  /** Deletes the done events finished before `before`; how many. */
+  purge(before: number): Promise<number>;
+  /** How many events are pending and done: the backlog, for monitoring. */
+  counts(): Promise<{ pending: number; done: number }>;
+}
+
 export interface Stores {
   sessions: SessionStore;
   users: UserStore;
@@ -382,6 +433,8 @@ export interface Stores {
   accounts: AccountStore;
   /** Bind tickets (bind mode), in the system of record: redeeming one writes identities. */
   bindTickets: BindTicketStore;
+  /** WeChat's pushed account events (in the system of record, also when sessions are in Redis). */
+  pushEvents: PushEventStore;
   /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -389,9 +442,9 @@ export interface Stores {
 
 /**
  * The system of record as other stores use it: its users and audit trail (and platform accounts
- * and bind tickets, which bind mode needs), whether it answers, and closing it.
+ * and bind tickets, which bind mode needs, and WeChat's pushed events), whether it answers, and closing it.
  */
-export type UserDatabase = Pick<Stores, 'users' | 'audit' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets'>>;
+export type UserDatabase = Pick<Stores, 'users' | 'audit' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets' | 'pushEvents'>>;
 
 export interface StoreOptions {
   now: Clock;

@@ -18,7 +18,7 @@ export interface StartedServer {
 /** Starts it in `cwd` on `port` (127.0.0.1), `env` added to a clean environment, and waits until /healthz answers. */
 export async function npmStart(cwd: string, port: number, env: Record<string, string> = {}): Promise<StartedServer> {
   const environment: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  for (const name of ['WX_MODE', 'WX_APPID', 'WX_SECRET', 'REDIS_URL', 'DATABASE_URL', 'DATABASE_MIGRATE', 'NODE_ENV', 'ACCOUNT_MODE']) delete environment[name];
+  for (const name of ['WX_MODE', 'WX_APPID', 'WX_SECRET', 'REDIS_URL', 'DATABASE_URL', 'DATABASE_MIGRATE', 'NODE_ENV', 'ACCOUNT_MODE', 'WX_PUSH_TOKEN', 'WX_PUSH_AES_KEY', 'WX_PUSH_ACCEPT_PLAIN']) delete environment[name];
   const child = spawn(process.execPath, [path.join(root, 'scripts', 'start-simulated.js')], { cwd, env: { ...environment, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -11,6 +11,7 @@ import { createSqlAccountStore } from './accounts';
 import { createSqlBindTicketStore } from './bind-tickets';
 import { createSqlCredentialCache } from './credentials';
 import { createSqlRateLimiter } from './limits';
+import { createSqlPushEventStore } from './push-events';
 import type { Database } from './schema';
 import { createSqlSessionStore } from './sessions';
 import { guardWith } from './support';
@@ -38,6 +39,7 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),
     audit: createSqlAuditStore({ db, guard }),
+    pushEvents: createSqlPushEventStore({ db, kind, guard, now }),
     ping: () => guard(async () => void (await sql`select 1`.execute(db))),
     close: () => db.destroy(),
   };

@@ -161,6 +161,32 @@ export function migrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.alterTable('users').dropColumn('blocked_at').execute();
       },
     },
+    '2026-12-07-04-push-events': {
+      async up(db: Kysely<unknown>) {
+        await table(
+          kind,
+          db.schema
+            .createTable('push_events')
+            .addColumn('dedupe_key', 'varchar(80)', (c) => c.primaryKey())
+            .addColumn('kind', 'varchar(40)', (c) => c.notNull())
+            .addColumn('openid', 'varchar(128)', (c) => c.notNull())
+            .addColumn('revoked', 'varchar(255)', (c) => c.notNull())
+            .addColumn('received_at', millis, (c) => c.notNull())
+            .addColumn('state', 'varchar(8)', (c) => c.notNull())
+            .addColumn('attempts', 'integer', (c) => c.notNull())
+            .addColumn('claim', 'varchar(32)')
+            .addColumn('claimed_until', millis, (c) => c.notNull())
+            .addColumn('done_at', millis)
+            .addColumn('outcome', 'varchar(16)'),
+        ).execute();
+        // What the sweep looks for (pending, claimable) and what the purge deletes (done, old).
+        await db.schema.createIndex('push_events_state_claimed_until').on('push_events').columns(['state', 'claimed_until']).execute();
+        await db.schema.createIndex('push_events_state_done_at').on('push_events').columns(['state', 'done_at']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('push_events').ifExists().execute();
+      },
+    },
   };
 }
 

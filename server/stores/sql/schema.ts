@@ -4,6 +4,7 @@
  * migrations.ts creates them; a change here needs a new migration there.
  */
 import type { Generated } from 'kysely';
+import type { PushEventKind, PushEventOutcome } from '../types';
 
 type Millis = number | string;
 
@@ -111,6 +112,29 @@ export interface BindTicketsTable {
   expires_at: Millis;
 }
 
+/**
+ * WeChat's account events (stores/types.ts PushEventStore): recorded before WeChat's answer, claimed
+ * by one worker at a time (`claim` and `claimed_until`, set by one conditional update), then done
+ * with the openid blanked, and deleted once past the redelivery window.
+ */
+export interface PushEventsTable {
+  dedupe_key: string;
+  kind: PushEventKind;
+  /** '' once done. */
+  openid: string;
+  /** The withdrawn data's names, comma-separated ('' for the other kinds). */
+  revoked: string;
+  received_at: Millis;
+  state: 'pending' | 'done';
+  attempts: number;
+  /** The holder's random token while claimed, else null. */
+  claim: string | null;
+  /** Nobody may claim the event before this: 0 when new, the lease's end, or a failure's retry time. */
+  claimed_until: Millis;
+  done_at: Millis | null;
+  outcome: PushEventOutcome | null;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -121,7 +145,8 @@ export interface Database {
   accounts: AccountsTable;
   bind_tickets: BindTicketsTable;
   audit_events: AuditEventsTable;
+  push_events: PushEventsTable;
 }
 
 /** Every table the application owns, for the charset check on MySQL. */
-export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks', 'accounts', 'bind_tickets', 'audit_events'];
+export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks', 'accounts', 'bind_tickets', 'audit_events', 'push_events'];

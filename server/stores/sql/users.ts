@@ -244,6 +244,21 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
         const users = await Promise.all(ids.map((row) => loadUser(db, row.id, appId)));
         return users.filter((user): user is UserRecord => user !== null);
       }),
+
+    findByOpenid: (openid) =>
+      guard(async () => {
+        const identity = await db.selectFrom('identities').select('user_id').where('kind', '=', 'wechat').where('value', '=', wechatIdentity(appId, openid)).executeTakeFirst();
+        return identity ? loadUser(db, identity.user_id, appId) : null;
+      }),
+
+    removePhone: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          await trx.deleteFrom('identities').where('user_id', '=', id).where('kind', '=', 'phone').execute();
+          return loadUser(trx, id, appId);
+        }),
+      ),
   };
 
   async function setBlock(id: string, at: number | null, reason: string | null): Promise<UserRecord | null> {
