@@ -150,8 +150,6 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       // A deleted account's uploaded avatar goes with it.
       userFiles: avatars,
       accountMode: config.accountMode,
-      // The audit trail's hook for binds and unbinds (see AccountEvent): none recorded yet.
-      onAccountEvent: undefined,
     }),
   };
 

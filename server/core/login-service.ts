@@ -322,7 +322,11 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
     failureWindowMs: bindFailureWindowMs,
     authenticate,
     startSession: (user, sessionKey) => startSession(user, sessionKey, false),
-    ...(options.onAccountEvent === undefined ? {} : { onAccountEvent: options.onAccountEvent }),
+    // On the audit trail, then the host's own hook.
+    onAccountEvent: async (event) => {
+      await audit.record({ userId: event.userId, actor: 'user', action: event.type, outcome: 'ok', address: event.clientAddress, detail: { account: event.account } });
+      await options.onAccountEvent?.(event);
+    },
     warn: (fields, message) => logger?.warn(fields, message),
   });
   if (accountMode === 'bind') passwords.warmUp();
