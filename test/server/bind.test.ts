@@ -249,6 +249,12 @@ describe.each(adapters)('bind mode on the %s adapter, over HTTP', (_name, adapte
       ['bind', made.userId, 'T90'],
       ['unbind', made.userId, 'T90'],
     ]);
+    // The host's hook heard them after the audit trail recorded them, as the user's, with the account.
+    const trail = (await h.stores.audit.listOf(made.userId, 10)).filter((entry) => entry.action === 'bind' || entry.action === 'unbind');
+    expect(trail.map((entry) => [entry.action, entry.actor, entry.outcome, entry.detail])).toEqual([
+      ['unbind', 'user', 'ok', { account: 'T90' }],
+      ['bind', 'user', 'ok', { account: 'T90' }],
+    ]);
     expectError(await call(h, '/auth/binding', { method: 'DELETE' }), 401, 'SESSION_EXPIRED');
   });
 
