@@ -8,6 +8,7 @@ import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
+import { lockUser } from '../../server/stores/sql/support';
 import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
@@ -242,6 +243,43 @@ for (const kind of ['postgres', 'mariadb'] as const) {
       } finally {
         server().resume();
         await stores.close();
+      }
+    }, 60_000);
+
+    it('gives a connection back at the command timeout when its statement waits for a lock, so that requests needing no such lock are served', async () => {
+      const clock = fakeClock();
+      const url = await server().createDatabase('lockwait');
+      // Two connections: the two waiting updates below take both.
+      const opened = await openMigrated(url, () => undefined, { poolSize: 2, commandTimeoutMs: 500 });
+      const stores = storesOn(opened, clock, { commandTimeoutMs: 500 });
+      const other = await openMigrated(url);
+      let release = () => {};
+      try {
+        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+        await stores.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+        // Another instance holds id1's row lock in a transaction that stays open.
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked = () => {};
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holding = other.db.transaction().execute(async (trx) => {
+          await lockUser(other.kind, trx, 'id1');
+          locked();
+          await held;
+        });
+        await isLocked;
+        const waiting = await Promise.allSettled([stores.users.update('id1', { nickname: 'late' }), stores.users.update('id1', { nickname: 'late' })]);
+        expect(waiting.map((result) => result.status === 'rejected' && (result.reason as { code?: string }).code)).toEqual(['STORE_UNAVAILABLE', 'STORE_UNAVAILABLE']);
+        // Both connections were the waiting updates'; another user's read is served all the same.
+        expect((await stores.users.get('id2'))?.id).toBe('id2');
+        release();
+        await holding;
+        expect((await stores.users.update('id1', { nickname: 'after' }))?.after.nickname).toBe('after');
+        // What timed out was not done later: the nickname is the one written after.
+        expect((await stores.users.get('id1'))?.nickname).toBe('after');
+      } finally {
+        release();
+        await stores.close();
+        await other.db.destroy();
       }
     }, 60_000);
 
