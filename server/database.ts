@@ -3,7 +3,9 @@
  * driver (better-sqlite3 for the embedded file, pg for PostgreSQL, mysql2 for MySQL/MariaDB),
  * set up so that what is written stays written and text stays as typed:
  * - SQLite: WAL, synchronous FULL by default (an acknowledged commit survives kill -9 and a power
- *   cut; NORMAL survives kill -9 only), foreign keys on, a busy timeout instead of SQLITE_BUSY.
+ *   cut; NORMAL survives kill -9 only; sessions and rate-limit hits commit at NORMAL whatever the
+ *   setting, see Durability in stores/sql/support.ts), foreign keys on, a busy timeout instead of
+ *   SQLITE_BUSY.
  * - MySQL: every connection speaks utf8mb4 (the server's default charset may be latin1 or 3-byte
  *   utf8) in strict mode, so a value that does not fit is an error, never a silent truncation.
  * - PostgreSQL and MySQL: a statement without an answer within the command timeout ends, and its
