@@ -3,7 +3,7 @@
  * upsert, row locks), transactions retried on conflicts, and the guard that turns a database
  * that is away or too slow into 503 STORE_UNAVAILABLE.
  */
-import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { ApiError } from '../../errors';
 import type { Database } from './schema';
@@ -73,8 +73,8 @@ async function synchronousOf(db: Kysely<Database>): Promise<number> {
   return level;
 }
 const NORMAL = 1;
-/** PostgreSQL's ephemeral commit: acknowledged once in the server's WAL buffers, flushed within its wal_writer_delay. */
-const relaxedCommit = sql`set local synchronous_commit = off`;
+/** PostgreSQL's ephemeral transaction: its commit is acknowledged once in the server's WAL buffers, flushed within its wal_writer_delay. */
+const beginEphemeral = sql`begin; set local synchronous_commit = off`;
 
 /**
  * `work` in a transaction, run again (a few times) when it conflicts with a concurrent one. On
@@ -85,28 +85,16 @@ const relaxedCommit = sql`set local synchronous_commit = off`;
 export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work: (trx: Kysely<Database>) => Promise<T>, durability: Durability = 'record'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (kind === 'postgres' && durability === 'ephemeral') {
-        return await db.transaction().execute(async (trx) => {
-          await relaxedCommit.execute(trx);
-          return work(trx);
-        });
-      }
-      if (kind !== 'sqlite') return await db.transaction().execute(work);
+      if (kind === 'mysql' || (kind === 'postgres' && durability === 'record')) return await db.transaction().execute(work);
+      // BEGIN and the setting sent as one (a statement without parameters may hold several).
+      if (kind === 'postgres') return await db.connection().execute((connection) => within(connection, beginEphemeral, work));
       // SQLite refuses to change `synchronous` inside a transaction: set before, restored after,
       // on the one connection (nothing else runs on it meanwhile).
       const relaxed = durability === 'ephemeral' && (await synchronousOf(db)) > NORMAL;
       return await db.connection().execute(async (connection) => {
         if (relaxed) await sql`pragma synchronous = normal`.execute(connection);
         try {
-          await sql`begin immediate`.execute(connection);
-          try {
-            const result = await work(connection);
-            await sql`commit`.execute(connection);
-            return result;
-          } catch (error) {
-            await sql`rollback`.execute(connection);
-            throw error;
-          }
+          return await within(connection, sql`begin immediate`, work);
         } finally {
           if (relaxed) await sql.raw(`pragma synchronous = ${openedSynchronous.get(db)}`).execute(connection);
         }
@@ -114,6 +102,19 @@ export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work
     } catch (error) {
       if (attempt >= ATTEMPTS || !retryable(error)) throw error;
     }
+  }
+}
+
+/** `work` between `begin` and COMMIT on one connection, rolled back when it throws. */
+async function within<T>(connection: Kysely<Database>, begin: RawBuilder<unknown>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  await begin.execute(connection);
+  try {
+    const result = await work(connection);
+    await sql`commit`.execute(connection);
+    return result;
+  } catch (error) {
+    await sql`rollback`.execute(connection);
+    throw error;
   }
 }
 
