@@ -1,6 +1,7 @@
 import { createAuth, isAuthError } from './auth/index';
 import { BIND_PAGE, keepTicket } from './services/binding';
 import { apiBaseUrl } from './utils/environment';
+import { isSessionExpiredAnswer } from './utils/session-expiry';
 // Registers the app's one wx.onNeedPrivacyAuthorization listener before any page can need it.
 import './services/privacy';
 import type { User } from '../typings/api';
@@ -10,7 +11,7 @@ const SIGNED_OUT_KEY = 'app_signed_out';
 
 App<IAppOption>({
   globalData: { launchError: null, bindTicket: null },
-  auth: createAuth<User>({ baseURL: apiBaseUrl() }),
+  auth: createAuth<User>({ baseURL: apiBaseUrl(), isSessionExpired: isSessionExpiredAnswer }),
 
   onLaunch() {
     const { auth, globalData } = this;

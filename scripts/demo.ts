@@ -2,31 +2,13 @@
  * `npm run demo`: the login journey of the mini-program, step by step in a terminal, against a
  * server started with `npm start` (or `WX_MODE=simulated npm run server`), HOST and PORT as for
  * that server. The real auth service runs on the Node wx adapter, so what works here works the
- * same in WeChat DevTools.
+ * same in WeChat DevTools. `npm run demo -- --bind` walks bind mode instead (demo-bind.ts).
  */
 import { createAuth, isAuthError } from '../miniprogram/auth/index';
 import { createNodeWx } from '../tools/node-wx';
 import type { DevExpireResponse, DevPhoneCodeResponse, OrdersResponse, PhoneBindResponse, ProfileResponse, User } from '../typings/api';
-
-// A server on every interface (0.0.0.0, ::) answers on loopback too; an IPv6 address goes in brackets.
-const host = (process.env.HOST ?? '').replace(/^\[|\]$/g, '');
-const reachable = host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-const base = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${process.env.PORT || 3000}`;
-
-let stepNo = 0;
-async function step<T>(title: string, run: () => Promise<T>, describe: (value: T) => string): Promise<T> {
-  stepNo++;
-  try {
-    const value = await run();
-    process.stdout.write(`✔ ${stepNo}. ${title}: ${describe(value)}\n`);
-    return value;
-  } catch (error) {
-    process.stdout.write(`✘ ${stepNo}. ${title}: ${error instanceof Error ? error.message : String(error)}\n`);
-    throw error;
-  }
-}
-
-const short = (skey: string) => `${skey.slice(0, 6)}…`;
+import { credentialsFromCommandLine, walkBindMode } from './demo-bind';
+import { base, serverAnswers, short, step, StepFailed } from './demo-steps';
 
 async function main(): Promise<void> {
   const wx = createNodeWx({ server: base, user: `demo-${process.pid}` });
@@ -35,18 +17,16 @@ async function main(): Promise<void> {
   const login = wx.login.bind(wx);
   wx.login = (options) => login({ ...options, success: (result) => (codes.push(result.code), options.success?.(result)) });
 
-  await step(
-    `server at ${base}`,
-    async () => {
-      const response = await fetch(`${base}/auth/session`).catch(() => {
-        throw new Error(`nothing answers at ${base}; start it with \`npm start\` (or \`WX_MODE=simulated npm run server\`), with the same HOST and PORT`);
-      });
-      if (response.status !== 401) throw new Error(`expected 401 without a session, got ${response.status}`);
-      return response.status;
-    },
-    () => 'answers, and refuses a request without a session (401)',
+  await serverAnswers('`npm start` (or `WX_MODE=simulated npm run server`)');
+  const first = await step(
+    'log in (wx.login → POST /auth/login)',
+    () =>
+      auth.login().catch((error: unknown) => {
+        if (isAuthError(error, 'BIND_REQUIRED')) throw new Error('the server asks this WeChat user to bind an account: it runs in bind mode; walk it with `npm run demo -- --bind`');
+        throw error;
+      }),
+    (s) => `skey ${short(s.skey)} for user ${s.user.id}`,
   );
-  const first = await step('log in (wx.login → POST /auth/login)', () => auth.login(), (s) => `skey ${short(s.skey)} for user ${s.user.id}`);
   await step('read the profile', () => auth.request<ProfileResponse>({ url: '/api/profile' }), (r) => `nickname "${r.data.user.nickname}", complete: ${r.data.user.profileComplete}`);
   await step(
     'set an emoji nickname',
@@ -124,6 +104,9 @@ async function main(): Promise<void> {
   process.stdout.write('Done: the whole login flow works against this server.\n');
 }
 
-main().catch(() => {
+const bindWalk = async () => walkBindMode(await credentialsFromCommandLine(process.argv.slice(2)));
+(process.argv.includes('--bind') ? bindWalk() : main()).catch((error: unknown) => {
+  // A failed step has printed its line; what failed before the first step (the command line, the password) says so here.
+  if (!(error instanceof StepFailed)) process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 });

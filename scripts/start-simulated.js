@@ -6,6 +6,7 @@
 'use strict';
 const { buildNpm } = require('./build-npm');
 const { buildServer } = require('./build-server');
+const { dataDirOf, simulatedPushKeys } = require('./simulated-push-keys');
 
 // npm runs a script through `sh -c`, and a shell that gets SIGTERM (npm passes its own on, as an
 // IDE's stop button sends it) ends without passing it to this process, which would serve on
@@ -25,5 +26,12 @@ process.env.WX_MODE = process.env.WX_MODE || 'simulated';
 // server migrates itself (the production server only checks, and names `npm run migrate`).
 process.env.DATABASE_URL = process.env.DATABASE_URL || 'sqlite:data/wx-login.db';
 process.env.DATABASE_MIGRATE = process.env.DATABASE_MIGRATE || 'auto';
+// WeChat's message push (/wechat/events) with keys of this data folder, so that the simulated
+// WeChat can push account events (POST /dev/wechat-events). Keys given in the environment win.
+if (process.env.WX_MODE === 'simulated' && !process.env.WX_PUSH_TOKEN && !process.env.WX_PUSH_AES_KEY) {
+  const keys = simulatedPushKeys(dataDirOf(process.env.DATABASE_URL));
+  process.env.WX_PUSH_TOKEN = keys.token;
+  process.env.WX_PUSH_AES_KEY = keys.encodingAesKey;
+}
 process.setSourceMapsEnabled(true);
 require(buildServer());

@@ -21,6 +21,11 @@ export function maskPhone({ countryCode, number }: PhoneNumber): string {
   return countryCode === '86' ? masked : `+${countryCode} ${masked}`;
 }
 
+/** The number in full, as the user's own data export shows it: `+86 13800138000`. */
+export function fullPhone({ countryCode, number }: PhoneNumber): string {
+  return `+${countryCode} ${number}`;
+}
+
 /** Whether this user must bind a phone before business routes serve them. */
 export function needsPhone(user: UserRecord, policy: AccountPolicy): boolean {
   return policy.requirePhone && !user.phone;

@@ -23,6 +23,7 @@ import { onlyFromThisMachine } from './routes/local-only';
 import { orderRoutes } from './routes/orders';
 import { profileRoutes } from './routes/profile';
 import { logPushEvents, wechatEventRoutes, type PushHandler } from './routes/wechat-events';
+import { pushEventProcessorFor } from './push-events/in-app';
 import { storesFromConfig } from './stores/from-config';
 import type { Clock, Stores } from './stores/types';
 import { createWeChatClient, type Transport } from './wechat/client';
@@ -110,13 +111,15 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     onTokenRenewalFailed: warnOf('renewing the WeChat access token failed; the current one serves until it expires'),
     onTokenCacheFailed: warnOf('the credential cache failed to keep the fetched WeChat access token; it is used all the same'),
   });
+  const avatars = new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk'));
   const ctx: Context = {
     config,
     now,
     stores,
     simulator,
     lifecycle,
-    avatars: new AvatarFiles(uploadDir, origin, (name, error) => app.log.warn({ file: name, err: error.message }, 'deleting an avatar file failed; it stays on disk')),
+    avatars,
+    pushEvents: null,
     wechat,
     // The login routes' logic, the same service the plugin below mounts.
     login: createLoginService({
@@ -131,6 +134,11 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
       menus: menusFor,
+      // A deleted account's uploaded avatar goes with it.
+      userFiles: avatars,
+      accountMode: config.accountMode,
+      // The audit trail's hook for binds and unbinds (see AccountEvent): none recorded yet.
+      onAccountEvent: undefined,
     }),
   };
 
@@ -158,7 +166,19 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
   profileRoutes(app, ctx);
   orderRoutes(app, ctx);
   approvalRoutes(app, ctx);
-  if (config.push) wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle: onPushEvent ?? logPushEvents(app.log) });
+  if (config.push) {
+    // A cancellation deletes the account as every other deletion does (the same files, sessions and limits).
+    const processor = onPushEvent ? null : pushEventProcessorFor(app, ctx, (userId, options) => ctx.login.accounts.deleteAccount(userId, options));
+    ctx.pushEvents = processor;
+    const received = logPushEvents(app.log);
+    const handle: PushHandler =
+      onPushEvent ??
+      (async (event) => {
+        received(event);
+        await processor?.handle(event);
+      });
+    wechatEventRoutes(app, { settings: { ...config.push, appId: config.wechat.appId }, now, handle });
+  }
   // Only the avatar routes take multipart. The plugin adds an async onRequest hook (a 'close'
   // listener) and an async onResponse hook (temp-file cleanup) to every route of its scope, so it
   // is kept in the avatars' own scope instead of taxing every JSON request.

@@ -9,6 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Config } from './config';
+import type { UserFiles } from './core/account-lifecycle';
+import { originOnThisMachine } from './net';
+import { ApiError } from './errors';
+import type { UserRecord } from './stores/types';
 
 export const IMAGE_TYPES = { png: 'image/png', jpg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' } as const;
 export type ImageExt = keyof typeof IMAGE_TYPES;
@@ -24,7 +29,26 @@ export const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
  */
 const OPEN_FOR_SERVING = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
-export class AvatarFiles {
+/**
+ * Why opening a stored name can fail when there is no avatar to serve: no such file (ENOENT), or a
+ * symbolic link (ELOOP, from O_NOFOLLOW), a socket (ENXIO) or a path through a non-folder (ENOTDIR)
+ * in its place. Every other failure is the server's (out of file descriptors, I/O), never a 404.
+ */
+const NO_SUCH_AVATAR = new Set(['ENOENT', 'ELOOP', 'ENXIO', 'ENOTDIR']);
+/** Failures that pass: a retry later may well succeed, so they are a 503 rather than a 500. */
+const PASSING = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'ENOMEM', 'EINTR']);
+
+/**
+ * The avatar files of the server `config` describes, for a process that does not serve them (the
+ * operator's `npm run admin delete`, beside a running server): a stored file's URL starts with
+ * PUBLIC_URL, else with the address the server listens on (HOST and PORT), as the server wrote it.
+ */
+export function configuredAvatarFiles(config: Pick<Config, 'uploadDir' | 'publicUrl' | 'host' | 'port'>, onRemoveFailed: (name: string, error: Error) => void): AvatarFiles {
+  const origin = config.publicUrl ?? originOnThisMachine({ address: config.host, port: config.port, family: config.host.includes(':') ? 'IPv6' : 'IPv4' });
+  return new AvatarFiles(config.uploadDir, () => origin, onRemoveFailed);
+}
+
+export class AvatarFiles implements UserFiles {
   /**
    * `origin` is this server's origin as clients reach it (the context's), which every stored
    * file's URL starts with; `onRemoveFailed` hears of a file that could not be deleted.
@@ -60,15 +84,21 @@ export class AvatarFiles {
 
   /**
    * A stored file's bytes, or null when there is no such regular file: a symbolic link, a folder, a
-   * FIFO or a device under a stored name (planted, or left by an operator) is never read.
+   * FIFO or a device under a stored name (planted, or left by an operator) is never read. A file
+   * that is there but cannot be opened now (EMFILE: out of file descriptors) is 503
+   * STORE_UNAVAILABLE, any other failure an error (500): a client must not cache a 404 for an
+   * avatar that exists.
    */
   async read(name: string): Promise<Buffer | null> {
     if (!STORED_NAME.test(name)) return null;
     let file;
     try {
       file = await open(this.pathOf(name), OPEN_FOR_SERVING);
-    } catch {
-      return null;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (NO_SUCH_AVATAR.has(code)) return null;
+      if (PASSING.has(code)) throw Object.assign(new ApiError('STORE_UNAVAILABLE', 'the avatar cannot be read right now, try again later'), { cause: error });
+      throw error;
     }
     try {
       return (await file.stat()).isFile() ? await file.readFile() : null;
@@ -103,6 +133,11 @@ export class AvatarFiles {
     await unlink(this.pathOf(name)).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') this.onRemoveFailed(name, error);
     });
+  }
+
+  /** With a deleted account: the user's uploaded avatar, if their avatarUrl names one of ours. */
+  async removeAllOf(user: UserRecord): Promise<void> {
+    await this.discardReplaced(user.avatarUrl, '');
   }
 
   /** After a user's avatarUrl changed from `before` to `after`: deletes the file `before` pointed at, if ours. */

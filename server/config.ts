@@ -7,6 +7,7 @@ import { describeLocation, parseDatabaseUrl, type DatabaseLocation } from './dat
 import { isLoopbackHostname } from './net';
 import { aesKeyFrom, ENCODING_AES_KEY } from './wechat/push-crypto';
 import { DEFAULT_MAX_SESSIONS_PER_USER } from './stores/types';
+import type { AccountMode } from './core/bind';
 
 /** What the real WeChat API is called with; simulated mode fills in its own values. */
 export interface WeChatConfig {
@@ -89,6 +90,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Business routes (orders) answer 403 PHONE_REQUIRED until the user has bound a phone number. */
   requirePhone: boolean;
+  /**
+   * `open` (the default): a WeChat login creates its user. `bind`: only platform accounts (npm run
+   * accounts) exist; an unknown WeChat user gets a bind ticket and binds to one (POST /auth/bind).
+   */
+  accountMode: AccountMode;
   /** Phone binds (each a paid WeChat exchange when it succeeds) per user in any sliding window of this length. */
   phoneBindLimit: number;
   phoneBindWindowMs: number;
@@ -334,6 +340,8 @@ export function loadConfig(env: Env = process.env): Config {
         '(e.g. PUBLIC_URL=https://api.example.com), which avatar URLs are built on',
     );
   }
+  const accountMode = value('ACCOUNT_MODE') ?? 'open';
+  if (accountMode !== 'open' && accountMode !== 'bind') problems.push(`ACCOUNT_MODE must be open or bind (got "${accountMode}")`);
   const logLevel = value('LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -396,6 +404,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnectionsPerClient: int('MAX_CONNECTIONS_PER_CLIENT', 128, 0, 1_000_000),
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
     requirePhone: bool('REQUIRE_PHONE'),
+    accountMode: accountMode === 'bind' ? 'bind' : 'open',
     phoneBindLimit: int('PHONE_BIND_LIMIT', 10, 1, 10000),
     phoneBindWindowMs: int('PHONE_BIND_WINDOW_SECONDS', 3600, 1, 86400) * 1000,
     phoneBindTimeoutMs: int('PHONE_BIND_TIMEOUT_MS', 8000, 100, 60000),

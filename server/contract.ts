@@ -4,6 +4,12 @@
  * (session_key, openid) cannot leak into an answer by accident.
  */
 import type {
+  AccountAuditEntry,
+  AccountDeleteRequest,
+  AccountDeleteResponse,
+  AccountExport,
+  AccountIdentity,
+  AccountSession,
   Approval,
   ApprovalsResponse,
   AvatarUploadResponse,
@@ -19,6 +25,8 @@ import type {
   DevPhoneCodeRequest,
   DevPhoneCodeResponse,
   DevUserDataRequest,
+  DevWeChatEventRequest,
+  DevWeChatEventResponse,
   HealthResponse,
   LoginRequest,
   LoginResponse,
@@ -59,6 +67,16 @@ export const loginRequest = object<LoginRequest>({ code: string({ minLength: 1, 
 export const loginResponse = object<LoginResponse>({ skey: string(), expiresAt: integer(), user, isNewUser: boolean(), menus });
 /** POST /auth/login's other answer, in bind mode (LoginAnswer is either). */
 export const bindRequiredResponse = object<BindRequiredResponse>({ bindRequired: constant(true), bindTicket: string(), expiresAt: integer() });
+/**
+ * What POST /auth/login answers: a session, or (bind mode) a bind ticket. A condition on
+ * `bindRequired` rather than anyOf: the serializer then checks one property to pick the branch,
+ * not the whole answer against each.
+ */
+export const loginAnswer = {
+  if: { type: 'object', properties: { bindRequired: { const: true } }, required: ['bindRequired'] },
+  then: bindRequiredResponse,
+  else: loginResponse,
+} as const;
 export const sessionResponse = object<SessionResponse>({ user, expiresAt: integer(), menus });
 export const logoutResponse = object<LogoutResponse>({ ok: constant(true) });
 
@@ -81,6 +99,25 @@ export const userInfoResponse = object<UserInfoResponse>({ user });
 // A phone code is 64 hex digits today; the bound leaves room for a longer format.
 export const phoneBindRequest = object<PhoneBindRequest>({ code: string({ minLength: 1, maxLength: 256 }) });
 export const phoneBindResponse = object<PhoneBindResponse>({ user });
+
+export const accountDeleteRequest = object<AccountDeleteRequest>({ code: string({ minLength: 1, maxLength: 128 }) });
+export const accountDeleteResponse = object<AccountDeleteResponse>({ deleted: constant(true), kept: oneOf({ nothing: true, 'platform-account': true }) });
+export const accountExport = object<AccountExport>({
+  exportedAt: integer(),
+  user: object<AccountExport['user']>({ id: string(), nickname: string(), avatarUrl: string(), createdAt: integer(), roles: array(string()) }),
+  identities: array(object<AccountIdentity>({ kind: oneOf({ wechat: true, unionid: true, phone: true, account: true }), value: string(), createdAt: integer() })),
+  account: nullable(object<BoundAccount>({ name: string(), displayName: string() })),
+  sessions: array(object<AccountSession>({ createdAt: integer(), lastSeenAt: integer(), expiresAt: integer(), current: boolean() })),
+  audit: array(
+    object<AccountAuditEntry>({
+      at: integer(),
+      action: string(),
+      actor: oneOf({ user: true, operator: true, wechat: true, system: true }),
+      outcome: oneOf({ ok: true, refused: true, failed: true }),
+      clientNetwork: nullableString(),
+    }),
+  ),
+});
 
 export const profileResponse = object<ProfileResponse>({ user });
 export const profileUpdateRequest = object<ProfileUpdateRequest>(
@@ -129,4 +166,10 @@ export const devFaultRequest = object<DevFaultRequest>({
 });
 export const devFaultResponse = object<DevFaultResponse>({ pending: integer() });
 export const devUserDataRequest = object<DevUserDataRequest>({ user: optional(userName) });
+export const devWeChatEventRequest = object<DevWeChatEventRequest>({
+  user: optional(userName),
+  event: oneOf({ user_authorization_revoke: true, user_authorization_cancellation: true, user_info_modified: true }),
+  revokeInfo: optional(string({ pattern: '^[0-9]{1,3}(,[0-9]{1,3}){0,19}$' })),
+});
+export const devWeChatEventResponse = object<DevWeChatEventResponse>({ status: integer(), answer: string() });
 export const devUserDataResponse = object<UserInfoRequest>({ rawData: string(), signature: string(), encryptedData: string(), iv: string() });

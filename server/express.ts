@@ -134,7 +134,7 @@ export function expressWxLogin(options: ExpressWxLoginOptions): ExpressWxLogin {
   };
 
   const router = createRouter();
-  for (const route of CONTRACT_ROUTES) router[route.method === 'GET' ? 'get' : 'post'](route.url, handle(route));
+  for (const route of CONTRACT_ROUTES) router[route.method === 'GET' ? 'get' : route.method === 'DELETE' ? 'delete' : 'post'](route.url, handle(route));
   for (const { url, allowed } of contractPaths()) {
     router.all(url, (req: Request, res: Response, next: NextFunction) => {
       // OPTIONS stays the host's (CORS preflights).

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { describeLocation } from './database';
+import { demoAccountLines, ensureDemoAccount } from './demo-account';
 import { isLoopbackHostname, urlHost } from './net';
 import { nextSteps } from './next-steps';
 import { closeWithin } from './shutdown';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     // pino writes asynchronously: let the start-up line out before the plain-text next steps.
     await new Promise<void>((resolve) => (app.log as unknown as { flush(done: () => void): void }).flush(() => resolve()));
     announceSimulator(config, bound, app.log.warn.bind(app.log));
+    if (config.accountMode === 'bind') process.stdout.write(demoAccountLines(await ensureDemoAccount(app.wxLogin.stores)));
   }
 
   let stopping = false;

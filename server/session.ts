@@ -50,8 +50,7 @@ export function toApiUser(user: UserRecord, policy: AccountPolicy): User {
     phone: user.phone ? maskPhone(user.phone) : null,
     phoneRequired: needsPhone(user, policy),
     roles: rolesOf(user),
-    // Platform accounts come with bind mode; until then no user has one.
-    account: null,
+    account: user.account ? { name: user.account.name, displayName: user.account.displayName } : null,
   };
 }
 
@@ -112,6 +111,9 @@ function checked(skeyHash: string, found: SessionWithUser | null): Authenticated
   // The lookup is by hash, so its timing reveals nothing about the skey; this compare is
   // belt and braces against a store that ever matched keys loosely.
   if (!found || !sameHash(found.session.skeyHash, skeyHash)) throw expired();
+  // Disabling an account ends its sessions (the accounts command does); refused here as well, for
+  // a session that outlived that step (started by a login racing with it, or held in a Redis the command could not reach).
+  if (found.user.account?.disabled) throw expired();
   return { skeyHash, session: found.session, user: found.user };
 }
 

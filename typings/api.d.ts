@@ -215,6 +215,79 @@ export interface PhoneBindResponse {
   user: User;
 }
 
+/** One thing the user is known by, as GET /api/account/export lists it. */
+export interface AccountIdentity {
+  /**
+   * `wechat`: the value is the openid (of this mini-program; `appid:openid` for another app of
+   * the same database). `unionid`: the unionid. `phone`: the number in full, `+86 13800138000`
+   * (the user's own data). `account`: the bound platform account's name (BoundAccount.name).
+   */
+  kind: 'wechat' | 'unionid' | 'phone' | 'account';
+  value: string;
+  /** Epoch ms: when the server first linked it to the user. */
+  createdAt: number;
+}
+
+/** One of the user's live sessions, as GET /api/account/export lists it: no skey, no session_key. */
+export interface AccountSession {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  /** True for the session that asked for the export. */
+  current: boolean;
+}
+
+/** One entry of the user's audit trail, as GET /api/account/export lists it. */
+export interface AccountAuditEntry {
+  /** Epoch ms. */
+  at: number;
+  /** What happened (`login`, `phone.bound`, `exported`, `deleted`, …). */
+  action: string;
+  actor: 'user' | 'operator' | 'wechat' | 'system';
+  outcome: 'ok' | 'refused' | 'failed';
+  /** The client's network (an IPv4 /24 or IPv6 /48), never its full address; null when not known. */
+  clientNetwork: string | null;
+}
+
+/**
+ * GET /api/account/export (authenticated): everything the server holds about the user, secrets
+ * excepted (session_key, skey hashes, password hash).
+ */
+export interface AccountExport {
+  /** Epoch ms (server clock). */
+  exportedAt: number;
+  user: { id: string; nickname: string; avatarUrl: string; createdAt: number; roles: string[] };
+  identities: AccountIdentity[];
+  /** The platform account the user is bound to (bind mode); null when none. */
+  account: BoundAccount | null;
+  /** The user's live sessions, oldest first. */
+  sessions: AccountSession[];
+  /** The user's audit entries, oldest first. */
+  audit: AccountAuditEntry[];
+}
+
+/**
+ * POST /api/account/delete (authenticated): deletes the account (注销). `code` re-authenticates:
+ * a fresh `wx.login` code of the session's own WeChat user, so that a stolen skey alone cannot
+ * delete an account. Errors: 401 INVALID_CODE (invalid, used, or another WeChat user's code:
+ * nothing is deleted), 401 SESSION_EXPIRED, 429 RATE_LIMITED with Retry-After (seconds), 502/503
+ * WECHAT_UNAVAILABLE, 504 WECHAT_TIMEOUT.
+ */
+export interface AccountDeleteRequest {
+  code: string;
+}
+/**
+ * Every session of the user has ended (the skey is 401 from now on). `kept`: `nothing` when the
+ * user and everything about them is gone (a later login of the same WeChat user starts a new,
+ * empty account); `platform-account` in bind mode, where the WeChat binding and the data the
+ * mini-program collected are gone but the platform account stays (it is the organisation's), and
+ * a later login answers BindRequiredResponse.
+ */
+export interface AccountDeleteResponse {
+  deleted: true;
+  kept: 'nothing' | 'platform-account';
+}
+
 /** GET /api/profile, PUT /api/profile */
 export interface ProfileResponse {
   user: User;
@@ -338,4 +411,28 @@ export interface DevFaultResponse {
 export interface DevUserDataRequest {
   /** Simulated user name; the default development user when omitted. */
   user?: string;
+}
+
+/** The account events WeChat pushes to the message-push URL (authorized_user_information_changes). */
+export type WeChatAccountEvent = 'user_authorization_revoke' | 'user_authorization_cancellation' | 'user_info_modified';
+/**
+ * POST /dev/wechat-events: the simulated WeChat pushes an account event about this user to the
+ * server's /wechat/events, signed and encrypted as WeChat does (安全模式). Needs WX_PUSH_TOKEN and
+ * WX_PUSH_AES_KEY (npm start sets them); answers once the server has acted on the event.
+ */
+export interface DevWeChatEventRequest {
+  /** Simulated user name; the default development user when omitted. */
+  user?: string;
+  event: WeChatAccountEvent;
+  /**
+   * user_authorization_revoke only, and required there: WeChat's RevokeInfo, what was withdrawn,
+   * as its codes: `8` phone number, `6` nickname and avatar, `19` nickname, `20` avatar (others,
+   * such as `13` location, are data this server does not hold); several separated by commas.
+   */
+  revokeInfo?: string;
+}
+export interface DevWeChatEventResponse {
+  /** What /wechat/events answered: 200 and `success` when it took the event. */
+  status: number;
+  answer: string;
 }

@@ -4,6 +4,7 @@
  */
 import { isAuthError, type AuthClient, type BindTicket } from '../auth/index';
 import { errorMessage, serverErrorCodeOf } from '../utils/error-message';
+import { retryWaitText } from '../utils/retry-after';
 import type { User } from '../../typings/api';
 
 type Auth = AuthClient<User>;
@@ -65,23 +66,12 @@ export function unbindAccount(auth: Auth): Promise<void> {
   return auth.unbind();
 }
 
-/** `Retry-After` as the wait the user reads: "30 秒", "15 分钟". Null without a usable header. */
-function waitText(error: unknown): string | null {
-  let e: unknown = error;
-  // A failed bind (LOGIN_FAILED) keeps the answer's headers; look through to the HTTP error if it did not.
-  while (isAuthError(e) && !(e.header && (e.header['Retry-After'] || e.header['retry-after'])) && e.cause) e = e.cause;
-  if (!isAuthError(e) || !e.header) return null;
-  const seconds = Number(e.header['Retry-After'] || e.header['retry-after']);
-  if (!Number.isFinite(seconds) || seconds <= 0) return null;
-  return seconds < 60 ? `${Math.ceil(seconds)} 秒` : `${Math.ceil(seconds / 60)} 分钟`;
-}
-
 /** What the bind page says when a bind fails. */
 export function bindErrorMessage(error: unknown): string {
   const code = serverErrorCodeOf(error);
   if (isAuthError(error, 'BIND_REQUIRED') || code === 'INVALID_BIND_TICKET') return '绑定已过期，请再提交一次';
   if (code === 'RATE_LIMITED') {
-    const wait = waitText(error);
+    const wait = retryWaitText(error);
     return wait ? `尝试次数过多，请 ${wait}后再试` : '尝试次数过多，请稍后再试';
   }
   return errorMessage(error);

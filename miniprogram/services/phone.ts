@@ -59,10 +59,11 @@ export interface PhoneFallback {
 let fallback: PhoneFallback | null = null;
 
 /**
- * THE HOOK for bind mode: the app registers its platform-account binding here (the bind page),
- * once it knows the server runs in bind mode (at launch, in app.ts), and the phone step offers it
- * whenever a required phone cannot be verified. Null (the default, and in open mode): the step says
- * what the missing phone means, and the user moves on without it.
+ * Another way on that an app may offer when a required phone cannot be verified: a page of its
+ * own (a support form, a manual check by staff). The phone step then offers it first. Null (the
+ * default): the step says what the missing phone means, and the user moves on without it. Not the
+ * bind page: in bind mode every logged-in user is already bound (an unbind ends the session), so
+ * the way on there is the same as in open mode.
  */
 export function offerPhoneFallback(way: PhoneFallback | null): void {
   fallback = way;

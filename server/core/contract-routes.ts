@@ -3,7 +3,7 @@
  * body and the answer (contract.ts), and the service call behind each. An adapter only reads the
  * request into this input and writes the answer or the error's envelope.
  */
-import type { LoginRequest, PhoneBindRequest, UserInfoRequest } from '../../typings/api';
+import type { AccountDeleteRequest, BindRequest, LoginRequest, PhoneBindRequest, UserInfoRequest } from '../../typings/api';
 import * as C from '../contract';
 import type { MaybePromise } from '../stores/types';
 import { OptionError } from './errors';
@@ -19,7 +19,7 @@ export interface RouteInput {
 }
 
 export interface ContractRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   body?: object;
   response: object;
@@ -27,7 +27,10 @@ export interface ContractRoute {
 }
 
 export const CONTRACT_ROUTES: readonly ContractRoute[] = [
-  { method: 'POST', url: '/auth/login', body: C.loginRequest, response: C.loginResponse, run: (service, { body, address }) => service.login((body as LoginRequest).code, { address }) },
+  { method: 'POST', url: '/auth/login', body: C.loginRequest, response: C.loginAnswer, run: (service, { body, address }) => service.login((body as LoginRequest).code, { address }) },
+  // Bind mode (404 NOT_FOUND in open mode): a bind ticket, an account and its password make a binding and a session.
+  { method: 'POST', url: '/auth/bind', body: C.bindRequest, response: C.loginResponse, run: (service, { body, address }) => service.bind(body as BindRequest, { address }) },
+  { method: 'DELETE', url: '/auth/binding', response: C.unbindResponse, run: (service, { authorization, address }) => service.unbind(authorization, { address }) },
   // Not async: with the memory stores the answer is ready at once (see authenticate).
   { method: 'GET', url: '/auth/session', response: C.sessionResponse, run: (service, { authorization }) => service.session(authorization) },
   { method: 'POST', url: '/auth/logout', response: C.logoutResponse, run: (service, { authorization }) => service.logout(authorization) },
@@ -45,6 +48,14 @@ export const CONTRACT_ROUTES: readonly ContractRoute[] = [
     response: C.phoneBindResponse,
     run: (service, { authorization, body }) => service.bindPhone(authorization, (body as PhoneBindRequest).code),
   },
+  {
+    method: 'POST',
+    url: '/api/account/delete',
+    body: C.accountDeleteRequest,
+    response: C.accountDeleteResponse,
+    run: (service, { authorization, body }) => service.deleteOwnAccount(authorization, (body as AccountDeleteRequest).code),
+  },
+  { method: 'GET', url: '/api/account/export', response: C.accountExport, run: (service, { authorization }) => service.exportOwnAccount(authorization) },
 ];
 
 /** The methods a 405 is answered for on a contract path (OPTIONS stays the host's: CORS preflights). */

@@ -6,19 +6,23 @@
  * express adapter are thin wrappers over it, and a host with another framework can be one too.
  */
 import { randomUUID } from 'node:crypto';
-import type { LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
+import type { AccountDeleteResponse, AccountExport, BindRequest, LoginAnswer, LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, UnbindResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
 import type { AccountPolicy } from '../account';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
-import { enforceLimit } from '../limits';
+import { enforceLimit, userLimitKeys } from '../limits';
+import { PasswordChecker, type PasswordParams } from '../passwords';
 import { rolesOf } from '../roles';
 
 const noMenus = (): MenuItem[] => [];
 import { authenticateBearer, authenticateComplete, hashSkey, newSkey, toApiUser, type Authenticated } from '../session';
+import { isAbsentStore } from '../stores/absent';
 import { createMemoryStores } from '../stores/memory';
 import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise, type Stores, type UserDatabase, type UserPatch } from '../stores/types';
 import { cleanNickname, wechatAvatarUrl } from '../text';
+import { createAccountLifecycle, type AccountLifecycle, type UserFiles } from './account-lifecycle';
 import { clientKey } from './client-key';
+import { createBinding, refuseDisabled, type AccountEvent, type AccountMode } from './bind';
 import { ApiError, OptionError } from './errors';
 import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';
 
@@ -69,11 +73,31 @@ export interface LoginServiceOptions {
   phoneBindTimeoutMs?: number;
   /** requireSession answers 403 PHONE_REQUIRED until the user has bound a phone number. Default false. */
   requirePhone?: boolean;
+  /** Account deletions (each a WeChat code exchange) per user in any sliding window of accountDeleteWindowMs. Default 5 an hour. */
+  accountDeleteLimit?: number;
+  accountDeleteWindowMs?: number;
+  /** Files the host keeps about a user (uploaded avatars), deleted with the account. Default: none. */
+  userFiles?: UserFiles;
   /**
    * The menu entries a user's roles grant, for the login and session answers' `menus`. Default:
    * none (a host's menus are its own; the reference server passes its table, server/access.ts).
    */
   menus?: (roles: string[]) => MenuItem[];
+  /**
+   * `open` (default): a WeChat login creates its user. `bind`: a login that finds no user answers
+   * BindRequiredResponse (a ticket, nothing created), and POST /auth/bind binds that WeChat user
+   * to a platform account (stores.accounts) by its name and password.
+   */
+  accountMode?: AccountMode;
+  /** Bind mode: how long a bind ticket stays valid. Default 10 minutes. */
+  bindTicketLifetimeMs?: number;
+  /** Bind mode: bind attempts per account, and per client address, in any sliding window of bindFailureWindowMs. Default 5 in 15 minutes. */
+  bindFailureLimit?: number;
+  bindFailureWindowMs?: number;
+  /** Bind mode: the scrypt parameters passwords are hashed with (and upgraded to at a bind). Default OWASP's, N = 2^17, r = 8, p = 1. */
+  passwordParams?: PasswordParams;
+  /** Told of every bind and unbind once it is stored: the audit trail's hook. */
+  onAccountEvent?: (event: AccountEvent) => MaybePromise<void>;
 }
 
 /** Who asks: the client's address as the host's trusted proxies saw it, for the login rate limit. */
@@ -81,12 +105,21 @@ export interface LoginClient {
   address?: string;
 }
 
-export interface LoginService {
+/**
+ * The service; `Answer` is what login answers: LoginResponse in open mode, also
+ * BindRequiredResponse (LoginAnswer) when the mode is bind or not known until run time.
+ */
+export interface LoginService<Answer extends LoginAnswer = LoginAnswer> {
   readonly stores: Stores;
   readonly now: Clock;
   readonly policy: AccountPolicy;
-  /** POST /auth/login: a fresh session for the user behind a wx.login code. */
-  login(code: string, client?: LoginClient): Promise<LoginResponse>;
+  readonly accountMode: AccountMode;
+  /** POST /auth/login: a fresh session for the user behind a wx.login code (bind mode: a bind ticket when there is no such user). */
+  login(code: string, client?: LoginClient): Promise<Answer>;
+  /** POST /auth/bind (bind mode): the ticket's WeChat user bound to the account, and a session. */
+  bind(request: BindRequest, client?: LoginClient): Promise<LoginResponse>;
+  /** DELETE /auth/binding (bind mode): the user's WeChat identity unbound, every session of the user ended. */
+  unbind(authorization: string | undefined, client?: LoginClient): Promise<UnbindResponse>;
   /**
    * The session and user behind `Authorization: Bearer <skey>`; 401 SESSION_EXPIRED for anything
    * else. A value (no promise) when the stores answer at once, as the memory stores do.
@@ -102,6 +135,15 @@ export interface LoginService {
   verifyUserInfo(authorization: string | undefined, data: UserInfoRequest): Promise<UserInfoResponse>;
   /** POST /auth/phone: the number behind a getPhoneNumber code becomes the user's. */
   bindPhone(authorization: string | undefined, code: string): Promise<PhoneBindResponse>;
+  /**
+   * POST /api/account/delete: the session's account is deleted once `code`, a fresh wx.login
+   * code, shows the same WeChat user is there (401 INVALID_CODE otherwise, nothing deleted).
+   */
+  deleteOwnAccount(authorization: string | undefined, code: string): Promise<AccountDeleteResponse>;
+  /** GET /api/account/export: everything the server holds about the session's user, secrets excepted. */
+  exportOwnAccount(authorization: string | undefined): Promise<AccountExport>;
+  /** Deletion and export by user id, without a session: for an operator's command and WeChat's events. */
+  readonly accounts: AccountLifecycle;
   /** The user as the client sees it: no openid or unionid, the phone masked. */
   toApiUser(user: Authenticated['user']): User;
 }
@@ -178,6 +220,9 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
 
 const expired = () => new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
 
+export function createLoginService(options: LoginServiceOptions & { accountMode: 'bind' }): LoginService;
+export function createLoginService(options: LoginServiceOptions & { accountMode?: 'open' }): LoginService<LoginResponse>;
+export function createLoginService(options: LoginServiceOptions): LoginService;
 export function createLoginService(options: LoginServiceOptions): LoginService {
   if (typeof options !== 'object' || options === null) throw new OptionError('options', 'must be an object with at least { wechat }');
   const now = options.now ?? Date.now;
@@ -194,10 +239,32 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const phoneBindLimit = integer(options, 'phoneBindLimit', 10, 1, 1_000_000_000);
   const phoneBindWindowMs = integer(options, 'phoneBindWindowMs', 3600_000, 1, YEAR);
   const phoneBindTimeoutMs = integer(options, 'phoneBindTimeoutMs', 8000, 1, 10 * 60_000);
+  const accountDeleteLimit = integer(options, 'accountDeleteLimit', 5, 1, 1_000_000_000);
+  const accountDeleteWindowMs = integer(options, 'accountDeleteWindowMs', 3600_000, 1, YEAR);
+  const userFiles = options.userFiles;
+  if (userFiles !== undefined && (typeof userFiles !== 'object' || userFiles === null || typeof userFiles.removeAllOf !== 'function')) {
+    throw new OptionError('userFiles', 'must have a removeAllOf(user) method');
+  }
   if (options.requirePhone !== undefined && typeof options.requirePhone !== 'boolean') throw new OptionError('requirePhone', 'must be true or false');
   const policy: AccountPolicy = { requirePhone: options.requirePhone ?? false };
 
+  const accountMode = options.accountMode ?? 'open';
+  if (accountMode !== 'open' && accountMode !== 'bind') throw new OptionError('accountMode', `must be "open" or "bind" (got ${JSON.stringify(accountMode)})`);
+  const bindTicketLifetimeMs = integer(options, 'bindTicketLifetimeMs', 10 * 60_000, 1000, DAY);
+  const bindFailureLimit = integer(options, 'bindFailureLimit', 5, 1, 1_000_000);
+  const bindFailureWindowMs = integer(options, 'bindFailureWindowMs', 15 * 60_000, 1, YEAR);
+  let passwords: PasswordChecker;
+  try {
+    passwords = new PasswordChecker(options.passwordParams);
+  } catch (error) {
+    throw new OptionError('passwordParams', (error as Error).message);
+  }
+  if (options.onAccountEvent !== undefined && typeof options.onAccountEvent !== 'function') throw new OptionError('onAccountEvent', 'must be a function');
+
   const stores = storesFrom(options, now, sessionIdleMs);
+  if (accountMode === 'bind' && (isAbsentStore(stores.accounts) || isAbsentStore(stores.bindTickets) || typeof stores.accounts !== 'object' || typeof stores.bindTickets !== 'object')) {
+    throw new OptionError(options.userDatabase === undefined ? 'stores' : 'userDatabase', 'needs accounts and bindTickets in bind mode (createSqlStores and createMemoryStores have them)');
+  }
 
   /** A warn line for a failure the answer does not show: what failed, and why (see failureDetails). */
   const warnOf = (what: string) => (error: unknown) => logger?.warn({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, what);
@@ -207,31 +274,69 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
 
   const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
+  const accounts = createAccountLifecycle({ stores, now, ...(userFiles ? { files: userFiles } : {}) });
+
+  /** A fresh session for `user`, answered as a login is. */
+  const startSession = async (user: Authenticated['user'], sessionKey: string, created: boolean): Promise<LoginResponse> => {
+    // A fresh skey on every login, also for a user already logged in elsewhere: each device
+    // holds its own session and can be revoked alone.
+    const skey = newSkey();
+    const at = now();
+    const expiresAt = at + sessionLifetimeMs;
+    await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
+    return { skey, expiresAt, user: apiUser(user), isNewUser: created, menus: userMenus(user) };
+  };
+
+  const binding = createBinding({
+    stores,
+    now,
+    passwords,
+    ticketLifetimeMs: bindTicketLifetimeMs,
+    failureLimit: bindFailureLimit,
+    failureWindowMs: bindFailureWindowMs,
+    authenticate,
+    startSession: (user, sessionKey) => startSession(user, sessionKey, false),
+    ...(options.onAccountEvent === undefined ? {} : { onAccountEvent: options.onAccountEvent }),
+    warn: (fields, message) => logger?.warn(fields, message),
+  });
+  if (accountMode === 'bind') passwords.warmUp();
+  const bindModeOnly = () => {
+    if (accountMode !== 'bind') throw new ApiError('NOT_FOUND', 'platform accounts are not enabled on this server (ACCOUNT_MODE=bind)');
+  };
 
   return {
     stores,
     now,
     policy,
+    accountMode,
 
-    async login(code, client = {}) {
+    async login(code, client = {}): Promise<LoginAnswer> {
       if (typeof code !== 'string' || code === '' || code.length > 128) throw new ApiError('BAD_REQUEST', 'code must be a string of 1 to 128 characters');
       await enforceLimit(stores.limits, `login:${clientKey(client.address)}`, loginRateLimit, loginRateWindowMs, 'too many login attempts, try again later');
       const session = await wechat.client.code2Session(code);
-      const at = now();
       // By unionid first when WeChat sends one (the same person across the company's apps), then openid.
-      const { user, created } = await stores.users.findOrCreate({ openid: session.openid, unionid: session.unionid }, () => ({
-        id: randomUUID(),
-        openid: session.openid,
-        nickname: '',
-        avatarUrl: '',
-        createdAt: at,
-      }));
-      // A fresh skey on every login, also for a user already logged in elsewhere: each device
-      // holds its own session and can be revoked alone.
-      const skey = newSkey();
-      const expiresAt = at + sessionLifetimeMs;
-      await stores.sessions.create({ skeyHash: hashSkey(skey), userId: user.id, sessionKey: session.sessionKey, createdAt: at, lastSeenAt: at, expiresAt });
-      return { skey, expiresAt, user: apiUser(user), isNewUser: created, menus: userMenus(user) };
+      const identity = { openid: session.openid, unionid: session.unionid };
+      if (accountMode === 'bind') {
+        // Nobody is created: a WeChat user without a user binds to a platform account first.
+        const user = await stores.users.find(identity);
+        if (!user) return binding.ticketFor(identity, session.sessionKey);
+        refuseDisabled(user);
+        return startSession(user, session.sessionKey, false);
+      }
+      const at = now();
+      const { user, created } = await stores.users.findOrCreate(identity, () => ({ id: randomUUID(), openid: session.openid, nickname: '', avatarUrl: '', createdAt: at }));
+      refuseDisabled(user);
+      return startSession(user, session.sessionKey, created);
+    },
+
+    async bind(request, client = {}) {
+      bindModeOnly();
+      return binding.bind(request, client);
+    },
+
+    async unbind(authorization, client = {}) {
+      bindModeOnly();
+      return binding.unbind(authorization, client);
     },
 
     authenticate,
@@ -253,7 +358,8 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       // A session whose session_key cannot be read (sealed under a key since rotated) needs a
       // fresh login, which brings a fresh session_key.
       const sessionKey = await stores.sessions.sessionKey(skeyHash);
-      if (sessionKey === null) throw expired();
+      // '' is a session a bind started without its ticket's session_key (sealed under a rotated key).
+      if (sessionKey === null || sessionKey === '') throw expired();
       // One answer for every failure: which check failed is of use only to an attacker.
       const invalid = new ApiError('INVALID_USER_DATA', 'the user data could not be verified');
       if (!verifySignature(rawData, signature, sessionKey)) throw invalid;
@@ -283,7 +389,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       // Open to accounts without a phone (it is how they get one) whatever requirePhone says.
       // Every successful exchange is charged to the mini-program, and failed ones count against
       // WeChat's quota for everyone: a per-user limit before asking WeChat.
-      await enforceLimit(stores.limits, `phone:${user.id}`, phoneBindLimit, phoneBindWindowMs, 'too many phone number requests, try again later');
+      await enforceLimit(stores.limits, userLimitKeys.phoneBind(user.id), phoneBindLimit, phoneBindWindowMs, 'too many phone number requests, try again later');
       const phone = await wechat.client.getPhoneNumber(code, phoneBindTimeoutMs);
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw expired();
@@ -291,6 +397,29 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
       return { user: apiUser(binding.user) };
     },
+
+    async deleteOwnAccount(authorization, code) {
+      if (typeof code !== 'string' || code === '' || code.length > 128) throw new ApiError('BAD_REQUEST', 'code must be a string of 1 to 128 characters');
+      const { user } = await authenticate(authorization);
+      // Each attempt costs a WeChat code exchange: a per-user limit before asking WeChat.
+      await enforceLimit(stores.limits, userLimitKeys.accountDelete(user.id), accountDeleteLimit, accountDeleteWindowMs, 'too many account deletion attempts, try again later');
+      // The re-authentication: a skey alone (stolen, or left on a shared phone) cannot delete the account.
+      const session = await wechat.client.code2Session(code);
+      if (session.openid !== user.openid) throw new ApiError('INVALID_CODE', 'the code is not of this account’s WeChat user');
+      const { deleted, kept } = await accounts.deleteAccount(user.id, { by: 'user' });
+      // Deleted meanwhile (another device, an operator): the session is gone as well.
+      if (!deleted) throw expired();
+      return { deleted: true, kept };
+    },
+
+    async exportOwnAccount(authorization) {
+      const { skeyHash, user } = await authenticate(authorization);
+      const exported = await accounts.exportAccount(user.id, { currentSkeyHash: skeyHash });
+      if (!exported) throw expired();
+      return exported;
+    },
+
+    accounts,
 
     toApiUser: apiUser,
   };

@@ -6,7 +6,7 @@ import { IMAGE_TYPES, type ImageExt } from '../avatars';
 import * as C from '../contract';
 import type { Context } from '../context';
 import { ApiError } from '../errors';
-import { enforceLimit } from '../limits';
+import { enforceLimit, userLimitKeys } from '../limits';
 import { authenticate } from '../session';
 
 /** Room for the multipart framing around the file: boundaries, part headers, a few small fields. */
@@ -80,7 +80,7 @@ export function avatarRoutes(app: FastifyInstance, ctx: Context): void {
   app.post<{ Reply: AvatarUploadResponse }>('/api/avatar', { schema: { response: { 200: C.avatarUploadResponse } } }, async (request) => {
     const { user } = await authenticate(request, ctx.stores);
     if (!request.isMultipart()) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the avatar as multipart/form-data (wx.uploadFile)');
-    await enforceLimit(ctx.stores.limits, `avatar:${user.id}`, config.avatarUploadLimit, config.avatarUploadWindowMs, 'too many avatar uploads, try again later');
+    await enforceLimit(ctx.stores.limits, userLimitKeys.avatarUpload(user.id), config.avatarUploadLimit, config.avatarUploadWindowMs, 'too many avatar uploads, try again later');
 
     // The file's own limit is the multipart plugin's (registered for these routes in app.ts): past it, 413.
     const { fieldname, bytes } = await readUpload(request, maxUploadBytes);

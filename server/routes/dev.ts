@@ -9,13 +9,16 @@ import type {
   DevPhoneCodeRequest,
   DevPhoneCodeResponse,
   DevUserDataRequest,
+  DevWeChatEventRequest,
+  DevWeChatEventResponse,
   UserInfoRequest,
 } from '../../typings/api';
 import * as C from '../contract';
 import type { Context } from '../context';
 import { ApiError } from '../errors';
 import { hashSkey } from '../session';
-import type { Simulator } from '../wechat/simulator';
+import { DEFAULT_USER, type Simulator } from '../wechat/simulator';
+import { deliverSimulatedPush } from './dev-wechat-events';
 
 /** Development routes, registered only with the simulator. Their JSON bodies are optional. */
 export function devRoutes(app: FastifyInstance, ctx: Context, simulator: Simulator): void {
@@ -53,6 +56,12 @@ export function devRoutes(app: FastifyInstance, ctx: Context, simulator: Simulat
         if (skey === undefined) return { expired: await ctx.stores.sessions.deleteAll() };
         return { expired: (await ctx.stores.sessions.delete(hashSkey(skey))) ? 1 : 0 };
       },
+    );
+
+    dev.post<{ Body: DevWeChatEventRequest; Reply: DevWeChatEventResponse }>(
+      '/dev/wechat-events',
+      { schema: { body: C.devWeChatEventRequest, response: { 200: C.devWeChatEventResponse } } },
+      async (request) => deliverSimulatedPush(dev, ctx, { ...request.body, openid: simulator.openidFor(request.body.user ?? DEFAULT_USER) }),
     );
 
     dev.post<{ Body: DevUserDataRequest; Reply: UserInfoRequest }>(

@@ -3,9 +3,10 @@ import Redis from 'ioredis';
 import { ApiError } from '../errors';
 import { withoutUrlPassword } from '../url-password';
 import { createSealer } from '../seal';
+import { absentStore } from './absent';
 import { createRedisCredentialCache } from './credentials';
 import { fieldList, replyReader } from './script-reply';
-import { DEFAULT_MAX_SESSIONS_PER_USER, touchIntervalMs, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
+import { DEFAULT_MAX_SESSIONS_PER_USER, isLive, touchIntervalMs, type AccountStore, type BindTicketStore, type PushEventStore, type LiveSession, type RateDecision, type SessionRecord, type SessionWithUser, type StoreOptions, type Stores, type UserDatabase } from './types';
 
 export interface RedisStoreOptions extends StoreOptions {
   url: string;
@@ -362,9 +363,31 @@ export function createRedisStoresOn(
           await deleteMatching(`${indexPrefix}*`);
           return removed;
         }),
+      // Rare (an export): the index, then each session's fields in one pipeline; the index is
+      // bounded by the per-user cap, and a session gone in between is simply not listed.
+      listOf: (userId) =>
+        guard(async () => {
+          const at = now();
+          const hashes = await redis.zrange(indexPrefix + userId, 0, -1);
+          if (hashes.length === 0) return [];
+          const pipeline = redis.pipeline();
+          for (const hash of hashes) pipeline.hmget(sessionKey(hash), 'skeyHash', 'userId', 'createdAt', 'lastSeenAt', 'expiresAt');
+          const replies = (await pipeline.exec()) ?? [];
+          return replies
+            .flatMap(([error, fields]): LiveSession[] => {
+              if (error) throw error;
+              const [skeyHash, owner, createdAt, lastSeenAt, expiresAt] = fields as (string | null)[];
+              if (skeyHash === null || owner !== userId || createdAt === null || lastSeenAt === null || expiresAt === null) return [];
+              return [{ skeyHash, userId, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) }];
+            })
+            .filter((session) => isLive(session, at, sessionIdleMs));
+        }),
     },
 
     users: userDatabase.users,
+    accounts: userDatabase.accounts ?? absentStore<AccountStore>('accounts'),
+    bindTickets: userDatabase.bindTickets ?? absentStore<BindTicketStore>('bindTickets'),
+    pushEvents: userDatabase.pushEvents ?? absentStore<PushEventStore>('pushEvents'),
 
     limits: {
       take: (key, limit, windowMs) =>
@@ -374,6 +397,7 @@ export function createRedisStoresOn(
           const reply = readSlidingWindow(await scripts.slidingWindow(`${prefix}rate:${key}`, at, windowMs, limit, `${at}:${randomBytes(6).toString('base64url')}`));
           return reply?.allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, reply?.retryAfterMs ?? windowMs) };
         }),
+      reset: (key) => guard(async () => void (await redis.del(`${prefix}rate:${key}`))),
     },
 
     credentials: createRedisCredentialCache(redis, prefix, guard, now, sealer),

@@ -62,6 +62,11 @@ export class SlidingWindows {
     return decision;
   }
 
+  /** Forgets `key`'s hits under every limit and window. */
+  reset(key: string): void {
+    for (const logs of this.#maps.values()) logs.delete(key);
+  }
+
   /** Keys held, for tests and the curious. */
   size(): number {
     let n = 0;

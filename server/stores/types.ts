@@ -81,6 +81,8 @@ export interface SessionStore {
   deleteAllOf(userId: string): Promise<number>;
   /** Removes every session (and every user's index); returns how many. */
   deleteAll(): Promise<number>;
+  /** The user's live sessions, oldest first (by createdAt), without their session_key: for the account export. */
+  listOf(userId: string): Promise<LiveSession[]>;
 }
 
 /** A phone number as WeChat verified it: country calling code and national number, digits only. */
@@ -107,6 +109,16 @@ export interface UserRecord {
    * account (bind mode) gives a user other roles; the memory store's double sets them for tests.
    */
   roles?: string[];
+  /** The platform account this user is (bind mode): a user created by the accounts command. */
+  account?: UserAccount;
+}
+
+/** What a user record carries of its platform account (never the password hash). */
+export interface UserAccount {
+  name: string;
+  displayName: string;
+  /** A disabled account cannot bind or log in, and its sessions end (403 USER_BLOCKED). */
+  disabled: boolean;
 }
 
 /** Who WeChat says logged in. */
@@ -126,6 +138,8 @@ export interface UserStore {
    * so that later logins find it by either.
    */
   findOrCreate(identity: WeChatIdentity, fresh: () => UserRecord): Promise<{ user: UserRecord; created: boolean }>;
+  /** findOrCreate without the create (bind mode): the user of this unionid, else of this openid, the missing one linked; null when neither is known. */
+  find(identity: WeChatIdentity): Promise<UserRecord | null>;
   get(id: string): Promise<UserRecord | null>;
   /** The user before and after the patch (applied atomically), or null when there is no such user. */
   update(id: string, patch: UserPatch): Promise<{ before: UserRecord; after: UserRecord } | null>;
@@ -134,6 +148,121 @@ export interface UserStore {
    * the user held before is released. Null when there is no such user.
    */
   bindPhone(id: string, phone: PhoneNumber): Promise<PhoneBinding | null>;
+  /** The user this mini-program's openid names (the openid WeChat's push events carry), or null. */
+  findByOpenid(openid: string): Promise<UserRecord | null>;
+  /** Unbinds the user's phone number (the number is free again); the user after, or null when there is no such user. */
+  removePhone(id: string): Promise<UserRecord | null>;
+  /** What the user is known by (WeChat identities, unionid, phone), oldest first; empty for no such user. For the account export. */
+  identitiesOf(id: string): Promise<IdentityRecord[]>;
+  /**
+   * Deletes the user and every identity of theirs, atomically; the user as it was, or null when
+   * there was no such user. The WeChat identity is then free: its next login creates a new user.
+   * Sessions kept in the same database go too; sessions kept elsewhere (Redis) no longer
+   * authenticate (their user is gone) and are the caller's to end (sessions.deleteAllOf).
+   */
+  delete(id: string): Promise<UserRecord | null>;
+  /**
+   * A deletion that keeps the platform account (bind mode): every identity of the user (WeChat
+   * identities, unionid, phone) and the nickname and avatar go, atomically; the user row and its
+   * account stay, unbound. The user as it was, or null when there is no such user. Sessions as
+   * for `delete`.
+   */
+  eraseCollectedData(id: string): Promise<UserRecord | null>;
+}
+
+/** One identity row of a user, as the export shows it (see AccountIdentity in typings/api.d.ts). */
+export interface IdentityRecord {
+  /** `wechat`: the openid (`appid:openid` for another app's); `unionid`; `phone`: `+86 13800138000`. */
+  kind: 'wechat' | 'unionid' | 'phone';
+  value: string;
+  createdAt: number;
+}
+
+/**
+ * A platform account (ACCOUNT_MODE=bind): a user row plus its account row, made by the accounts
+ * command before any WeChat user binds to it.
+ */
+export interface PlatformAccount {
+  /** The user the account is: WeChat identities bind to this user. */
+  userId: string;
+  /** What the user types to bind (工号, 学号, 会员号); unique. */
+  name: string;
+  displayName: string;
+  /** Role names (access.ts); empty means the default role. */
+  roles: string[];
+  disabled: boolean;
+  /** passwords.ts's encoded scrypt hash (parameters, salt, hash). */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An account as listings show it: no password hash, and whether a WeChat user is bound to it. */
+export type AccountSummary = Omit<PlatformAccount, 'passwordHash'> & { bound: boolean };
+
+export interface NewAccount {
+  name: string;
+  displayName: string;
+  roles: string[];
+  passwordHash: string;
+}
+
+export type AccountCreation = { ok: true; account: PlatformAccount } | { ok: false; reason: 'NAME_TAKEN' };
+
+/** Platform accounts, by name. Every change returns the account after it, or null when there is no account of that name. */
+export interface AccountStore {
+  /** A new user and its account, in one transaction; refused when the name is taken. */
+  create(account: NewAccount): Promise<AccountCreation>;
+  byName(name: string): Promise<PlatformAccount | null>;
+  /** Every account, by name. */
+  list(): Promise<AccountSummary[]>;
+  setPasswordHash(name: string, passwordHash: string): Promise<PlatformAccount | null>;
+  /**
+   * Disables or enables the account. Disabling does not end sessions by itself: the caller ends
+   * them (`sessions.deleteAllOf(account.userId)`); authentication refuses a disabled account's
+   * sessions in any case.
+   */
+  setDisabled(name: string, disabled: boolean): Promise<PlatformAccount | null>;
+  setRoles(name: string, roles: string[]): Promise<PlatformAccount | null>;
+  /**
+   * Unbinds: removes the user's WeChat identities (every openid and the unionid), so that the next
+   * login of that WeChat user finds nobody. How many identity rows it removed (0: none bound).
+   */
+  unbind(userId: string): Promise<number>;
+}
+
+/** A bind ticket as the server holds it: the WeChat identity of a login that found no user (bind mode). */
+export interface BindTicketRecord {
+  /** sha256 of the ticket, hex: the store never sees the ticket itself. */
+  ticketHash: string;
+  openid: string;
+  unionid?: string;
+  /** WeChat's session_key of that login, for the session the bind starts (sealed in SQL, as sessions keep it). */
+  sessionKey: string;
+  expiresAt: number;
+}
+
+export type BindOutcome =
+  /** The user bound, and the ticket's session_key (null when it cannot be read: sealed under a key since rotated). */
+  | { ok: true; user: UserRecord; sessionKey: string | null }
+  /** Unknown, used or expired; or its WeChat identity was bound meanwhile by another ticket. */
+  | { ok: false; reason: 'INVALID_BIND_TICKET' }
+  /** The account's user already has a WeChat identity of this app (the ticket stays usable). */
+  | { ok: false; reason: 'ACCOUNT_ALREADY_BOUND' }
+  /** No such user (the account was deleted meanwhile). */
+  | { ok: false; reason: 'NO_SUCH_USER' };
+
+export interface BindTicketStore {
+  issue(ticket: BindTicketRecord): Promise<void>;
+  /** Whether the ticket is known and live (a cheap look before the password is checked). */
+  isLive(ticketHash: string): Promise<boolean>;
+  /**
+   * Consumes the ticket and binds its WeChat identity (openid, and unionid when there is one) to
+   * the user, in one transaction: of any number of concurrent redeems of one ticket, exactly one
+   * succeeds. A ticket is consumed only by a success (and by an identity bound meanwhile to
+   * someone else, after which it is of no use).
+   */
+  redeem(ticketHash: string, userId: string): Promise<BindOutcome>;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
@@ -145,6 +274,8 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: n
 export interface RateLimiter {
   /** Accepts and records one hit on `key`, or refuses it (recording nothing) and says when the next would pass. */
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Forgets every hit of `key`, in every window (a successful bind clears the account's failures; a deleted account's per-user keys are reset). */
+  reset(key: string): Promise<void>;
 }
 
 /** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */
@@ -168,18 +299,74 @@ export interface CredentialCache {
   lock(name: string, ttlMs: number): Promise<(() => Promise<void>) | null>;
 }
 
+/** The account events of WeChat's message push this server acts on (wechat/push.ts AccountEvent). */
+export type PushEventKind = 'user_authorization_revoke' | 'user_authorization_cancellation' | 'user_info_modified';
+
+/** An account event as recorded before WeChat gets its answer (see push-events/processor.ts). */
+export interface PushEventRecord {
+  /** The event's identity across WeChat's redeliveries (wechat/push.ts dedupeKeyOf): the primary key. */
+  dedupeKey: string;
+  kind: PushEventKind;
+  /** The user's openid: the only personal datum kept, and only until the event is done (then ''). */
+  openid: string;
+  /** What the user withdrew (wechat/push.ts RevokedData names); empty for the other kinds. */
+  revoked: string[];
+  receivedAt: number;
+}
+
+/** How a handled event ended. `unknown-user`: no user of this openid (nothing held, nothing to do). */
+export type PushEventOutcome = 'acted' | 'unknown-user' | 'failed';
+
+/** An event one worker holds, with the proof of its claim and how many claims it has had (this one included). */
+export interface ClaimedPushEvent extends PushEventRecord {
+  claim: string;
+  attempts: number;
+}
+
+/**
+ * WeChat's account events, recorded first and acted on once. Every instance on one database shares
+ * it: `claim` is one atomic conditional update, so of two instances (or two workers) trying one
+ * event, one gets it. A claim lasts `leaseMs`; a holder that crashed loses it then, and the event
+ * is due again. Done events keep their key (no openid) until purged, so a late redelivery is known.
+ */
+export interface PushEventStore {
+  /** Records a new event, pending; false (nothing changed) when its dedupeKey is already recorded. */
+  record(event: PushEventRecord): Promise<boolean>;
+  /** Takes the event for `leaseMs` if it is pending and nobody holds it; null otherwise. */
+  claim(dedupeKey: string, leaseMs: number): Promise<ClaimedPushEvent | null>;
+  /** Up to `limit` keys of pending events nobody holds (never claimed, released, or whose claim ran out), oldest first. */
+  due(limit: number): Promise<string[]>;
+  /** Marks a claimed event done and forgets its openid; false when the claim was lost meanwhile (nothing changed). */
+  finish(dedupeKey: string, claim: string, outcome: PushEventOutcome): Promise<boolean>;
+  /** Gives a claimed event back, due again from `retryAt` (after a failure). */
+  release(dedupeKey: string, claim: string, retryAt: number): Promise<void>;
+  /** Deletes the done events finished before `before`; how many. */
+  purge(before: number): Promise<number>;
+  /** How many events are pending and done: the backlog, for monitoring. */
+  counts(): Promise<{ pending: number; done: number }>;
+}
+
 export interface Stores {
   sessions: SessionStore;
   users: UserStore;
   limits: RateLimiter;
   credentials: CredentialCache;
+  /** Platform accounts (bind mode), in the system of record. */
+  accounts: AccountStore;
+  /** Bind tickets (bind mode), in the system of record: redeeming one writes identities. */
+  bindTickets: BindTicketStore;
+  /** WeChat's pushed account events (in the system of record, also when sessions are in Redis). */
+  pushEvents: PushEventStore;
   /** Resolves when the store answers; throws 503 STORE_UNAVAILABLE otherwise (the readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The system of record as other stores use it: its users, whether it answers, and closing it. */
-export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'>;
+/**
+ * The system of record as other stores use it: its users (and platform accounts and bind
+ * tickets, which bind mode needs, and WeChat's pushed events), whether it answers, and closing it.
+ */
+export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets' | 'pushEvents'>>;
 
 export interface StoreOptions {
   now: Clock;

@@ -3,44 +3,15 @@
  * again. The skey still works, the profile is still there, and logging in again finds the same
  * user: everything lives in data/wx-login.db, which npm start creates (private) and migrates itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../tools/free-port';
 import type { LoginResponse, ProfileResponse } from '../../typings/api';
-import { until } from '../server/helpers';
+import { npmStart, stopped } from './npm-start';
 
-const root = path.resolve(__dirname, '../..');
 const json = { 'content-type': 'application/json' };
-
-/** `npm start` (what it runs: scripts/start-simulated.js) in `cwd`, its data folder there, until it answers. */
-async function npmStart(cwd: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
-  for (const name of ['WX_MODE', 'WX_APPID', 'WX_SECRET', 'REDIS_URL', 'DATABASE_URL', 'DATABASE_MIGRATE', 'NODE_ENV']) delete env[name];
-  const child = spawn(process.execPath, [path.join(root, 'scripts', 'start-simulated.js')], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await until(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited: ${output}`);
-      return fetch(`http://127.0.0.1:${port}/healthz`).then(
-        (response) => response.ok,
-        () => false,
-      );
-    },
-    'npm start to answer',
-    60_000,
-  );
-  return { child, output: () => output };
-}
-
-const stopped = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill('SIGTERM');
-  });
 
 describe('npm start, restarted', () => {
   let cwd: string;
@@ -75,5 +46,47 @@ describe('npm start, restarted', () => {
     const { code: again } = (await (await fetch(`${base}/dev/codes`, { method: 'POST', headers: json, body: JSON.stringify({ user: 'alice' }) })).json()) as { code: string };
     const second = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ code: again }) })).json()) as LoginResponse;
     expect(second).toMatchObject({ isNewUser: false, user: { id: login.user.id, nickname } });
+  }, 120_000);
+});
+
+describe('npm start and WeChat account events', () => {
+  let cwd: string;
+  let running: ChildProcess | undefined;
+  beforeAll(() => {
+    cwd = mkdtempSync(path.join(os.tmpdir(), 'wx-login-push-'));
+  });
+  afterAll(async () => {
+    if (running && running.exitCode === null) await stopped(running);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('has the message push configured with private keys of its data folder, never printed, and a pushed revoke removes the phone from 我的', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const started = await npmStart(cwd, port);
+    running = started.child;
+    const post = (route: string, body: unknown, skey?: string) =>
+      fetch(`${base}${route}`, { method: 'POST', headers: { ...json, ...(skey ? { authorization: `Bearer ${skey}` } : {}) }, body: JSON.stringify(body) });
+    const { code } = (await (await post('/dev/codes', { user: 'alice' })).json()) as { code: string };
+    const { skey } = (await (await post('/auth/login', { code })).json()) as LoginResponse;
+    const { code: phoneCode } = (await (await post('/dev/phone-codes', { user: 'alice', phoneNumber: '13800138000' })).json()) as { code: string };
+    expect((await post('/auth/phone', { code: phoneCode }, skey)).status).toBe(200);
+
+    expect(await (await post('/dev/wechat-events', { user: 'alice', event: 'user_authorization_revoke', revokeInfo: '8' })).json()).toEqual({ status: 200, answer: 'success' });
+    const profile = (await (await fetch(`${base}/api/profile`, { headers: { authorization: `Bearer ${skey}` } })).json()) as ProfileResponse;
+    expect(profile.user.phone).toBeNull();
+    expect(await stopped(running)).toBe(0);
+
+    const file = path.join(cwd, 'data', 'push-keys.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const keys = JSON.parse(readFileSync(file, 'utf8')) as { token: string; encodingAesKey: string };
+    expect(keys.token).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(keys.encodingAesKey).toMatch(/^[A-Za-z0-9]{43}$/);
+    expect(started.output()).not.toContain(keys.token);
+    expect(started.output()).not.toContain(keys.encodingAesKey);
+
+    // The same keys after a restart.
+    running = (await npmStart(cwd, port)).child;
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(keys);
   }, 120_000);
 });

@@ -69,3 +69,28 @@ describe('app launch', () => {
     expect(platform().navigations).toEqual([]);
   });
 });
+
+describe('the app’s auth client', () => {
+  test('takes a 401 naming another code than SESSION_EXPIRED for a failure of the call: no login, no resend', async () => {
+    app.onLaunch();
+    await waitFor(() => expect(auth().getSession()).not.toBeNull());
+    fake.route('/api/account/delete', () => ({ statusCode: 401, data: { error: { code: 'INVALID_CODE', message: 'not this user’s code' } } }));
+
+    await expect(auth().request({ url: '/api/account/delete', method: 'POST', data: { code: 'code-x' } })).rejects.toMatchObject({ code: 'HTTP', statusCode: 401 });
+
+    expect(fake.sentTo('/api/account/delete')).toHaveLength(1);
+    expect(fake.stats.logins).toBe(1);
+    expect(auth().getSession()).not.toBeNull();
+  });
+
+  test('still heals a 401 SESSION_EXPIRED with one login and one retry', async () => {
+    app.onLaunch();
+    await waitFor(() => expect(auth().getSession()).not.toBeNull());
+    fake.expireAllSessions();
+
+    await expect(auth().request({ url: '/api/orders' })).resolves.toMatchObject({ statusCode: 200 });
+
+    expect(fake.sentTo('/api/orders')).toHaveLength(2);
+    expect(fake.stats.logins).toBe(2);
+  });
+});

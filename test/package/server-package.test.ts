@@ -71,7 +71,7 @@ test('every entry point exports its API, and the entries share one ApiError clas
   const simulator = require(path.join(PACKAGE, 'dist', 'server', 'core', 'simulator.js'));
   const errors = require(path.join(PACKAGE, 'dist', 'server', 'errors.js'));
   /* eslint-enable @typescript-eslint/no-require-imports */
-  expect(Object.keys(core).sort()).toEqual(['ApiError', 'CONTRACT_ROUTES', 'OptionError', 'clientKey', 'contractPaths', 'createLoginService', 'createMemoryStores', 'isSimulatedWeChat', 'sealKeyFromSecret']);
+  expect(Object.keys(core).sort()).toEqual(['ApiError', 'CONTRACT_ROUTES', 'OptionError', 'PASSWORD_PARAMS', 'clientKey', 'contractPaths', 'createAccountLifecycle', 'createLoginService', 'createMemoryStores', 'hashPassword', 'isSimulatedWeChat', 'needsRehash', 'sealKeyFromSecret']);
   expect(typeof fastify.fastifyWxLogin).toBe('function');
   expect(fastify.default).toBe(fastify.fastifyWxLogin);
   expect(Object.keys(express)).toEqual(['expressWxLogin']);

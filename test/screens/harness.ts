@@ -52,6 +52,8 @@ function openPage(page: ReturnType<typeof mount>): void {
 
 /** A class Vant's transitions put on an element that is on its way in or out, not yet where it ends. */
 const MOVING = /(^|\s)[\w-]+-(enter|leave|leave-to)(\s|$)/;
+/** An element Vant hid at the end of its leave transition: it keeps the leave classes, out of sight. */
+const HIDDEN = /display:\s*none/;
 
 /**
  * Waits for Vant's transitions (popups, overlays, dialogs) to reach their end state. In jsdom no
@@ -61,7 +63,7 @@ function transitionsSettled(page: ReturnType<typeof mount>): Promise<void> {
   // test/tsconfig has no DOM lib; this is jsdom's element.
   const dom = page.dom as unknown as { querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }> };
   return waitFor(() => {
-    const moving = Array.from(dom.querySelectorAll('[class]')).find((el) => MOVING.test(el.getAttribute('class') || ''));
+    const moving = Array.from(dom.querySelectorAll('[class]')).find((el) => MOVING.test(el.getAttribute('class') || '') && !HIDDEN.test(el.getAttribute('style') || ''));
     if (moving) throw new Error(`still moving: ${moving.getAttribute('class')}`);
   });
 }

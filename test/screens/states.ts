@@ -5,11 +5,19 @@
  * answers, fails or hangs; the page is mounted; taps go to the real buttons.
  */
 import type { AuthError } from '../../miniprogram/auth/index';
-import type { Approval, Order } from '../../typings/api';
-import { makeUser, platform, requestPrivacyConsent } from '../miniprogram/support/platform';
-import { exists, select, tapButton, textOf, waitFor, type Rendered } from '../miniprogram/support/render';
+import type { AccountExport, Approval, Order } from '../../typings/api';
+import { exportOf, makeUser, platform, requestPrivacyConsent } from '../miniprogram/support/platform';
+import { answerDialog, exists, select, tapButton, textOf, waitFor, type Rendered } from '../miniprogram/support/render';
 
-export type ScreenPage = 'pages/index/index' | 'pages/profile/profile' | 'pages/orders/orders' | 'pages/bind/bind' | 'pages/approvals/approvals';
+export type ScreenPage =
+  | 'pages/index/index'
+  | 'pages/profile/profile'
+  | 'pages/orders/orders'
+  | 'pages/bind/bind'
+  | 'pages/approvals/approvals'
+  | 'pages/account-security/account-security'
+  | 'pages/account-data/account-data'
+  | 'pages/account-delete/account-delete';
 
 export interface ScreenState {
   /** File name of its screenshot. */
@@ -160,6 +168,47 @@ function loginAttempt(state: Pick<ScreenState, 'id' | 'title' | 'page'>, open: (
       await see(page, outcome === 'loading' ? '登录中…' : '网络不可用');
     },
   };
+}
+
+/** LAOWANG logged in on a server in bind mode, bound to A1001, as the fake server answers it. */
+async function loggedInBound(): Promise<void> {
+  const { binding } = platform().fake;
+  binding.required = true;
+  binding.bound = true;
+  binding.account = { name: 'A1001', displayName: '王建国' };
+  await loggedInAs(LAOWANG());
+}
+
+/** What the server holds about 小明: two identities, two devices, a few account events. */
+function xiaomingExport(): AccountExport {
+  const user = XIAOMING();
+  const createdAt = NOW - 20 * 24 * HOUR;
+  return {
+    ...exportOf({ ...user, createdAt }, NOW),
+    identities: [
+      { kind: 'wechat', value: 'oGZUI0egBJY1zhBYw2KhdUfwVJJE', createdAt },
+      { kind: 'unionid', value: 'oVOc_0fIi5Ua1-XlKcF4sBu5aZTQ', createdAt },
+      { kind: 'phone', value: '+86 13800138000', createdAt: createdAt + 2 * HOUR },
+    ],
+    sessions: [
+      { createdAt: NOW - 2 * HOUR, lastSeenAt: NOW - 60_000, expiresAt: NOW + 7 * 24 * HOUR - 2 * HOUR, current: true },
+      { createdAt: NOW - 3 * 24 * HOUR, lastSeenAt: NOW - 2 * 24 * HOUR, expiresAt: NOW + 4 * 24 * HOUR, current: false },
+    ],
+    audit: [
+      { at: NOW - 2 * HOUR, action: 'login', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
+      { at: NOW - 3 * 24 * HOUR, action: 'login', actor: 'user', outcome: 'ok', clientNetwork: '198.51.100.0/24' },
+      { at: NOW - 10 * 24 * HOUR, action: 'profile.changed', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
+      { at: createdAt + 2 * HOUR, action: 'phone.bound', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' },
+    ],
+  };
+}
+
+/** 注销账号 → 确认注销 in the second confirmation; resolves once the page shows `text`. */
+async function deletionConfirmed(page: Rendered, text: string): Promise<void> {
+  tapButton(page, '#delete-button');
+  await waitFor(() => expect(select(page, '#van-dialog').data.show).toBe(true));
+  answerDialog(page, 'confirm');
+  await see(page, text);
 }
 
 export const SCREEN_STATES: ScreenState[] = [
@@ -332,6 +381,86 @@ export const SCREEN_STATES: ScreenState[] = [
       select(page, '.edit-profile').dispatchEvent('tap');
       await waitFor(() => expect(textOf(select(page, '#login'))).toContain('编辑资料'));
     },
+  },
+
+  // 我的 → 账号与安全, 我的数据 and 注销账号
+  {
+    id: 'account-security',
+    title: '账号与安全',
+    page: 'pages/account-security/account-security',
+    before: () => loggedInAs(),
+    drive: (page) => waitFor(() => expect(textOf(select(page, '#identity-phone'))).toContain('138****8000')),
+  },
+  {
+    id: 'account-security-bound',
+    title: '账号与安全 · 已绑定账号',
+    page: 'pages/account-security/account-security',
+    before: loggedInBound,
+    drive: (page) => waitFor(() => expect(textOf(select(page, '#identity-account'))).toContain('王建国（A1001）')),
+  },
+  {
+    id: 'account-data',
+    title: '我的数据',
+    page: 'pages/account-data/account-data',
+    before: async () => {
+      await loggedInAs();
+      platform().server.accountExport = xiaomingExport();
+    },
+    drive: (page) => see(page, '复制全部数据'),
+  },
+  {
+    id: 'account-data-error',
+    title: '我的数据 · 加载失败',
+    page: 'pages/account-data/account-data',
+    before: async () => {
+      await loggedInAs();
+      platform().fake.route('/api/account/export', () => ({ statusCode: 503, data: { error: { code: 'STORE_UNAVAILABLE', message: 'down' } } }));
+    },
+    drive: (page) => waitFor(() => expect(page.instance.data.status).toBe('error')),
+  },
+  {
+    id: 'account-delete',
+    title: '注销账号',
+    page: 'pages/account-delete/account-delete',
+    before: () => loggedInAs(),
+    drive: (page) => see(page, '全新的空账号'),
+  },
+  {
+    id: 'account-delete-bound',
+    title: '注销账号 · 平台账号保留',
+    page: 'pages/account-delete/account-delete',
+    before: loggedInBound,
+    drive: (page) => see(page, '平台账号 王建国（A1001）'),
+  },
+  {
+    id: 'account-delete-confirm',
+    title: '注销账号 · 再次确认',
+    page: 'pages/account-delete/account-delete',
+    before: () => loggedInAs(),
+    drive: async (page) => {
+      tapButton(page, '#delete-button');
+      await see(page, '确定注销吗');
+    },
+  },
+  {
+    id: 'account-delete-deleting',
+    title: '注销账号 · 注销中',
+    page: 'pages/account-delete/account-delete',
+    before: async () => {
+      await loggedInAs();
+      hang('/api/account/delete');
+    },
+    drive: (page) => deletionConfirmed(page, '注销中…'),
+  },
+  {
+    id: 'account-delete-failed',
+    title: '注销账号 · 验证未通过',
+    page: 'pages/account-delete/account-delete',
+    before: async () => {
+      await loggedInAs();
+      platform().fake.route('/api/account/delete', () => ({ statusCode: 401, data: { error: { code: 'INVALID_CODE', message: 'not this user’s code' } } }));
+    },
+    drive: (page) => deletionConfirmed(page, '微信身份验证未通过'),
   },
 
   // 我的订单

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { SessionRecord, SessionWithUser, Stores } from '../../server/stores/types';
 import { createMemoryStores } from '../../server/stores/memory';
 import { newSkey } from '../../server/session';
-import type { LoginResponse } from '../../typings/api';
+import type { BindRequiredResponse, LoginResponse } from '../../typings/api';
+import { hashPassword } from '../../server/passwords';
 import { DEVTOOLS_MOCK_CODE } from '../../server/wechat/simulator';
 import { bearer, fakeClock, login, logSink, mintCode, testApp, testConfig, type TestApp } from './helpers';
 
@@ -251,6 +252,37 @@ describe('login secrets', () => {
     // One line per request (login, its jscode2session call, session, user-data, dev code).
     expect(logs.split('\n').filter((line) => line.includes('"msg":"request"'))).toHaveLength(5);
   });
+
+  it('keeps a bind’s password and ticket out of log lines at trace, errors and responses, and the password out of the store', async () => {
+    const sink = logSink();
+    const clock = fakeClock();
+    const stores = createMemoryStores({ now: clock.now, sessionIdleMs: 60 * MINUTE });
+    const password = 'Pa55-word-of-T1';
+    await stores.accounts.create({ name: 'T1', displayName: '', roles: ['staff'], passwordHash: await hashPassword(password, { logN: 10, r: 8, p: 1 }) });
+    const { app } = await testApp({ clock, stores, log: sink.stream, config: { logLevel: 'trace', accountMode: 'bind' } });
+    const ticketResponse = await app.inject({ method: 'POST', url: '/auth/login', payload: { code: await mintCode(app, 'binder') } });
+    const { bindTicket } = ticketResponse.json<BindRequiredResponse>();
+    const bind = (body: Record<string, string>) => app.inject({ method: 'POST', url: '/auth/bind', payload: body });
+    const answers = [
+      await bind({ bindTicket, account: 'T1', password: `${password}-wrong` }),
+      await bind({ bindTicket, account: 'nobody', password }),
+      await bind({ bindTicket, account: 'T1', password, extra: password }),
+      await bind({ bindTicket, account: 'T1', password }),
+      await bind({ bindTicket, account: 'T1', password }),
+    ];
+    await app.close();
+
+    expect(answers.map((answer) => answer.statusCode)).toEqual([401, 401, 400, 200, 401]);
+    for (const answer of answers) expect(answer.body).not.toContain(password);
+    for (const answer of answers) expect(answer.body).not.toContain(bindTicket);
+    const logs = sink.text();
+    expect(logs).toContain('"path":"/auth/bind"');
+    expect(logs).not.toContain(password);
+    expect(logs).not.toContain(bindTicket);
+    expect(JSON.stringify(await stores.accounts.list())).not.toContain(password);
+    expect((await stores.accounts.byName('T1'))!.passwordHash).not.toContain(password);
+    // The reference server hashes at OWASP's parameters: each check costs a few hundred ms.
+  }, 60_000);
 });
 
 describe('sessions', () => {

@@ -275,6 +275,33 @@ describe('POST /api/avatar', () => {
     }
     expect((await fetch(`${base}/avatars/${mine}`)).status).toBe(200);
   });
+
+  it('answers 503 STORE_UNAVAILABLE, not 404, for an avatar it cannot open for want of file descriptors (EMFILE), and 500 INTERNAL for any other failure but a missing file', async () => {
+    const mine = nameOf(await uploaded());
+    // The module object the server reads (a namespace import would be a copy of it).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fsPromises = require('node:fs/promises') as typeof import('node:fs/promises');
+    const failing = (code: string) => jest.spyOn(fsPromises, 'open').mockRejectedValueOnce(Object.assign(new Error(`${code}: failed`), { code }));
+    const answers = [];
+    for (const code of ['EMFILE', 'ENFILE', 'EACCES', 'EIO', 'ENOENT']) {
+      const open = failing(code);
+      const response = await fetch(`${base}/avatars/${mine}`);
+      answers.push({ code, status: response.status, body: await response.json() });
+      open.mockRestore();
+    }
+    expect(answers).toEqual([
+      { code: 'EMFILE', status: 503, body: { error: { code: 'STORE_UNAVAILABLE', message: 'the avatar cannot be read right now, try again later' } } },
+      { code: 'ENFILE', status: 503, body: { error: { code: 'STORE_UNAVAILABLE', message: 'the avatar cannot be read right now, try again later' } } },
+      { code: 'EACCES', status: 500, body: { error: { code: 'INTERNAL', message: expect.any(String) } } },
+      { code: 'EIO', status: 500, body: { error: { code: 'INTERNAL', message: expect.any(String) } } },
+      { code: 'ENOENT', status: 404, body: { error: { code: 'NOT_FOUND', message: 'no such avatar' } } },
+    ]);
+    // Nothing of the failure reaches the client; the operator's log has it.
+    expect(JSON.stringify(answers)).not.toContain('failed');
+    expect((await log.warnings()).some((line) => JSON.stringify(line).includes('EMFILE: failed'))).toBe(true);
+    // And once the descriptors are back, the same avatar is served.
+    expect((await fetch(`${base}/avatars/${mine}`)).status).toBe(200);
+  });
 });
 
 /** The audit's hostile files (issue #22), uploaded as wx.uploadFile sends a chosen avatar, at the default 1 MB limit. */

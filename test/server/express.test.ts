@@ -101,6 +101,22 @@ describe('expressWxLogin in a host app', () => {
     expectEnvelope(replay, 400, 'INVALID_USER_DATA');
   });
 
+  it('exports the session’s account and deletes it with a fresh code of the same WeChat user: a foreign code is 401 INVALID_CODE, then the skey is 401 on the host’s route too', async () => {
+    const { skey, user } = await logIn(host, 'leaving');
+    const exported = await call(host, '/api/account/export', { headers: bearer(skey) });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get('cache-control')).toBe('no-store');
+    expect(exported.json()).toMatchObject({ user: { id: user.id }, identities: [{ kind: 'wechat', value: host.wechat.openidFor('leaving') }], sessions: [{ current: true }] });
+    expectEnvelope(await call(host, '/api/account/delete', { method: 'POST', headers: bearer(skey), json: { code: host.wechat.mintCode('someone') } }), 401, 'INVALID_CODE');
+    expect((await call(host, '/mine', { headers: bearer(skey) })).status).toBe(200);
+    expectEnvelope(await call(host, '/api/account/delete', { method: 'POST', headers: bearer(skey), json: { code: 42 } }), 400, 'BAD_REQUEST');
+    const deleted = await call(host, '/api/account/delete', { method: 'POST', headers: bearer(skey), json: { code: host.wechat.mintCode('leaving') } });
+    expect(deleted.json()).toEqual({ deleted: true, kept: 'nothing' });
+    expectEnvelope(await call(host, '/mine', { headers: bearer(skey) }), 401, 'SESSION_EXPIRED');
+    expect((await logIn(host, 'leaving')).isNewUser).toBe(true);
+    expect((await logIn(host, 'leaving')).user.id).not.toBe(user.id);
+  });
+
   describe('bad input on the adapter’s routes gets the envelope', () => {
     it('answers a body that is not JSON with 400 BAD_REQUEST', async () => {
       const response = await call(host, '/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"code":' });

@@ -69,6 +69,21 @@ describe('fastifyWxLogin in a host app', () => {
     expectEnvelope(await fastify.inject({ url: '/mine', headers: bearer(skey) }), 401, 'SESSION_EXPIRED');
   });
 
+  it('exports the session’s account and deletes it with a fresh code of the same WeChat user: a foreign code is 401 INVALID_CODE, then the skey is 401 on the host’s route too', async () => {
+    const { skey, user } = await logIn(fastify, wechat, '', 'leaving');
+    const exported = await fastify.inject({ url: '/api/account/export', headers: bearer(skey) });
+    expect(exported.statusCode).toBe(200);
+    expect(exported.headers['cache-control']).toBe('no-store');
+    expect(exported.json()).toMatchObject({ user: { id: user.id }, identities: [{ kind: 'wechat', value: wechat.openidFor('leaving') }], sessions: [{ current: true }] });
+    expectEnvelope(await fastify.inject({ method: 'POST', url: '/api/account/delete', headers: bearer(skey), payload: { code: wechat.mintCode('someone') } }), 401, 'INVALID_CODE');
+    expect((await fastify.inject({ url: '/mine', headers: bearer(skey) })).statusCode).toBe(200);
+    const deleted = await fastify.inject({ method: 'POST', url: '/api/account/delete', headers: bearer(skey), payload: { code: wechat.mintCode('leaving') } });
+    expect(deleted.json()).toEqual({ deleted: true, kept: 'nothing' });
+    expectEnvelope(await fastify.inject({ url: '/mine', headers: bearer(skey) }), 401, 'SESSION_EXPIRED');
+    expect(await fastify.wxLogin.stores.users.get(user.id)).toBeNull();
+    expect((await logIn(fastify, wechat, '', 'leaving')).isNewUser).toBe(true);
+  });
+
   it('marks every login answer no-store', async () => {
     const response = await fastify.inject({ method: 'POST', url: '/auth/login', payload: { code: wechat.mintCode() } });
     expect(response.headers['cache-control']).toBe('no-store');

@@ -34,7 +34,8 @@ describe('development routes answer only this machine', () => {
   let port: number;
   beforeAll(async () => {
     // The names below allowed, so that they get past the Host rule (http-server.ts) to this guard.
-    app = await buildApp({ config: testConfig({}, { ALLOWED_HOSTS: 'attacker.example,devbox.lan' }), log: false });
+    // With the message push, so that /dev/wechat-events would act if it answered.
+    app = await buildApp({ config: testConfig({}, { ALLOWED_HOSTS: 'attacker.example,devbox.lan', WX_PUSH_TOKEN: 'pushToken123', WX_PUSH_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' }), log: false });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
     base = `http://127.0.0.1:${port}`;
@@ -63,6 +64,7 @@ describe('development routes answer only this machine', () => {
       ['POST', '/dev/codes', '{}'],
       ['POST', '/dev/sessions/expire', '{}'],
       ['POST', '/dev/faults', '{"errcode":-1}'],
+      ['POST', '/dev/wechat-events', '{"event":"user_authorization_cancellation"}'],
       ['GET', '/sns/jscode2session?appid=x&secret=y&js_code=z&grant_type=authorization_code', undefined],
     ] as const) {
       const answer = await send(`${base}${path}`, { method, headers, body });
@@ -78,7 +80,7 @@ describe('development routes answer only this machine', () => {
     ['a text/plain body (a form with enctype=text/plain)', { 'content-type': 'text/plain' }, '{"errcode":-1}'],
     ['a urlencoded form', { 'content-type': 'application/x-www-form-urlencoded' }, 'errcode=-1'],
   ])('answers 415 to a POST with %s, the bodies a page may send cross-site without a preflight', async (_case, headers, body) => {
-    for (const path of ['/dev/codes', '/dev/sessions/expire', '/dev/faults', '/dev/user-data']) {
+    for (const path of ['/dev/codes', '/dev/sessions/expire', '/dev/faults', '/dev/user-data', '/dev/wechat-events']) {
       const answer = await send(`${base}${path}`, { headers, body });
       expect({ path, status: answer.status, code: codeOf(answer) }).toEqual({ path, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
     }

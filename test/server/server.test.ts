@@ -92,6 +92,7 @@ describe('real mode', () => {
       ['POST', '/dev/faults'],
       ['POST', '/dev/sessions/expire'],
       ['POST', '/dev/user-data'],
+      ['POST', '/dev/wechat-events'],
       ['GET', '/sns/jscode2session?appid=x'],
     ] as const) {
       const response = await app.inject({ method, url, payload: method === 'POST' ? {} : undefined });

@@ -4,13 +4,14 @@
  * database that goes away and comes back. The behaviour every store shares is in stores.test.ts.
  */
 import SqliteDatabase from 'better-sqlite3';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
 import { lockUser } from '../../server/stores/sql/support';
-import { CharsetError, migrateToLatest, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
+import { TABLES } from '../../server/stores/sql/schema';
+import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
 import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
@@ -20,6 +21,8 @@ const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 const APPID = 'wx00000000simulated';
+/** Every migration of this code, in the order they apply. */
+const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-04-push-events'];
 
 const storesOn = (opened: OpenDatabase, clock: FakeClock, overrides: { maxSessionsPerUser?: number; commandTimeoutMs?: number } = {}): Stores =>
   createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: APPID, maxSessionsPerUser: 10, commandTimeoutMs: 2000, ...overrides });
@@ -45,8 +48,8 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     it('migrates an empty database, and a second run applies nothing', async () => {
       const { db, kind } = openDatabase(parseDatabaseUrl(await url())!);
       try {
-        expect(await schemaStatus(db, kind)).toEqual({ pending: ['2026-12-07-01-users-identities-sessions'], unknown: [] });
-        expect(await migrateToLatest(db, kind)).toEqual(['2026-12-07-01-users-identities-sessions']);
+        expect(await schemaStatus(db, kind)).toEqual({ pending: MIGRATIONS, unknown: [] });
+        expect(await migrateToLatest(db, kind)).toEqual(MIGRATIONS);
         expect(await migrateToLatest(db, kind)).toEqual([]);
         expect(await schemaStatus(db, kind)).toEqual({ pending: [], unknown: [] });
       } finally {
@@ -54,11 +57,35 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       }
     });
 
+    it('migrates a database of the release before platform accounts, keeping its users, who then find their accounts empty', async () => {
+      const opened = openDatabase(parseDatabaseUrl(await url())!);
+      try {
+        const first = '2026-12-07-01-users-identities-sessions';
+        const previous = new Migrator({
+          db: opened.db,
+          provider: { getMigrations: async () => ({ [first]: migrations(opened.kind)[first] }) },
+          migrationTableName: MIGRATION_TABLE,
+          migrationLockTableName: MIGRATION_LOCK_TABLE,
+        });
+        expect((await previous.migrateToLatest()).error).toBeUndefined();
+        const clock = fakeClock();
+        const before = storesOn({ ...opened, db: opened.db }, clock);
+        await before.users.findOrCreate({ openid: 'o-old' }, fresh(clock, 'old-user', 'o-old'));
+
+        expect(await migrateToLatest(opened.db, opened.kind)).toEqual(MIGRATIONS.slice(1));
+        expect(await before.users.find({ openid: 'o-old' })).toMatchObject({ id: 'old-user', openid: 'o-old' });
+        expect((await before.users.get('old-user'))?.account).toBeUndefined();
+        expect(await before.accounts.list()).toEqual([]);
+      } finally {
+        await opened.db.destroy();
+      }
+    });
+
     it('refuses to start on a database behind the code, naming npm run migrate; DATABASE_MIGRATE=auto migrates it instead', async () => {
       const target = await url();
       const behind = openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
       await expect(behind).rejects.toThrow(SchemaMismatchError);
-      await expect(behind).rejects.toThrow(/is behind this release: 1 migration\(s\) pending \(2026-12-07-01-users-identities-sessions\); run `npm run migrate` with the same DATABASE_URL/);
+      await expect(behind).rejects.toThrow(/is behind this release: 3 migration\(s\) pending \(2026-12-07-01-users-identities-sessions, 2026-12-07-02-platform-accounts, 2026-12-07-04-push-events\); run `npm run migrate` with the same DATABASE_URL/);
       const opened = await openCheckedDatabase(configFor(target, { DATABASE_MIGRATE: 'auto' }), parseDatabaseUrl(target)!, () => undefined);
       await opened.db.destroy();
       const checked = await openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
@@ -150,6 +177,16 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       expect(live).toEqual([false, false, true, true, true, true]);
       const { count } = await opened.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('count')).where('user_id', '=', 'id1').executeTakeFirstOrThrow();
       expect(Number(count)).toBe(3);
+    });
+
+    it('stores a bind ticket’s session_key sealed, bound to the ticket: the raw value is nowhere in bind_tickets, and the bind opens it', async () => {
+      const created = await stores.accounts.create({ name: 'T1', displayName: '', roles: [], passwordHash: '$scrypt$x' });
+      if (!created.ok) throw new Error('not created');
+      await stores.bindTickets.issue({ ticketHash: 'c'.repeat(64), openid: 'o-t', sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', expiresAt: clock.now() + 60_000 });
+      const rows = await opened.db.selectFrom('bind_tickets').selectAll().execute();
+      expect(rows).toEqual([{ ticket_hash: 'c'.repeat(64), wechat: `${APPID}:o-t`, unionid: null, session_key: expect.any(String), expires_at: expect.anything() }]);
+      expect(JSON.stringify(rows)).not.toContain('tiihtNczf5v6AKRyjwEUhQ==');
+      expect(await stores.bindTickets.redeem('c'.repeat(64), created.account.userId)).toMatchObject({ ok: true, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==' });
     });
 
     it('stores session_key sealed: the raw value is nowhere in the table, and a copied value does not open', async () => {
@@ -335,7 +372,7 @@ describeWithDatabase('mariadb', 'MySQL charsets', (server) => {
     const opened = await openMigrated(await server().createDatabase('charsets'));
     try {
       const { rows } = await sql<{ name: string; collation: string }>`select table_name as name, table_collation as collation from information_schema.tables where table_schema = database() and table_name not like 'wxlogin_%' order by table_name`.execute(opened.db);
-      expect(rows.map((row) => row.collation)).toEqual(Array(6).fill('utf8mb4_bin'));
+      expect(rows.map((row) => row.collation)).toEqual(Array(TABLES.length).fill('utf8mb4_bin'));
       const { rows: server_ } = await sql<{ charset: string }>`select @@character_set_database as charset`.execute(opened.db);
       expect(server_[0].charset).toBe('latin1');
     } finally {

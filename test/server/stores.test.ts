@@ -345,6 +345,98 @@ function storeContract(factory: () => Factory) {
     });
   });
 
+  describe('account export and deletion', () => {
+    const phone = { countryCode: '86', number: '13800138000' };
+
+    it('lists a user’s identities in the order they were linked, with when: openid, unionid, phone (written out in full)', async () => {
+      await stores.users.findOrCreate({ openid: 'o1' }, () => user('id1', 'o1'));
+      const created = clock.now();
+      clock.advance(1000);
+      await stores.users.findOrCreate({ openid: 'o1', unionid: 'u1' }, () => user('id2', 'o1'));
+      clock.advance(1000);
+      await stores.users.bindPhone('id1', phone);
+      expect(await stores.users.identitiesOf('id1')).toEqual([
+        { kind: 'wechat', value: 'o1', createdAt: created },
+        { kind: 'unionid', value: 'u1', createdAt: created + 1000 },
+        { kind: 'phone', value: '+86 13800138000', createdAt: created + 2000 },
+      ]);
+      // A new number replaces the old one; binding the same one again changes nothing.
+      clock.advance(1000);
+      await stores.users.bindPhone('id1', { countryCode: '852', number: '51234567' });
+      await stores.users.bindPhone('id1', { countryCode: '852', number: '51234567' });
+      expect((await stores.users.identitiesOf('id1')).filter((identity) => identity.kind === 'phone')).toEqual([{ kind: 'phone', value: '+852 51234567', createdAt: created + 3000 }]);
+      expect(await stores.users.identitiesOf('nobody')).toEqual([]);
+    });
+
+    it('lists a user’s live sessions oldest first, without their session_key, and none of another user’s or dead ones', async () => {
+      await stores.users.findOrCreate({ openid: 'o-u2' }, () => user('u2', 'o-u2'));
+      // Whole hashes: a CHAR(64) column would pad a short one.
+      const [dead, old, other, recent] = ['d', 'o', 'x', 'n'].map((c) => c.repeat(64));
+      await stores.sessions.create(session(dead));
+      clock.advance(IDLE / 2);
+      await stores.sessions.create(session(old));
+      await stores.sessions.create(session(other, 'u2'));
+      clock.advance(IDLE / 2);
+      await stores.sessions.create(session(recent));
+      const listed = await stores.sessions.listOf('u1');
+      expect(listed.map((s) => s.skeyHash)).toEqual([old, recent]);
+      expect(listed[0]).toEqual({ skeyHash: old, userId: 'u1', createdAt: clock.now() - IDLE / 2, lastSeenAt: clock.now() - IDLE / 2, expiresAt: clock.now() - IDLE / 2 + LIFETIME });
+      expect(JSON.stringify(listed)).not.toContain('tiihtNczf5v6AKRyjwEUhQ==');
+      expect(await stores.sessions.listOf('nobody')).toEqual([]);
+    });
+
+    it('deletes a user with every identity, so that no session of theirs authenticates: the openid, unionid and number are free, and the next login of that openid makes a new user', async () => {
+      await stores.users.findOrCreate({ openid: 'o1', unionid: 'u1' }, () => user('id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2' }, () => user('id2', 'o2'));
+      await stores.users.bindPhone('id1', phone);
+      await stores.users.update('id1', { nickname: '走了' });
+      await stores.sessions.create(session('h1', 'id1'));
+      await stores.sessions.create(session('h2', 'id2'));
+
+      expect(await stores.users.delete('id1')).toEqual({ ...user('id1', 'o1'), unionid: 'u1', nickname: '走了', phone });
+      expect(await stores.users.get('id1')).toBeNull();
+      expect(await stores.users.identitiesOf('id1')).toEqual([]);
+      expect(await stores.sessions.touch('h1')).toBeNull();
+      expect(await stores.users.delete('id1')).toBeNull();
+      // The other user is untouched.
+      expect((await stores.sessions.touch('h2'))?.user.id).toBe('id2');
+      expect(await stores.users.bindPhone('id2', phone)).toMatchObject({ ok: true });
+      expect((await stores.users.findOrCreate({ openid: 'o9', unionid: 'u1' }, () => user('id3', 'o9'))).created).toBe(true);
+      expect(await stores.users.findOrCreate({ openid: 'o1' }, () => user('id4', 'o1'))).toEqual({ user: user('id4', 'o1'), created: true });
+    });
+
+    it('erases what was collected about a bound platform account’s user but keeps the user and the account: identities, phone, nickname and avatar go, the WeChat user and number are free', async () => {
+      const created = await stores.accounts.create({ name: 'E7', displayName: '李四', roles: ['staff'], passwordHash: 'scrypt$not-checked-here' });
+      if (!created.ok) throw new Error('account not created');
+      const id = created.account.userId;
+      await stores.bindTickets.issue({ ticketHash: 't'.repeat(64), openid: 'o-bound', unionid: 'u-bound', sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', expiresAt: clock.now() + LIFETIME });
+      expect(await stores.bindTickets.redeem('t'.repeat(64), id)).toMatchObject({ ok: true });
+      await stores.users.bindPhone(id, phone);
+      await stores.users.update(id, { nickname: '李四', avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/a/132' });
+      expect((await stores.users.identitiesOf(id)).map((identity) => identity.kind)).toEqual(['wechat', 'unionid', 'phone']);
+
+      expect(await stores.users.eraseCollectedData(id)).toMatchObject({ id, openid: 'o-bound', unionid: 'u-bound', phone, nickname: '李四', account: { name: 'E7' } });
+      const kept = await stores.users.get(id);
+      expect(kept).toMatchObject({ id, openid: '', nickname: '', avatarUrl: '', account: { name: 'E7', displayName: '李四', disabled: false } });
+      expect(kept?.unionid).toBeUndefined();
+      expect(kept?.phone).toBeUndefined();
+      expect(await stores.users.identitiesOf(id)).toEqual([]);
+      expect(await stores.accounts.byName('E7')).toMatchObject({ userId: id, roles: ['staff'] });
+      expect(await stores.users.find({ openid: 'o-bound', unionid: 'u-bound' })).toBeNull();
+      expect(await stores.users.bindPhone('u1', phone)).toMatchObject({ ok: true });
+      expect(await stores.users.eraseCollectedData('nobody')).toBeNull();
+    });
+
+    it('resets a rate-limit key: its full quota is back, other keys keep their hits', async () => {
+      for (const key of ['phone:id1', 'phone:id2']) for (let i = 0; i < 2; i++) await stores.limits.take(key, 2, 60_000);
+      await stores.limits.reset('phone:id1');
+      await stores.limits.reset('never-taken');
+      expect(await stores.limits.take('phone:id1', 2, 60_000)).toEqual({ allowed: true });
+      expect(await stores.limits.take('phone:id1', 2, 60_000)).toEqual({ allowed: true });
+      expect((await stores.limits.take('phone:id2', 2, 60_000)).allowed).toBe(false);
+    });
+  });
+
   describe('credentials', () => {
     const credential = (value: string, life = 7200_000) => ({ value, refreshAt: clock.now() + life - 240_000, expiresAt: clock.now() + life });
 
@@ -417,6 +509,17 @@ function storeContract(factory: () => Factory) {
       }
       clock.advance(W / 2);
       expect((await stores.limits.take('h', 1, W)).allowed).toBe(true);
+    });
+
+    it('forgets every hit of a key on reset, in every window it was counted in, and only that key', async () => {
+      for (let i = 0; i < 3; i++) await stores.limits.take('reset-me', 3, W);
+      await stores.limits.take('reset-me', 10, 2 * W);
+      for (let i = 0; i < 3; i++) await stores.limits.take('kept', 3, W);
+      await stores.limits.reset('reset-me');
+      await stores.limits.reset('never-seen');
+      for (let i = 0; i < 3; i++) expect(await stores.limits.take('reset-me', 3, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take('reset-me', 3, W)).allowed).toBe(false);
+      expect((await stores.limits.take('kept', 3, W)).allowed).toBe(false);
     });
 
     it('never accepts more than the limit in any window, and refuses only when the window is full (random hit times)', async () => {

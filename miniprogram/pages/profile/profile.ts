@@ -10,6 +10,7 @@ import { unbindAccount } from '../../services/binding';
 import { displayName, fetchProfile } from '../../services/profile';
 import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import { errorMessage, isSilentError } from '../../utils/error-message';
+import { accountText, phoneText } from '../../utils/identity-text';
 import { showNotice } from '../../utils/notice';
 import type { User } from '../../../typings/api';
 
@@ -28,22 +29,10 @@ const ABOUT = '这是一个微信小程序登录示例：一键登录、完善�
 const ENTRIES: Entry[] = [
   { key: 'orders', title: '我的订单', icon: 'orders-o', url: '/pages/orders/orders', needsLogin: true },
   { key: 'phone', title: '手机号', icon: 'phone-o', action: 'phone', needsLogin: true },
+  { key: 'security', title: '账号与安全', icon: 'setting-o', url: '/pages/account-security/account-security', needsLogin: true },
   { key: 'privacy', title: '隐私保护指引', icon: 'shield-o', action: 'privacy', needsLogin: false },
   { key: 'about', title: '关于', icon: 'info-o', action: 'about', needsLogin: false },
 ];
-
-/** The 手机号 cell's value: the masked number, or that none is bound (nothing while logged out). */
-function phoneText(user: User | null): string {
-  if (!user) return '';
-  return user.phone || '未绑定';
-}
-
-/** The bound platform account as the cell shows it: "张三（A1001）", or the name alone. */
-function accountText(user: User | null): string {
-  const account = user && user.account;
-  if (!account) return '';
-  return account.displayName ? `${account.displayName}（${account.name}）` : account.name;
-}
 
 Component({
   data: {

@@ -6,8 +6,11 @@ import { sql, type Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { createSealer } from '../../seal';
 import { DEFAULT_MAX_SESSIONS_PER_USER, type StoreOptions, type Stores } from '../types';
+import { createSqlAccountStore } from './accounts';
+import { createSqlBindTicketStore } from './bind-tickets';
 import { createSqlCredentialCache } from './credentials';
 import { createSqlRateLimiter } from './limits';
+import { createSqlPushEventStore } from './push-events';
 import type { Database } from './schema';
 import { createSqlSessionStore } from './sessions';
 import { guardWith } from './support';
@@ -29,9 +32,12 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
   const sealer = createSealer(sealKey);
   return {
     users: createSqlUserStore({ db, kind, guard, now, appId }),
+    accounts: createSqlAccountStore({ db, kind, guard, now }),
+    bindTickets: createSqlBindTicketStore({ db, kind, guard, now, appId, sealer }),
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),
+    pushEvents: createSqlPushEventStore({ db, kind, guard, now }),
     ping: () => guard(async () => void (await sql`select 1`.execute(db))),
     close: () => db.destroy(),
   };

@@ -104,5 +104,7 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
           'ephemeral',
         );
       }),
+
+    reset: (key) => guard(async () => void (await db.deleteFrom('rate_limits').where('key', '=', key).execute())),
   };
 }

@@ -99,6 +99,64 @@ export function migrations(kind: DatabaseKind): Record<string, Migration> {
         for (const name of [...TABLES].reverse()) await db.schema.dropTable(name).ifExists().execute();
       },
     },
+    '2026-12-07-02-platform-accounts': {
+      async up(db: Kysely<unknown>) {
+        await table(
+          kind,
+          db.schema
+            .createTable('accounts')
+            .addColumn('user_id', 'varchar(64)', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
+            .addColumn('name', 'varchar(64)', (c) => c.notNull().unique())
+            .addColumn('display_name', 'varchar(255)', (c) => c.notNull())
+            .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+            .addColumn('roles', 'text', (c) => c.notNull())
+            .addColumn('disabled', 'smallint', (c) => c.notNull())
+            .addColumn('created_at', millis, (c) => c.notNull())
+            .addColumn('updated_at', millis, (c) => c.notNull()),
+        ).execute();
+        await table(
+          kind,
+          db.schema
+            .createTable('bind_tickets')
+            .addColumn('ticket_hash', 'char(64)', (c) => c.primaryKey())
+            .addColumn('wechat', 'varchar(255)', (c) => c.notNull())
+            .addColumn('unionid', 'varchar(255)')
+            .addColumn('session_key', 'varchar(255)', (c) => c.notNull())
+            .addColumn('expires_at', millis, (c) => c.notNull()),
+        ).execute();
+        await db.schema.createIndex('bind_tickets_expires_at').on('bind_tickets').column('expires_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('bind_tickets').ifExists().execute();
+        await db.schema.dropTable('accounts').ifExists().execute();
+      },
+    },
+    '2026-12-07-04-push-events': {
+      async up(db: Kysely<unknown>) {
+        await table(
+          kind,
+          db.schema
+            .createTable('push_events')
+            .addColumn('dedupe_key', 'varchar(80)', (c) => c.primaryKey())
+            .addColumn('kind', 'varchar(40)', (c) => c.notNull())
+            .addColumn('openid', 'varchar(128)', (c) => c.notNull())
+            .addColumn('revoked', 'varchar(255)', (c) => c.notNull())
+            .addColumn('received_at', millis, (c) => c.notNull())
+            .addColumn('state', 'varchar(8)', (c) => c.notNull())
+            .addColumn('attempts', 'integer', (c) => c.notNull())
+            .addColumn('claim', 'varchar(32)')
+            .addColumn('claimed_until', millis, (c) => c.notNull())
+            .addColumn('done_at', millis)
+            .addColumn('outcome', 'varchar(16)'),
+        ).execute();
+        // What the sweep looks for (pending, claimable) and what the purge deletes (done, old).
+        await db.schema.createIndex('push_events_state_claimed_until').on('push_events').columns(['state', 'claimed_until']).execute();
+        await db.schema.createIndex('push_events_state_done_at').on('push_events').columns(['state', 'done_at']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('push_events').ifExists().execute();
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  * migrations.ts creates them; a change here needs a new migration there.
  */
 import type { Generated } from 'kysely';
+import type { PushEventKind, PushEventOutcome } from '../types';
 
 type Millis = number | string;
 
@@ -65,6 +66,59 @@ export interface CredentialLocksTable {
   held_until: Millis;
 }
 
+/**
+ * A platform account (bind mode): the user it is (`user_id`), what it is known by (`name`,
+ * UNIQUE) and its password. Created by the accounts command; WeChat identities bind to its user.
+ */
+export interface AccountsTable {
+  user_id: string;
+  name: string;
+  display_name: string;
+  /** passwords.ts's encoded scrypt hash: parameters, salt and hash. */
+  password_hash: string;
+  /** JSON array of role names (access.ts). */
+  roles: string;
+  /** 0 or 1 (no boolean type on SQLite and MySQL). */
+  disabled: number;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+/** What a bind-mode login that found no user left for the bind: its WeChat identity, under the ticket's hash. */
+export interface BindTicketsTable {
+  /** sha256 of the ticket, hex. */
+  ticket_hash: string;
+  /** appid:openid, as in identities. */
+  wechat: string;
+  unionid: string | null;
+  /** Sealed (seal.ts), bound to the ticket hash, as sessions keep it. */
+  session_key: string;
+  expires_at: Millis;
+}
+
+/**
+ * WeChat's account events (stores/types.ts PushEventStore): recorded before WeChat's answer, claimed
+ * by one worker at a time (`claim` and `claimed_until`, set by one conditional update), then done
+ * with the openid blanked, and deleted once past the redelivery window.
+ */
+export interface PushEventsTable {
+  dedupe_key: string;
+  kind: PushEventKind;
+  /** '' once done. */
+  openid: string;
+  /** The withdrawn data's names, comma-separated ('' for the other kinds). */
+  revoked: string;
+  received_at: Millis;
+  state: 'pending' | 'done';
+  attempts: number;
+  /** The holder's random token while claimed, else null. */
+  claim: string | null;
+  /** Nobody may claim the event before this: 0 when new, the lease's end, or a failure's retry time. */
+  claimed_until: Millis;
+  done_at: Millis | null;
+  outcome: PushEventOutcome | null;
+}
+
 export interface Database {
   users: UsersTable;
   identities: IdentitiesTable;
@@ -72,7 +126,10 @@ export interface Database {
   rate_limits: RateLimitsTable;
   credentials: CredentialsTable;
   credential_locks: CredentialLocksTable;
+  accounts: AccountsTable;
+  bind_tickets: BindTicketsTable;
+  push_events: PushEventsTable;
 }
 
 /** Every table the application owns, for the charset check on MySQL. */
-export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks'];
+export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks', 'accounts', 'bind_tickets', 'push_events'];

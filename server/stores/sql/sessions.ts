@@ -10,7 +10,7 @@ import { isLive, touchIntervalMs, type SessionRecord, type SessionStore } from '
 import { changed, prepare } from './prepared';
 import type { Database } from './schema';
 import { lockingUser, lockUser, millis, sweepInBackground, transact, type Db, type Guard } from './support';
-import { toUserRecord, type UserRow } from './users';
+import { ACCOUNT_COLUMNS, toUserRecord, type UserRow } from './users';
 
 export interface SqlSessionOptions {
   db: Kysely<Database>;
@@ -33,6 +33,7 @@ export function selectSessionWithUser(db: Db, skeyHash: string) {
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .leftJoin('identities', 'identities.user_id', 'users.id')
+    .leftJoin('accounts', 'accounts.user_id', 'users.id')
     .select([
       'sessions.skey_hash',
       'sessions.user_id',
@@ -45,6 +46,7 @@ export function selectSessionWithUser(db: Db, skeyHash: string) {
       'users.created_at',
       'identities.kind',
       'identities.value',
+      ...ACCOUNT_COLUMNS,
     ])
     .where('sessions.skey_hash', '=', skeyHash)
     .orderBy('identities.seq');
@@ -156,6 +158,21 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
           return Number(result?.numDeletedRows ?? 0);
         }),
       ),
+
+    listOf: (userId) =>
+      guard(async () => {
+        const at = now();
+        const rows = await db
+          .selectFrom('sessions')
+          .select(['skey_hash', 'user_id', 'created_at', 'last_seen_at', 'expires_at'])
+          .where('user_id', '=', userId)
+          .orderBy('created_at')
+          .orderBy('skey_hash')
+          .execute();
+        return rows
+          .map((row) => ({ skeyHash: row.skey_hash, userId: row.user_id, createdAt: millis(row.created_at), lastSeenAt: millis(row.last_seen_at), expiresAt: millis(row.expires_at) }))
+          .filter((session) => isLive(session, at, sessionIdleMs));
+      }),
 
     deleteAll: () =>
       guard(async () => {

@@ -6,7 +6,8 @@
  * joined by the user_id index.
  */
 import type { DatabaseKind } from '../../database';
-import type { PhoneNumber, UserRecord, UserStore } from '../types';
+import { fullPhone } from '../../account';
+import type { IdentityRecord, PhoneNumber, UserRecord, UserStore, WeChatIdentity } from '../types';
 import { changed, prepare } from './prepared';
 import type { Database, IdentityKind } from './schema';
 import { Conflict, lockUser, millis, transact, unlessPresent, type Db, type Guard } from './support';
@@ -14,6 +15,14 @@ import type { Kysely } from 'kysely';
 
 export const wechatIdentity = (appId: string, openid: string) => `${appId}:${openid}`;
 export const phoneIdentity = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
+
+/** An identity row as the export shows it: this app's openid bare, the phone number written out. */
+function toIdentityRecord(kind: IdentityKind, value: string, createdAt: number, appId: string): IdentityRecord {
+  if (kind === 'wechat' && value.startsWith(`${appId}:`)) return { kind, value: value.slice(appId.length + 1), createdAt };
+  const separator = value.indexOf(':');
+  if (kind === 'phone' && separator > 0) return { kind, value: fullPhone({ countryCode: value.slice(0, separator), number: value.slice(separator + 1) }), createdAt };
+  return { kind, value, createdAt };
+}
 
 /** A user row joined with one of its identities (or none). */
 export interface UserRow {
@@ -23,6 +32,29 @@ export interface UserRow {
   created_at: number | string;
   kind: IdentityKind | null;
   value: string | null;
+  /** The platform account's columns (accounts LEFT JOINed): null for a user without one. */
+  account_name: string | null;
+  account_display_name: string | null;
+  account_roles: string | null;
+  account_disabled: number | string | null;
+}
+
+/** The accounts columns every user read selects (with `.leftJoin('accounts', 'accounts.user_id', 'users.id')`), named as UserRow has them. */
+export const ACCOUNT_COLUMNS = [
+  'accounts.name as account_name',
+  'accounts.display_name as account_display_name',
+  'accounts.roles as account_roles',
+  'accounts.disabled as account_disabled',
+] as const;
+
+/** A JSON array of role names; anything else reads as none (the default role). */
+export function parseRoles(json: string): string[] {
+  try {
+    const roles: unknown = JSON.parse(json);
+    return Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -46,6 +78,12 @@ export function toUserRecord(rows: UserRow[], appId: string): UserRecord | null 
     avatarUrl: first.avatar_url,
     createdAt: millis(first.created_at),
     ...(phone === undefined || separator < 0 ? {} : { phone: { countryCode: phone.slice(0, separator), number: phone.slice(separator + 1) } }),
+    ...(first.account_name === null || first.account_name === undefined
+      ? {}
+      : {
+          roles: parseRoles(first.account_roles ?? '[]'),
+          account: { name: first.account_name, displayName: first.account_display_name ?? '', disabled: Number(first.account_disabled) === 1 },
+        }),
   };
 }
 
@@ -54,7 +92,8 @@ export function selectUsers(db: Db) {
   return db
     .selectFrom('users')
     .leftJoin('identities', 'identities.user_id', 'users.id')
-    .select(['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'identities.kind', 'identities.value']);
+    .leftJoin('accounts', 'accounts.user_id', 'users.id')
+    .select(['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'identities.kind', 'identities.value', ...ACCOUNT_COLUMNS]);
 }
 
 /** One statement: the user and its identities, or no rows. */
@@ -121,32 +160,40 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
     };
   };
 
+  /**
+   * The user of this unionid, else of this openid, the missing one linked; created with `fresh`
+   * when neither is known (and there is a `fresh`). A known user with nothing to link, as nearly
+   * every login is, is one read and no transaction. Concurrent first logins (here or on another
+   * instance) race on the identities' unique key: the one that loses finds its insert did
+   * nothing, rolls back (its new user row too) and looks again, now seeing the winner's user.
+   */
+  const resolve = async ({ openid, unionid }: WeChatIdentity, fresh: (() => UserRecord) | null): Promise<{ user: UserRecord; created: boolean } | null> => {
+    const wechat = wechatIdentity(appId, openid);
+    const known = await lookUp(db, wechat, unionid);
+    if (known.id !== undefined && !known.lacksOpenid && !known.lacksUnionid) return { user: toUserRecord(known.rows, appId)!, created: false };
+    if (known.id === undefined && fresh === null) return null;
+    return transact(db, kind, async (trx) => {
+      const { id, lacksOpenid, lacksUnionid } = await lookUp(trx, wechat, unionid);
+      if (id !== undefined) {
+        if (lacksOpenid && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
+        if (lacksUnionid && !(await link(trx, 'unionid', unionid!, id))) throw new Conflict('unionid linked meanwhile');
+        const user = await load(id, trx);
+        if (!user) throw new Conflict('user deleted meanwhile');
+        return { user, created: false };
+      }
+      if (fresh === null) return null;
+      const user: UserRecord = { ...fresh(), openid, ...(unionid === undefined ? {} : { unionid }) };
+      await insertUser(user, trx);
+      if (!(await link(trx, 'wechat', wechat, user.id))) throw new Conflict('first login of this openid elsewhere');
+      if (unionid !== undefined && !(await link(trx, 'unionid', unionid, user.id))) throw new Conflict('first login of this unionid elsewhere');
+      return { user, created: true };
+    });
+  };
+
   return {
-    findOrCreate: ({ openid, unionid }, fresh) =>
-      guard(async () => {
-        const wechat = wechatIdentity(appId, openid);
-        // A known user with nothing to link, as nearly every login is: one read, no transaction.
-        const known = await lookUp(db, wechat, unionid);
-        if (known.id !== undefined && !known.lacksOpenid && !known.lacksUnionid) return { user: toUserRecord(known.rows, appId)!, created: false };
-        // Concurrent first logins (here or on another instance) race on the identities' unique
-        // key: the one that loses finds its insert did nothing, rolls back (its new user row
-        // too) and looks again, now seeing the winner's user.
-        return transact(db, kind, async (trx) => {
-          const { id, lacksOpenid, lacksUnionid } = await lookUp(trx, wechat, unionid);
-          if (id !== undefined) {
-            if (lacksOpenid && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
-            if (lacksUnionid && !(await link(trx, 'unionid', unionid!, id))) throw new Conflict('unionid linked meanwhile');
-            const user = await load(id, trx);
-            if (!user) throw new Conflict('user deleted meanwhile');
-            return { user, created: false };
-          }
-          const user: UserRecord = { ...fresh(), openid, ...(unionid === undefined ? {} : { unionid }) };
-          await insertUser(user, trx);
-          if (!(await link(trx, 'wechat', wechat, user.id))) throw new Conflict('first login of this openid elsewhere');
-          if (unionid !== undefined && !(await link(trx, 'unionid', unionid, user.id))) throw new Conflict('first login of this unionid elsewhere');
-          return { user, created: true };
-        });
-      }),
+    findOrCreate: (identity, fresh) => guard(async () => (await resolve(identity, fresh))!),
+
+    find: (identity) => guard(async () => (await resolve(identity, null))?.user ?? null),
 
     get: (id) => guard(() => load(id)),
 
@@ -161,6 +208,37 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
           if (Object.keys(columns).length > 0) await trx.updateTable('users').set({ ...columns, updated_at: now() }).where('id', '=', id).execute();
           const after: UserRecord = { ...before, ...(patch.nickname === undefined ? {} : { nickname: patch.nickname }), ...(patch.avatarUrl === undefined ? {} : { avatarUrl: patch.avatarUrl }) };
           return { before, after };
+        }),
+      ),
+
+    identitiesOf: (id) =>
+      guard(async () => {
+        const rows = await db.selectFrom('identities').select(['kind', 'value', 'created_at']).where('user_id', '=', id).orderBy('seq').execute();
+        return rows.map((row) => toIdentityRecord(row.kind, row.value, millis(row.created_at), appId));
+      }),
+
+    delete: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          const before = await loadUser(trx, id, appId);
+          // Children first, by name: the foreign keys cascade too, but nothing here depends on that.
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          await trx.deleteFrom('users').where('id', '=', id).execute();
+          return before;
+        }),
+      ),
+
+    eraseCollectedData: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          const before = await loadUser(trx, id, appId);
+          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          await trx.updateTable('users').set({ nickname: '', avatar_url: '', updated_at: now() }).where('id', '=', id).execute();
+          return before;
         }),
       ),
 
@@ -179,6 +257,21 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
           }
           const user = await loadUser(trx, id, appId);
           return user ? ({ ok: true, user } as const) : null;
+        }),
+      ),
+
+    findByOpenid: (openid) =>
+      guard(async () => {
+        const identity = await db.selectFrom('identities').select('user_id').where('kind', '=', 'wechat').where('value', '=', wechatIdentity(appId, openid)).executeTakeFirst();
+        return identity ? loadUser(db, identity.user_id, appId) : null;
+      }),
+
+    removePhone: (id) =>
+      guard(() =>
+        transact(db, kind, async (trx) => {
+          if (!(await lockUser(kind, trx, id))) return null;
+          await trx.deleteFrom('identities').where('user_id', '=', id).where('kind', '=', 'phone').execute();
+          return loadUser(trx, id, appId);
         }),
       ),
   };

@@ -197,34 +197,34 @@ describe('login panel: phone step', () => {
     expect(textOf(select(comp, '#skip-phone'))).toBe('知道了');
   });
 
-  test('in bind mode the app’s fallback (the platform-account binding) is offered when a required phone cannot be verified, and opens its page', async () => {
-    offerPhoneFallback({ button: '绑定已有账号', hint: '也可以绑定已有账号后继续使用', url: '/pages/bind/bind' });
+  test('an app’s own fallback (a support form) is offered when a required phone cannot be verified, and opens its page', async () => {
+    offerPhoneFallback({ button: '联系客服验证', hint: '也可以联系客服人工验证后继续使用', url: '/pages/support/support' });
     const { comp, events } = await atPhoneStep();
 
     buttonEvent(comp, '#phone-button', 'getphonenumber', NO_PERMISSION);
 
-    await waitFor(() => expect(textOf(comp)).toContain('本小程序暂未开通微信手机号验证，无法获取手机号。也可以绑定已有账号后继续使用'));
-    expect(textOf(select(comp, '#phone-fallback'))).toBe('绑定已有账号');
+    await waitFor(() => expect(textOf(comp)).toContain('本小程序暂未开通微信手机号验证，无法获取手机号。也可以联系客服人工验证后继续使用'));
+    expect(textOf(select(comp, '#phone-fallback'))).toBe('联系客服验证');
     // Skipping stays possible, as the quieter choice.
     expect(textOf(select(comp, '#skip-phone'))).toBe('暂不绑定');
     expect(select(comp, '#skip-phone').data).toMatchObject({ type: 'default', plain: true });
 
     tapButton(comp, '#phone-fallback');
 
-    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/bind/bind' }]));
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'navigateTo', url: '/pages/support/support' }]));
     expect(events.done).toEqual([{ user: expect.objectContaining({ id: 'u1' }) }]);
     expect(platform().auth.getSession()).not.toBeNull();
     expect(phoneRequests()).toBe(0);
   });
 
   test('the fallback is not offered where the phone is optional: binding from 我的 just closes', async () => {
-    offerPhoneFallback({ button: '绑定已有账号', hint: '也可以绑定已有账号后继续使用', url: '/pages/bind/bind' });
+    offerPhoneFallback({ button: '联系客服验证', hint: '也可以联系客服人工验证后继续使用', url: '/pages/support/support' });
     const { comp } = await openedFromProfile();
 
     buttonEvent(comp, '#phone-button', 'getphonenumber', NO_PERMISSION);
 
     await waitFor(() => expect(textOf(comp)).toContain('本小程序暂未开通微信手机号验证，无法获取手机号'));
-    expect(textOf(comp)).not.toContain('绑定已有账号');
+    expect(textOf(comp)).not.toContain('联系客服验证');
     expect(exists(comp, '#phone-fallback')).toBe(false);
     expect(textOf(select(comp, '#skip-phone'))).toBe('知道了');
   });

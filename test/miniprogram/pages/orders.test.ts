@@ -210,6 +210,28 @@ describe('orders page, on a server that requires a phone', () => {
     await waitFor(() => expect(textOf(panel)).toContain('使用微信手机号'));
   });
 
+  test.each([
+    ['a used-up quota (errno 1400001)', { errMsg: 'getPhoneNumber:fail', errno: 1400001 }, '本小程序的手机号验证次数已用完'],
+    ['no permission', { errMsg: 'getPhoneNumber:fail no permission' }, '本小程序暂未开通微信手机号验证'],
+  ])('%s is explained with the way on, never a dead end: 暂不绑定 closes the step, nothing is sent, and the page keeps its way back', async (_, detail, reason) => {
+    const page = await openGated();
+    await waitFor(() => expect(exists(page, '#login', '#phone-button')).toBe(true));
+    const panel = select(page, '#login');
+
+    buttonEvent(panel, '#phone-button', 'getphonenumber', detail);
+
+    await waitFor(() => expect(textOf(panel)).toContain(reason));
+    expect(textOf(panel)).toContain('需要手机号的功能暂时无法使用');
+    // Another tap cannot help: the button is gone, the way on stays.
+    expect(exists(page, '#login', '#phone-button')).toBe(false);
+    tapButton(panel, '#skip-phone');
+    await waitFor(() => expect(panel.instance.data.show).toBe(false));
+    expect(platform().fake.sentTo('/auth/phone')).toHaveLength(0);
+    expect(exists(page, '.orders-error')).toBe(false);
+    expect(textOf(select(page, '.orders-phone'))).toContain('绑定手机号后即可查看订单');
+    expect(platform().auth.getSession()).not.toBeNull();
+  });
+
   test('a user the server unbound meanwhile (its bind mode) is taken to the bind page instead of an error with a useless retry', async () => {
     platform().fake.binding.required = true;
     platform().server.user = makeUser({ nickname: '小明', avatarUrl: 'https://cdn.test/a.png' });

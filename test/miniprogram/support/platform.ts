@@ -4,9 +4,10 @@
  * service sees come from test/support/fake-wx.ts instead (each test creates its own).
  */
 import { createAuth, type AuthClient, type AuthError, type BindTicket } from '../../../miniprogram/auth/index';
+import { isSessionExpiredAnswer } from '../../../miniprogram/utils/session-expiry';
 import { menusFor } from '../../../server/roles';
-import type { Approval, Order, User } from '../../../typings/api';
-import { BASE_URL, createFakeWx, type FakeWx } from '../../support/fake-wx';
+import type { AccountExport, Approval, Order, User } from '../../../typings/api';
+import { BASE_URL, createFakeWx, type FakeAnswer, type FakeWx } from '../../support/fake-wx';
 
 /** What the fake developer server knows, on top of fake-wx's sessions. */
 export interface ServerState {
@@ -20,6 +21,11 @@ export interface ServerState {
   /** The masked number POST /auth/phone binds; the codes it was called with, in order. */
   phone: string;
   phoneCodes: string[];
+  /** What GET /api/account/export answers; built from `user` when null. */
+  accountExport: AccountExport | null;
+  /** The codes POST /api/account/delete was called with, in order, and whether it deleted. */
+  deleteCodes: string[];
+  deleted: boolean;
 }
 
 export interface Platform {
@@ -37,6 +43,12 @@ export interface Platform {
     contractOpened: number;
   };
   stopPullDownRefresh: jest.Mock;
+  /** wx.navigateBack calls. */
+  navigateBack: jest.Mock;
+  /** What wx.showToast showed, in order. */
+  toasts: string[];
+  /** What wx.setClipboardData was given, in order. */
+  clipboard: string[];
 }
 
 let current: Platform | null = null;
@@ -108,6 +120,7 @@ function serve(fake: FakeWx, server: ServerState): void {
     if (server.user.phoneRequired) return { statusCode: 403, data: { error: { code: 'PHONE_REQUIRED', message: 'bind a phone number first' } } };
     return { statusCode: 200, data: { orders: server.orders } };
   });
+  serveAccount(fake, server, unauthorized);
   fake.route('/auth/phone', (req) => {
     if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
     server.phoneCodes.push((req.data as { code: string }).code);
@@ -116,11 +129,61 @@ function serve(fake: FakeWx, server: ServerState): void {
   });
 }
 
+/** The export as the real server builds it, from the fake's user: a WeChat identity, the phone, the account, this session. */
+export function exportOf(user: User, now = Date.now()): AccountExport {
+  const identities: AccountExport['identities'] = [{ kind: 'wechat', value: 'oFAKE-openid-of-u1', createdAt: user.createdAt }];
+  if (user.phone) identities.push({ kind: 'phone', value: '+86 13800138000', createdAt: user.createdAt + 60_000 });
+  if (user.account) identities.push({ kind: 'account', value: user.account.name, createdAt: user.createdAt });
+  return {
+    exportedAt: now,
+    user: { id: user.id, nickname: user.nickname, avatarUrl: user.avatarUrl, createdAt: user.createdAt, roles: user.roles },
+    identities,
+    account: user.account,
+    sessions: [{ createdAt: now - 3600_000, lastSeenAt: now, expiresAt: now + 7 * 24 * 3600_000, current: true }],
+    audit: [{ at: now - 3600_000, action: 'login', actor: 'user', outcome: 'ok', clientNetwork: '203.0.113.0/24' }],
+  };
+}
+
+/**
+ * The account routes (GET /api/account/export, POST /api/account/delete) as the real server
+ * answers them: the deletion takes a fresh wx.login code of this fake's (`code-N`; anything else is
+ * 401 INVALID_CODE, nothing deleted), ends every session and, in bind mode, the binding.
+ */
+function serveAccount(fake: FakeWx, server: ServerState, unauthorized: FakeAnswer): void {
+  fake.route('/api/account/export', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    return { statusCode: 200, data: server.accountExport || exportOf(server.user) };
+  });
+  fake.route('/api/account/delete', (req) => {
+    if (!req.skey || !fake.isValid(req.skey)) return unauthorized;
+    const { code } = (req.data || {}) as { code?: unknown };
+    server.deleteCodes.push(String(code));
+    if (typeof code !== 'string' || !/^code-\d+$/.test(code)) return { statusCode: 401, data: { error: { code: 'INVALID_CODE', message: 'the code is not this user\'s' } } };
+    const kept = fake.binding.account ? 'platform-account' : 'nothing';
+    server.deleted = true;
+    fake.binding.bound = false;
+    fake.binding.account = null;
+    fake.expireAllSessions();
+    return { statusCode: 200, data: { deleted: true, kept } };
+  });
+}
+
 function createPlatform(): Platform {
   const fake = createFakeWx();
-  const server: ServerState = { user: makeUser(), orders: [], approvals: [], avatarUrl: 'https://cdn.test/avatars/u1.png', phone: '138****8000', phoneCodes: [] };
+  const server: ServerState = {
+    user: makeUser(),
+    orders: [],
+    approvals: [],
+    avatarUrl: 'https://cdn.test/avatars/u1.png',
+    phone: '138****8000',
+    phoneCodes: [],
+    accountExport: null,
+    deleteCodes: [],
+    deleted: false,
+  };
   serve(fake, server);
-  const auth = createAuth<User>({ baseURL: BASE_URL, wx: fake.wx, retryDelay: 1 });
+  // As app.ts creates it: a 401 naming another code than SESSION_EXPIRED is a failure, not an expiry.
+  const auth = createAuth<User>({ baseURL: BASE_URL, wx: fake.wx, retryDelay: 1, isSessionExpired: isSessionExpiredAnswer });
   const app: Platform['app'] = { globalData: { launchError: null, bindTicket: null }, auth };
   const p: Platform = {
     fake,
@@ -130,6 +193,9 @@ function createPlatform(): Platform {
     navigations: [],
     privacy: { needAuthorization: false, contractName: '《示例隐私保护指引》', contractOpened: 0 },
     stopPullDownRefresh: jest.fn(),
+    navigateBack: jest.fn(),
+    toasts: [],
+    clipboard: [],
   };
   return p;
 }
@@ -171,6 +237,22 @@ export function installPlatform(): void {
     switchTab(o: Callbacks & { url: string }) {
       platform().navigations.push({ api: 'switchTab', url: o.url });
       setTimeout(() => succeed(o, { errMsg: 'switchTab:ok' }), 0);
+    },
+    navigateBack(o?: Callbacks) {
+      platform().navigateBack();
+      setTimeout(() => succeed(o, { errMsg: 'navigateBack:ok' }), 0);
+    },
+    showToast(o: Callbacks & { title: string }) {
+      platform().toasts.push(o.title);
+      succeed(o, { errMsg: 'showToast:ok' });
+    },
+    setClipboardData(o: Callbacks & { data: string }) {
+      platform().clipboard.push(o.data);
+      setTimeout(() => succeed(o, { errMsg: 'setClipboardData:ok' }), 0);
+    },
+    /** The app's own wx.login (a re-authentication code): the same fake WeChat the auth service logs in with, counted with its logins. */
+    login(o: Parameters<FakeWx['wx']['login']>[0]) {
+      platform().fake.wx.login(o);
     },
     stopPullDownRefresh(o?: Callbacks) {
       platform().stopPullDownRefresh();

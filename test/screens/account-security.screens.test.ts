@@ -1,0 +1,3 @@
+import { screensOf } from './harness';
+
+screensOf('pages/account-security/account-security');
