@@ -3,15 +3,19 @@
  * driver (better-sqlite3 for the embedded file, pg for PostgreSQL, mysql2 for MySQL/MariaDB),
  * set up so that what is written stays written and text stays as typed:
  * - SQLite: WAL, synchronous FULL by default (an acknowledged commit survives kill -9 and a power
- *   cut; NORMAL survives kill -9 only), foreign keys on, a busy timeout instead of SQLITE_BUSY.
+ *   cut; NORMAL survives kill -9 only; sessions and rate-limit hits commit at NORMAL whatever the
+ *   setting, see Durability in stores/sql/support.ts), foreign keys on, a busy timeout instead of
+ *   SQLITE_BUSY.
  * - MySQL: every connection speaks utf8mb4 (the server's default charset may be latin1 or 3-byte
  *   utf8) in strict mode, so a value that does not fit is an error, never a silent truncation.
+ * - PostgreSQL and MySQL: a statement without an answer within the command timeout ends, and its
+ *   connection is free again (see each below).
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
-import { createPool as createMysqlPool } from 'mysql2';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type MysqlPool, type MysqlPoolConnection, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import { createPool as createMysqlPool, type Pool as Mysql2Pool, type PoolConnection as Mysql2PoolConnection } from 'mysql2';
 import { Pool as PgPool } from 'pg';
 import type { Database } from './stores/sql/schema';
 import { withoutUrlPassword } from './url-password';
@@ -153,11 +157,13 @@ export function openDatabase(location: DatabaseLocation, { poolSize = 10, comman
   return {
     db: new Kysely<Database>({
       dialect: new MysqlDialect({
-        pool,
+        pool: closingOnTimeout(pool, commandTimeoutMs),
         onCreateConnection: async (connection) => {
+          // A row lock waited for gives up with the command timeout too (InnoDB's default is 50 s).
           await connection.executeQuery(
             CompiledQuery.raw(
-              "set names utf8mb4 collate utf8mb4_bin, time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+              "set names utf8mb4 collate utf8mb4_bin, time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', " +
+                `innodb_lock_wait_timeout = ${Math.max(1, Math.ceil(commandTimeoutMs / 1000))}`,
             ),
           );
         },
@@ -165,5 +171,49 @@ export function openDatabase(location: DatabaseLocation, { poolSize = 10, comman
     }),
     kind: 'mysql',
     location,
+  };
+}
+
+/**
+ * MySQL has no statement timeout of its own that covers everything (PostgreSQL has
+ * statement_timeout, and pg's query_timeout for a server that answers nothing at all), and
+ * mysql2's per-query `timeout` only answers the caller: the connection stays busy with the
+ * statement, and the pool hands it out again behind it. So a statement without an answer within
+ * `timeoutMs` closes its connection: the pool drops it and opens a fresh one when needed, and
+ * the server rolls back whatever the connection's transaction had done. Without this, statements
+ * stuck behind a lock (or on a server that stopped answering) held every connection of the pool,
+ * and requests that needed none of those locks failed too.
+ */
+function closingOnTimeout(pool: Mysql2Pool, timeoutMs: number): MysqlPool {
+  // One wrapper per connection: Kysely's driver recognises a connection it has set up by identity.
+  const wrappers = new WeakMap<Mysql2PoolConnection, MysqlPoolConnection>();
+  const wrap = (connection: Mysql2PoolConnection): MysqlPoolConnection => ({
+    query(text: string, parameters: unknown[], callback?: (error: unknown, result: never) => void) {
+      if (!callback) throw new Error('streaming queries are not used with MySQL');
+      let answered = false;
+      const timer = setTimeout(() => {
+        answered = true;
+        connection.destroy();
+        callback(Object.assign(new Error(`MySQL did not answer within ${timeoutMs} ms: connection closed`), { code: 'ETIMEDOUT' }), undefined as never);
+      }, timeoutMs);
+      connection.query(text, parameters, (error: unknown, result: unknown) => {
+        if (answered) return;
+        answered = true;
+        clearTimeout(timer);
+        callback(error, result as never);
+      });
+    },
+    release: () => connection.release(),
+  }) as MysqlPoolConnection;
+  return {
+    getConnection(callback) {
+      pool.getConnection((error, connection) => {
+        if (error || !connection) return callback(error, undefined as never);
+        let wrapper = wrappers.get(connection);
+        if (!wrapper) wrappers.set(connection, (wrapper = wrap(connection)));
+        callback(null, wrapper);
+      });
+    },
+    end: (callback) => pool.end(callback),
   };
 }

@@ -6,7 +6,7 @@
  * many hosted servers, so that an application that does not declare utf8mb4 loses its emoji here.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
@@ -186,6 +186,24 @@ function signalTree(child: ChildProcess | undefined, signal: NodeJS.Signals): vo
       // Already gone.
     }
   }
+  if (signal === 'SIGSTOP') untilStopped(descendants(pid));
+}
+
+/**
+ * Returns once every thread of `pids` has stopped (state T in /proc): SIGSTOP takes effect thread
+ * by thread, and on a busy machine a query sent right after it could still be answered.
+ */
+function untilStopped(pids: number[]): void {
+  const deadline = Date.now() + 5000;
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  const running = (pid: number) => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).some((task) => !/^[tT]$/.test(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]?.[0] ?? 'T'));
+    } catch {
+      return false; // Gone, or no /proc to read.
+    }
+  };
+  while (pids.some(running) && Date.now() < deadline) Atomics.wait(tick, 0, 0, 1);
 }
 
 /**

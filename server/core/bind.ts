@@ -84,7 +84,9 @@ export function createBinding(settings: BindSettings): Binding {
     },
 
     async bind(request, client) {
-      const { bindTicket, account: name, password } = (request ?? {}) as Partial<BindRequest>;
+      const { bindTicket, account: typed, password } = (request ?? {}) as Partial<BindRequest>;
+      // NFC, as `npm run accounts` stores names: 工号 typed with a decomposed accent is the same account.
+      const name = typeof typed === 'string' ? typed.normalize('NFC') : typed;
       if (typeof name !== 'string' || name === '' || name.length > 64 || typeof password !== 'string' || password === '' || password.length > 256 || typeof bindTicket !== 'string') {
         throw new ApiError('BAD_REQUEST', 'bindTicket, account (1 to 64 characters) and password (1 to 256) are required');
       }

@@ -72,7 +72,13 @@ local skeyHash = ARGV[5]
 -- ARGV[6]: the new session's createdAt (ms), its score in the index
 local expiresAt = tonumber(ARGV[7])
 local sessionTtl = tonumber(ARGV[8]) -- ms
--- ARGV[9..]: the session's field/value pairs for HSET
+local indexPrefix = ARGV[9]        -- prefix .. userId = a user's index
+local userId = ARGV[10]
+-- ARGV[11..]: the session's field/value pairs for HSET
+
+-- 0. The same hash stored before for another user is replaced: it leaves that user's index too.
+local previousUser = redis.call('HGET', sessionKey, 'userId')
+if previousUser and previousUser ~= userId then redis.call('ZREM', indexPrefix .. previousUser, skeyHash) end
 
 -- 1. Prune: an indexed session that is gone (Redis's TTL), idle or past its lifetime leaves the
 --    index, and its hash is deleted. The live ones stay, oldest first.
@@ -103,7 +109,7 @@ end
 
 -- 3. Store the session and index it. The index lives as long as the longest-lived of its
 --    sessions could (touch extends a session's TTL, never past its expiresAt).
-redis.call('HSET', sessionKey, unpack(ARGV, 9))
+redis.call('HSET', sessionKey, unpack(ARGV, 11))
 redis.call('PEXPIRE', sessionKey, sessionTtl)
 redis.call('ZADD', indexKey, ARGV[6], skeyHash)
 redis.call('PEXPIRE', indexKey, math.max(1, lastExpiry - now))
@@ -223,7 +229,7 @@ return cjson.encode({allowed = 0, retryAfterMs = tonumber(oldest[2]) + window - 
 const readSlidingWindow = replyReader('SLIDING_WINDOW', { allowed: 'integer', retryAfterMs: 'integer' });
 
 interface Scripts {
-  createSession(sessionKey: string, indexKey: string, now: number, idleMs: number, maxSessions: number, sessionPrefix: string, skeyHash: string, createdAt: number, expiresAt: number, ttlMs: number, ...fields: string[]): Promise<unknown>;
+  createSession(sessionKey: string, indexKey: string, now: number, idleMs: number, maxSessions: number, sessionPrefix: string, skeyHash: string, createdAt: number, expiresAt: number, ttlMs: number, indexPrefix: string, userId: string, ...fields: string[]): Promise<unknown>;
   touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, indexPrefix: string): Promise<unknown>;
   deleteSession(key: string, indexPrefix: string, skeyHash: string): Promise<unknown>;
   deleteSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
@@ -342,6 +348,8 @@ export function createRedisStoresOn(
             session.createdAt,
             session.expiresAt,
             ttl(session, at),
+            indexPrefix,
+            session.userId,
             ...fields,
           );
           return readCreateSession(reply)?.revoked ?? 0;

@@ -199,6 +199,15 @@ describe.each(adapters)('bind mode on the %s adapter, over HTTP', (_name, adapte
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('finds an account whose name is typed with a decomposed accent (NFC, as npm run accounts stores names)', async () => {
+    const h = await host();
+    const made = await account(h, 'Ren\u00e9e');
+    const ticket = await ticketOf(h, 'renee');
+    const bound = await bind(h, ticket, 'Rene\u0301e');
+    expect(bound.status).toBe(200);
+    expect(bound.json()).toMatchObject({ user: { id: made.userId, account: { name: 'Ren\u00e9e' } } });
+  });
+
   it('refuses an expired ticket with INVALID_BIND_TICKET, and binds nothing', async () => {
     const h = await host();
     await account(h, 'T60');

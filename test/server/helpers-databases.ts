@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
+import { openDatabase, parseDatabaseUrl, type DatabaseOptions, type OpenDatabase } from '../../server/database';
 import { migrateToLatest } from '../../server/stores/sql/migrations';
 import { mariadbAvailable, postgresAvailable, startMariadb, startPostgres, type DatabaseServer } from '../../tools/databases';
 
@@ -23,11 +23,11 @@ export function sqliteUrl(): string {
   return `sqlite:${path.join(mkdtempSync(path.join(os.tmpdir(), 'wx-login-sqlite-')), 'test.db')}`;
 }
 
-/** Opens the database at `url`, migrated to the current schema. */
-export async function openMigrated(url: string, onError?: (error: Error) => void): Promise<OpenDatabase> {
+/** Opens the database at `url`, migrated to the current schema; `options` override the pool's size and command timeout. */
+export async function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs'> = {}): Promise<OpenDatabase> {
   const location = parseDatabaseUrl(url);
   if (!location) throw new Error(`not a DATABASE_URL: ${url}`);
-  const opened = openDatabase(location, { poolSize: 4, commandTimeoutMs: 2000, ...(onError ? { onError } : {}) });
+  const opened = openDatabase(location, { poolSize: 4, commandTimeoutMs: 2000, ...options, ...(onError ? { onError } : {}) });
   await migrateToLatest(opened.db, opened.kind);
   return opened;
 }

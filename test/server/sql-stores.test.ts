@@ -3,11 +3,13 @@
  * several instances on one database, the per-user session cap, sealed secrets at rest, and a
  * database that goes away and comes back. The behaviour every store shares is in stores.test.ts.
  */
+import SqliteDatabase from 'better-sqlite3';
 import { Migrator, sql } from 'kysely';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
 import { createSqlStores } from '../../server/stores/sql';
+import { lockUser } from '../../server/stores/sql/support';
 import { TABLES } from '../../server/stores/sql/schema';
 import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
@@ -67,8 +69,10 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
         });
         expect((await previous.migrateToLatest()).error).toBeUndefined();
         const clock = fakeClock();
+        // A user as that release's first login wrote it (this release's user reads join accounts, which it had not).
+        await opened.db.insertInto('users').values({ id: 'old-user', nickname: '', avatar_url: '', created_at: clock.now(), updated_at: clock.now() }).execute();
+        await opened.db.insertInto('identities').values({ kind: 'wechat', value: `${APPID}:o-old`, user_id: 'old-user', created_at: clock.now() }).execute();
         const before = storesOn({ ...opened, db: opened.db }, clock);
-        await before.users.findOrCreate({ openid: 'o-old' }, fresh(clock, 'old-user', 'o-old'));
 
         expect(await migrateToLatest(opened.db, opened.kind)).toEqual(MIGRATIONS.slice(1));
         expect((await before.users.get('old-user'))?.blocked).toBeUndefined();
@@ -238,6 +242,41 @@ describe('sqlite', () => {
       await opened.db.destroy();
     }
   });
+
+  it('commits sessions and rate-limit hits at synchronous NORMAL and records at FULL, puts FULL back also when a transaction ends early, and reads a known user without a transaction', async () => {
+    const clock = fakeClock();
+    const opened = await openMigrated(sqliteUrl());
+    const stores = storesOn(opened, clock);
+    const synchronous = async () => Object.values((await sql.raw('pragma synchronous').execute(opened.db)).rows[0] as object)[0];
+    // Statements are prepared once and kept (server/database.ts): what runs is counted where it runs.
+    const statementPrototype = Object.getPrototypeOf(new SqliteDatabase(':memory:').prepare('select 1')) as SqliteDatabase.Statement;
+    const ran = [jest.spyOn(statementPrototype, 'all'), jest.spyOn(statementPrototype, 'run')];
+    const around = () => {
+      const texts = ran.flatMap((spy) => spy.mock.contexts.map((statement) => (statement as SqliteDatabase.Statement).source));
+      ran.forEach((spy) => spy.mockClear());
+      return texts.filter((text) => /^(pragma synchronous =|begin|commit)/.test(text));
+    };
+    try {
+      around();
+      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      expect(around()).toEqual(['begin immediate', 'commit']);
+      // The same user's next login reads it, in no transaction.
+      expect((await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id-unused', 'o1'))).created).toBe(false);
+      expect(around()).toEqual([]);
+      expect((await stores.limits.take('login:10.0.0.1', 5, 60_000)).allowed).toBe(true);
+      expect(around()).toEqual(['pragma synchronous = normal', 'begin immediate', 'commit', 'pragma synchronous = 2']);
+      expect(await stores.sessions.create(session(clock, 'h1', 'id1'))).toBe(0);
+      expect(around()).toEqual(['pragma synchronous = normal', 'begin immediate', 'commit', 'pragma synchronous = 2']);
+      expect(await synchronous()).toBe(2);
+      // A session of a user that does not exist: the transaction ends early, and FULL is back all the same.
+      expect(await stores.sessions.create(session(clock, 'h2', 'nobody'))).toBe(0);
+      expect(await synchronous()).toBe(2);
+      expect((await stores.sessions.touch('h1'))?.user.id).toBe('id1');
+    } finally {
+      ran.forEach((spy) => spy.mockRestore());
+      await stores.close();
+    }
+  });
 });
 
 for (const kind of ['postgres', 'mariadb'] as const) {
@@ -280,6 +319,43 @@ for (const kind of ['postgres', 'mariadb'] as const) {
       } finally {
         server().resume();
         await stores.close();
+      }
+    }, 60_000);
+
+    it('gives a connection back at the command timeout when its statement waits for a lock, so that requests needing no such lock are served', async () => {
+      const clock = fakeClock();
+      const url = await server().createDatabase('lockwait');
+      // Two connections: the two waiting updates below take both.
+      const opened = await openMigrated(url, () => undefined, { poolSize: 2, commandTimeoutMs: 500 });
+      const stores = storesOn(opened, clock, { commandTimeoutMs: 500 });
+      const other = await openMigrated(url);
+      let release = () => {};
+      try {
+        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+        await stores.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+        // Another instance holds id1's row lock in a transaction that stays open.
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked = () => {};
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holding = other.db.transaction().execute(async (trx) => {
+          await lockUser(other.kind, trx, 'id1');
+          locked();
+          await held;
+        });
+        await isLocked;
+        const waiting = await Promise.allSettled([stores.users.update('id1', { nickname: 'late' }), stores.users.update('id1', { nickname: 'late' })]);
+        expect(waiting.map((result) => result.status === 'rejected' && (result.reason as { code?: string }).code)).toEqual(['STORE_UNAVAILABLE', 'STORE_UNAVAILABLE']);
+        // Both connections were the waiting updates'; another user's read is served all the same.
+        expect((await stores.users.get('id2'))?.id).toBe('id2');
+        release();
+        await holding;
+        expect((await stores.users.update('id1', { nickname: 'after' }))?.after.nickname).toBe('after');
+        // What timed out was not done later: the nickname is the one written after.
+        expect((await stores.users.get('id1'))?.nickname).toBe('after');
+      } finally {
+        release();
+        await stores.close();
+        await other.db.destroy();
       }
     }, 60_000);
 

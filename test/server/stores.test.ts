@@ -48,6 +48,20 @@ function storeContract(factory: () => Factory) {
       expect(await stores.sessions.sessionKey('b'.repeat(64))).toBeNull();
     });
 
+    it('replaces a session created again under the same hash: the second is found, counted once, and its user’s alone', async () => {
+      await stores.users.findOrCreate({ openid: 'o-u2' }, () => user('u2', 'o-u2'));
+      await stores.sessions.create(session('a'.repeat(64)));
+      clock.advance(1);
+      const again = { ...session('a'.repeat(64), 'u2'), sessionKey: 'c2Vjb25kIHNlc3Npb25rZXk=' };
+      expect(await stores.sessions.create(again)).toBe(0);
+      const found = await stores.sessions.touch('a'.repeat(64));
+      expect(found?.session).toEqual({ skeyHash: again.skeyHash, userId: 'u2', createdAt: again.createdAt, lastSeenAt: again.lastSeenAt, expiresAt: again.expiresAt });
+      expect(found?.user.id).toBe('u2');
+      expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe('c2Vjb25kIHNlc3Npb25rZXk=');
+      expect(await stores.sessions.deleteAllOf('u1')).toBe(0);
+      expect(await stores.sessions.deleteAllOf('u2')).toBe(1);
+    });
+
     it('returns null for a session whose user does not exist', async () => {
       await stores.sessions.create(session('h1', 'nobody'));
       expect(await stores.sessions.touch('h1')).toBeNull();
@@ -465,6 +479,17 @@ function storeContract(factory: () => Factory) {
       expect(await stores.limits.take('b', 3, W)).toEqual({ allowed: true });
       clock.advance(W - 3000);
       expect(await stores.limits.take('a', 3, W)).toEqual({ allowed: true });
+    });
+
+    it('counts keys longer than any column apart, even when they differ only past their 255th character, and keeps each one’s count', async () => {
+      const long = (tail: string) => `phone:${'ключ🔑'.repeat(100)}${tail}`;
+      expect(await stores.limits.take(long('a'), 1, W)).toEqual({ allowed: true });
+      expect(await stores.limits.take(long('b'), 1, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take(long('a'), 1, W)).allowed).toBe(false);
+      expect((await stores.limits.take(long('b'), 1, W)).allowed).toBe(false);
+      // A key that looks like a stored hash is a key like any other.
+      expect(await stores.limits.take('#sha256:0', 1, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take('#sha256:0', 1, W)).allowed).toBe(false);
     });
 
     it('lets no burst through at a window boundary, as a fixed window would', async () => {

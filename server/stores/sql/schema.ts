@@ -47,7 +47,7 @@ export interface SessionsTable {
   expires_at: Millis;
 }
 
-/** One sliding log per key: the accepted hits' times, as a JSON array, oldest first. */
+/** One sliding log per key: the accepted hits' times, oldest first, each 9 characters of base 36 (limits.ts). */
 export interface RateLimitsTable {
   key: string;
   hits: string;

@@ -6,9 +6,10 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import type { Sealer } from '../../seal';
-import { isLive, touchIntervalMs, type SessionStore } from '../types';
+import { isLive, touchIntervalMs, type SessionRecord, type SessionStore } from '../types';
+import { changed, prepare } from './prepared';
 import type { Database } from './schema';
-import { lockUser, millis, transact, type Db, type Guard } from './support';
+import { lockingUser, lockUser, millis, sweepInBackground, transact, type Db, type Guard } from './support';
 import { ACCOUNT_COLUMNS, toUserRecord, USER_COLUMNS, type UserRow } from './users';
 
 export interface SqlSessionOptions {
@@ -26,11 +27,52 @@ export interface SqlSessionOptions {
 /** Dead sessions nobody comes back for are swept once per this many logins. */
 const SWEEP_EVERY = 1000;
 
+/** One statement: the session, its user and the user's identities (one row per identity), or no rows. */
+export function selectSessionWithUser(db: Db, skeyHash: string) {
+  return db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .leftJoin('identities', 'identities.user_id', 'users.id')
+    .leftJoin('accounts', 'accounts.user_id', 'users.id')
+    .select([
+      'sessions.skey_hash',
+      'sessions.user_id',
+      'sessions.created_at as session_created_at',
+      'sessions.last_seen_at',
+      'sessions.expires_at',
+      // The user row is read anyway: its block costs two columns, no statement.
+      ...USER_COLUMNS,
+      'identities.kind',
+      'identities.value',
+      ...ACCOUNT_COLUMNS,
+    ])
+    .where('sessions.skey_hash', '=', skeyHash)
+    .orderBy('identities.seq');
+}
+
+/** The session's columns, as create writes them. */
+type SessionRow = Omit<SessionRecord, 'sessionKey'> & { sealedKey: string };
+
 export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }: SqlSessionOptions): SessionStore {
   const touchEvery = touchIntervalMs(sessionIdleMs);
   let createsSinceSweep = 0;
 
-  /** Removes sessions past their lifetime or idle timeout: the user's own (`userId`), or everyone's. */
+  const sessionWithUser = prepare(db, (p: { skeyHash: string }) => selectSessionWithUser(db, p.skeyHash));
+  // Never moved back: a concurrent request may have recorded a later use.
+  const recordUse = prepare(db, (p: { skeyHash: string; at: number }) => db.updateTable('sessions').set({ last_seen_at: p.at }).where('skey_hash', '=', p.skeyHash).where('last_seen_at', '<', p.at));
+  const deleteOne = prepare(db, (p: { skeyHash: string }) => db.deleteFrom('sessions').where('skey_hash', '=', p.skeyHash));
+  const sealedKey = prepare(db, (p: { skeyHash: string }) => db.selectFrom('sessions').select('session_key').where('skey_hash', '=', p.skeyHash));
+  // The user's row locked (see lockingUser), then the user's sessions, what the cap is counted on.
+  // Two statements: PostgreSQL reads a statement's other rows as they were when it began, before
+  // it waited for the lock, and would miss the session a concurrent login just added.
+  const lockUserRow = prepare(db, (p: { userId: string }) => lockingUser(kind, db.selectFrom('users').select('id').where('id', '=', p.userId)));
+  const sessionsOf = prepare(db, (p: { userId: string }) => db.selectFrom('sessions').select(['skey_hash', 'created_at', 'last_seen_at', 'expires_at']).where('user_id', '=', p.userId));
+  // A session stored again under its hash replaces the one there, as in memory and Redis.
+  const storeSession = prepare(db, (p: SessionRow) => {
+    const columns = { user_id: p.userId, session_key: p.sealedKey, created_at: p.createdAt, last_seen_at: p.lastSeenAt, expires_at: p.expiresAt };
+    const insert = db.insertInto('sessions').values({ skey_hash: p.skeyHash, ...columns });
+    return kind === 'mysql' ? insert.onDuplicateKeyUpdate(columns) : insert.onConflict((conflict) => conflict.column('skey_hash').doUpdateSet(columns));
+  });
   const deleteDead = (database: Db, at: number, userId?: string) =>
     database
       .deleteFrom('sessions')
@@ -44,65 +86,36 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
         const at = now();
         if (++createsSinceSweep >= SWEEP_EVERY) {
           createsSinceSweep = 0;
-          await deleteDead(db, at);
+          sweepInBackground(db, kind, (on) => deleteDead(on, at));
         }
         // One transaction per login holding the user's row lock: concurrent logins of one user
-        // take turns, so none sees room under the cap that another is taking.
-        return transact(db, kind, async (trx) => {
-          // Only for an existing user (the foreign key would refuse it anyway): a session of nobody is of no use.
-          if (!(await lockUser(kind, trx, session.userId))) return 0;
-          await trx
-            .insertInto('sessions')
-            .values({
-              skey_hash: session.skeyHash,
-              user_id: session.userId,
-              session_key: sealer.seal(session.sessionKey, session.skeyHash),
-              created_at: session.createdAt,
-              last_seen_at: session.lastSeenAt,
-              expires_at: session.expiresAt,
-            })
-            .execute();
-          // The dead ones go first (not counted: they were no longer live), then the oldest beyond
-          // the cap, never the new one.
-          await deleteDead(trx, at, session.userId);
-          const beyond = await trx
-            .selectFrom('sessions')
-            .select('skey_hash')
-            .where('user_id', '=', session.userId)
-            .where('skey_hash', '<>', session.skeyHash)
-            .orderBy('created_at', 'desc')
-            .orderBy('skey_hash', 'desc')
-            .limit(1000)
-            .offset(maxSessionsPerUser - 1)
-            .execute();
-          if (beyond.length === 0) return 0;
-          await trx.deleteFrom('sessions').where('skey_hash', 'in', beyond.map((row) => row.skey_hash)).execute();
-          return beyond.length;
-        });
+        // take turns, so none sees room under the cap that another is taking. A session is what
+        // Redis would hold: committed without a sync of its own on SQLite (see Durability).
+        return transact(
+          db,
+          kind,
+          async (trx) => {
+            // Only for an existing user (the foreign key would refuse it anyway): a session of nobody is of no use.
+            if ((await lockUserRow({ userId: session.userId }, trx)).rows.length === 0) return 0;
+            const rows = (await sessionsOf({ userId: session.userId }, trx)).rows;
+            await storeSession({ ...session, sealedKey: sealer.seal(session.sessionKey, session.skeyHash) }, trx);
+            // The dead ones go (not counted: they were no longer live), then the oldest beyond the
+            // cap, never the new one; newest first, logins in the same millisecond by hash.
+            const others = rows
+              .flatMap((row) => (row.skey_hash === session.skeyHash ? [] : [{ skeyHash: row.skey_hash, userId: session.userId, createdAt: millis(row.created_at), lastSeenAt: millis(row.last_seen_at), expiresAt: millis(row.expires_at) }]))
+              .sort((a, b) => b.createdAt - a.createdAt || (a.skeyHash < b.skeyHash ? 1 : -1));
+            const live = others.filter((other) => isLive(other, at, sessionIdleMs));
+            const beyond = live.slice(maxSessionsPerUser - 1);
+            for (const other of [...others.filter((other) => !isLive(other, at, sessionIdleMs)), ...beyond]) await deleteOne({ skeyHash: other.skeyHash }, trx);
+            return beyond.length;
+          },
+          'ephemeral',
+        );
       }),
 
     touch: (skeyHash) =>
       guard(async () => {
-        const rows = await db
-          .selectFrom('sessions')
-          .innerJoin('users', 'users.id', 'sessions.user_id')
-          .leftJoin('identities', 'identities.user_id', 'users.id')
-          .leftJoin('accounts', 'accounts.user_id', 'users.id')
-          .select([
-            'sessions.skey_hash',
-            'sessions.user_id',
-            'sessions.created_at as session_created_at',
-            'sessions.last_seen_at',
-            'sessions.expires_at',
-            // The user row is read anyway: its block costs two columns, no statement.
-            ...USER_COLUMNS,
-            'identities.kind',
-            'identities.value',
-            ...ACCOUNT_COLUMNS,
-          ])
-          .where('sessions.skey_hash', '=', skeyHash)
-          .orderBy('identities.seq')
-          .execute();
+        const rows = (await sessionWithUser({ skeyHash })).rows;
         const [first] = rows;
         if (!first) return null;
         const at = now();
@@ -114,12 +127,11 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
           expiresAt: millis(first.expires_at),
         };
         if (!isLive(session, at, sessionIdleMs)) {
-          await db.deleteFrom('sessions').where('skey_hash', '=', skeyHash).execute();
+          await deleteOne({ skeyHash });
           return null;
         }
         if (at - session.lastSeenAt >= touchEvery) {
-          // Never moved back: a concurrent request may have recorded a later use.
-          await db.updateTable('sessions').set({ last_seen_at: at }).where('skey_hash', '=', skeyHash).where('last_seen_at', '<', at).execute();
+          await recordUse({ skeyHash, at });
           session.lastSeenAt = at;
         }
         const user = toUserRecord(rows as UserRow[], appId);
@@ -128,15 +140,11 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
 
     sessionKey: (skeyHash) =>
       guard(async () => {
-        const row = await db.selectFrom('sessions').select('session_key').where('skey_hash', '=', skeyHash).executeTakeFirst();
+        const [row] = (await sealedKey({ skeyHash })).rows;
         return row ? sealer.open(row.session_key, skeyHash) : null;
       }),
 
-    delete: (skeyHash) =>
-      guard(async () => {
-        const [result] = await db.deleteFrom('sessions').where('skey_hash', '=', skeyHash).execute();
-        return Number(result?.numDeletedRows ?? 0) > 0;
-      }),
+    delete: (skeyHash) => guard(async () => changed(await deleteOne({ skeyHash })) > 0),
 
     deleteAllOf: (userId) =>
       guard(() =>

@@ -3,7 +3,7 @@
  * upsert, row locks), transactions retried on conflicts, and the guard that turns a database
  * that is away or too slow into 503 STORE_UNAVAILABLE.
  */
-import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { ApiError } from '../../errors';
 import type { Database } from './schema';
@@ -13,11 +13,17 @@ export type Db = Kysely<Database> | Transaction<Database>;
 /**
  * An insert that does nothing when the row's key is taken (ON CONFLICT DO NOTHING, MySQL's
  * INSERT IGNORE): the caller learns from the count whether it was first. Waits for a concurrent
- * insert of the same key to commit or roll back first, in all three databases.
+ * insert of the same key to commit or roll back first, in all three databases. (INSERT IGNORE
+ * also turns a value too long for its column into a warning and a truncated value: what goes
+ * through it must fit, see limits.ts.)
  */
+export function unlessPresent<T extends keyof Database>(kind: DatabaseKind, query: InsertQueryBuilder<Database, T, InsertResult>): InsertQueryBuilder<Database, T, InsertResult> {
+  return kind === 'mysql' ? query.ignore() : query.onConflict((conflict) => conflict.doNothing());
+}
+
+/** unlessPresent, run: whether the row was inserted. */
 export async function insertUnlessPresent<T extends keyof Database>(kind: DatabaseKind, query: InsertQueryBuilder<Database, T, InsertResult>): Promise<boolean> {
-  const statement = kind === 'mysql' ? query.ignore() : query.onConflict((conflict) => conflict.doNothing());
-  const [result] = await statement.execute();
+  const [result] = await unlessPresent(kind, query).execute();
   return Number(result?.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
@@ -40,30 +46,88 @@ function retryable(error: unknown): boolean {
 const ATTEMPTS = 8;
 
 /**
+ * How a transaction's commit reaches the disk.
+ * - `record`: users, identities, profiles, phone numbers: synced before the commit returns (on
+ *   SQLite at SQLITE_SYNCHRONOUS, FULL by default), so that neither kill -9 nor a power cut loses it.
+ * - `ephemeral`: sessions and rate-limit hits, what Redis holds where there is one. On SQLite at
+ *   NORMAL: in the WAL without a sync of its own. Nothing is lost when the server process dies
+ *   (kill -9: the write is in the operating system's hands); a power cut or a crash of the
+ *   operating system may undo the ephemeral commits since the last sync (the next `record` commit
+ *   or checkpoint syncs them), never a record, and the file stays consistent. On PostgreSQL with
+ *   synchronous_commit off: a crash of the database server itself may undo the last fraction of a
+ *   second of them, never a record. The users concerned log in again, as after a restart of a
+ *   Redis that snapshots. It spares a login its syncs (about 5 ms each on a shared disk), during
+ *   which the rows it locked, or SQLite's one connection, wait. MySQL has no per-transaction
+ *   setting: every commit is synced there.
+ */
+export type Durability = 'record' | 'ephemeral';
+
+/** SQLite's `synchronous` as the database was opened with it (database.ts), read once per database. */
+const openedSynchronous = new WeakMap<Kysely<Database>, number>();
+async function synchronousOf(db: Kysely<Database>): Promise<number> {
+  let level = openedSynchronous.get(db);
+  if (level === undefined) {
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
+    openedSynchronous.set(db, (level = Number(rows[0]?.synchronous)));
+  }
+  return level;
+}
+const NORMAL = 1;
+/** PostgreSQL's ephemeral transaction: its commit is acknowledged once in the server's WAL buffers, flushed within its wal_writer_delay. */
+const beginEphemeral = sql`begin; set local synchronous_commit = off`;
+
+/**
  * `work` in a transaction, run again (a few times) when it conflicts with a concurrent one. On
  * SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE): a transaction that read
  * first and wrote later would fail outright when another connection wrote in between, where
- * waiting for the lock (the busy timeout) is what is wanted.
+ * waiting for the lock (the busy timeout) is what is wanted. `durability`: see Durability.
  */
-export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work: (trx: Kysely<Database>) => Promise<T>, durability: Durability = 'record'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (kind !== 'sqlite') return await db.transaction().execute(work);
+      if (kind === 'mysql' || (kind === 'postgres' && durability === 'record')) return await db.transaction().execute(work);
+      // BEGIN and the setting sent as one (a statement without parameters may hold several).
+      if (kind === 'postgres') return await db.connection().execute((connection) => within(connection, beginEphemeral, work));
+      // SQLite refuses to change `synchronous` inside a transaction: set before, restored after,
+      // on the one connection (nothing else runs on it meanwhile).
+      const relaxed = durability === 'ephemeral' && (await synchronousOf(db)) > NORMAL;
       return await db.connection().execute(async (connection) => {
-        await sql`begin immediate`.execute(connection);
+        if (relaxed) await sql`pragma synchronous = normal`.execute(connection);
         try {
-          const result = await work(connection);
-          await sql`commit`.execute(connection);
-          return result;
-        } catch (error) {
-          await sql`rollback`.execute(connection);
-          throw error;
+          return await within(connection, sql`begin immediate`, work);
+        } finally {
+          if (relaxed) await sql.raw(`pragma synchronous = ${openedSynchronous.get(db)}`).execute(connection);
         }
       });
     } catch (error) {
       if (attempt >= ATTEMPTS || !retryable(error)) throw error;
     }
   }
+}
+
+/** `work` between `begin` and COMMIT on one connection, rolled back when it throws. */
+async function within<T>(connection: Kysely<Database>, begin: RawBuilder<unknown>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  await begin.execute(connection);
+  try {
+    const result = await work(connection);
+    await sql`commit`.execute(connection);
+    return result;
+  } catch (error) {
+    await sql`rollback`.execute(connection);
+    throw error;
+  }
+}
+
+/**
+ * Runs a sweep of dead rows (sessions, rate-limit hits) apart from the operation that set it off:
+ * it answers nobody, so its failure (a lock conflict, the database away) must not fail a login,
+ * and the next sweep does its work. On MySQL at READ COMMITTED: at REPEATABLE READ InnoDB locks
+ * every row the delete scans, not only those it deletes, and logins inserting among them waited
+ * for the sweep or deadlocked with it (the failed logins of an earlier benchmark run).
+ */
+export function sweepInBackground(db: Kysely<Database>, kind: DatabaseKind, work: (on: Db) => Promise<unknown>): void {
+  const swept = kind === 'mysql' ? db.transaction().setIsolationLevel('read committed').execute(work) : work(db);
+  swept.catch(() => undefined);
 }
 
 /** Errors the guard passes on unchanged: what the store itself decided, not a failure of the database. */
@@ -123,15 +187,19 @@ export function forUpdate<Q extends { forUpdate(): Q }>(kind: DatabaseKind, quer
 }
 
 /**
- * Whether the user exists, its row locked until the transaction ends: what changes one user's
- * rows (profile, phone, sessions) is done one transaction at a time per user, which also keeps
- * concurrent logins from deadlocking over the user's sessions. On PostgreSQL `FOR NO KEY UPDATE`,
- * which leaves foreign-key checks of concurrent inserts (a new identity of this user) unblocked.
+ * `query` (reading the user's row) with the user's row locked until the transaction ends: what
+ * changes one user's rows (profile, phone, sessions) is done one transaction at a time per user,
+ * which also keeps concurrent logins from deadlocking over the user's sessions. On PostgreSQL
+ * `FOR NO KEY UPDATE` of the users row only, which leaves foreign-key checks of concurrent inserts
+ * (a new identity of this user, a session) unblocked.
  */
+export function lockingUser<Q extends { forUpdate(): Q; forNoKeyUpdate(of: 'users'): Q }>(kind: DatabaseKind, query: Q): Q {
+  return kind === 'postgres' ? query.forNoKeyUpdate('users') : forUpdate(kind, query);
+}
+
+/** Whether the user exists, its row locked until the transaction ends (lockingUser). */
 export async function lockUser(kind: DatabaseKind, trx: Db, id: string): Promise<boolean> {
-  const query = trx.selectFrom('users').select('id').where('id', '=', id);
-  const locked = kind === 'postgres' ? query.forNoKeyUpdate() : forUpdate(kind, query);
-  return (await locked.executeTakeFirst()) !== undefined;
+  return (await lockingUser(kind, trx.selectFrom('users').select('id').where('id', '=', id)).executeTakeFirst()) !== undefined;
 }
 
 /** A bigint column as a number (pg hands bigints back as strings). */

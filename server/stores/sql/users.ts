@@ -8,8 +8,9 @@
 import type { DatabaseKind } from '../../database';
 import { fullPhone } from '../../account';
 import type { IdentityRecord, PhoneNumber, UserRecord, UserStore, WeChatIdentity } from '../types';
+import { changed, prepare } from './prepared';
 import type { Database, IdentityKind } from './schema';
-import { Conflict, insertUnlessPresent, lockUser, millis, transact, type Db, type Guard } from './support';
+import { Conflict, lockUser, millis, transact, unlessPresent, type Db, type Guard } from './support';
 import { sql, type Kysely } from 'kysely';
 
 export const wechatIdentity = (appId: string, openid: string) => `${appId}:${openid}`;
@@ -92,14 +93,33 @@ export function toUserRecord(rows: UserRow[], appId: string): UserRecord | null 
 /** The users table's columns a UserRecord is made of (with the identities' kind and value). */
 export const USER_COLUMNS = ['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'users.blocked_at', 'users.blocked_reason'] as const;
 
-/** One statement: the user and its identities, or no rows. */
-export function selectUser(db: Db, id: string) {
+/** Users with their identities, one row per identity: to be narrowed to the users wanted. */
+export function selectUsers(db: Db) {
   return db
     .selectFrom('users')
     .leftJoin('identities', 'identities.user_id', 'users.id')
     .leftJoin('accounts', 'accounts.user_id', 'users.id')
-    .select([...USER_COLUMNS, 'identities.kind', 'identities.value', ...ACCOUNT_COLUMNS])
-    .where('users.id', '=', id)
+    .select([...USER_COLUMNS, 'identities.kind', 'identities.value', ...ACCOUNT_COLUMNS]);
+}
+
+/** One statement: the user and its identities, or no rows. */
+export function selectUser(db: Db, id: string) {
+  return selectUsers(db).where('users.id', '=', id).orderBy('identities.seq');
+}
+
+/**
+ * One statement: every user known by the WeChat identity or the unionid (none, one, or two
+ * users when they name different ones), each with all its identities, a user's rows together.
+ */
+function selectUsersKnownBy(db: Db, wechat: string, unionid: string | null) {
+  return selectUsers(db)
+    .where('users.id', 'in', (eb) =>
+      eb
+        .selectFrom('identities as known')
+        .select('known.user_id')
+        .where((known) => known.or([known.and([known('known.kind', '=', 'wechat'), known('known.value', '=', wechat)]), known.and([known('known.kind', '=', 'unionid'), known('known.value', '=', unionid!)])])),
+    )
+    .orderBy('users.id')
     .orderBy('identities.seq');
 }
 
@@ -117,51 +137,71 @@ export interface SqlUserOptions {
 }
 
 export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptions): UserStore {
-  const link = (trx: Db, identityKind: IdentityKind, value: string, userId: string) =>
-    insertUnlessPresent(kind, trx.insertInto('identities').values({ kind: identityKind, value, user_id: userId, created_at: now() }));
+  const userById = prepare(db, (p: { id: string }) => selectUser(db, p.id));
+  const usersKnownBy = prepare(db, (p: { wechat: string; unionid: string | null }) => selectUsersKnownBy(db, p.wechat, p.unionid));
+  const insertUser = prepare(db, (p: { id: string; nickname: string; avatarUrl: string; createdAt: number }) =>
+    db.insertInto('users').values({ id: p.id, nickname: p.nickname, avatar_url: p.avatarUrl, created_at: p.createdAt, updated_at: p.createdAt }),
+  );
+  const insertIdentity = prepare(db, (p: { kind: IdentityKind; value: string; userId: string; createdAt: number }) =>
+    unlessPresent(kind, db.insertInto('identities').values({ kind: p.kind, value: p.value, user_id: p.userId, created_at: p.createdAt })),
+  );
+  const link = async (trx: Db, identityKind: IdentityKind, value: string, userId: string) => changed(await insertIdentity({ kind: identityKind, value, userId, createdAt: now() }, trx)) > 0;
+  const load = async (id: string, on?: Db) => toUserRecord((await userById({ id }, on)).rows, appId);
+
+  /**
+   * Who the identity names: the user of the unionid, else of the openid, and whether that user
+   * lacks either (to be linked, so that later logins find it by both).
+   */
+  const lookUp = async (on: Db, wechat: string, unionid: string | undefined) => {
+    const rows = (await usersKnownBy({ wechat, unionid: unionid ?? null }, on)).rows;
+    const knownBy = (identityKind: IdentityKind, value: string | undefined) => rows.find((row) => row.kind === identityKind && row.value === value)?.id;
+    const byUnionid = knownBy('unionid', unionid);
+    const byOpenid = knownBy('wechat', wechat);
+    const id = byUnionid ?? byOpenid;
+    return {
+      id,
+      rows: rows.filter((row) => row.id === id),
+      lacksOpenid: byOpenid === undefined,
+      lacksUnionid: unionid !== undefined && byUnionid === undefined,
+    };
+  };
 
   /**
    * The user of this unionid, else of this openid, the missing one linked; created with `fresh`
-   * when neither is known (and there is a `fresh`). Concurrent first logins (here or on another
+   * when neither is known (and there is a `fresh`). A known user with nothing to link, as nearly
+   * every login is, is one read and no transaction. Concurrent first logins (here or on another
    * instance) race on the identities' unique key: the one that loses finds its insert did
    * nothing, rolls back (its new user row too) and looks again, now seeing the winner's user.
    */
-  const resolve = ({ openid, unionid }: WeChatIdentity, fresh: (() => UserRecord) | null) =>
-    transact(db, kind, async (trx): Promise<{ user: UserRecord; created: boolean } | null> => {
-      const wechat = wechatIdentity(appId, openid);
-      const found = await trx
-        .selectFrom('identities')
-        .select(['kind', 'user_id'])
-        .where((eb) => eb.or([eb.and([eb('kind', '=', 'wechat'), eb('value', '=', wechat)]), ...(unionid === undefined ? [] : [eb.and([eb('kind', '=', 'unionid'), eb('value', '=', unionid)])])]))
-        .execute();
-      const byUnionid = found.find((row) => row.kind === 'unionid')?.user_id;
-      const byOpenid = found.find((row) => row.kind === 'wechat')?.user_id;
-      const id = byUnionid ?? byOpenid;
+  const resolve = async ({ openid, unionid }: WeChatIdentity, fresh: (() => UserRecord) | null): Promise<{ user: UserRecord; created: boolean } | null> => {
+    const wechat = wechatIdentity(appId, openid);
+    const known = await lookUp(db, wechat, unionid);
+    if (known.id !== undefined && !known.lacksOpenid && !known.lacksUnionid) return { user: toUserRecord(known.rows, appId)!, created: false };
+    if (known.id === undefined && fresh === null) return null;
+    return transact(db, kind, async (trx) => {
+      const { id, lacksOpenid, lacksUnionid } = await lookUp(trx, wechat, unionid);
       if (id !== undefined) {
-        // What the found user lacks is linked to it, so that later logins find it by either.
-        if (byOpenid === undefined && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
-        if (unionid !== undefined && byUnionid === undefined && !(await link(trx, 'unionid', unionid, id))) throw new Conflict('unionid linked meanwhile');
-        const user = await loadUser(trx, id, appId);
+        if (lacksOpenid && !(await link(trx, 'wechat', wechat, id))) throw new Conflict('openid linked meanwhile');
+        if (lacksUnionid && !(await link(trx, 'unionid', unionid!, id))) throw new Conflict('unionid linked meanwhile');
+        const user = await load(id, trx);
         if (!user) throw new Conflict('user deleted meanwhile');
         return { user, created: false };
       }
       if (fresh === null) return null;
       const user: UserRecord = { ...fresh(), openid, ...(unionid === undefined ? {} : { unionid }) };
-      await trx
-        .insertInto('users')
-        .values({ id: user.id, nickname: user.nickname, avatar_url: user.avatarUrl, created_at: user.createdAt, updated_at: user.createdAt })
-        .execute();
+      await insertUser(user, trx);
       if (!(await link(trx, 'wechat', wechat, user.id))) throw new Conflict('first login of this openid elsewhere');
       if (unionid !== undefined && !(await link(trx, 'unionid', unionid, user.id))) throw new Conflict('first login of this unionid elsewhere');
       return { user, created: true };
     });
+  };
 
   return {
     findOrCreate: (identity, fresh) => guard(async () => (await resolve(identity, fresh))!),
 
     find: (identity) => guard(async () => (await resolve(identity, null))?.user ?? null),
 
-    get: (id) => guard(() => loadUser(db, id, appId)),
+    get: (id) => guard(() => load(id)),
 
     update: (id, patch) =>
       guard(() =>

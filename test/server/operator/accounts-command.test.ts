@@ -11,6 +11,7 @@ import type { OpenDatabase } from '../../../server/database';
 import { PASSWORD_PARAMS, verifyPassword } from '../../../server/passwords';
 import { createRedisStores } from '../../../server/stores/redis';
 import { createSqlStores } from '../../../server/stores/sql';
+import { migrations } from '../../../server/stores/sql/migrations';
 import { describeWithRedis } from '../helpers';
 import { describeWithDatabase, openMigrated, sqliteUrl } from '../helpers-databases';
 import { runAccounts, runAccountsAtTerminal } from './accounts-run';
@@ -128,7 +129,8 @@ describe('npm run accounts, on an SQLite file', () => {
     const fresh = sqliteUrl();
     const behind = await runAccounts(['list'], { databaseUrl: fresh });
     expect(behind.code).toBe(1);
-    expect(behind.stderr).toMatch(/is behind this release: 2 migration\(s\) pending .*run `npm run migrate` with the same DATABASE_URL/);
+    // A fresh file has every migration of this release pending.
+    expect(behind.stderr).toMatch(new RegExp(`is behind this release: ${Object.keys(migrations('sqlite')).length} migration\\(s\\) pending .*run \`npm run migrate\` with the same DATABASE_URL`));
   }, 60_000);
 
   it('says a database that does not answer is unreachable, without the password of its URL', async () => {
