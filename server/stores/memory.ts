@@ -351,6 +351,9 @@ export function createMemoryStores(
       async reset(key) {
         windows.reset(key);
       },
+      async refund(key) {
+        windows.refund(key);
+      },
     },
 
     credentials: createMemoryCredentialCache(now),

@@ -78,6 +78,18 @@ describe('bind mode in createLoginService', () => {
     expect(warnings).toEqual(['onAccountEvent failed; the change itself is stored']);
   });
 
+  it('binds all the same when the limiter cannot clear the account or give the address its attempt back, and says so in two warn lines', async () => {
+    const { service, stores, ticket, warnings } = await setup();
+    stores.limits.reset = async () => {
+      throw new Error('limiter away');
+    };
+    stores.limits.refund = async () => {
+      throw new Error('limiter away');
+    };
+    await expect(service.bind({ bindTicket: await ticket('unlimited'), account: 'A1', password: PASSWORD }, { address: '192.0.2.1' })).resolves.toMatchObject({ user: { account: { name: 'A1' } } });
+    expect(warnings).toEqual(['clearing the account’s failed binds failed; they expire with their window', 'giving the client address back this bind’s attempt failed; it expires with its window']);
+  });
+
   it('answers DELETE /auth/binding of a user without a platform account 404 NOT_FOUND, removing nothing', async () => {
     const { service, stores, wechat } = await setup();
     const { user } = await stores.users.findOrCreate({ openid: wechat.openidFor('legacy') }, () => ({ id: 'legacy', openid: wechat.openidFor('legacy'), nickname: '', avatarUrl: '', createdAt: 0 }));
