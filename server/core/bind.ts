@@ -37,7 +37,7 @@ export interface BindSettings {
   passwords: PasswordChecker;
   /** A bind ticket is refused this long after its login. */
   ticketLifetimeMs: number;
-  /** Bind attempts per account, and per client address, in any sliding window of failureWindowMs; a success clears the account's. */
+  /** Failed bind attempts per account, and per client address, in any sliding window of failureWindowMs; a success clears the account's, and does not count against the address. */
   failureLimit: number;
   failureWindowMs: number;
   authenticate(authorization: string | undefined): MaybePromise<Authenticated>;
@@ -97,7 +97,8 @@ export function createBinding(settings: BindSettings): Binding {
 
       // Counted before the password is checked, so that concurrent guesses cannot get past the cap.
       const accountKey = `bind-account:${name}`;
-      await enforceLimit(stores.limits, `bind-client:${clientKey(client.address)}`, failureLimit, failureWindowMs, limited);
+      const addressKey = `bind-client:${clientKey(client.address)}`;
+      await enforceLimit(stores.limits, addressKey, failureLimit, failureWindowMs, limited);
       await enforceLimit(stores.limits, accountKey, failureLimit, failureWindowMs, limited);
 
       const account = await stores.accounts.byName(name);
@@ -111,8 +112,13 @@ export function createBinding(settings: BindSettings): Binding {
         if (outcome.reason === 'ACCOUNT_ALREADY_BOUND') throw new ApiError('ACCOUNT_ALREADY_BOUND', 'this account is already bound to another WeChat user');
         throw invalidTicket();
       }
-      // The bind stands whatever happens to this: a count left behind only runs out with its window.
-      await stores.limits.reset(accountKey).catch((error: unknown) => settings.warn({ err: error instanceof Error ? error.message : String(error) }, 'clearing the account’s failed binds failed; they expire with their window'));
+      // The bind stands whatever happens to these: a count left behind only runs out with its window.
+      // The account's failures are cleared; the address gets back only this attempt's place (an
+      // office behind one NAT address binds freely), never its failures: one valid account must
+      // not wipe the count of a spray over others from the same address.
+      const warnThat = (message: string) => (error: unknown) => settings.warn({ err: error instanceof Error ? error.message : String(error) }, message);
+      await stores.limits.reset(accountKey).catch(warnThat('clearing the account’s failed binds failed; they expire with their window'));
+      await stores.limits.refund(addressKey).catch(warnThat('giving the client address back this bind’s attempt failed; it expires with its window'));
       if (passwords.needsRehash(account.passwordHash)) {
         // Stored under the current parameters now that the password is known; the bind stands either way.
         try {

@@ -380,6 +380,9 @@ export function createMemoryStores(
       async reset(key) {
         windows.reset(key);
       },
+      async refund(key) {
+        windows.refund(key);
+      },
     },
 
     credentials: createMemoryCredentialCache(now),

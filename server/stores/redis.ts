@@ -418,6 +418,8 @@ export function createRedisStoresOn(
           return reply?.allowed === 1 ? { allowed: true } : { allowed: false, retryAfterMs: Math.max(1, reply?.retryAfterMs ?? windowMs) };
         }),
       reset: (key) => guard(async () => void (await redis.del(`${prefix}rate:${key}`))),
+      // The highest score is the newest hit (SLIDING_WINDOW scores hits by time); none left, nothing done.
+      refund: (key) => guard(async () => void (await redis.zremrangebyrank(`${prefix}rate:${key}`, -1, -1))),
     },
 
     credentials: createRedisCredentialCache(redis, prefix, guard, now, sealer),

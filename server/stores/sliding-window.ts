@@ -8,6 +8,9 @@ interface Log {
   last: number;
 }
 
+/** The log's newest stamp: the one before `next` (a ring with room keeps `next` at 0, its newest last). */
+const newestOf = (log: Log) => log.stamps[(log.next + log.stamps.length - 1) % log.stamps.length];
+
 /**
  * Exact sliding-window limits in memory: a hit is accepted only if fewer than `limit` hits were
  * accepted in the `windowMs` before it, so no window of that length, wherever it falls, ever
@@ -65,6 +68,25 @@ export class SlidingWindows {
   /** Forgets `key`'s hits under every limit and window. */
   reset(key: string): void {
     for (const logs of this.#maps.values()) logs.delete(key);
+  }
+
+  /**
+   * Forgets `key`'s newest accepted hit, if it has one. A key counted under several limits loses
+   * it under the one whose newest hit is latest: one hit given back, as Redis and SQL do.
+   */
+  refund(key: string): void {
+    let newest: { logs: Map<string, Log>; log: Log } | undefined;
+    for (const logs of this.#maps.values()) {
+      const log = logs.get(key);
+      if (log && log.stamps.length > 0 && (!newest || newestOf(log) > newestOf(newest.log))) newest = { logs, log };
+    }
+    if (!newest) return;
+    const { logs, log } = newest;
+    // Unrolled oldest first, then the newest dropped: a ring with room has `next` 0, as `take` expects.
+    log.stamps = [...log.stamps.slice(log.next), ...log.stamps.slice(0, log.next)];
+    log.stamps.pop();
+    log.next = 0;
+    if (log.stamps.length === 0) logs.delete(key);
   }
 
   /** Keys held, for tests and the curious. */

@@ -353,6 +353,11 @@ export interface RateLimiter {
   take(key: string, limit: number, windowMs: number): Promise<RateDecision>;
   /** Forgets every hit of `key`, in every window (a successful bind clears the account's failures; a deleted account's per-user keys are reset). */
   reset(key: string): Promise<void>;
+  /**
+   * Forgets the newest accepted hit of `key`, if any: the attempt it paid for turned out not to be
+   * a failure (a successful bind gives its place back to the client's address). Never more than one.
+   */
+  refund(key: string): Promise<void>;
 }
 
 /** A credential the server fetched (WeChat's access_token): its value, when to renew it, when it dies (epoch ms). */

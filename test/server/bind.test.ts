@@ -199,6 +199,39 @@ describe.each(adapters)('bind mode on the %s adapter, over HTTP', (_name, adapte
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
+  it('lets 10 people bind their own accounts from one address in a row, and still refuses that address after 5 failures', async () => {
+    const h = await host();
+    const names = Array.from({ length: 10 }, (_, i) => `T6${i}`);
+    for (const name of names) await account(h, name);
+    for (const name of names) {
+      const bound = await bind(h, await ticketOf(h, `colleague-${name}`), name);
+      expect({ name, status: bound.status }).toEqual({ name, status: 200 });
+    }
+    expect((await h.stores.accounts.list()).filter((listed) => listed.bound)).toHaveLength(10);
+    // The successes gave back only their own places: the address still has exactly five failures to spend.
+    const ticket = await ticketOf(h, 'sprayer-after');
+    for (let i = 0; i < 5; i++) expectError(await bind(h, ticket, `spray-${i}`, 'password1'), 401, 'INVALID_CREDENTIALS');
+    expectError(await bind(h, ticket, 'spray-5', 'password1'), 429, 'RATE_LIMITED');
+  });
+
+  it('gives an address back a success’s attempt and never its failures: after 4 failures and a bind, a 5th failure is answered and the next attempt is refused', async () => {
+    const h = await host();
+    await account(h, 'T70');
+    const ticket = await ticketOf(h, 'sprayer-with-one-account');
+    for (let i = 0; i < 4; i++) {
+      expectError(await bind(h, ticket, `spray-${i}`, 'password1'), 401, 'INVALID_CREDENTIALS');
+      h.clock.advance(1000);
+    }
+    expect((await bind(h, await ticketOf(h, 'owner-of-T70'), 'T70')).status).toBe(200);
+    h.clock.advance(1000);
+    expectError(await bind(h, ticket, 'spray-4', 'password1'), 401, 'INVALID_CREDENTIALS');
+    h.clock.advance(1000);
+    const limited = await bind(h, ticket, 'spray-5', 'password1');
+    expectError(limited, 429, 'RATE_LIMITED');
+    // Until the first failure (at 0 s) leaves the window: the success's own place was the one given back.
+    expect(Number(limited.headers.get('retry-after'))).toBe(15 * 60 - 6);
+  });
+
   it('finds an account whose name is typed with a decomposed accent (NFC, as npm run accounts stores names)', async () => {
     const h = await host();
     const made = await account(h, 'Ren\u00e9e');

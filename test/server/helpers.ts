@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from '../../tools/free-port';
 import os from 'node:os';
 import path from 'node:path';
+import { ApiError } from '../../server/errors';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
@@ -214,4 +215,15 @@ export function describeWithRedis(name: string, suite: (redis: () => RedisServer
       }),
     );
   });
+}
+
+/** The ApiError a call (or a promise) fails with; any other outcome fails the test. */
+export async function apiFailure(call: (() => unknown) | Promise<unknown>): Promise<ApiError> {
+  try {
+    await (typeof call === 'function' ? call() : call);
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('the call did not fail');
 }

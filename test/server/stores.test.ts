@@ -522,6 +522,72 @@ function storeContract(factory: () => Factory) {
       expect((await stores.limits.take('kept', 3, W)).allowed).toBe(false);
     });
 
+    it('gives back the newest hit of a key on refund: one more place, the oldest hit still deciding when the next frees, and only that key', async () => {
+      for (let i = 0; i < 3; i++) {
+        await stores.limits.take('refund-me', 3, W);
+        await stores.limits.take('kept', 3, W);
+        clock.advance(1000);
+      }
+      await stores.limits.refund('refund-me');
+      expect(await stores.limits.take('refund-me', 3, W)).toEqual({ allowed: true });
+      // The hit at 0 s decides: had the oldest been given back, the hit at 1 s would.
+      expect(await stores.limits.take('refund-me', 3, W)).toEqual({ allowed: false, retryAfterMs: W - 3000 });
+      expect((await stores.limits.take('kept', 3, W)).allowed).toBe(false);
+    });
+
+    it('does nothing on a refund of a key never taken: it gets no credit', async () => {
+      await stores.limits.refund('never-seen');
+      await stores.limits.refund('never-seen');
+      expect(await stores.limits.take('never-seen', 1, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take('never-seen', 1, W)).allowed).toBe(false);
+    });
+
+    it('never gives back more than was taken: 2 hits, 5 refunds, and the limit of 3 still holds', async () => {
+      for (let i = 0; i < 2; i++) await stores.limits.take('over-refunded', 3, W);
+      for (let i = 0; i < 5; i++) await stores.limits.refund('over-refunded');
+      for (let i = 0; i < 3; i++) expect(await stores.limits.take('over-refunded', 3, W)).toEqual({ allowed: true });
+      expect((await stores.limits.take('over-refunded', 3, W)).allowed).toBe(false);
+    });
+
+    it('refunds and resets keys longer than any column, each apart from a key alike in its first 255 characters', async () => {
+      const long = (tail: string) => `bind-client:${'地址🔑'.repeat(100)}${tail}`;
+      for (const tail of ['a', 'b', 'c']) expect(await stores.limits.take(long(tail), 1, W)).toEqual({ allowed: true });
+      await stores.limits.refund(long('a'));
+      await stores.limits.reset(long('b'));
+      expect(await stores.limits.take(long('a'), 1, W)).toEqual({ allowed: true });
+      expect(await stores.limits.take(long('b'), 1, W)).toEqual({ allowed: true });
+      for (const tail of ['a', 'b', 'c']) expect((await stores.limits.take(long(tail), 1, W)).allowed).toBe(false);
+    });
+
+    it('decides as if each refunded hit had never been taken (random hit times and refunds)', async () => {
+      const limit = 3;
+      const window = 1000;
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.record({ gap: fc.integer({ min: 0, max: 400 }), refund: fc.boolean() }), { minLength: 1, maxLength: 40 }), async (steps) => {
+          const key = `r${Math.random()}`;
+          const accepted: number[] = [];
+          for (const { gap, refund } of steps) {
+            clock.advance(gap);
+            const at = clock.now();
+            if (refund) {
+              await stores.limits.refund(key);
+              accepted.pop();
+              continue;
+            }
+            const inWindow = accepted.filter((t) => at - t < window);
+            const decision = await stores.limits.take(key, limit, window);
+            if (inWindow.length < limit) {
+              expect(decision).toEqual({ allowed: true });
+              accepted.push(at);
+            } else {
+              expect(decision).toEqual({ allowed: false, retryAfterMs: inWindow[0] + window - at });
+            }
+          }
+        }),
+        { numRuns: 25 },
+      );
+    });
+
     it('never accepts more than the limit in any window, and refuses only when the window is full (random hit times)', async () => {
       const limit = 4;
       const window = 1000;

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiError } from '../../server/errors';
 import { createWeChatClient, httpTransport, MAX_ANSWER_BYTES, type Transport } from '../../server/wechat/client';
 import type { Deadline } from '../../server/wechat/http';
-import { until } from './helpers';
+import { apiFailure, until } from './helpers';
 
 const KEY = 'tiihtNczf5v6AKRyjwEUhQ==';
 const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
@@ -11,15 +10,6 @@ const OPENID = 'oGZUI0egBJY1zhBYw2KhdUfwVJJE';
 const client = (transport: Transport, timeoutMs = 1000) => createWeChatClient({ baseUrl: () => 'https://wx.example', appId: 'wxapp', secret: 'SECRET', timeoutMs, transport });
 const answering = (body: string, status = 200): Transport => async () => ({ status, body });
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('did not fail');
-}
 
 describe('WeChat client', () => {
   it('treats an answer without errcode as success, as real WeChat sends it', async () => {
@@ -38,7 +28,7 @@ describe('WeChat client', () => {
     [-1, 503, 'WECHAT_UNAVAILABLE'],
     [40013, 502, 'WECHAT_UNAVAILABLE'],
   ])('turns errcode %i into HTTP %i %s without WeChat’s raw message', async (errcode, status, code) => {
-    const error = await failure(client(answering(`{"errcode":${errcode},"errmsg":"secret detail, rid: 99"}`)).code2Session('c'));
+    const error = await apiFailure(client(answering(`{"errcode":${errcode},"errmsg":"secret detail, rid: 99"}`)).code2Session('c'));
     expect(error).toMatchObject({ status, code });
     expect(error.message).not.toMatch(/secret detail|rid/);
   });
@@ -52,7 +42,7 @@ describe('WeChat client', () => {
       throw new TypeError('fetch failed');
     }) as Transport],
   ])('answers 502 WECHAT_UNAVAILABLE for %s', async (_case, transport) => {
-    expect(await failure(client(transport).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(await apiFailure(client(transport).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
   });
 
   it('gives up after its timeout with 504 WECHAT_TIMEOUT and aborts the request', async () => {
@@ -65,7 +55,7 @@ describe('WeChat client', () => {
         d.onExpiry(() => stopped++);
         return new Promise(() => undefined);
       };
-      const pending = failure(client(hanging, 5000).code2Session('c'));
+      const pending = apiFailure(client(hanging, 5000).code2Session('c'));
       await jest.advanceTimersByTimeAsync(5000);
       expect(await pending).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
       expect(deadline?.expired).toBe(true);
@@ -83,11 +73,11 @@ describe('WeChat client', () => {
     ['a session_key that is not base64', `{"session_key":"not base64 at all!!!!!==","openid":"${OPENID}"}`],
     ['a numeric session_key', `{"session_key":12345,"openid":"${OPENID}"}`],
   ])('answers 502 WECHAT_UNAVAILABLE for %s, storing nothing', async (_case, body) => {
-    expect(await failure(client(answering(body)).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(await apiFailure(client(answering(body)).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
   });
 
   it.each([40125, 40013, 40002])('tells the client only that WeChat refused errcode %i; the errcode goes to the log through the cause', async (errcode) => {
-    const error = await failure(client(answering(`{"errcode":${errcode},"errmsg":"invalid appsecret, rid: 5"}`)).code2Session('c'));
+    const error = await apiFailure(client(answering(`{"errcode":${errcode},"errmsg":"invalid appsecret, rid: 5"}`)).code2Session('c'));
     expect(error).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
     expect(error.message).not.toContain(String(errcode));
     expect(error.message).not.toMatch(/appsecret/);
@@ -96,7 +86,7 @@ describe('WeChat client', () => {
 
   it('never puts the secret in an error message', async () => {
     for (const transport of [answering('x', 500), answering('{"errcode":40125}')]) {
-      expect((await failure(client(transport).code2Session('c'))).message).not.toContain('SECRET');
+      expect((await apiFailure(client(transport).code2Session('c'))).message).not.toContain('SECRET');
     }
   });
 });
@@ -141,7 +131,7 @@ describe('WeChat client over HTTP', () => {
       if (!stall) res.end(`{"session_key":"${KEY}","openid":"${OPENID}"}`);
     });
     const client = overHttp(wechat.base, 200);
-    expect(await failure(client.code2Session('slow'))).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
+    expect(await apiFailure(client.code2Session('slow'))).toMatchObject({ status: 504, code: 'WECHAT_TIMEOUT' });
     await until(() => wechat.closed() >= 1, 'the connection of the cut call to close');
     stall = false;
     await expect(client.code2Session('next')).resolves.toEqual({ openid: OPENID, sessionKey: KEY });
@@ -154,7 +144,7 @@ describe('WeChat client over HTTP', () => {
       res.writeHead(302, { location: `${elsewhere.base}${req.url}` });
       res.end();
     });
-    expect(await failure(overHttp(redirecting.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(await apiFailure(overHttp(redirecting.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
     expect(redirecting.hits()).toBe(1);
     expect(elsewhere.hits()).toBe(0);
   });
@@ -175,13 +165,13 @@ describe('WeChat client over HTTP', () => {
       };
       pump();
     });
-    expect(await failure(overHttp(endless.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(await apiFailure(overHttp(endless.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
     expect(streamed).toBeLessThan(50 * 1024 * 1024);
 
     const declared = await serve((_req, res) => {
       res.writeHead(200, { 'content-length': String(50 * 1024 * 1024) });
       res.write('{');
     });
-    expect(await failure(overHttp(declared.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
+    expect(await apiFailure(overHttp(declared.base).code2Session('c'))).toMatchObject({ status: 502, code: 'WECHAT_UNAVAILABLE' });
   });
 });

@@ -67,6 +67,8 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
   // The key's first hit; `hits` and `expires_at` as parameters, so that the statement's text never changes.
   const insertFirst = prepare(db, (p: { key: string; hits: string; expiresAt: number }) => unlessPresent(kind, db.insertInto('rate_limits').values({ key: p.key, hits: p.hits, expires_at: p.expiresAt })));
   const updateHits = prepare(db, (p: { key: string; hits: string; expiresAt: number }) => db.updateTable('rate_limits').set({ hits: p.hits, expires_at: p.expiresAt }).where('key', '=', p.key));
+  // A refund leaves expires_at as it was: still when the row's hits are all out of the window at the latest.
+  const setHits = prepare(db, (p: { key: string; hits: string }) => db.updateTable('rate_limits').set({ hits: p.hits }).where('key', '=', p.key));
   const sweep = prepare(db, (p: { at: number }) => db.deleteFrom('rate_limits').where('expires_at', '<=', p.at));
 
   return {
@@ -105,6 +107,24 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
         );
       }),
 
-    reset: (key) => guard(async () => void (await db.deleteFrom('rate_limits').where('key', '=', key).execute())),
+    // Under the key as stored, as every hit was counted: a key too long for the column was never found by its raw form.
+    reset: (key) => guard(async () => void (await db.deleteFrom('rate_limits').where('key', '=', storedKey(key)).execute())),
+
+    refund: (given) =>
+      guard(async () => {
+        const key = storedKey(given);
+        // Locked as a hit is, so that a concurrent hit or refund of the key cannot lose this one.
+        await transact(
+          db,
+          kind,
+          async (trx) => {
+            const [row] = (await lockedHits({ key }, trx)).rows;
+            const hits = row ? validHits(row.hits) : '';
+            // Hits are oldest first: the newest is the last one. No hits, nothing to give back.
+            if (hits !== '') await setHits({ key, hits: hits.slice(0, -WIDTH) }, trx);
+          },
+          'ephemeral',
+        );
+      }),
   };
 }

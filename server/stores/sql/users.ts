@@ -196,6 +196,19 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
     });
   };
 
+  /**
+   * What a deletion and an erasure share, inside their transaction: the user locked and read as
+   * they were, then their sessions and identities gone (children first, by name: the foreign keys
+   * cascade too, but nothing here depends on that). Null when there is no such user.
+   */
+  const detachUser = async (trx: Db, id: string) => {
+    if (!(await lockUser(kind, trx, id))) return null;
+    const before = await loadUser(trx, id, appId);
+    await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
+    await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+    return before;
+  };
+
   return {
     findOrCreate: (identity, fresh) => guard(async () => (await resolve(identity, fresh))!),
 
@@ -226,12 +239,8 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
     delete: (id) =>
       guard(() =>
         transact(db, kind, async (trx) => {
-          if (!(await lockUser(kind, trx, id))) return null;
-          const before = await loadUser(trx, id, appId);
-          // Children first, by name: the foreign keys cascade too, but nothing here depends on that.
-          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
-          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
-          await trx.deleteFrom('users').where('id', '=', id).execute();
+          const before = await detachUser(trx, id);
+          if (before) await trx.deleteFrom('users').where('id', '=', id).execute();
           return before;
         }),
       ),
@@ -239,10 +248,8 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
     eraseCollectedData: (id) =>
       guard(() =>
         transact(db, kind, async (trx) => {
-          if (!(await lockUser(kind, trx, id))) return null;
-          const before = await loadUser(trx, id, appId);
-          await trx.deleteFrom('sessions').where('user_id', '=', id).execute();
-          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          const before = await detachUser(trx, id);
+          if (!before) return null;
           await trx.updateTable('users').set({ nickname: '', avatar_url: '', updated_at: now() }).where('id', '=', id).execute();
           return before;
         }),

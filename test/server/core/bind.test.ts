@@ -1,10 +1,10 @@
 /** Bind mode in the login core on its own: the limits per account and per address, the audit hook, and the options. */
-import { ApiError, createLoginService, createMemoryStores, OptionError } from '../../../server/core';
+import { createLoginService, createMemoryStores, OptionError } from '../../../server/core';
 import { createSimulatedWeChat } from '../../../server/core/simulator';
 import type { AccountEvent } from '../../../server/core/bind';
 import { hashPassword } from '../../../server/passwords';
 import type { BindRequiredResponse } from '../../../typings/api';
-import { fakeClock } from '../helpers';
+import { apiFailure, fakeClock } from '../helpers';
 
 const MINUTE = 60_000;
 const PARAMS = { logN: 11, r: 8, p: 1 };
@@ -21,24 +21,15 @@ async function setup(options: { onAccountEvent?: (event: AccountEvent) => void }
   return { clock, wechat, stores, service, ticket, warnings };
 }
 
-async function failure(call: () => unknown): Promise<ApiError> {
-  try {
-    await call();
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('the call did not fail');
-}
 
 describe('bind mode in createLoginService', () => {
   it('counts failures per account whatever the address: the 6th from a 6th address is refused', async () => {
     const { service, ticket } = await setup();
     const bindTicket = await ticket('spread');
     for (let i = 0; i < 5; i++) {
-      expect((await failure(() => service.bind({ bindTicket, account: 'A1', password: `no-${i}` }, { address: `198.51.100.${i}` }))).code).toBe('INVALID_CREDENTIALS');
+      expect((await apiFailure(() => service.bind({ bindTicket, account: 'A1', password: `no-${i}` }, { address: `198.51.100.${i}` }))).code).toBe('INVALID_CREDENTIALS');
     }
-    const limited = await failure(() => service.bind({ bindTicket, account: 'A1', password: PASSWORD }, { address: '198.51.100.99' }));
+    const limited = await apiFailure(() => service.bind({ bindTicket, account: 'A1', password: PASSWORD }, { address: '198.51.100.99' }));
     expect(limited.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBe(15 * 60);
     // Another account from a fresh address is not held back by A1's failures.
@@ -48,20 +39,20 @@ describe('bind mode in createLoginService', () => {
   it('clears an account’s failures when it binds: five more may fail afterwards before the sixth is refused', async () => {
     const { service, ticket } = await setup();
     const first = await ticket('clear-1');
-    for (let i = 0; i < 4; i++) await failure(() => service.bind({ bindTicket: first, account: 'A1', password: 'no' }, { address: `203.0.113.${i}` }));
+    for (let i = 0; i < 4; i++) await apiFailure(() => service.bind({ bindTicket: first, account: 'A1', password: 'no' }, { address: `203.0.113.${i}` }));
     const { skey } = await service.bind({ bindTicket: first, account: 'A1', password: PASSWORD }, { address: '203.0.113.10' });
     await service.unbind(`Bearer ${skey}`);
     const second = await ticket('clear-2');
     for (let i = 0; i < 5; i++) {
-      expect((await failure(() => service.bind({ bindTicket: second, account: 'A1', password: 'no' }, { address: `203.0.113.${20 + i}` }))).code).toBe('INVALID_CREDENTIALS');
+      expect((await apiFailure(() => service.bind({ bindTicket: second, account: 'A1', password: 'no' }, { address: `203.0.113.${20 + i}` }))).code).toBe('INVALID_CREDENTIALS');
     }
-    expect((await failure(() => service.bind({ bindTicket: second, account: 'A1', password: PASSWORD }, { address: '203.0.113.30' }))).code).toBe('RATE_LIMITED');
+    expect((await apiFailure(() => service.bind({ bindTicket: second, account: 'A1', password: PASSWORD }, { address: '203.0.113.30' }))).code).toBe('RATE_LIMITED');
   });
 
   it('takes an attempt before checking the password: 10 concurrent guesses on one account get 5 answers of INVALID_CREDENTIALS and 5 of RATE_LIMITED', async () => {
     const { service, ticket } = await setup();
     const bindTicket = await ticket('concurrent');
-    const codes = await Promise.all(Array.from({ length: 10 }, (_, i) => failure(() => service.bind({ bindTicket, account: 'A1', password: `guess-${i}` }, { address: `192.0.2.${i}` })).then((error) => error.code)));
+    const codes = await Promise.all(Array.from({ length: 10 }, (_, i) => apiFailure(() => service.bind({ bindTicket, account: 'A1', password: `guess-${i}` }, { address: `192.0.2.${i}` })).then((error) => error.code)));
     expect(codes.filter((code) => code === 'INVALID_CREDENTIALS')).toHaveLength(5);
     expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(5);
   });
@@ -87,12 +78,24 @@ describe('bind mode in createLoginService', () => {
     expect(warnings).toEqual(['onAccountEvent failed; the change itself is stored']);
   });
 
+  it('binds all the same when the limiter cannot clear the account or give the address its attempt back, and says so in two warn lines', async () => {
+    const { service, stores, ticket, warnings } = await setup();
+    stores.limits.reset = async () => {
+      throw new Error('limiter away');
+    };
+    stores.limits.refund = async () => {
+      throw new Error('limiter away');
+    };
+    await expect(service.bind({ bindTicket: await ticket('unlimited'), account: 'A1', password: PASSWORD }, { address: '192.0.2.1' })).resolves.toMatchObject({ user: { account: { name: 'A1' } } });
+    expect(warnings).toEqual(['clearing the account’s failed binds failed; they expire with their window', 'giving the client address back this bind’s attempt failed; it expires with its window']);
+  });
+
   it('answers DELETE /auth/binding of a user without a platform account 404 NOT_FOUND, removing nothing', async () => {
     const { service, stores, wechat } = await setup();
     const { user } = await stores.users.findOrCreate({ openid: wechat.openidFor('legacy') }, () => ({ id: 'legacy', openid: wechat.openidFor('legacy'), nickname: '', avatarUrl: '', createdAt: 0 }));
     const login = await service.login(wechat.mintCode('legacy'));
     expect(login).toMatchObject({ user: { id: user.id, account: null } });
-    expect((await failure(() => service.unbind(`Bearer ${(login as { skey: string }).skey}`))).code).toBe('NOT_FOUND');
+    expect((await apiFailure(() => service.unbind(`Bearer ${(login as { skey: string }).skey}`))).code).toBe('NOT_FOUND');
     expect((await stores.users.find({ openid: wechat.openidFor('legacy') }))?.id).toBe(user.id);
   });
 

@@ -1,8 +1,8 @@
 /** The login core on its own: no HTTP, plain values in, the contract's shapes and typed errors out. */
-import { ApiError, createLoginService, createMemoryStores, OptionError } from '../../../server/core';
+import { createLoginService, createMemoryStores, OptionError } from '../../../server/core';
 import { createSimulatedWeChat } from '../../../server/core/simulator';
 import type { MenuItem } from '../../../typings/api';
-import { fakeClock } from '../helpers';
+import { apiFailure, fakeClock } from '../helpers';
 
 const MINUTE = 60 * 1000;
 
@@ -14,16 +14,6 @@ function setup(options: { requirePhone?: boolean; loginRateLimit?: number; menus
   return { clock, wechat, stores, service };
 }
 
-/** The typed error a call failed with. */
-async function failure(call: () => unknown): Promise<ApiError> {
-  try {
-    await call();
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('the call did not fail');
-}
 
 describe('createLoginService', () => {
   it('logs in with a code, authenticates the bearer skey without a promise on memory stores, and logs out', async () => {
@@ -38,7 +28,7 @@ describe('createLoginService', () => {
 
     expect(await service.logout(`Bearer ${login.skey}`)).toEqual({ ok: true });
     expect(await stores.sessions.deleteAll()).toBe(0);
-    expect((await failure(() => service.session(`Bearer ${login.skey}`))).code).toBe('SESSION_EXPIRED');
+    expect((await apiFailure(() => service.session(`Bearer ${login.skey}`))).code).toBe('SESSION_EXPIRED');
   });
 
   it('answers login and session with the menus its menus option gives the user’s roles, and none by default (a host’s menus are its own)', async () => {
@@ -72,7 +62,7 @@ describe('createLoginService', () => {
     [`Bearer ${'A'.repeat(43)}`, 'SESSION_EXPIRED', 401],
   ])('refuses the Authorization header %p with %s (%d)', async (header, code, status) => {
     const { service } = setup();
-    const error = await failure(() => service.authenticate(header));
+    const error = await apiFailure(() => service.authenticate(header));
     expect([error.code, error.status]).toEqual([code, status]);
   });
 
@@ -80,10 +70,10 @@ describe('createLoginService', () => {
     const { wechat, service } = setup();
     const code = wechat.mintCode();
     await service.login(code);
-    const reused = await failure(() => service.login(code));
+    const reused = await apiFailure(() => service.login(code));
     expect([reused.code, reused.status]).toEqual(['INVALID_CODE', 401]);
     wechat.injectFaults({ errcode: 40226, delayMs: 0 }, 1);
-    const blocked = await failure(() => service.login(wechat.mintCode()));
+    const blocked = await apiFailure(() => service.login(wechat.mintCode()));
     expect([blocked.code, blocked.status]).toEqual(['USER_BLOCKED', 403]);
   });
 
@@ -91,7 +81,7 @@ describe('createLoginService', () => {
     const { wechat, service } = setup({ loginRateLimit: 2 });
     await service.login(wechat.mintCode(), { address: '2001:db8:1:2::1' });
     await service.login(wechat.mintCode(), { address: '2001:db8:1:2::ffff' });
-    const limited = await failure(() => service.login(wechat.mintCode(), { address: '2001:db8:1:2:3:4:5:6' }));
+    const limited = await apiFailure(() => service.login(wechat.mintCode(), { address: '2001:db8:1:2:3:4:5:6' }));
     expect(limited.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     await expect(service.login(wechat.mintCode(), { address: '2001:db8:1:3::1' })).resolves.toMatchObject({ isNewUser: false });
@@ -103,7 +93,7 @@ describe('createLoginService', () => {
     const { user } = await service.verifyUserInfo(`Bearer ${skey}`, wechat.userData('alice')!);
     expect(user.nickname).toBe('alice');
     const tampered = { ...wechat.userData('alice')!, rawData: '{"nickName":"mallory"}' };
-    expect((await failure(() => service.verifyUserInfo(`Bearer ${skey}`, tampered))).code).toBe('INVALID_USER_DATA');
+    expect((await apiFailure(() => service.verifyUserInfo(`Bearer ${skey}`, tampered))).code).toBe('INVALID_USER_DATA');
   });
 
   it('refuses user data older than five minutes as a replay', async () => {
@@ -111,18 +101,18 @@ describe('createLoginService', () => {
     const { skey } = await service.login(wechat.mintCode('late'));
     const data = wechat.userData('late')!;
     clock.advance(5 * MINUTE + 1000);
-    expect((await failure(() => service.verifyUserInfo(`Bearer ${skey}`, data))).code).toBe('INVALID_USER_DATA');
+    expect((await apiFailure(() => service.verifyUserInfo(`Bearer ${skey}`, data))).code).toBe('INVALID_USER_DATA');
   });
 
   it('binds a phone, refuses the same number to a second user, and lets requirePhone gate business routes until then', async () => {
     const { wechat, service } = setup({ requirePhone: true });
     const a = await service.login(wechat.mintCode('a'));
     const b = await service.login(wechat.mintCode('b'));
-    expect((await failure(() => service.authenticateComplete(`Bearer ${a.skey}`))).code).toBe('PHONE_REQUIRED');
+    expect((await apiFailure(() => service.authenticateComplete(`Bearer ${a.skey}`))).code).toBe('PHONE_REQUIRED');
     const bound = await service.bindPhone(`Bearer ${a.skey}`, wechat.mintPhoneCode('a', '13800138000'));
     expect(bound.user).toMatchObject({ phone: '138****8000', phoneRequired: false });
     expect(service.authenticateComplete(`Bearer ${a.skey}`)).toMatchObject({ user: { phone: { countryCode: '86', number: '13800138000' } } });
-    const taken = await failure(() => service.bindPhone(`Bearer ${b.skey}`, wechat.mintPhoneCode('b', '13800138000')));
+    const taken = await apiFailure(() => service.bindPhone(`Bearer ${b.skey}`, wechat.mintPhoneCode('b', '13800138000')));
     expect([taken.code, taken.status]).toEqual(['PHONE_IN_USE', 409]);
   });
 
@@ -135,7 +125,7 @@ describe('createLoginService', () => {
       expect(service.authenticate(`Bearer ${skey}`)).toBeTruthy();
     }
     clock.advance(10);
-    expect((await failure(() => service.authenticate(`Bearer ${skey}`))).code).toBe('SESSION_EXPIRED');
+    expect((await apiFailure(() => service.authenticate(`Bearer ${skey}`))).code).toBe('SESSION_EXPIRED');
   });
 
   describe('options', () => {
