@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { startRetention } from './audit';
 import { AvatarFiles } from './avatars';
 import type { Config } from './config';
 import type { Context } from './context';
@@ -86,7 +87,17 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
     if (app.server.listening) beginShutdown(app.server);
     done();
   });
+  // The audit trail's retention: a purge now (not waited for: a slow one must not hold the start) and daily.
+  const retention = startRetention({
+    audit: stores.audit,
+    now,
+    retentionMs: config.auditRetentionDays * 24 * 3600 * 1000,
+    onPurged: (count) => app.log.info({ count, retentionDays: config.auditRetentionDays }, 'audit entries past their retention purged'),
+    onError: (error) => app.log.error({ err: error instanceof Error ? error.message : String(error), ...failureDetails(error) }, 'purging the audit trail failed; the next daily run tries again'),
+  });
   app.addHook('onClose', async () => {
+    // A purge under way finishes before its database closes.
+    await retention.stop();
     await stores.close();
     logging.close();
   });
@@ -134,11 +145,11 @@ export async function buildApp({ config, now = Date.now, stores: givenStores, we
       phoneBindTimeoutMs: config.phoneBindTimeoutMs,
       requirePhone: config.requirePhone,
       menus: menusFor,
+      // Where an audit entry that could not be written is reported.
+      logger: app.log,
       // A deleted account's uploaded avatar goes with it.
       userFiles: avatars,
       accountMode: config.accountMode,
-      // The audit trail's hook for binds and unbinds (see AccountEvent): none recorded yet.
-      onAccountEvent: undefined,
     }),
   };
 

@@ -114,6 +114,9 @@ export interface Config {
    */
   maxPipelinedRequests: number;
 
+  /** Audit entries older than this are purged, at start and daily (AUDIT_RETENTION_DAYS, default 180). */
+  auditRetentionDays: number;
+
   /** WeChat's message push (POST /wechat/events); null without WX_PUSH_TOKEN and WX_PUSH_AES_KEY, and then the route does not exist. */
   push: PushConfig | null;
 }
@@ -412,6 +415,8 @@ export function loadConfig(env: Env = process.env): Config {
 
     allowedHosts: allowedHostsFrom(value('ALLOWED_HOSTS'), [publicUrl === null ? null : new URL(publicUrl).hostname, host], problems),
     maxPipelinedRequests: int('MAX_PIPELINED_REQUESTS', 16, 1, 1024),
+
+    auditRetentionDays: int('AUDIT_RETENTION_DAYS', 180, 1, 3650),
 
     push: pushConfig(value('WX_PUSH_TOKEN'), value('WX_PUSH_AES_KEY'), bool('WX_PUSH_ACCEPT_PLAIN'), problems),
   };

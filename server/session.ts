@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import type { User } from '../typings/api';
 import { maskPhone, needsPhone, type AccountPolicy } from './account';
+import { refuseIfShutOut } from './blocking';
 import { ApiError } from './errors';
 import { rolesOf } from './roles';
 import { whenReady, type LiveSession, type MaybePromise, type SessionStore, type SessionWithUser, type UserRecord } from './stores/types';
@@ -111,9 +112,10 @@ function checked(skeyHash: string, found: SessionWithUser | null): Authenticated
   // The lookup is by hash, so its timing reveals nothing about the skey; this compare is
   // belt and braces against a store that ever matched keys loosely.
   if (!found || !sameHash(found.session.skeyHash, skeyHash)) throw expired();
-  // Disabling an account ends its sessions (the accounts command does); refused here as well, for
-  // a session that outlived that step (started by a login racing with it, or held in a Redis the command could not reach).
-  if (found.user.account?.disabled) throw expired();
+  // A block (or a disabled platform account) ends every session, but a request already past that
+  // point (or a session made by a login racing with it, or held in a Redis the command could not
+  // reach) must not serve the user either: the user was read anyway. 403, as their login gets.
+  refuseIfShutOut(found.user);
   return { skeyHash, session: found.session, user: found.user };
 }
 

@@ -24,7 +24,7 @@ const BASE = /^https?:\/\/[^/?#@\\\s]+(\/[^?#@\\\s]*)?$/;
 /** Epoch ms before 1973: an `expiresAt` this small was sent in seconds. */
 const MIN_EPOCH_MS = 1e11;
 /** How long a failed wx.checkSession is not believed after this run's own wx.login (see ensureWechatSession). */
-const FRESH_LOGIN_TRUSTED_MS = 5 * 60 * 1000;
+const FRESH_LOGIN_TRUSTED_MS = 300_000; // 5 minutes
 
 const MS = 'a number of ms above 0';
 const isPositive = (v: unknown) => Number.isFinite(v) && (v as number) > 0;
@@ -200,7 +200,10 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
               inner && (inner.code === 'LOGIN_FAILED' || inner.code === 'BIND_REQUIRED')
                 ? inner
                 : new AuthError('LOGIN_FAILED', where, inner ? inner.message : String(cause), cause, inner);
-            if (latest && error.code === 'BIND_REQUIRED') bindWait = error;
+            // A bind wanted (only BIND_REQUIRED has a ticket), or the user refused outright (403
+            // USER_BLOCKED): another login would only be refused again, so none starts until the
+            // app asks (login(), bind(), logout()).
+            if (latest && (error.ticket || error.statusCode === 403)) bindWait = error;
             emit('loginFailed', error);
             reject(error);
           },
@@ -233,7 +236,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
       throw refuse(`expiresAt is ${Math.round((local - now) / 1000)} s away (device clock), within expiryMargin`);
     }
     if (binding) {
-      throw new AuthError('BIND_REQUIRED', where, 'no account bound', undefined, undefined, { bindTicket: token, expiresAt: local });
+      throw new AuthError('BIND_REQUIRED', where, 'bind first', undefined, undefined, { bindTicket: token, expiresAt: local });
     }
     return { skey: token, expiresAt: local, user: user as U };
   }
@@ -324,7 +327,7 @@ export function createAuth<U = unknown>(options: AuthOptions): AuthClient<U> {
           //    sessions: another login would only loop, so the call ends. Else back to 1 for a login.
           usable(from, where);
           if (sentRenewals > from.renewals) {
-            throw new AuthError('SESSION_EXPIRED', where, 'refused the renewed session too', undefined, answer);
+            throw new AuthError('SESSION_EXPIRED', where, 'renewed session refused', undefined, answer);
           }
           // Only the skey that was refused is cleared: a late 401 for an older skey leaves a newer one alone.
           if (session && session.skey === sent.skey) {

@@ -11,7 +11,12 @@ export type AuthErrorCode =
    * refused too, so another would not help. Each call renews at most once.
    */
   | 'SESSION_EXPIRED'
-  /** `wx.login` or the login request failed, or its answer was unusable (the message names the field); `cause` holds the underlying error. */
+  /**
+   * `wx.login` or the login request failed, or its answer was unusable (the message names the
+   * field); `cause` holds the underlying error. A login the server refused with 403 (its
+   * USER_BLOCKED: the operator blocked the user; `data.error.code` says so) is held: calls that
+   * need a session reject with it and start no `wx.login`, until `login()`, `bind()` or `logout()`.
+   */
   | 'LOGIN_FAILED'
   /** The caller aborted, or a logout ended a call (or login) begun before it. */
   | 'CANCELLED'

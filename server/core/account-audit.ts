@@ -1,10 +1,12 @@
 /**
- * Where the account lifecycle meets the audit trail: the seam the audit trail (server/audit.ts,
- * `stores.audit`, owned by the audit/admin work) fills in. Until it is wired, no entry is written
- * and the export lists none. Nothing else in the lifecycle needs to change when it is.
+ * Where the account lifecycle meets the audit trail (server/audit.ts, `stores.audit`): the export
+ * and the deletion are recorded, the export lists the user's entries, and a deletion anonymises
+ * them (AuditStore.anonymise). Unlike a login's entry, a failure here fails the call (503): a
+ * deletion whose entries kept their personal data must be retried, not reported done, and both
+ * are rare enough that the trail must not miss them.
  */
 import type { AccountAuditEntry } from '../../typings/api';
-import type { Stores } from '../stores/types';
+import type { Clock, Stores } from '../stores/types';
 
 /** An account event the lifecycle reports: who did it, and how it ended. */
 export interface AccountEvent {
@@ -14,15 +16,20 @@ export interface AccountEvent {
   outcome: AccountAuditEntry['outcome'];
 }
 
-/** Audit call site of the export and the deletion (after a deletion, the entry must keep no personal data, and the user's earlier entries lose their user id). */
-export async function recordAccountEvent(stores: Stores, event: AccountEvent): Promise<void> {
-  void stores;
-  void event;
+/** How many of the user's entries the export lists (the newest). */
+export const EXPORTED_AUDIT_ENTRIES = 1000;
+
+/**
+ * Records the event; after a deletion, the user's entries (this one with them) are anonymised, so
+ * that the trail keeps what happened and when, and nothing that names the person.
+ */
+export async function recordAccountEvent(stores: Stores, event: AccountEvent, now: Clock): Promise<void> {
+  await stores.audit.record({ at: now(), userId: event.userId, actor: event.actor, action: event.action, outcome: event.outcome, clientNetwork: null, detail: null });
+  if (event.action === 'deleted') await stores.audit.anonymise(event.userId);
 }
 
-/** The source of the export's `audit` list: the user's audit entries, oldest first. */
+/** The source of the export's `audit` list: the user's audit entries, oldest first, without their detail (the operator's notes). */
 export async function auditEntriesOf(stores: Stores, userId: string): Promise<AccountAuditEntry[]> {
-  void stores;
-  void userId;
-  return [];
+  const entries = await stores.audit.listOf(userId, EXPORTED_AUDIT_ENTRIES);
+  return entries.reverse().map(({ at, action, actor, outcome, clientNetwork }) => ({ at, action, actor, outcome, clientNetwork }));
 }

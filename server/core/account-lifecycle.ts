@@ -78,7 +78,7 @@ export function createAccountLifecycle({ stores, now, files }: AccountLifecycleO
       for (const key of limitKeysOf(userId)) await stores.limits.reset(key);
       // After the stores: a file is never deleted for a user who is still there.
       if (removed) await files?.removeAllOf(removed);
-      await recordAccountEvent(stores, { userId, action: 'deleted', actor: by, outcome: 'ok' });
+      await recordAccountEvent(stores, { userId, action: 'deleted', actor: by, outcome: 'ok' }, now);
       return { deleted: removed !== null, kept, sessionsEnded: sessionsEnded + raced };
     },
 
@@ -91,7 +91,7 @@ export function createAccountLifecycle({ stores, now, files }: AccountLifecycleO
         auditEntriesOf(stores, userId),
         user.account ? stores.accounts.byName(user.account.name) : null,
       ]);
-      await recordAccountEvent(stores, { userId, action: 'exported', actor: 'user', outcome: 'ok' });
+      await recordAccountEvent(stores, { userId, action: 'exported', actor: 'user', outcome: 'ok' }, now);
       return {
         exportedAt: now(),
         user: { id: user.id, nickname: user.nickname, avatarUrl: user.avatarUrl, createdAt: user.createdAt, roles: rolesOf(user) },

@@ -11,6 +11,7 @@ import type { PasswordChecker } from '../passwords';
 import { hashSkey, newSkey, type Authenticated } from '../session';
 import type { Clock, MaybePromise, Stores, UserRecord, WeChatIdentity } from '../stores/types';
 import { clientKey } from './client-key';
+import { refuseIfShutOut } from '../blocking';
 import { ApiError } from './errors';
 
 /** `open`: a WeChat login creates its user. `bind`: only platform accounts exist, and WeChat users bind to them. */
@@ -58,10 +59,8 @@ const TICKET = /^[A-Za-z0-9_-]{43}$/;
 
 const invalidTicket = () => new ApiError('INVALID_BIND_TICKET', 'the bind ticket is unknown, used or expired: log in again for a new one');
 
-/** 403 USER_BLOCKED for a disabled platform account: at bind, and at the login of a WeChat user bound to it. */
-export function refuseDisabled(user: Pick<UserRecord, 'account'>): void {
-  if (user.account?.disabled) throw new ApiError('USER_BLOCKED', 'this account is disabled');
-}
+/** 403 USER_BLOCKED for a disabled platform account or a blocked user, at bind: the one check of blocking.ts that login and authentication make too. */
+export const refuseDisabled = refuseIfShutOut;
 
 export function createBinding(settings: BindSettings): Binding {
   const { stores, now, passwords, failureLimit, failureWindowMs } = settings;

@@ -46,7 +46,7 @@ export const CONTRACT_ROUTES: readonly ContractRoute[] = [
     url: '/auth/phone',
     body: C.phoneBindRequest,
     response: C.phoneBindResponse,
-    run: (service, { authorization, body }) => service.bindPhone(authorization, (body as PhoneBindRequest).code),
+    run: (service, { authorization, body, address }) => service.bindPhone(authorization, (body as PhoneBindRequest).code, { address }),
   },
   {
     method: 'POST',

@@ -8,6 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AccountDeleteResponse, AccountExport, BindRequest, LoginAnswer, LoginResponse, LogoutResponse, MenuItem, PhoneBindResponse, SessionResponse, UnbindResponse, User, UserInfoRequest, UserInfoResponse } from '../../typings/api';
 import type { AccountPolicy } from '../account';
+import { clientNetwork, createAuditTrail, type AuditTrail } from '../audit';
+import { refuseIfShutOut } from '../blocking';
 import { decryptData, DecryptError, isFresh, verifySignature } from '../crypto';
 import { failureDetails } from '../errors';
 import { enforceLimit, userLimitKeys } from '../limits';
@@ -22,13 +24,15 @@ import { DEFAULT_MAX_SESSIONS_PER_USER, whenReady, type Clock, type MaybePromise
 import { cleanNickname, wechatAvatarUrl } from '../text';
 import { createAccountLifecycle, type AccountLifecycle, type UserFiles } from './account-lifecycle';
 import { clientKey } from './client-key';
-import { createBinding, refuseDisabled, type AccountEvent, type AccountMode } from './bind';
+import { createBinding, type AccountEvent, type AccountMode } from './bind';
 import { ApiError, OptionError } from './errors';
 import { impliedSealKey, resolveWeChat, type WeChatOption } from './wechat-option';
 
 /** Where the service reports what the answers leave out (a failing token renewal); a pino or fastify logger fits. */
 export interface LoginLogger {
   warn(fields: Record<string, unknown>, message: string): void;
+  /** For an audit entry that could not be written (warn when absent). */
+  error?(fields: Record<string, unknown>, message: string): void;
 }
 
 export interface LoginServiceOptions {
@@ -134,7 +138,9 @@ export interface LoginService<Answer extends LoginAnswer = LoginAnswer> {
   /** POST /auth/user-info: WeChat's signed and encrypted user data checked against the session's session_key. */
   verifyUserInfo(authorization: string | undefined, data: UserInfoRequest): Promise<UserInfoResponse>;
   /** POST /auth/phone: the number behind a getPhoneNumber code becomes the user's. */
-  bindPhone(authorization: string | undefined, code: string): Promise<PhoneBindResponse>;
+  bindPhone(authorization: string | undefined, code: string, client?: LoginClient): Promise<PhoneBindResponse>;
+  /** The audit trail (server/audit.ts) on the stores' audit store: what the service records, and what a host's routes add. */
+  readonly audit: AuditTrail;
   /**
    * POST /api/account/delete: the session's account is deleted once `code`, a fresh wx.login
    * code, shows the same WeChat user is there (401 INVALID_CODE otherwise, nothing deleted).
@@ -166,7 +172,7 @@ function isStores(value: unknown): value is Stores {
   return (
     typeof stores === 'object' &&
     stores !== null &&
-    ['sessions', 'users', 'limits', 'credentials'].every((part) => typeof stores[part as keyof Stores] === 'object' && stores[part as keyof Stores] !== null) &&
+    ['sessions', 'users', 'limits', 'credentials', 'audit'].every((part) => typeof stores[part as keyof Stores] === 'object' && stores[part as keyof Stores] !== null) &&
     typeof stores.ping === 'function' &&
     typeof stores.close === 'function'
   );
@@ -199,8 +205,15 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
       throw new OptionError('sealKey', options.sealKey === undefined ? 'is required with Redis stores and a WeChat client of your own: 32 random bytes' : 'must be a Buffer of 32 bytes');
     }
     const userDatabase = options.userDatabase;
-    if (typeof userDatabase !== 'object' || userDatabase === null || typeof userDatabase.users !== 'object' || typeof userDatabase.ping !== 'function' || typeof userDatabase.close !== 'function') {
-      throw new OptionError('userDatabase', 'is required with an ioredis client: Redis keeps sessions, rate limits and the access token, the users live in your database ({ users, ping, close })');
+    if (
+      typeof userDatabase !== 'object' ||
+      userDatabase === null ||
+      typeof userDatabase.users !== 'object' ||
+      typeof userDatabase.audit !== 'object' ||
+      typeof userDatabase.ping !== 'function' ||
+      typeof userDatabase.close !== 'function'
+    ) {
+      throw new OptionError('userDatabase', 'is required with an ioredis client: Redis keeps sessions, rate limits and the access token, the users and their audit trail live in your database ({ users, audit, ping, close })');
     }
     // Loaded only here: ioredis is the host's (a peer dependency), needed only by a host that uses it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -209,7 +222,7 @@ function storesFrom(options: LoginServiceOptions, now: Clock, sessionIdleMs: num
     return createRedisStoresOn(given as unknown as Parameters<typeof createRedisStoresOn>[0], { prefix, now, sessionIdleMs, maxSessionsPerUser, sealKey, userDatabase: { ...userDatabase, close: async () => undefined } }, async () => undefined);
   }
   if (!isStores(given)) {
-    throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, ping, close)');
+    throw new OptionError('stores', 'must be an ioredis client, or a Stores object (sessions, users, limits, credentials, audit, ping, close)');
   }
   // Given stores decide idleness and the per-user cap themselves: a second value here would silently not apply.
   for (const option of ['sessionIdleMs', 'maxSessionsPerUser'] as const) {
@@ -274,6 +287,19 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
   const userMenus = (user: Authenticated['user']) => menusOf(rolesOf(user));
 
   const authenticate = (authorization: string | undefined) => authenticateBearer(authorization, stores);
+  const audit = createAuditTrail(stores.audit, now, (error, entry) =>
+    (logger?.error ?? logger?.warn)?.call(logger, { err: error instanceof Error ? error.message : String(error), ...failureDetails(error), entry }, 'an audit entry could not be written; what it records went ahead'),
+  );
+
+  /**
+   * A login refused by the rate limit, on the trail once per client network and window: the
+   * refusals themselves are the attacker's to multiply, and one entry says as much as a thousand.
+   */
+  const recordRateLimited = async (address: string | undefined) => {
+    const first = await stores.limits.take(`audit-login-refused:${clientNetwork(address) ?? 'unknown'}`, 1, loginRateWindowMs).catch(() => ({ allowed: false }));
+    if (first.allowed) await audit.record({ userId: null, actor: 'user', action: 'login', outcome: 'refused', address, detail: { reason: 'RATE_LIMITED' } });
+  };
+
   const accounts = createAccountLifecycle({ stores, now, ...(userFiles ? { files: userFiles } : {}) });
 
   /** A fresh session for `user`, answered as a login is. */
@@ -296,12 +322,32 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
     failureWindowMs: bindFailureWindowMs,
     authenticate,
     startSession: (user, sessionKey) => startSession(user, sessionKey, false),
-    ...(options.onAccountEvent === undefined ? {} : { onAccountEvent: options.onAccountEvent }),
+    // On the audit trail, then the host's own hook.
+    onAccountEvent: async (event) => {
+      await audit.record({ userId: event.userId, actor: 'user', action: event.type, outcome: 'ok', address: event.clientAddress, detail: { account: event.account } });
+      await options.onAccountEvent?.(event);
+    },
     warn: (fields, message) => logger?.warn(fields, message),
   });
   if (accountMode === 'bind') passwords.warmUp();
   const bindModeOnly = () => {
     if (accountMode !== 'bind') throw new ApiError('NOT_FOUND', 'platform accounts are not enabled on this server (ACCOUNT_MODE=bind)');
+  };
+
+  /** 403 USER_BLOCKED for a user who is shut out (blocked, or a disabled platform account), on the trail as a refused login. */
+  const refuseShutOut = async (user: Authenticated['user'], address: string | undefined) => {
+    try {
+      refuseIfShutOut(user);
+    } catch (refusal) {
+      await audit.record({ userId: user.id, actor: 'user', action: 'login', outcome: 'refused', address, detail: { reason: 'USER_BLOCKED' } });
+      throw refusal;
+    }
+  };
+  /** A login's session, on the trail. */
+  const loggedIn = async (user: Authenticated['user'], sessionKey: string, created: boolean, address: string | undefined) => {
+    const answer = await startSession(user, sessionKey, created);
+    await audit.record({ userId: user.id, actor: 'user', action: 'login', outcome: 'ok', address, ...(created ? { detail: { newUser: true } } : {}) });
+    return answer;
   };
 
   return {
@@ -312,7 +358,12 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
 
     async login(code, client = {}): Promise<LoginAnswer> {
       if (typeof code !== 'string' || code === '' || code.length > 128) throw new ApiError('BAD_REQUEST', 'code must be a string of 1 to 128 characters');
-      await enforceLimit(stores.limits, `login:${clientKey(client.address)}`, loginRateLimit, loginRateWindowMs, 'too many login attempts, try again later');
+      try {
+        await enforceLimit(stores.limits, `login:${clientKey(client.address)}`, loginRateLimit, loginRateWindowMs, 'too many login attempts, try again later');
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'RATE_LIMITED') await recordRateLimited(client.address);
+        throw error;
+      }
       const session = await wechat.client.code2Session(code);
       // By unionid first when WeChat sends one (the same person across the company's apps), then openid.
       const identity = { openid: session.openid, unionid: session.unionid };
@@ -320,13 +371,13 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
         // Nobody is created: a WeChat user without a user binds to a platform account first.
         const user = await stores.users.find(identity);
         if (!user) return binding.ticketFor(identity, session.sessionKey);
-        refuseDisabled(user);
-        return startSession(user, session.sessionKey, false);
+        await refuseShutOut(user, client.address);
+        return loggedIn(user, session.sessionKey, false, client.address);
       }
       const at = now();
       const { user, created } = await stores.users.findOrCreate(identity, () => ({ id: randomUUID(), openid: session.openid, nickname: '', avatarUrl: '', createdAt: at }));
-      refuseDisabled(user);
-      return startSession(user, session.sessionKey, created);
+      await refuseShutOut(user, client.address);
+      return loggedIn(user, session.sessionKey, created, client.address);
     },
 
     async bind(request, client = {}) {
@@ -384,7 +435,7 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       return { user: apiUser(updated ?? user) };
     },
 
-    async bindPhone(authorization, code) {
+    async bindPhone(authorization, code, client = {}) {
       const { user } = await authenticate(authorization);
       // Open to accounts without a phone (it is how they get one) whatever requirePhone says.
       // Every successful exchange is charged to the mini-program, and failed ones count against
@@ -394,6 +445,8 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
       const binding = await stores.users.bindPhone(user.id, phone);
       if (!binding) throw expired();
       // One number, one account. A real product would offer to merge the two accounts here (see docs/server.md, "Binding a phone").
+      const outcome = binding.ok ? 'ok' : 'refused';
+      await audit.record({ userId: user.id, actor: 'user', action: 'phone.bound', outcome, address: client.address, ...(binding.ok ? {} : { detail: { reason: 'PHONE_IN_USE' } }) });
       if (!binding.ok) throw new ApiError('PHONE_IN_USE', 'this phone number is already bound to another account');
       return { user: apiUser(binding.user) };
     },
@@ -422,6 +475,8 @@ export function createLoginService(options: LoginServiceOptions): LoginService {
     accounts,
 
     toApiUser: apiUser,
+
+    audit,
   };
 }
 

@@ -38,6 +38,8 @@ export function profileRoutes(app: FastifyInstance, ctx: Context): void {
       if (Object.keys(patch).length === 0) return { user: toApiUser(user, config) };
       const updated = await ctx.stores.users.update(user.id, patch);
       if (!updated) throw new ApiError('SESSION_EXPIRED', 'the session is missing or expired, log in again');
+      // Which fields changed, never their values: the trail is not a copy of the profile.
+      await ctx.login.audit.record({ userId: user.id, actor: 'user', action: 'profile.changed', outcome: 'ok', address: request.ip, detail: { fields: Object.keys(patch) } });
       await ctx.avatars.discardReplaced(updated.before.avatarUrl, updated.after.avatarUrl);
       return { user: toApiUser(updated.after, config) };
     },

@@ -1,5 +1,6 @@
 import { fullPhone } from '../account';
 import { createMemoryCredentialCache } from './credentials';
+import { createMemoryAuditStore } from './memory-audit';
 import { createMemoryPushEventStore } from './push-events';
 import { SessionIndex } from './session-index';
 import { SlidingWindows } from './sliding-window';
@@ -162,6 +163,9 @@ export function createMemoryStores(
         index.drop(userId);
         return live.length;
       },
+      async countOf(userId) {
+        return liveSessionsOf(userId, now()).length;
+      },
       async deleteAll() {
         const count = sessions.size;
         sessions.clear();
@@ -266,6 +270,31 @@ export function createMemoryStores(
         index.drop(id);
         return before;
       },
+      async block(id, block) {
+        const user = users.get(id);
+        if (!user) return null;
+        user.blocked = { ...block };
+        return { ...user };
+      },
+      async unblock(id) {
+        const user = users.get(id);
+        if (!user) return null;
+        delete user.blocked;
+        return { ...user };
+      },
+      async findByPhone(phone) {
+        const user = users.get(userIdByPhone.get(phoneKey(phone)) ?? '');
+        return user ? { ...user } : null;
+      },
+      async searchByNickname(text, limit) {
+        const found: UserRecord[] = [];
+        // Map order is creation order: oldest first, as the SQL stores answer.
+        for (const user of users.values()) {
+          if (found.length >= limit) break;
+          if (user.nickname.includes(text)) found.push({ ...user });
+        }
+        return found;
+      },
       async setRoles(id, roles) {
         const user = users.get(id);
         if (!user) return null;
@@ -358,6 +387,7 @@ export function createMemoryStores(
 
     credentials: createMemoryCredentialCache(now),
 
+    audit: createMemoryAuditStore(),
     pushEvents: createMemoryPushEventStore(now),
 
     async ping() {},

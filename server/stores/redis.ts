@@ -190,6 +190,21 @@ redis.call('DEL', indexKey)
 return cjson.encode({ended = ended})`;
 const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
 
+// Counts the user's live sessions, reading the index (at most the cap) and changing nothing.
+const COUNT_SESSIONS_OF = `local indexKey = KEYS[1]           -- the user's sorted set of session hashes
+local now = tonumber(ARGV[1])      -- ms, the store's clock
+local idle = tonumber(ARGV[2])     -- idle timeout, ms
+local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
+
+local live = 0
+for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
+  local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
+  local lastSeenAt, expiresAt = tonumber(s[1]), tonumber(s[2])
+  if lastSeenAt and expiresAt and now < expiresAt and now - lastSeenAt < idle then live = live + 1 end
+end
+return cjson.encode({live = live})`;
+const readCountSessionsOf = replyReader('COUNT_SESSIONS_OF', { live: 'integer' });
+
 // A sliding log in a sorted set: at most \`limit\` hits in any window. Work per hit is bounded by
 // the limit; PEXPIRE makes Redis forget idle keys.
 const SLIDING_WINDOW = `local logKey = KEYS[1]             -- sorted set of accepted hits, scored by time
@@ -218,6 +233,7 @@ interface Scripts {
   touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, indexPrefix: string): Promise<unknown>;
   deleteSession(key: string, indexPrefix: string, skeyHash: string): Promise<unknown>;
   deleteSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
+  countSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
   slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<unknown>;
 }
 
@@ -277,6 +293,7 @@ export function createRedisStoresOn(
   redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
   redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
   redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
+  redis.defineCommand('countSessionsOf', { numberOfKeys: 1, lua: COUNT_SESSIONS_OF });
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
 
@@ -357,6 +374,7 @@ export function createRedisStoresOn(
         }),
       delete: (skeyHash) => guard(async () => readDeleteSession(await scripts.deleteSession(sessionKey(skeyHash), indexPrefix, skeyHash))?.deleted === 1),
       deleteAllOf: (userId) => guard(async () => readDeleteSessionsOf(await scripts.deleteSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.ended ?? 0),
+      countOf: (userId) => guard(async () => readCountSessionsOf(await scripts.countSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.live ?? 0),
       deleteAll: () =>
         guard(async () => {
           const removed = await deleteMatching(`${sessionPrefix}*`);
@@ -385,6 +403,8 @@ export function createRedisStoresOn(
     },
 
     users: userDatabase.users,
+    // The trail is the system of record's, as the users are.
+    audit: userDatabase.audit,
     accounts: userDatabase.accounts ?? absentStore<AccountStore>('accounts'),
     bindTickets: userDatabase.bindTickets ?? absentStore<BindTicketStore>('bindTickets'),
     pushEvents: userDatabase.pushEvents ?? absentStore<PushEventStore>('pushEvents'),

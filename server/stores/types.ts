@@ -79,6 +79,8 @@ export interface SessionStore {
    * account, blocking a user, deleting an account. 0 for a user without sessions, or unknown.
    */
   deleteAllOf(userId: string): Promise<number>;
+  /** How many live sessions the user holds (the operator's `npm run admin show`); 0 for an unknown user. */
+  countOf(userId: string): Promise<number>;
   /** Removes every session (and every user's index); returns how many. */
   deleteAll(): Promise<number>;
   /** The user's live sessions, oldest first (by createdAt), without their session_key: for the account export. */
@@ -109,8 +111,19 @@ export interface UserRecord {
    * account (bind mode) gives a user other roles; the memory store's double sets them for tests.
    */
   roles?: string[];
+  /**
+   * Set by the operator (`npm run admin block`): the user cannot log in (403 USER_BLOCKED) and no
+   * session of theirs authenticates. `reason` is the operator's note, never sent to the client.
+   */
+  blocked?: UserBlock;
   /** The platform account this user is (bind mode): a user created by the accounts command. */
   account?: UserAccount;
+}
+
+/** An operator's block: when (epoch ms), and the operator's note why. */
+export interface UserBlock {
+  at: number;
+  reason: string;
 }
 
 /** What a user record carries of its platform account (never the password hash). */
@@ -148,6 +161,17 @@ export interface UserStore {
    * the user held before is released. Null when there is no such user.
    */
   bindPhone(id: string, phone: PhoneNumber): Promise<PhoneBinding | null>;
+  /** Blocks the user (a block already there is replaced); the user after, or null when there is no such user. */
+  block(id: string, block: UserBlock): Promise<UserRecord | null>;
+  /** Lifts a block; the user after (unchanged when not blocked), or null when there is no such user. */
+  unblock(id: string): Promise<UserRecord | null>;
+  /** The user holding this phone number, or null: for the operator's `npm run admin find --phone`. */
+  findByPhone(phone: PhoneNumber): Promise<UserRecord | null>;
+  /**
+   * Users whose nickname contains `text` (case-sensitive; a full scan, for the operator's `npm run
+   * admin find --nickname`), oldest first, at most `limit`.
+   */
+  searchByNickname(text: string, limit: number): Promise<UserRecord[]>;
   /** The user this mini-program's openid names (the openid WeChat's push events carry), or null. */
   findByOpenid(openid: string): Promise<UserRecord | null>;
   /** Unbinds the user's phone number (the number is free again); the user after, or null when there is no such user. */
@@ -168,6 +192,59 @@ export interface UserStore {
    * for `delete`.
    */
   eraseCollectedData(id: string): Promise<UserRecord | null>;
+}
+
+/** Who did it: the user themselves, the operator (npm run admin), WeChat (its pushed events), the server on its own. */
+export type AuditActor = 'user' | 'operator' | 'wechat' | 'system';
+export type AuditOutcome = 'ok' | 'refused' | 'failed';
+export type AuditAction =
+  | 'login'
+  | 'bind'
+  | 'unbind'
+  | 'phone.bound'
+  | 'profile.changed'
+  | 'exported'
+  | 'deleted'
+  | 'blocked'
+  | 'unblocked'
+  | 'logout-all'
+  | 'wechat.revoke'
+  | 'wechat.cancel'
+  | 'wechat.modified';
+
+/** Short facts about an event (which fields changed, why it was refused); never a secret, never a value the user typed. */
+export type AuditDetail = Record<string, string | number | boolean | string[]>;
+
+/** One entry of the audit trail (see server/audit.ts). */
+export interface AuditEntry {
+  /** Epoch ms. */
+  at: number;
+  /** Null when no user is known (a login refused before WeChat named one); a random `erased:` id once the user is deleted. */
+  userId: string | null;
+  actor: AuditActor;
+  action: AuditAction;
+  outcome: AuditOutcome;
+  /** The client's IPv4 /24 or IPv6 /48 (`203.0.113.0/24`), null when there is none (the operator, WeChat). */
+  clientNetwork: string | null;
+  detail: AuditDetail | null;
+}
+
+/**
+ * The append-only audit trail. Entries are never changed, except that anonymise strips a deleted
+ * user's, and purge drops those past the retention.
+ */
+export interface AuditStore {
+  record(entry: AuditEntry): Promise<void>;
+  /** The user's entries, newest first, at most `limit`. */
+  listOf(userId: string, limit: number): Promise<AuditEntry[]>;
+  /**
+   * After the user's deletion: their entries keep when, who (actor), what and the outcome, under a
+   * random id made for this call (`erased:<uuid>`, stored nowhere else), and lose the network and
+   * the detail. How many entries it changed.
+   */
+  anonymise(userId: string): Promise<number>;
+  /** Drops the entries older than `before` (epoch ms); how many. */
+  purge(before: number): Promise<number>;
 }
 
 /** One identity row of a user, as the export shows it (see AccountIdentity in typings/api.d.ts). */
@@ -356,6 +433,7 @@ export interface Stores {
   users: UserStore;
   limits: RateLimiter;
   credentials: CredentialCache;
+  audit: AuditStore;
   /** Platform accounts (bind mode), in the system of record. */
   accounts: AccountStore;
   /** Bind tickets (bind mode), in the system of record: redeeming one writes identities. */
@@ -368,10 +446,10 @@ export interface Stores {
 }
 
 /**
- * The system of record as other stores use it: its users (and platform accounts and bind
- * tickets, which bind mode needs, and WeChat's pushed events), whether it answers, and closing it.
+ * The system of record as other stores use it: its users and audit trail (and platform accounts
+ * and bind tickets, which bind mode needs, and WeChat's pushed events), whether it answers, and closing it.
  */
-export type UserDatabase = Pick<Stores, 'users' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets' | 'pushEvents'>>;
+export type UserDatabase = Pick<Stores, 'users' | 'audit' | 'ping' | 'close'> & Partial<Pick<Stores, 'accounts' | 'bindTickets' | 'pushEvents'>>;
 
 export interface StoreOptions {
   now: Clock;

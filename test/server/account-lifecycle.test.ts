@@ -339,8 +339,12 @@ function lifecycleCases(variant: () => Variant) {
         { createdAt: clock.now() - 6000, lastSeenAt: expect.any(Number), expiresAt: clock.now() - 6000 + config.sessionLifetimeMs, current: false },
         { createdAt: clock.now() - 5000, lastSeenAt: expect.any(Number), expiresAt: clock.now() - 5000 + config.sessionLifetimeMs, current: true },
       ],
-      audit: [],
+      audit: expect.any(Array),
     });
+    // The user's own trail, oldest first, without the detail an operator's entry may carry.
+    expect(exported.audit.filter((entry) => entry.action === 'login')).toHaveLength(2);
+    expect(exported.audit.map((entry) => entry.at)).toEqual([...exported.audit.map((entry) => entry.at)].sort((a, b) => a - b));
+    for (const entry of exported.audit) expect(Object.keys(entry).sort()).toEqual(['action', 'actor', 'at', 'clientNetwork', 'outcome']);
     expect(sessionKeys.length).toBeGreaterThanOrEqual(2);
     for (const secret of [...sessionKeys, ...leaver.skeys, ...leaver.skeys.map(hashSkey)]) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/session_?key|skey|password/i);

@@ -268,7 +268,8 @@ describe.each(adapters)('bind mode on the %s adapter, over HTTP', (_name, adapte
     const { skey } = (await bind(h, await ticketOf(h, 'staff-80'), 'T80')).json() as unknown as LoginResponse;
     await h.stores.accounts.setDisabled('T80', true);
     await h.stores.accounts.setDisabled('T81', true);
-    expectError(await call(h, '/auth/session', { authorization: bearer(skey) }), 401, 'SESSION_EXPIRED');
+    // A session the disabling did not end (nothing ended it here) is refused as the login is: 403, the one check of blocking.ts.
+    expectError(await call(h, '/auth/session', { authorization: bearer(skey) }), 403, 'USER_BLOCKED');
     expectError(await loginAs(h, 'staff-80'), 403, 'USER_BLOCKED');
     expectError(await bind(h, await ticketOf(h, 'staff-81'), 'T81'), 403, 'USER_BLOCKED');
     // A wrong password on a disabled account says only that: nothing about the account's state.
@@ -289,6 +290,12 @@ describe.each(adapters)('bind mode on the %s adapter, over HTTP', (_name, adapte
     expect(h.events.map((event) => [event.type, event.userId, event.account])).toEqual([
       ['bind', made.userId, 'T90'],
       ['unbind', made.userId, 'T90'],
+    ]);
+    // The host's hook heard them after the audit trail recorded them, as the user's, with the account.
+    const trail = (await h.stores.audit.listOf(made.userId, 10)).filter((entry) => entry.action === 'bind' || entry.action === 'unbind');
+    expect(trail.map((entry) => [entry.action, entry.actor, entry.outcome, entry.detail])).toEqual([
+      ['unbind', 'user', 'ok', { account: 'T90' }],
+      ['bind', 'user', 'ok', { account: 'T90' }],
     ]);
     expectError(await call(h, '/auth/binding', { method: 'DELETE' }), 401, 'SESSION_EXPIRED');
   });

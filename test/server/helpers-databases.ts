@@ -34,7 +34,7 @@ export async function openMigrated(url: string, onError?: (error: Error) => void
 
 /** Empties every table of ours (children first), so that tests sharing a server start alike. */
 export async function emptyTables(opened: OpenDatabase): Promise<void> {
-  for (const table of ['push_events', 'bind_tickets', 'accounts', 'sessions', 'identities', 'users', 'rate_limits', 'credentials', 'credential_locks'] as const) {
+  for (const table of ['push_events', 'bind_tickets', 'accounts', 'sessions', 'identities', 'users', 'rate_limits', 'credentials', 'credential_locks', 'audit_events'] as const) {
     await sql`delete from ${sql.table(table)}`.execute(opened.db);
   }
 }

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { createSealer } from '../../seal';
 import { DEFAULT_MAX_SESSIONS_PER_USER, type StoreOptions, type Stores } from '../types';
+import { createSqlAuditStore } from './audit';
 import { createSqlAccountStore } from './accounts';
 import { createSqlBindTicketStore } from './bind-tickets';
 import { createSqlCredentialCache } from './credentials';
@@ -37,6 +38,7 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),
+    audit: createSqlAuditStore({ db, guard }),
     pushEvents: createSqlPushEventStore({ db, kind, guard, now }),
     ping: () => guard(async () => void (await sql`select 1`.execute(db))),
     close: () => db.destroy(),

@@ -131,6 +131,36 @@ export function migrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.dropTable('accounts').ifExists().execute();
       },
     },
+    // The operator's block on a user, and the audit trail (server/audit.ts).
+    '2026-12-07-03-blocking-and-audit': {
+      async up(db: Kysely<unknown>) {
+        // One column per statement: SQLite's ALTER TABLE adds one at a time.
+        await db.schema.alterTable('users').addColumn('blocked_at', millis).execute();
+        await db.schema.alterTable('users').addColumn('blocked_reason', 'varchar(500)').execute();
+        const seq = kind === 'postgres' ? 'bigserial' : kind === 'mysql' ? 'bigint' : 'integer';
+        await table(
+          kind,
+          db.schema
+            .createTable('audit_events')
+            .addColumn('seq', sql.raw(seq), (c) => (kind === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+            .addColumn('at', millis, (c) => c.notNull())
+            .addColumn('user_id', 'varchar(64)')
+            .addColumn('actor', 'varchar(16)', (c) => c.notNull())
+            .addColumn('action', 'varchar(32)', (c) => c.notNull())
+            .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+            .addColumn('client_network', 'varchar(64)')
+            .addColumn('detail', 'text'),
+        ).execute();
+        // A user's trail newest first; the purge by age.
+        await db.schema.createIndex('audit_events_user_id_at').on('audit_events').columns(['user_id', 'at']).execute();
+        await db.schema.createIndex('audit_events_at').on('audit_events').column('at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('audit_events').ifExists().execute();
+        await db.schema.alterTable('users').dropColumn('blocked_reason').execute();
+        await db.schema.alterTable('users').dropColumn('blocked_at').execute();
+      },
+    },
     '2026-12-07-04-push-events': {
       async up(db: Kysely<unknown>) {
         await table(

@@ -14,6 +14,9 @@ export interface UsersTable {
   avatar_url: string;
   created_at: Millis;
   updated_at: Millis;
+  /** Set while the operator blocks the user (with its reason); null otherwise. */
+  blocked_at: Millis | null;
+  blocked_reason: string | null;
 }
 
 /**
@@ -64,6 +67,19 @@ export interface CredentialLocksTable {
   name: string;
   owner: string;
   held_until: Millis;
+}
+
+/** The audit trail (server/audit.ts): append-only; no foreign key, entries outlive their user (anonymised). */
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  at: Millis;
+  user_id: string | null;
+  actor: string;
+  action: string;
+  outcome: string;
+  client_network: string | null;
+  /** JSON object, or null. */
+  detail: string | null;
 }
 
 /**
@@ -128,8 +144,9 @@ export interface Database {
   credential_locks: CredentialLocksTable;
   accounts: AccountsTable;
   bind_tickets: BindTicketsTable;
+  audit_events: AuditEventsTable;
   push_events: PushEventsTable;
 }
 
 /** Every table the application owns, for the charset check on MySQL. */
-export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks', 'accounts', 'bind_tickets', 'push_events'];
+export const TABLES: (keyof Database)[] = ['users', 'identities', 'sessions', 'rate_limits', 'credentials', 'credential_locks', 'accounts', 'bind_tickets', 'audit_events', 'push_events'];

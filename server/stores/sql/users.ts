@@ -11,7 +11,7 @@ import type { IdentityRecord, PhoneNumber, UserRecord, UserStore, WeChatIdentity
 import { changed, prepare } from './prepared';
 import type { Database, IdentityKind } from './schema';
 import { Conflict, lockUser, millis, transact, unlessPresent, type Db, type Guard } from './support';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
 export const wechatIdentity = (appId: string, openid: string) => `${appId}:${openid}`;
 export const phoneIdentity = (phone: PhoneNumber) => `${phone.countryCode}:${phone.number}`;
@@ -30,6 +30,8 @@ export interface UserRow {
   nickname: string;
   avatar_url: string;
   created_at: number | string;
+  blocked_at: number | string | null;
+  blocked_reason: string | null;
   kind: IdentityKind | null;
   value: string | null;
   /** The platform account's columns (accounts LEFT JOINed): null for a user without one. */
@@ -78,6 +80,7 @@ export function toUserRecord(rows: UserRow[], appId: string): UserRecord | null 
     avatarUrl: first.avatar_url,
     createdAt: millis(first.created_at),
     ...(phone === undefined || separator < 0 ? {} : { phone: { countryCode: phone.slice(0, separator), number: phone.slice(separator + 1) } }),
+    ...(first.blocked_at === null ? {} : { blocked: { at: millis(first.blocked_at), reason: first.blocked_reason ?? '' } }),
     ...(first.account_name === null || first.account_name === undefined
       ? {}
       : {
@@ -87,13 +90,16 @@ export function toUserRecord(rows: UserRow[], appId: string): UserRecord | null 
   };
 }
 
+/** The users table's columns a UserRecord is made of (with the identities' kind and value). */
+export const USER_COLUMNS = ['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'users.blocked_at', 'users.blocked_reason'] as const;
+
 /** Users with their identities, one row per identity: to be narrowed to the users wanted. */
 export function selectUsers(db: Db) {
   return db
     .selectFrom('users')
     .leftJoin('identities', 'identities.user_id', 'users.id')
     .leftJoin('accounts', 'accounts.user_id', 'users.id')
-    .select(['users.id', 'users.nickname', 'users.avatar_url', 'users.created_at', 'identities.kind', 'identities.value', ...ACCOUNT_COLUMNS]);
+    .select([...USER_COLUMNS, 'identities.kind', 'identities.value', ...ACCOUNT_COLUMNS]);
 }
 
 /** One statement: the user and its identities, or no rows. */
@@ -267,6 +273,25 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
         }),
       ),
 
+    block: (id, { at, reason }) => guard(() => setBlock(id, at, reason)),
+    unblock: (id) => guard(() => setBlock(id, null, null)),
+
+    findByPhone: (phone) =>
+      guard(async () => {
+        const owner = await db.selectFrom('identities').select('user_id').where('kind', '=', 'phone').where('value', '=', phoneIdentity(phone)).executeTakeFirst();
+        return owner ? loadUser(db, owner.user_id, appId) : null;
+      }),
+
+    searchByNickname: (text, limit) =>
+      guard(async () => {
+        // A substring by position, not LIKE: no wildcard to escape, and case-sensitive on every
+        // database (SQLite's LIKE ignores ASCII case).
+        const contains = kind === 'postgres' ? sql<number>`strpos(nickname, ${text})` : sql<number>`instr(nickname, ${text})`;
+        const ids = await db.selectFrom('users').select('id').where(contains, '>', 0).orderBy('created_at').orderBy('id').limit(limit).execute();
+        const users = await Promise.all(ids.map((row) => loadUser(db, row.id, appId)));
+        return users.filter((user): user is UserRecord => user !== null);
+      }),
+
     findByOpenid: (openid) =>
       guard(async () => {
         const identity = await db.selectFrom('identities').select('user_id').where('kind', '=', 'wechat').where('value', '=', wechatIdentity(appId, openid)).executeTakeFirst();
@@ -282,4 +307,10 @@ export function createSqlUserStore({ db, kind, guard, now, appId }: SqlUserOptio
         }),
       ),
   };
+
+  async function setBlock(id: string, at: number | null, reason: string | null): Promise<UserRecord | null> {
+    const [result] = await db.updateTable('users').set({ blocked_at: at, blocked_reason: reason, updated_at: now() }).where('id', '=', id).execute();
+    if (Number(result?.numUpdatedRows ?? 0) === 0) return null;
+    return loadUser(db, id, appId);
+  }
 }

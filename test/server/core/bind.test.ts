@@ -112,12 +112,14 @@ describe('bind mode in createLoginService', () => {
   });
 
   it('refuses bind mode on Redis stores whose user database has no accounts, naming userDatabase', () => {
+    // A user database with its users and audit trail, and nothing of bind mode.
+    const pick = ({ users, audit }: ReturnType<typeof createMemoryStores>) => ({ users, audit });
     const make = () =>
       createLoginService({
         wechat: createSimulatedWeChat(),
         accountMode: 'bind',
         stores: { defineCommand() {}, evalsha() {} },
-        userDatabase: { users: createMemoryStores({ now: Date.now, sessionIdleMs: MINUTE }).users, ping: async () => undefined, close: async () => undefined },
+        userDatabase: { ...pick(createMemoryStores({ now: Date.now, sessionIdleMs: MINUTE })), ping: async () => undefined, close: async () => undefined },
       });
     expect(make).toThrow('option userDatabase needs accounts and bindTickets in bind mode');
   });

@@ -196,6 +196,9 @@ describe('WeChat account events from the simulated WeChat (POST /dev/wechat-even
     expect(await (await postJson(server.base, '/dev/wechat-events', { user: 'bob', event: 'user_authorization_revoke', revokeInfo: '6' })).json()).toEqual({ status: 200, answer: 'success' });
     const { user } = (await (await profileOf(server.base, skey)).json()) as ProfileResponse;
     expect(user).toMatchObject({ nickname: '', avatarUrl: '', profileComplete: false, phone: expect.stringContaining('9000') });
+    // On the audit trail as WeChat's doing, with what was withdrawn.
+    const [latest] = await stores.audit.listOf(user.id, 1);
+    expect(latest).toMatchObject({ actor: 'wechat', action: 'wechat.revoke', outcome: 'ok', clientNetwork: null, detail: { revoked: ['profile'] } });
   });
 
   test('user_info_modified clears the nickname and avatar WeChat cleaned', async () => {
@@ -214,6 +217,8 @@ describe('WeChat account events from the simulated WeChat (POST /dev/wechat-even
     expect(await (await postJson(server.base, '/dev/wechat-events', { user: 'dave', event: 'user_authorization_cancellation' })).json()).toEqual({ status: 200, answer: 'success' });
     expect((await profileOf(server.base, skey)).status).toBe(401);
     expect(await stores.users.get(userId)).toBeNull();
+    // The trail keeps the login, the deletion and WeChat's event, anonymised: none under the user's id.
+    expect(await stores.audit.listOf(userId, 10)).toEqual([]);
     expect((await handled(server)).map((line) => [line.kind, line.outcome])).toEqual([['user_authorization_cancellation', 'acted']]);
   });
 
