@@ -23,8 +23,8 @@ export function sqliteUrl(): string {
   return `sqlite:${path.join(mkdtempSync(path.join(os.tmpdir(), 'wx-login-sqlite-')), 'test.db')}`;
 }
 
-/** Opens the database at `url`, migrated to the current schema; `options` override the pool's size and command timeout. */
-export async function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs'> = {}): Promise<OpenDatabase> {
+/** Opens the database at `url`, migrated to the current schema; `options` override the pool's size, the command timeout, SQLite's synchronous. */
+export async function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs' | 'sqliteSynchronous'> = {}): Promise<OpenDatabase> {
   const location = parseDatabaseUrl(url);
   if (!location) throw new Error(`not a DATABASE_URL: ${url}`);
   const opened = openDatabase(location, { poolSize: 4, commandTimeoutMs: 2000, ...options, ...(onError ? { onError } : {}) });
