@@ -10,6 +10,7 @@
  * The worker starts on the first request, after CHECKPOINT_EVERY writes: a database that is
  * written little (a test, the operator's command) never starts one.
  */
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /** Writes (statements that changed rows) between checkpoint requests. */
@@ -86,7 +87,7 @@ export class Checkpointer {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER, { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file: this.file } });
+    const worker = new Worker(WORKER, { eval: true, workerData: { driver: createRequire(__filename).resolve('better-sqlite3'), file: this.file } });
     // Never what keeps the process alive; a worker that dies leaves the backstop to the serving connection.
     worker.unref();
     const answered = (result: CheckpointResult) => {
