@@ -4,6 +4,7 @@
  * and the prepared queries run on the connection directly only when no transaction is open.
  */
 import type * as Fs from 'node:fs';
+import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { OpenDatabase } from '../../server/database';
 import { createSqlStores } from '../../server/stores/sql';
@@ -158,6 +159,48 @@ describe('the embedded database', () => {
       expect(result.busy).toBe(0);
       expect(result.log).toBeGreaterThan(0);
       expect(result.checkpointed).toBe(result.log);
+    });
+  });
+
+  describe('appends arriving together', () => {
+    /** Transactions begun on the connection from now on (statements are kept prepared: counted where they run). */
+    const countTransactions = () => {
+      const statementPrototype = Object.getPrototypeOf(new SqliteDatabase(':memory:').prepare('select 1')) as SqliteDatabase.Statement;
+      const ran = jest.spyOn(statementPrototype, 'run');
+      return () => ran.mock.contexts.filter((statement) => (statement as SqliteDatabase.Statement).source === 'begin immediate').length;
+    };
+    const entry = (i: number) => ({ at: 1000 + i, userId: 'id1', actor: 'user' as const, action: 'login' as const, outcome: 'ok' as const, clientNetwork: null, detail: { n: i } });
+
+    it('commit as one transaction per turn of the event loop, 256 at most, each caller answered', async () => {
+      await open();
+      const transactions = countTransactions();
+      await Promise.all(Array.from({ length: 100 }, (_, i) => stores.audit.record(entry(i))));
+      expect(transactions()).toBe(1);
+      await Promise.all(Array.from({ length: 300 }, (_, i) => stores.audit.record(entry(100 + i))));
+      expect(transactions()).toBe(3);
+      const listed = await stores.audit.listOf('id1', 1000);
+      expect(listed).toHaveLength(400);
+      expect(listed[0].detail).toEqual({ n: 399 });
+    });
+
+    it('answer each WeChat event with its own outcome: the same event twice in one batch is recorded once', async () => {
+      await open();
+      const event = (dedupeKey: string) => ({ dedupeKey, kind: 'user_authorization_revoke' as const, openid: 'o1', revoked: ['phone'], receivedAt: 1 });
+      expect(await Promise.all([stores.pushEvents.record(event('a')), stores.pushEvents.record(event('b')), stores.pushEvents.record(event('a'))])).toEqual([true, true, false]);
+      expect(await stores.pushEvents.record(event('b'))).toBe(false);
+      expect(await stores.pushEvents.counts()).toEqual({ pending: 2, done: 0 });
+    });
+
+    it('fail together when their transaction fails: every caller gets 503 STORE_UNAVAILABLE and nothing of the batch is kept', async () => {
+      await open();
+      // A trigger that refuses the third entry, as a full disk would refuse a write.
+      await sql`create trigger refuse_third before insert on audit_events when new.at = 1002 begin select raise(abort, 'disk full'); end`.execute(opened.db);
+      const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => stores.audit.record(entry(i))));
+      expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected', 'rejected', 'rejected']);
+      expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(await stores.audit.listOf('id1', 10)).toEqual([]);
+      await stores.audit.record(entry(5));
+      expect(await stores.audit.listOf('id1', 10)).toHaveLength(1);
     });
   });
 
