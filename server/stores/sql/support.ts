@@ -3,7 +3,7 @@
  * upsert, row locks), transactions retried on conflicts, and the guard that turns a database
  * that is away or too slow into 503 STORE_UNAVAILABLE.
  */
-import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type Transaction } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { ApiError } from '../../errors';
 import { embeddedConnectionOf } from './embedded';
@@ -65,7 +65,7 @@ const ATTEMPTS = 8;
 export type Durability = 'record' | 'ephemeral';
 
 /** PostgreSQL's ephemeral transaction: its commit is acknowledged once in the server's WAL buffers, flushed within its wal_writer_delay. */
-const beginEphemeral = sql`begin; set local synchronous_commit = off`;
+const BEGIN_EPHEMERAL = 'begin; set local synchronous_commit = off';
 
 /**
  * `work` in a transaction, run again (a few times) when it conflicts with a concurrent one. On
@@ -78,13 +78,16 @@ export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work
     try {
       if (kind === 'mysql' || (kind === 'postgres' && durability === 'record')) return await db.transaction().execute(work);
       // BEGIN and the setting sent as one (a statement without parameters may hold several).
-      if (kind === 'postgres') return await db.connection().execute((connection) => within(connection, beginEphemeral, work));
-      const commits = durability === 'ephemeral' ? embeddedConnectionOf(db)?.commits : undefined;
+      if (kind === 'postgres') return await db.connection().execute((connection) => within(throughDriver(connection), BEGIN_EPHEMERAL, connection, work));
+      const embedded = embeddedConnectionOf(db);
+      const commits = durability === 'ephemeral' ? embedded?.commits : undefined;
       // The one connection is this transaction's until it ends: what it writes is all ephemeral.
       return await db.connection().execute(async (connection) => {
+        // Held, so BEGIN and COMMIT may run on it directly (embedded.ts).
+        const control: Control = embedded ? async (text) => embedded.runNow(text, [], true) : throughDriver(connection);
         if (commits) commits.ephemeral = true;
         try {
-          return await within(connection, sql`begin immediate`, work);
+          return await within(control, 'begin immediate', connection, work);
         } finally {
           if (commits) commits.ephemeral = false;
         }
@@ -95,15 +98,22 @@ export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work
   }
 }
 
-/** `work` between `begin` and COMMIT on one connection, rolled back when it throws. */
-async function within<T>(connection: Kysely<Database>, begin: RawBuilder<unknown>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  await begin.execute(connection);
+/** Sends a transaction's BEGIN, COMMIT or ROLLBACK. */
+type Control = (text: string) => Promise<unknown>;
+const throughDriver =
+  (connection: Kysely<Database>): Control =>
+  (text) =>
+    sql.raw(text).execute(connection);
+
+/** `work` between `begin` and COMMIT on `connection`, rolled back when it throws. */
+async function within<T>(control: Control, begin: string, connection: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  await control(begin);
   try {
     const result = await work(connection);
-    await sql`commit`.execute(connection);
+    await control('commit');
     return result;
   } catch (error) {
-    await sql`rollback`.execute(connection);
+    await control('rollback');
     throw error;
   }
 }
