@@ -21,7 +21,7 @@ const LIFETIME = 10 * 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 const APPID = 'wx00000000simulated';
 /** Every migration of this code, in the order they apply. */
-const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-03-blocking-and-audit', '2026-12-07-04-push-events'];
+const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-03-blocking-and-audit', '2026-12-07-04-push-events', '2026-12-07-05-sessions-without-expiry-index'];
 
 const storesOn = (opened: OpenDatabase, clock: FakeClock, overrides: { maxSessionsPerUser?: number; commandTimeoutMs?: number } = {}): Stores =>
   createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: APPID, maxSessionsPerUser: 10, commandTimeoutMs: 2000, ...overrides });
@@ -87,7 +87,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       const target = await url();
       const behind = openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);
       await expect(behind).rejects.toThrow(SchemaMismatchError);
-      await expect(behind).rejects.toThrow(/is behind this release: 4 migration\(s\) pending \(2026-12-07-01-users-identities-sessions, 2026-12-07-02-platform-accounts, 2026-12-07-03-blocking-and-audit, 2026-12-07-04-push-events\); run `npm run migrate` with the same DATABASE_URL/);
+      await expect(behind).rejects.toThrow(`is behind this release: ${MIGRATIONS.length} migration(s) pending (${MIGRATIONS.join(', ')}); run \`npm run migrate\` with the same DATABASE_URL`);
       const opened = await openCheckedDatabase(configFor(target, { DATABASE_MIGRATE: 'auto' }), parseDatabaseUrl(target)!, () => undefined);
       await opened.db.destroy();
       const checked = await openCheckedDatabase(configFor(target), parseDatabaseUrl(target)!, () => undefined);

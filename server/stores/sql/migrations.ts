@@ -187,6 +187,18 @@ export function migrations(kind: DatabaseKind): Record<string, Migration> {
         await db.schema.dropTable('push_events').ifExists().execute();
       },
     },
+    // The index served no query: the sweep of dead sessions asks for either deadline passed (an OR
+    // with the unindexed last_seen_at), which no database answers from one index. Each session
+    // written or deleted paid a page of it: on SQLite a quarter of a login's session commit.
+    '2026-12-07-05-sessions-without-expiry-index': {
+      async up(db: Kysely<unknown>) {
+        const drop = db.schema.dropIndex('sessions_expires_at');
+        await (kind === 'mysql' ? drop.on('sessions') : drop).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
+      },
+    },
   };
 }
 
