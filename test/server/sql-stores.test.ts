@@ -14,7 +14,7 @@ import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRAT
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
 import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
-import { fakeClock, type FakeClock } from './helpers';
+import { fakeClock, until, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
@@ -220,6 +220,41 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       expect(await stores.sessions.touch('h')).toBeNull();
       expect(await opened.db.selectFrom('sessions').select('skey_hash').execute()).toEqual([]);
     });
+  });
+
+  describe('rate limits at rest', () => {
+    const WINDOW = 60_000;
+    it('moves a key’s expiry once per window rather than per hit, and sweeps the key only once its last hit is a window old', async () => {
+      const clock = fakeClock();
+      const opened = await openMigrated(await url());
+      const stores = storesOn(opened, clock);
+      const expiry = async (key: string) => (await opened.db.selectFrom('rate_limits').select('expires_at').where('key', '=', key).executeTakeFirst())?.expires_at;
+      try {
+        const first = clock.now();
+        expect((await stores.limits.take('login:idle', 100, WINDOW)).allowed).toBe(true);
+        expect(Number(await expiry('login:idle'))).toBe(first + 2 * WINDOW);
+        clock.advance(WINDOW / 2);
+        await stores.limits.take('login:idle', 100, WINDOW);
+        expect(Number(await expiry('login:idle'))).toBe(first + 2 * WINDOW);
+        clock.advance(WINDOW);
+        const last = clock.now();
+        await stores.limits.take('login:idle', 100, WINDOW);
+        expect(Number(await expiry('login:idle'))).toBe(last + 2 * WINDOW);
+        // A window after its last hit, the key has nothing left in the window: three hits of a limit of three pass.
+        clock.advance(WINDOW);
+        for (let i = 0; i < 3; i++) expect((await stores.limits.take('login:idle', 3, WINDOW)).allowed).toBe(true);
+        expect((await stores.limits.take('login:idle', 3, WINDOW)).allowed).toBe(false);
+        // Two windows on, a sweep (set off by the 1,000th hit of this store) deletes it; a key hit just before stays.
+        clock.advance(2 * WINDOW);
+        await stores.limits.take('login:busy', 10_000, WINDOW);
+        for (let i = 0; i < 1000; i++) await stores.limits.take('login:busy', 10_000, WINDOW);
+        await until(async () => (await expiry('login:idle')) === undefined, 'the idle key swept');
+        expect(await expiry('login:busy')).toBeDefined();
+      } finally {
+        await stores.close();
+      }
+      // A thousand hits, each a committed transaction: seconds on MariaDB, which syncs every commit.
+    }, 60_000);
   });
 }
 

@@ -10,7 +10,7 @@ import type { DatabaseKind } from '../../database';
 import type { RateDecision, RateLimiter } from '../types';
 import { prepare, changed } from './prepared';
 import type { Database } from './schema';
-import { Conflict, forUpdate, sweepInBackground, transact, unlessPresent, type Guard } from './support';
+import { Conflict, forUpdate, millis, sweepInBackground, transact, unlessPresent, type Guard } from './support';
 
 export interface SqlLimitOptions {
   db: Kysely<Database>;
@@ -21,6 +21,14 @@ export interface SqlLimitOptions {
 
 /** Keys idle for a whole window are swept once per this many hits. */
 const SWEEP_EVERY = 1000;
+
+/**
+ * A row's expires_at (when the sweep may delete it) is set this many windows past the hit that
+ * sets it, and rewritten only once a hit would outlive it: about once per window instead of on
+ * every hit, each rewrite moving the row's entry in the expires_at index (on SQLite a page of the
+ * commit). A row idle for a whole window is then swept up to a window later than it could be.
+ */
+const EXPIRY_SLACK = 2;
 
 /** The key column's width (migrations.ts: varchar(255)). */
 const KEY_COLUMN = 255;
@@ -63,7 +71,7 @@ function firstNot(hits: string, from: number, before: (time: number) => boolean)
 
 export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions): RateLimiter {
   let hitsSinceSweep = 0;
-  const lockedHits = prepare(db, (p: { key: string }) => forUpdate(kind, db.selectFrom('rate_limits').select('hits').where('key', '=', p.key)));
+  const lockedHits = prepare(db, (p: { key: string }) => forUpdate(kind, db.selectFrom('rate_limits').select(['hits', 'expires_at']).where('key', '=', p.key)));
   // The key's first hit; `hits` and `expires_at` as parameters, so that the statement's text never changes.
   const insertFirst = prepare(db, (p: { key: string; hits: string; expiresAt: number }) => unlessPresent(kind, db.insertInto('rate_limits').values({ key: p.key, hits: p.hits, expires_at: p.expiresAt })));
   const updateHits = prepare(db, (p: { key: string; hits: string; expiresAt: number }) => db.updateTable('rate_limits').set({ hits: p.hits, expires_at: p.expiresAt }).where('key', '=', p.key));
@@ -88,7 +96,7 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
             const [row] = (await lockedHits({ key }, trx)).rows;
             if (!row) {
               // A concurrent first hit elsewhere makes this one look again.
-              if (changed(await insertFirst({ key, hits: encodeHit(at), expiresAt: at + windowMs }, trx)) === 0) throw new Conflict('first hit of this key elsewhere');
+              if (changed(await insertFirst({ key, hits: encodeHit(at), expiresAt: at + EXPIRY_SLACK * windowMs }, trx)) === 0) throw new Conflict('first hit of this key elsewhere');
               return { allowed: true };
             }
             // Only the hits still in the window count, and of those only the last `limit`.
@@ -100,7 +108,9 @@ export function createSqlRateLimiter({ db, kind, guard, now }: SqlLimitOptions):
             // In time order, also should the clock have stepped back.
             const place = firstNot(hits, first, (hit) => hit <= at);
             const kept = hits.slice(first * WIDTH, place * WIDTH) + encodeHit(at) + hits.slice(place * WIDTH);
-            await updateHits({ key, hits: kept, expiresAt: at + windowMs }, trx);
+            // The row must outlive its last hit by a window; moved only when it would not.
+            if (millis(row.expires_at) >= at + windowMs) await setHits({ key, hits: kept }, trx);
+            else await updateHits({ key, hits: kept, expiresAt: at + EXPIRY_SLACK * windowMs }, trx);
             return { allowed: true };
           },
           'ephemeral',
