@@ -48,9 +48,10 @@ export class RedisUnreachableError extends Error {
 
 /*
  * The scripts. Each runs atomically in Redis (no other command in between), names its KEYS and
- * ARGV at the top, and answers a cjson-encoded object that a replyReader (script-reply.ts) reads
- * by name. Keys a script derives from a value it read (a user's key from a session's userId) are
- * built from a prefix passed in ARGV: a single Redis, not a cluster.
+ * ARGV at the top (after the shared Lua functions it is composed with), and answers a
+ * cjson-encoded object that a replyReader (script-reply.ts) reads by name. Keys a script derives
+ * from a value it read (a user's key from a session's userId) are built from a prefix passed in
+ * ARGV: a single Redis, not a cluster.
  *
  * Keys: `session:<skeyHash>` a session's hash (Redis TTL: at most the idle timeout);
  * `sessions-of:<userId>` a sorted set of the user's session hashes scored by createdAt, the
@@ -59,10 +60,24 @@ export class RedisUnreachableError extends Error {
  * live in the system of record (the SQL database), read by primary key after the session.
  */
 
+// Whether a session is live: before its lifetime's end and used within the idle timeout, the rule
+// of every store (isLive in types.ts), kept here once for the scripts that decide it. A session
+// missing either deadline (gone, or no session of ours) is not live. livenessOf reads a session's
+// two deadlines and answers whether it is live, and when its lifetime ends.
+const LUA_IS_LIVE = `local function isLive(lastSeenAt, expiresAt, now, idle)
+  return lastSeenAt ~= nil and expiresAt ~= nil and now < expiresAt and now - lastSeenAt < idle
+end
+local function livenessOf(sessionKey, now, idle)
+  local s = redis.call('HMGET', sessionKey, 'lastSeenAt', 'expiresAt')
+  local expiresAt = tonumber(s[2])
+  return isLive(tonumber(s[1]), expiresAt, now, idle), expiresAt
+end
+`;
+
 // Stores a new session as one of at most maxSessions live sessions of its user. The user's index
 // is read whole (it never holds more than the cap, so this is bounded): entries whose session is
 // gone, idle or past its lifetime are dropped, then the oldest live ones until there is room.
-const CREATE_SESSION = `local sessionKey = KEYS[1]         -- the new session's hash
+const CREATE_SESSION = `${LUA_IS_LIVE}local sessionKey = KEYS[1]         -- the new session's hash
 local indexKey = KEYS[2]           -- the user's sorted set of session hashes, scored by createdAt
 local now = tonumber(ARGV[1])      -- ms, the store's clock (liveness is decided by it, not by Redis's)
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
@@ -87,9 +102,8 @@ local pruned = 0
 local lastExpiry = expiresAt
 for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
   if hash ~= skeyHash then -- the same hash again is replaced below, not one of the others
-    local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
-    local lastSeenAt, expires = tonumber(s[1]), tonumber(s[2])
-    if lastSeenAt and expires and now < expires and now - lastSeenAt < idle then
+    local alive, expires = livenessOf(sessionPrefix .. hash, now, idle)
+    if alive then
       live[#live + 1] = hash
       lastExpiry = math.max(lastExpiry, expires)
     else
@@ -121,7 +135,7 @@ const readCreateSession = replyReader('CREATE_SESSION', { revoked: 'integer', pr
 // write nothing). Its user is then read from the database by primary key. It does not read the
 // user's index: the cap is paid at login. Redis runs a script in several µs more than a GET: it
 // reads only the session fields it needs, and answers one JSON string.
-const TOUCH_SESSION = `local sessionKey = KEYS[1]
+const TOUCH_SESSION = `${LUA_IS_LIVE}local sessionKey = KEYS[1]
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local touchEvery = tonumber(ARGV[3]) -- ms: a use is recorded only when the last record is this old
@@ -134,7 +148,7 @@ local lastSeenAt, expiresAt = tonumber(s[4]), tonumber(s[5])
 if not (skeyHash and userId and createdAt and lastSeenAt and expiresAt) then return false end
 
 -- 2. Dead (past its lifetime, or idle too long): delete it, and its entry in the user's index.
-if now >= expiresAt or now - lastSeenAt >= idle then
+if not isLive(lastSeenAt, expiresAt, now, idle) then
   redis.call('DEL', sessionKey)
   redis.call('ZREM', indexPrefix .. userId, skeyHash)
   return false
@@ -174,16 +188,14 @@ const readDeleteSession = replyReader('DELETE_SESSION', { deleted: 'integer' });
 
 // Ends every session of one user: each indexed session is deleted, and the index with it.
 // Counts the live ones (a dead one still in the index is no session any more).
-const DELETE_SESSIONS_OF = `local indexKey = KEYS[1]           -- the user's sorted set of session hashes
+const DELETE_SESSIONS_OF = `${LUA_IS_LIVE}local indexKey = KEYS[1]           -- the user's sorted set of session hashes
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
 
 local ended = 0
 for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-  local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
-  local lastSeenAt, expiresAt = tonumber(s[1]), tonumber(s[2])
-  if lastSeenAt and expiresAt and now < expiresAt and now - lastSeenAt < idle then ended = ended + 1 end
+  if livenessOf(sessionPrefix .. hash, now, idle) then ended = ended + 1 end
   redis.call('DEL', sessionPrefix .. hash)
 end
 redis.call('DEL', indexKey)
@@ -191,16 +203,14 @@ return cjson.encode({ended = ended})`;
 const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
 
 // Counts the user's live sessions, reading the index (at most the cap) and changing nothing.
-const COUNT_SESSIONS_OF = `local indexKey = KEYS[1]           -- the user's sorted set of session hashes
+const COUNT_SESSIONS_OF = `${LUA_IS_LIVE}local indexKey = KEYS[1]           -- the user's sorted set of session hashes
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
 
 local live = 0
 for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-  local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
-  local lastSeenAt, expiresAt = tonumber(s[1]), tonumber(s[2])
-  if lastSeenAt and expiresAt and now < expiresAt and now - lastSeenAt < idle then live = live + 1 end
+  if livenessOf(sessionPrefix .. hash, now, idle) then live = live + 1 end
 end
 return cjson.encode({live = live})`;
 const readCountSessionsOf = replyReader('COUNT_SESSIONS_OF', { live: 'integer' });

@@ -209,6 +209,27 @@ function storeContract(factory: () => Factory) {
       expect(await liveOf(hashes(CAP, 10))).toEqual(hashes(CAP, 10));
     });
 
+    it('counts and ends only live sessions: one idle for the whole timeout and one past its lifetime though just used are neither counted nor left behind', async () => {
+      await logIn('idle');
+      clock.advance(IDLE / 2);
+      await logIn('live');
+      // Used within the idle timeout, but its lifetime ends before the idle one would.
+      expect(await stores.sessions.create({ ...session('worn'), expiresAt: clock.now() + IDLE / 4 })).toBe(0);
+      clock.advance(IDLE / 2);
+      expect(await stores.sessions.countOf('u1')).toBe(1);
+      expect(await stores.sessions.deleteAllOf('u1')).toBe(1);
+      for (const hash of ['idle', 'live', 'worn']) expect(await stores.sessions.sessionKey(hash)).toBeNull();
+      expect(await stores.sessions.countOf('u1')).toBe(0);
+    });
+
+    it('prunes at login a session past its lifetime though just used, instead of revoking a live one for it', async () => {
+      for (const hash of hashes(CAP - 1)) await logIn(hash);
+      expect(await stores.sessions.create({ ...session('worn'), expiresAt: clock.now() + IDLE / 4 })).toBe(0);
+      clock.advance(IDLE / 2);
+      expect(await logIn('next')).toBe(0);
+      expect(await liveOf([...hashes(CAP - 1), 'worn', 'next'])).toEqual([...hashes(CAP - 1), 'next']);
+    });
+
     it('ends every session of a user with deleteAllOf even while the user logs in at the same time: none left but those created after', async () => {
       for (const hash of hashes(CAP)) await logIn(hash);
       const [ended] = await Promise.all([stores.sessions.deleteAllOf('u1'), stores.sessions.create(session('racing'))]);
