@@ -8,12 +8,12 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { openDatabase, parseDatabaseUrl, type DatabaseOptions, type OpenDatabase } from '../../server/database';
+import type { DatabaseOptions, OpenDatabase } from '../../server/database';
 import { createMemoryStores } from '../../server/stores/memory';
 import { createSqlStores } from '../../server/stores/sql';
-import { migrateToLatest } from '../../server/stores/sql/migrations';
 import type { StoreOptions, Stores } from '../../server/stores/types';
 import { mariadbAvailable, postgresAvailable, startMariadb, startPostgres, type DatabaseServer } from '../../tools/databases';
+import { openMigrated as openMigratedDatabase } from '../../tools/open-migrated';
 import { describeWithRedis, redisStores, type FakeClock } from './helpers';
 
 export type ServerKind = 'postgres' | 'mariadb';
@@ -28,13 +28,9 @@ export function sqliteUrl(): string {
   return `sqlite:${path.join(mkdtempSync(path.join(os.tmpdir(), 'wx-login-sqlite-')), 'test.db')}`;
 }
 
-/** Opens the database at `url`, migrated to the current schema; `options` override the pool's size and command timeout. */
-export async function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs'> = {}): Promise<OpenDatabase> {
-  const location = parseDatabaseUrl(url);
-  if (!location) throw new Error(`not a DATABASE_URL: ${url}`);
-  const opened = openDatabase(location, { poolSize: 4, commandTimeoutMs: 2000, ...options, ...(onError ? { onError } : {}) });
-  await migrateToLatest(opened.db, opened.kind);
-  return opened;
+/** Opens the database at `url`, migrated to the current schema, with a test's small pool; `options` override the pool's size and command timeout. */
+export function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs'> = {}): Promise<OpenDatabase> {
+  return openMigratedDatabase(url, { poolSize: 4, commandTimeoutMs: 2000, ...options, ...(onError ? { onError } : {}) });
 }
 
 /** Empties every table of ours (children first), so that tests sharing a server start alike. */
