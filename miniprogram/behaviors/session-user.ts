@@ -41,13 +41,18 @@ export const sessionUser = Behavior({
     },
 
     /**
-     * The user as the server has it now, shown; nothing to do while logged out. Rejects as the
-     * request does, for the page to say (or not) what failed.
+     * The user as the server has it now, shown; nothing to do while logged out. An answer for
+     * someone no longer logged in here (a logout, or another login, while it travelled) is not
+     * shown: the page follows the session. Rejects as the request does, for the page to say (or
+     * not) what failed.
      */
     refreshUser(): Promise<void> {
       const auth = appAuth();
       if (!auth.getSession()) return Promise.resolve();
-      return fetchProfile(auth).then((user) => this.showUser(user));
+      return fetchProfile(auth).then((user) => {
+        const session = auth.getSession();
+        if (session && session.user.id === user.id) this.showUser(user);
+      });
     },
   },
 });
