@@ -186,34 +186,23 @@ if userId then redis.call('ZREM', indexPrefix .. userId, skeyHash) end
 return cjson.encode({deleted = deleted})`;
 const readDeleteSession = replyReader('DELETE_SESSION', { deleted: 'integer' });
 
-// Ends every session of one user: each indexed session is deleted, and the index with it.
-// Counts the live ones (a dead one still in the index is no session any more).
-const DELETE_SESSIONS_OF = `${LUA_IS_LIVE}local indexKey = KEYS[1]           -- the user's sorted set of session hashes
+// Counts the user's live sessions, reading the index (at most the cap); with `ending`, deletes
+// every indexed session and the index too (a dead one still in the index is no session any more,
+// so it is not counted among those ended).
+const SESSIONS_OF = `${LUA_IS_LIVE}local indexKey = KEYS[1]           -- the user's sorted set of session hashes
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
-
-local ended = 0
-for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-  if livenessOf(sessionPrefix .. hash, now, idle) then ended = ended + 1 end
-  redis.call('DEL', sessionPrefix .. hash)
-end
-redis.call('DEL', indexKey)
-return cjson.encode({ended = ended})`;
-const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
-
-// Counts the user's live sessions, reading the index (at most the cap) and changing nothing.
-const COUNT_SESSIONS_OF = `${LUA_IS_LIVE}local indexKey = KEYS[1]           -- the user's sorted set of session hashes
-local now = tonumber(ARGV[1])      -- ms, the store's clock
-local idle = tonumber(ARGV[2])     -- idle timeout, ms
-local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
+local ending = ARGV[4] == '1'      -- end them all, or only count
 
 local live = 0
 for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
   if livenessOf(sessionPrefix .. hash, now, idle) then live = live + 1 end
+  if ending then redis.call('DEL', sessionPrefix .. hash) end
 end
+if ending then redis.call('DEL', indexKey) end
 return cjson.encode({live = live})`;
-const readCountSessionsOf = replyReader('COUNT_SESSIONS_OF', { live: 'integer' });
+const readSessionsOf = replyReader('SESSIONS_OF', { live: 'integer' });
 
 // A sliding log in a sorted set: at most \`limit\` hits in any window. Work per hit is bounded by
 // the limit; PEXPIRE makes Redis forget idle keys.
@@ -242,8 +231,7 @@ interface Scripts {
   createSession(sessionKey: string, indexKey: string, now: number, idleMs: number, maxSessions: number, sessionPrefix: string, skeyHash: string, createdAt: number, expiresAt: number, ttlMs: number, indexPrefix: string, userId: string, ...fields: string[]): Promise<unknown>;
   touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, indexPrefix: string): Promise<unknown>;
   deleteSession(key: string, indexPrefix: string, skeyHash: string): Promise<unknown>;
-  deleteSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
-  countSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
+  sessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string, ending: 0 | 1): Promise<unknown>;
   slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<unknown>;
 }
 
@@ -302,8 +290,7 @@ export function createRedisStoresOn(
   redis.defineCommand('createSession', { numberOfKeys: 2, lua: CREATE_SESSION });
   redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
   redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
-  redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
-  redis.defineCommand('countSessionsOf', { numberOfKeys: 1, lua: COUNT_SESSIONS_OF });
+  redis.defineCommand('sessionsOf', { numberOfKeys: 1, lua: SESSIONS_OF });
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
 
@@ -383,8 +370,8 @@ export function createRedisStoresOn(
           return sealed === null ? null : sealer.open(sealed, skeyHash);
         }),
       delete: (skeyHash) => guard(async () => readDeleteSession(await scripts.deleteSession(sessionKey(skeyHash), indexPrefix, skeyHash))?.deleted === 1),
-      deleteAllOf: (userId) => guard(async () => readDeleteSessionsOf(await scripts.deleteSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.ended ?? 0),
-      countOf: (userId) => guard(async () => readCountSessionsOf(await scripts.countSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.live ?? 0),
+      deleteAllOf: (userId) => guard(async () => readSessionsOf(await scripts.sessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix, 1))?.live ?? 0),
+      countOf: (userId) => guard(async () => readSessionsOf(await scripts.sessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix, 0))?.live ?? 0),
       deleteAll: () =>
         guard(async () => {
           const removed = await deleteMatching(`${sessionPrefix}*`);
