@@ -2,10 +2,10 @@
  * The system of record's connection: DATABASE_URL parsed, and a Kysely instance on the matching
  * driver (better-sqlite3 for the embedded file, pg for PostgreSQL, mysql2 for MySQL/MariaDB),
  * set up so that what is written stays written and text stays as typed:
- * - SQLite: WAL, synchronous FULL by default (an acknowledged commit survives kill -9 and a power
- *   cut; NORMAL survives kill -9 only; sessions and rate-limit hits commit at NORMAL whatever the
- *   setting, see Durability in stores/sql/support.ts), foreign keys on, a busy timeout instead of
- *   SQLITE_BUSY.
+ * - SQLite: WAL at synchronous NORMAL, every acknowledged commit surviving kill -9, and the
+ *   records (not sessions and rate-limit hits) a power cut too by default: they are acknowledged
+ *   after a shared fsync of the WAL (stores/sql/group-commit.ts); foreign keys on, a busy timeout
+ *   instead of SQLITE_BUSY.
  * - MySQL: every connection speaks utf8mb4 (the server's default charset may be latin1 or 3-byte
  *   utf8) in strict mode, so a value that does not fit is an error, never a silent truncation.
  * - PostgreSQL and MySQL: a statement without an answer within the command timeout ends, and its
@@ -14,9 +14,10 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type MysqlPool, type MysqlPoolConnection, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, type MysqlPool, type MysqlPoolConnection } from 'kysely';
 import { createPool as createMysqlPool, type Pool as Mysql2Pool, type PoolConnection as Mysql2PoolConnection } from 'mysql2';
 import { Pool as PgPool } from 'pg';
+import { embeddedKysely } from './stores/sql/embedded';
 import type { Database } from './stores/sql/schema';
 import { withoutUrlPassword } from './url-password';
 
@@ -60,7 +61,7 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** A connection attempt or a statement without an answer after this long fails. */
   commandTimeoutMs?: number;
-  /** SQLite's synchronous setting in WAL mode: 'full' (the default) also survives a power cut. */
+  /** SQLite: 'full' (the default) syncs each record before it is acknowledged, so that it also survives a power cut; 'normal' does not (see group-commit.ts). */
   sqliteSynchronous?: 'full' | 'normal';
   /** Told about connection trouble on idle connections (the pools reconnect by themselves). */
   onError?: (error: Error) => void;
@@ -83,42 +84,14 @@ function ensurePrivateFolder(file: string): void {
   chmodSync(folder, 0o700);
 }
 
-/** How many distinct statements the embedded database keeps prepared: the queries of the stores are a few dozen. */
-const KEPT_STATEMENTS = 256;
-
-/**
- * The embedded database as Kysely's SQLite driver sees it, with each statement prepared once:
- * the driver asks for `prepare(sql)` on every query, and preparing the authenticated request's
- * lookup again each time cost about as much as running it. A statement is reusable as soon as
- * its call returns (better-sqlite3 runs `all` and `run` to completion, synchronously), and the
- * stores never stream. Past KEPT_STATEMENTS distinct texts (query shapes built from input, should
- * one ever appear) the oldest is dropped, so the cache stays bounded.
- */
-function keepingStatements(file: SqliteDatabase.Database): KyselySqliteDatabase {
-  const statements = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => file.close(),
-    prepare(text) {
-      let statement = statements.get(text);
-      if (statement === undefined) {
-        statement = file.prepare(text);
-        if (statements.size >= KEPT_STATEMENTS) statements.delete(statements.keys().next().value!);
-        statements.set(text, statement);
-      }
-      return statement;
-    },
-  };
-}
-
 /** A Kysely instance on DATABASE_URL's database. Nothing is connected yet for PostgreSQL and MySQL: the pools connect on first use. */
 export function openDatabase(location: DatabaseLocation, { poolSize = 10, commandTimeoutMs = 2000, sqliteSynchronous = 'full', onError }: DatabaseOptions = {}): OpenDatabase {
   if (location.kind === 'sqlite') {
     ensurePrivateFolder(location.file);
     const file = new SqliteDatabase(location.file, { timeout: Math.max(commandTimeoutMs, 5000) });
     file.pragma('journal_mode = WAL');
-    file.pragma(`synchronous = ${sqliteSynchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     file.pragma('foreign_keys = ON');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: keepingStatements(file) }) }), kind: 'sqlite', location };
+    return { db: embeddedKysely(file, location.file, sqliteSynchronous === 'full'), kind: 'sqlite', location };
   }
   if (location.kind === 'postgres') {
     const pool = new PgPool({

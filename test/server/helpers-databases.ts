@@ -28,8 +28,8 @@ export function sqliteUrl(): string {
   return `sqlite:${path.join(mkdtempSync(path.join(os.tmpdir(), 'wx-login-sqlite-')), 'test.db')}`;
 }
 
-/** Opens the database at `url`, migrated to the current schema, with a test's small pool; `options` override the pool's size and command timeout. */
-export function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs'> = {}): Promise<OpenDatabase> {
+/** Opens the database at `url`, migrated to the current schema, with a test's small pool; `options` override the pool's size, the command timeout, SQLite's synchronous. */
+export function openMigrated(url: string, onError?: (error: Error) => void, options: Pick<DatabaseOptions, 'poolSize' | 'commandTimeoutMs' | 'sqliteSynchronous'> = {}): Promise<OpenDatabase> {
   return openMigratedDatabase(url, { poolSize: 4, commandTimeoutMs: 2000, ...options, ...(onError ? { onError } : {}) });
 }
 

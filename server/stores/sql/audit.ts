@@ -5,11 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuditActor, AuditAction, AuditDetail, AuditEntry, AuditOutcome, AuditStore } from '../types';
+import type { DatabaseKind } from '../../database';
+import { batchedOnSqlite } from './batched';
+import { prepare } from './prepared';
 import type { Database } from './schema';
-import { millis, type Guard } from './support';
+import { millis, type Db, type Guard } from './support';
 
 export interface SqlAuditOptions {
   db: Kysely<Database>;
+  kind: DatabaseKind;
   guard: Guard;
 }
 
@@ -24,23 +28,14 @@ function parseDetail(text: string | null): AuditDetail | null {
   }
 }
 
-export function createSqlAuditStore({ db, guard }: SqlAuditOptions): AuditStore {
+export function createSqlAuditStore({ db, kind, guard }: SqlAuditOptions): AuditStore {
+  const insert = prepare(db, (p: { at: number; userId: string | null; actor: string; action: string; outcome: string; clientNetwork: string | null; detail: string | null }) =>
+    db.insertInto('audit_events').values({ at: p.at, user_id: p.userId, actor: p.actor, action: p.action, outcome: p.outcome, client_network: p.clientNetwork, detail: p.detail }),
+  );
+  // Every login appends one: entries arriving together commit together on SQLite.
+  const append = batchedOnSqlite(db, kind, guard, async (entry: AuditEntry, on: Db) => void (await insert({ ...entry, detail: entry.detail === null ? null : JSON.stringify(entry.detail) }, on)));
   return {
-    record: (entry) =>
-      guard(async () => {
-        await db
-          .insertInto('audit_events')
-          .values({
-            at: entry.at,
-            user_id: entry.userId,
-            actor: entry.actor,
-            action: entry.action,
-            outcome: entry.outcome,
-            client_network: entry.clientNetwork,
-            detail: entry.detail === null ? null : JSON.stringify(entry.detail),
-          })
-          .execute();
-      }),
+    record: append,
 
     listOf: (userId, limit) =>
       guard(async () => {

@@ -14,6 +14,7 @@ import { createSqlRateLimiter } from './limits';
 import { createSqlPushEventStore } from './push-events';
 import type { Database } from './schema';
 import { createSqlSessionStore } from './sessions';
+import { embeddedConnectionOf } from './embedded';
 import { guardWith } from './support';
 import { createSqlUserStore } from './users';
 
@@ -29,7 +30,7 @@ export interface SqlStoreOptions extends StoreOptions {
 }
 
 export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, maxSessionsPerUser = DEFAULT_MAX_SESSIONS_PER_USER, commandTimeoutMs }: SqlStoreOptions): Stores {
-  const guard = guardWith(kind === 'sqlite' ? null : commandTimeoutMs);
+  const guard = guardWith(kind === 'sqlite' ? null : commandTimeoutMs, embeddedConnectionOf(db)?.commits);
   const sealer = createSealer(sealKey);
   return {
     users: createSqlUserStore({ db, kind, guard, now, appId }),
@@ -38,7 +39,7 @@ export function createSqlStores({ db, kind, now, sessionIdleMs, sealKey, appId, 
     sessions: createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, maxSessionsPerUser, sealer, appId }),
     limits: createSqlRateLimiter({ db, kind, guard, now }),
     credentials: createSqlCredentialCache({ db, kind, guard, now, sealer }),
-    audit: createSqlAuditStore({ db, guard }),
+    audit: createSqlAuditStore({ db, kind, guard }),
     pushEvents: createSqlPushEventStore({ db, kind, guard, now }),
     ping: () => guard(async () => void (await sql`select 1`.execute(db))),
     close: () => db.destroy(),

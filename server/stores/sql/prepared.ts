@@ -8,6 +8,7 @@
  * statement prepared (database.ts) and PostgreSQL reuse its plan cache.
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import { embeddedConnectionOf } from './embedded';
 import type { Database } from './schema';
 import type { Db } from './support';
 
@@ -36,8 +37,18 @@ export function prepare<P extends Record<string, unknown>, R>(db: Kysely<Databas
   const placeholders = new Proxy({} as P, { get: (_, name) => new Parameter(String(name)) });
   const compiled = build(placeholders).compile();
   const slots: Slot[] = compiled.parameters.map((value) => (value instanceof Parameter ? { name: value.name } : { constant: value }));
-  const run = (values: P, on: Db = db) => {
+  const embedded = embeddedConnectionOf(db);
+  const run = (values: P, on: Db = db): Promise<QueryResult<R>> => {
     const parameters = slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant));
+    if (embedded) {
+      try {
+        // `on` other than `db` is a transaction's connection: the caller holds it.
+        const result = embedded.runNow<R>(compiled.sql, parameters, on !== db);
+        if (result !== null) return Promise.resolve(result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return on.executeQuery<R>({ ...compiled, parameters } as CompiledQuery<R>);
   };
   return Object.assign(run, { sql: compiled.sql });

@@ -8,9 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DatabaseKind } from '../../database';
-import type { Clock, PushEventKind, PushEventStore } from '../types';
+import type { Clock, PushEventKind, PushEventRecord, PushEventStore } from '../types';
 import type { Database } from './schema';
-import { insertUnlessPresent, millis, type Guard } from './support';
+import { batchedOnSqlite } from './batched';
+import { changed, prepare } from './prepared';
+import { millis, unlessPresent, type Db, type Guard } from './support';
 
 export interface SqlPushEventOptions {
   db: Kysely<Database>;
@@ -22,26 +24,27 @@ export interface SqlPushEventOptions {
 const names = (revoked: string) => (revoked === '' ? [] : revoked.split(','));
 
 export function createSqlPushEventStore({ db, kind, guard, now }: SqlPushEventOptions): PushEventStore {
+  const insertPending = prepare(db, (p: { dedupeKey: string; kind: PushEventKind; openid: string; revoked: string; receivedAt: number }) =>
+    unlessPresent(
+      kind,
+      db.insertInto('push_events').values({
+        dedupe_key: p.dedupeKey,
+        kind: p.kind,
+        openid: p.openid,
+        revoked: p.revoked,
+        received_at: p.receivedAt,
+        state: 'pending',
+        attempts: 0,
+        claim: null,
+        claimed_until: 0,
+        done_at: null,
+        outcome: null,
+      }),
+    ),
+  );
   return {
-    record: (event) =>
-      guard(() =>
-        insertUnlessPresent(
-          kind,
-          db.insertInto('push_events').values({
-            dedupe_key: event.dedupeKey,
-            kind: event.kind,
-            openid: event.openid,
-            revoked: event.revoked.join(','),
-            received_at: event.receivedAt,
-            state: 'pending',
-            attempts: 0,
-            claim: null,
-            claimed_until: 0,
-            done_at: null,
-            outcome: null,
-          }),
-        ),
-      ),
+    // WeChat pushes in bursts (a mass revoke): events arriving together commit together on SQLite.
+    record: batchedOnSqlite(db, kind, guard, async (event: PushEventRecord, on: Db) => changed(await insertPending({ ...event, revoked: event.revoked.join(',') }, on)) > 0),
 
     claim: (dedupeKey, leaseMs) =>
       guard(async () => {

@@ -3,9 +3,11 @@
  * upsert, row locks), transactions retried on conflicts, and the guard that turns a database
  * that is away or too slow into 503 STORE_UNAVAILABLE.
  */
-import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type InsertResult, type Kysely, type Transaction } from 'kysely';
 import type { DatabaseKind } from '../../database';
 import { ApiError } from '../../errors';
+import { embeddedConnectionOf } from './embedded';
+import type { GroupCommit } from './group-commit';
 import type { Database } from './schema';
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -47,34 +49,23 @@ const ATTEMPTS = 8;
 
 /**
  * How a transaction's commit reaches the disk.
- * - `record`: users, identities, profiles, phone numbers: synced before the commit returns (on
- *   SQLite at SQLITE_SYNCHRONOUS, FULL by default), so that neither kill -9 nor a power cut loses it.
- * - `ephemeral`: sessions and rate-limit hits, what Redis holds where there is one. On SQLite at
- *   NORMAL: in the WAL without a sync of its own. Nothing is lost when the server process dies
- *   (kill -9: the write is in the operating system's hands); a power cut or a crash of the
- *   operating system may undo the ephemeral commits since the last sync (the next `record` commit
- *   or checkpoint syncs them), never a record, and the file stays consistent. On PostgreSQL with
- *   synchronous_commit off: a crash of the database server itself may undo the last fraction of a
- *   second of them, never a record. The users concerned log in again, as after a restart of a
- *   Redis that snapshots. It spares a login its syncs (about 5 ms each on a shared disk), during
- *   which the rows it locked, or SQLite's one connection, wait. MySQL has no per-transaction
- *   setting: every commit is synced there.
+ * - `record`: users, identities, profiles, phone numbers: synced before the operation answers
+ *   (on SQLite by the group commit, group-commit.ts, at SQLITE_SYNCHRONOUS=full, the default), so
+ *   that neither kill -9 nor a power cut loses it.
+ * - `ephemeral`: sessions and rate-limit hits, what Redis holds where there is one. On SQLite in
+ *   the WAL without waiting for a sync. Nothing is lost when the server process dies (kill -9: the
+ *   write is in the operating system's hands); a power cut or a crash of the operating system may
+ *   undo the ephemeral commits since the last sync (the next record's sync or checkpoint covers
+ *   them), never a record, and the file stays consistent. On PostgreSQL with synchronous_commit
+ *   off: a crash of the database server itself may undo the last fraction of a second of them,
+ *   never a record. The users concerned log in again, as after a restart of a Redis that
+ *   snapshots. It spares a login its syncs, during which the rows it locked would wait. MySQL has
+ *   no per-transaction setting: every commit is synced there.
  */
 export type Durability = 'record' | 'ephemeral';
 
-/** SQLite's `synchronous` as the database was opened with it (database.ts), read once per database. */
-const openedSynchronous = new WeakMap<Kysely<Database>, number>();
-async function synchronousOf(db: Kysely<Database>): Promise<number> {
-  let level = openedSynchronous.get(db);
-  if (level === undefined) {
-    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
-    openedSynchronous.set(db, (level = Number(rows[0]?.synchronous)));
-  }
-  return level;
-}
-const NORMAL = 1;
 /** PostgreSQL's ephemeral transaction: its commit is acknowledged once in the server's WAL buffers, flushed within its wal_writer_delay. */
-const beginEphemeral = sql`begin; set local synchronous_commit = off`;
+const BEGIN_EPHEMERAL = 'begin; set local synchronous_commit = off';
 
 /**
  * `work` in a transaction, run again (a few times) when it conflicts with a concurrent one. On
@@ -87,16 +78,18 @@ export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work
     try {
       if (kind === 'mysql' || (kind === 'postgres' && durability === 'record')) return await db.transaction().execute(work);
       // BEGIN and the setting sent as one (a statement without parameters may hold several).
-      if (kind === 'postgres') return await db.connection().execute((connection) => within(connection, beginEphemeral, work));
-      // SQLite refuses to change `synchronous` inside a transaction: set before, restored after,
-      // on the one connection (nothing else runs on it meanwhile).
-      const relaxed = durability === 'ephemeral' && (await synchronousOf(db)) > NORMAL;
+      if (kind === 'postgres') return await db.connection().execute((connection) => within(throughDriver(connection), BEGIN_EPHEMERAL, connection, work));
+      const embedded = embeddedConnectionOf(db);
+      const commits = durability === 'ephemeral' ? embedded?.commits : undefined;
+      // The one connection is this transaction's until it ends: what it writes is all ephemeral.
       return await db.connection().execute(async (connection) => {
-        if (relaxed) await sql`pragma synchronous = normal`.execute(connection);
+        // Held, so BEGIN and COMMIT may run on it directly (embedded.ts).
+        const control: Control = embedded ? async (text) => embedded.runNow(text, [], true) : throughDriver(connection);
+        if (commits) commits.ephemeral = true;
         try {
-          return await within(connection, sql`begin immediate`, work);
+          return await within(control, 'begin immediate', connection, work);
         } finally {
-          if (relaxed) await sql.raw(`pragma synchronous = ${openedSynchronous.get(db)}`).execute(connection);
+          if (commits) commits.ephemeral = false;
         }
       });
     } catch (error) {
@@ -105,15 +98,22 @@ export async function transact<T>(db: Kysely<Database>, kind: DatabaseKind, work
   }
 }
 
-/** `work` between `begin` and COMMIT on one connection, rolled back when it throws. */
-async function within<T>(connection: Kysely<Database>, begin: RawBuilder<unknown>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  await begin.execute(connection);
+/** Sends a transaction's BEGIN, COMMIT or ROLLBACK. */
+type Control = (text: string) => Promise<unknown>;
+const throughDriver =
+  (connection: Kysely<Database>): Control =>
+  (text) =>
+    sql.raw(text).execute(connection);
+
+/** `work` between `begin` and COMMIT on `connection`, rolled back when it throws. */
+async function within<T>(control: Control, begin: string, connection: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  await control(begin);
   try {
     const result = await work(connection);
-    await sql`commit`.execute(connection);
+    await control('commit');
     return result;
   } catch (error) {
-    await sql`rollback`.execute(connection);
+    await control('rollback');
     throw error;
   }
 }
@@ -139,9 +139,10 @@ export type Guard = <T>(operation: () => Promise<T>) => Promise<T>;
  * Runs a store operation: any failure of the database (unreachable, restarted, a statement that
  * failed) is 503 STORE_UNAVAILABLE with the database's error as its cause (logged, never sent), and
  * an operation without an answer after `timeoutMs` is one too, instead of hanging the request.
- * The drivers' own timeouts end the statement itself (see database.ts).
+ * The drivers' own timeouts end the statement itself (see database.ts). On the embedded database
+ * (`commits`), an operation that wrote a record answers once the record is synced (group-commit.ts).
  */
-export function guardWith(timeoutMs: number | null): Guard {
+export function guardWith(timeoutMs: number | null, commits?: GroupCommit): Guard {
   const unavailable = (error: unknown): never => {
     if (passThrough(error)) throw error;
     throw Object.assign(new ApiError('STORE_UNAVAILABLE', 'storage is unavailable, try again later'), { cause: error });
@@ -149,7 +150,11 @@ export function guardWith(timeoutMs: number | null): Guard {
   if (timeoutMs === null) {
     return async (operation) => {
       try {
-        return await operation();
+        if (!commits) return await operation();
+        const before = commits.records;
+        const result = await operation();
+        if (commits.records !== before) await commits.durable();
+        return result;
       } catch (error) {
         return unavailable(error);
       }
