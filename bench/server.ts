@@ -9,10 +9,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
-import { hashSkey, newSkey } from '../server/session';
 import { createMemoryStores } from '../server/stores/memory';
 import { AUTO_PIPELINING, createRedisStores } from '../server/stores/redis';
 import { startPeer, startServer, type Proc, type ServerEntry } from './harness';
+import { loginSession } from './records';
 import { sqliteFile } from './sqlite-disk';
 
 export const CONNECTIONS = 50;
@@ -442,16 +442,7 @@ export async function memoryPerSession(n = 100_000): Promise<MemoryFigures> {
   const at = Date.now();
   collect();
   const before = process.memoryUsage().heapUsed;
-  for (let i = 0; i < n; i++) {
-    await stores.sessions.create({
-      skeyHash: hashSkey(newSkey()),
-      userId: userIds[i],
-      sessionKey: randomBytes(16).toString('base64'),
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: at + 30 * 24 * 3600 * 1000,
-    });
-  }
+  for (let i = 0; i < n; i++) await stores.sessions.create(loginSession(userIds[i], at));
   collect();
   const after = process.memoryUsage().heapUsed;
   // Still reachable until here, so that the collection above could not free them.
@@ -479,9 +470,9 @@ export async function redisMemoryPerSession(url: string, n = 10_000): Promise<Re
     const hashes: string[] = [];
     const before = await usedMemory();
     for (let i = 0; i < n; i++) {
-      const skeyHash = hashSkey(newSkey());
-      hashes.push(skeyHash);
-      await stores.sessions.create({ skeyHash, userId: randomUUID(), sessionKey: randomBytes(16).toString('base64'), createdAt: at, lastSeenAt: at, expiresAt: at + 30 * 24 * 3600 * 1000 });
+      const session = loginSession(randomUUID(), at);
+      hashes.push(session.skeyHash);
+      await stores.sessions.create(session);
     }
     const after = await usedMemory();
     const usage: number[] = [];

@@ -8,13 +8,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import Module from 'node:module';
-import { openDatabase, parseDatabaseUrl } from '../server/database';
-import { hashSkey, newSkey } from '../server/session';
 import { createMemoryStores } from '../server/stores/memory';
 import { createSqlStores } from '../server/stores/sql';
-import { migrateToLatest } from '../server/stores/sql/migrations';
 import type { Stores } from '../server/stores/types';
 import { startMariadb, startPostgres, type DatabaseServer } from '../tools/databases';
+import { openMigrated } from '../tools/open-migrated';
+import { loginSession } from './records';
 import { sqliteFile } from './sqlite-disk';
 
 const requireHere = Module.createRequire(__filename);
@@ -42,8 +41,7 @@ async function storesFor(kind: string, servers: Partial<Record<'postgres' | 'mar
   if (kind === 'memory') return { stores: createMemoryStores(common), dispose: async () => undefined };
   const place = kind.startsWith('sqlite') ? sqliteFile() : null;
   const url = place ? place.url : await servers[kind as 'postgres' | 'mariadb']!.createDatabase(`bench${Date.now()}`);
-  const opened = openDatabase(parseDatabaseUrl(url)!, { sqliteSynchronous: kind === 'sqlite-normal' ? 'normal' : 'full' });
-  await migrateToLatest(opened.db, opened.kind);
+  const opened = await openMigrated(url, { sqliteSynchronous: kind === 'sqlite-normal' ? 'normal' : 'full' });
   const stores = createSqlStores({ ...opened, ...common, sealKey: randomBytes(32), appId: 'wxbench', commandTimeoutMs: 10_000 });
   return { stores, dispose: async () => (await stores.close(), place?.dispose()) };
 }
@@ -86,14 +84,14 @@ async function main(): Promise<void> {
         const at = Date.now();
         const fresh = () => ({ id: randomUUID(), openid: 'o-bench', nickname: '爱丽丝🐱', avatarUrl: '', createdAt: at });
         const { user } = await stores.users.findOrCreate({ openid: 'o-bench' }, fresh);
-        const skeyHash = hashSkey(newSkey());
-        await stores.sessions.create({ skeyHash, userId: user.id, sessionKey: randomBytes(16).toString('base64'), createdAt: at, lastSeenAt: at, expiresAt: at + IDLE });
+        const first = loginSession(user.id, at, IDLE);
+        await stores.sessions.create(first);
+        const { skeyHash } = first;
         const login = async () => {
           const limited = await stores.limits.take('login:127.0.0.1', 1_000_000, 1000);
           if (!limited.allowed) throw new Error('limited');
           const found = await stores.users.findOrCreate({ openid: 'o-bench' }, fresh);
-          const now = Date.now();
-          await stores.sessions.create({ skeyHash: hashSkey(newSkey()), userId: found.user.id, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', createdAt: now, lastSeenAt: now, expiresAt: now + IDLE });
+          await stores.sessions.create(loginSession(found.user.id, Date.now(), IDLE));
         };
         await timed('warm-up', 200, () => stores.sessions.touch(skeyHash) as Promise<unknown>);
         await timed('sessions.touch (authenticated)', N, async () => {
@@ -102,10 +100,7 @@ async function main(): Promise<void> {
         await timed('users.get (by primary key)', N, () => stores.users.get(user.id));
         await timed('  its rate-limit hit', Math.min(N, 500), () => stores.limits.take('login:10.0.0.1', 1_000_000, 1000));
         await timed('  its findOrCreate (a known user)', Math.min(N, 500), () => stores.users.findOrCreate({ openid: 'o-bench' }, fresh));
-        await timed('  its sessions.create (at the cap)', Math.min(N, 500), async () => {
-          const now = Date.now();
-          await stores.sessions.create({ skeyHash: hashSkey(newSkey()), userId: user.id, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', createdAt: now, lastSeenAt: now, expiresAt: now + IDLE });
-        });
+        await timed('  its sessions.create (at the cap)', Math.min(N, 500), () => stores.sessions.create(loginSession(user.id, Date.now(), IDLE)));
         await timed('login, one at a time', Math.min(N, 500), login);
         await timed('login, 50 in flight', Math.min(N, 1000), login, 50);
         const firsts = Math.min(N, 300);

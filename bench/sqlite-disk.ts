@@ -9,11 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
-import { openDatabase } from '../server/database';
-import { hashSkey, newSkey } from '../server/session';
 import { createSqlStores } from '../server/stores/sql';
-import { migrateToLatest } from '../server/stores/sql/migrations';
 import { TABLES } from '../server/stores/sql/schema';
+import { openMigrated } from '../tools/open-migrated';
+import { loginSession } from './records';
 import { startServer } from './harness';
 import { BENCH_SERVER_ENV, login } from './server';
 
@@ -34,9 +33,11 @@ export interface SqliteDiskFigures {
 /** Bytes on disk per user (with its identity row) and per session, over `n` of each written by the SQL stores as a login writes them. */
 export async function sqliteBytesPerRecord(n = 10_000): Promise<SqliteDiskFigures> {
   const place = sqliteFile();
-  const { db, kind } = openDatabase({ kind: 'sqlite', file: place.file });
+  const { db, kind } = await openMigrated(place.url).catch((error: unknown) => {
+    place.dispose();
+    throw error;
+  });
   try {
-    await migrateToLatest(db, kind);
     const stores = createSqlStores({ db, kind, now: Date.now, sessionIdleMs: 7 * 24 * 3600 * 1000, sealKey: randomBytes(32), appId: 'wxbench', commandTimeoutMs: 2000 });
     const compactedSize = async () => {
       await sql`vacuum`.execute(db);
@@ -52,16 +53,7 @@ export async function sqliteBytesPerRecord(n = 10_000): Promise<SqliteDiskFigure
       userIds.push(user.id);
     }
     const withUsers = await compactedSize();
-    for (let i = 0; i < n; i++) {
-      await stores.sessions.create({
-        skeyHash: hashSkey(newSkey()),
-        userId: userIds[i],
-        sessionKey: randomBytes(16).toString('base64'),
-        createdAt: at,
-        lastSeenAt: at,
-        expiresAt: at + 30 * 24 * 3600 * 1000,
-      });
-    }
+    for (let i = 0; i < n; i++) await stores.sessions.create(loginSession(userIds[i], at));
     const withSessions = await compactedSize();
     return { users: n, sessions: n, bytesPerUser: (withUsers - empty) / n, bytesPerSession: (withSessions - withUsers) / n };
   } finally {

@@ -2,7 +2,7 @@
  * The user's own account (我的 → 账号与安全): the export of what the server holds about them, and
  * the deletion (注销账号), re-authenticated with a fresh `wx.login` code and followed by a logout here.
  */
-import type { AuthClient } from '../auth/index';
+import { isAuthError, type AuthClient } from '../auth/index';
 import { errorMessage, serverErrorCodeOf } from '../utils/error-message';
 import { retryWaitText } from '../utils/retry-after';
 import { freshLoginCode } from './wechat-code';
@@ -40,6 +40,17 @@ export async function deleteAccount(auth: Auth): Promise<AccountDeleteResponse> 
   if (!data || data.deleted !== true) throw new Error('POST /api/account/delete answered without deleted: true');
   await auth.logout();
   return data;
+}
+
+/**
+ * A deletion that found this WeChat user bound to no platform account (bind mode): its session
+ * had ended, and the auth service's renewal login was asked for a bind. That is what a deletion
+ * leaves, so most often an earlier attempt whose answer was lost went through (else the binding
+ * was removed elsewhere). Nothing of this WeChat user is left to delete; another try would only
+ * be asked for a bind again.
+ */
+export function isAlreadyUnbound(error: unknown): boolean {
+  return isAuthError(error, 'BIND_REQUIRED');
 }
 
 /** What the deletion page says when a deletion fails; nothing was deleted then. */

@@ -48,9 +48,10 @@ export class RedisUnreachableError extends Error {
 
 /*
  * The scripts. Each runs atomically in Redis (no other command in between), names its KEYS and
- * ARGV at the top, and answers a cjson-encoded object that a replyReader (script-reply.ts) reads
- * by name. Keys a script derives from a value it read (a user's key from a session's userId) are
- * built from a prefix passed in ARGV: a single Redis, not a cluster.
+ * ARGV at the top (after the shared Lua functions it is composed with), and answers a
+ * cjson-encoded object that a replyReader (script-reply.ts) reads by name. Keys a script derives
+ * from a value it read (a user's key from a session's userId) are built from a prefix passed in
+ * ARGV: a single Redis, not a cluster.
  *
  * Keys: `session:<skeyHash>` a session's hash (Redis TTL: at most the idle timeout);
  * `sessions-of:<userId>` a sorted set of the user's session hashes scored by createdAt, the
@@ -59,10 +60,24 @@ export class RedisUnreachableError extends Error {
  * live in the system of record (the SQL database), read by primary key after the session.
  */
 
+// Whether a session is live: before its lifetime's end and used within the idle timeout, the rule
+// of every store (isLive in types.ts), kept here once for the scripts that decide it. A session
+// missing either deadline (gone, or no session of ours) is not live. livenessOf reads a session's
+// two deadlines and answers whether it is live, and when its lifetime ends.
+const LUA_IS_LIVE = `local function isLive(lastSeenAt, expiresAt, now, idle)
+  return lastSeenAt ~= nil and expiresAt ~= nil and now < expiresAt and now - lastSeenAt < idle
+end
+local function livenessOf(sessionKey, now, idle)
+  local s = redis.call('HMGET', sessionKey, 'lastSeenAt', 'expiresAt')
+  local expiresAt = tonumber(s[2])
+  return isLive(tonumber(s[1]), expiresAt, now, idle), expiresAt
+end
+`;
+
 // Stores a new session as one of at most maxSessions live sessions of its user. The user's index
 // is read whole (it never holds more than the cap, so this is bounded): entries whose session is
 // gone, idle or past its lifetime are dropped, then the oldest live ones until there is room.
-const CREATE_SESSION = `local sessionKey = KEYS[1]         -- the new session's hash
+const CREATE_SESSION = `${LUA_IS_LIVE}local sessionKey = KEYS[1]         -- the new session's hash
 local indexKey = KEYS[2]           -- the user's sorted set of session hashes, scored by createdAt
 local now = tonumber(ARGV[1])      -- ms, the store's clock (liveness is decided by it, not by Redis's)
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
@@ -87,9 +102,8 @@ local pruned = 0
 local lastExpiry = expiresAt
 for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
   if hash ~= skeyHash then -- the same hash again is replaced below, not one of the others
-    local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
-    local lastSeenAt, expires = tonumber(s[1]), tonumber(s[2])
-    if lastSeenAt and expires and now < expires and now - lastSeenAt < idle then
+    local alive, expires = livenessOf(sessionPrefix .. hash, now, idle)
+    if alive then
       live[#live + 1] = hash
       lastExpiry = math.max(lastExpiry, expires)
     else
@@ -121,7 +135,7 @@ const readCreateSession = replyReader('CREATE_SESSION', { revoked: 'integer', pr
 // write nothing). Its user is then read from the database by primary key. It does not read the
 // user's index: the cap is paid at login. Redis runs a script in several µs more than a GET: it
 // reads only the session fields it needs, and answers one JSON string.
-const TOUCH_SESSION = `local sessionKey = KEYS[1]
+const TOUCH_SESSION = `${LUA_IS_LIVE}local sessionKey = KEYS[1]
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local touchEvery = tonumber(ARGV[3]) -- ms: a use is recorded only when the last record is this old
@@ -134,7 +148,7 @@ local lastSeenAt, expiresAt = tonumber(s[4]), tonumber(s[5])
 if not (skeyHash and userId and createdAt and lastSeenAt and expiresAt) then return false end
 
 -- 2. Dead (past its lifetime, or idle too long): delete it, and its entry in the user's index.
-if now >= expiresAt or now - lastSeenAt >= idle then
+if not isLive(lastSeenAt, expiresAt, now, idle) then
   redis.call('DEL', sessionKey)
   redis.call('ZREM', indexPrefix .. userId, skeyHash)
   return false
@@ -172,38 +186,23 @@ if userId then redis.call('ZREM', indexPrefix .. userId, skeyHash) end
 return cjson.encode({deleted = deleted})`;
 const readDeleteSession = replyReader('DELETE_SESSION', { deleted: 'integer' });
 
-// Ends every session of one user: each indexed session is deleted, and the index with it.
-// Counts the live ones (a dead one still in the index is no session any more).
-const DELETE_SESSIONS_OF = `local indexKey = KEYS[1]           -- the user's sorted set of session hashes
+// Counts the user's live sessions, reading the index (at most the cap); with `ending`, deletes
+// every indexed session and the index too (a dead one still in the index is no session any more,
+// so it is not counted among those ended).
+const SESSIONS_OF = `${LUA_IS_LIVE}local indexKey = KEYS[1]           -- the user's sorted set of session hashes
 local now = tonumber(ARGV[1])      -- ms, the store's clock
 local idle = tonumber(ARGV[2])     -- idle timeout, ms
 local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
-
-local ended = 0
-for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-  local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
-  local lastSeenAt, expiresAt = tonumber(s[1]), tonumber(s[2])
-  if lastSeenAt and expiresAt and now < expiresAt and now - lastSeenAt < idle then ended = ended + 1 end
-  redis.call('DEL', sessionPrefix .. hash)
-end
-redis.call('DEL', indexKey)
-return cjson.encode({ended = ended})`;
-const readDeleteSessionsOf = replyReader('DELETE_SESSIONS_OF', { ended: 'integer' });
-
-// Counts the user's live sessions, reading the index (at most the cap) and changing nothing.
-const COUNT_SESSIONS_OF = `local indexKey = KEYS[1]           -- the user's sorted set of session hashes
-local now = tonumber(ARGV[1])      -- ms, the store's clock
-local idle = tonumber(ARGV[2])     -- idle timeout, ms
-local sessionPrefix = ARGV[3]      -- prefix .. skeyHash = a session's key
+local ending = ARGV[4] == '1'      -- end them all, or only count
 
 local live = 0
 for _, hash in ipairs(redis.call('ZRANGE', indexKey, 0, -1)) do
-  local s = redis.call('HMGET', sessionPrefix .. hash, 'lastSeenAt', 'expiresAt')
-  local lastSeenAt, expiresAt = tonumber(s[1]), tonumber(s[2])
-  if lastSeenAt and expiresAt and now < expiresAt and now - lastSeenAt < idle then live = live + 1 end
+  if livenessOf(sessionPrefix .. hash, now, idle) then live = live + 1 end
+  if ending then redis.call('DEL', sessionPrefix .. hash) end
 end
+if ending then redis.call('DEL', indexKey) end
 return cjson.encode({live = live})`;
-const readCountSessionsOf = replyReader('COUNT_SESSIONS_OF', { live: 'integer' });
+const readSessionsOf = replyReader('SESSIONS_OF', { live: 'integer' });
 
 // A sliding log in a sorted set: at most \`limit\` hits in any window. Work per hit is bounded by
 // the limit; PEXPIRE makes Redis forget idle keys.
@@ -232,8 +231,7 @@ interface Scripts {
   createSession(sessionKey: string, indexKey: string, now: number, idleMs: number, maxSessions: number, sessionPrefix: string, skeyHash: string, createdAt: number, expiresAt: number, ttlMs: number, indexPrefix: string, userId: string, ...fields: string[]): Promise<unknown>;
   touchSession(key: string, now: number, idleMs: number, touchIntervalMs: number, indexPrefix: string): Promise<unknown>;
   deleteSession(key: string, indexPrefix: string, skeyHash: string): Promise<unknown>;
-  deleteSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
-  countSessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string): Promise<unknown>;
+  sessionsOf(indexKey: string, now: number, idleMs: number, sessionPrefix: string, ending: 0 | 1): Promise<unknown>;
   slidingWindow(key: string, now: number, windowMs: number, limit: number, member: string): Promise<unknown>;
 }
 
@@ -292,8 +290,7 @@ export function createRedisStoresOn(
   redis.defineCommand('createSession', { numberOfKeys: 2, lua: CREATE_SESSION });
   redis.defineCommand('touchSession', { numberOfKeys: 1, lua: TOUCH_SESSION });
   redis.defineCommand('deleteSession', { numberOfKeys: 1, lua: DELETE_SESSION });
-  redis.defineCommand('deleteSessionsOf', { numberOfKeys: 1, lua: DELETE_SESSIONS_OF });
-  redis.defineCommand('countSessionsOf', { numberOfKeys: 1, lua: COUNT_SESSIONS_OF });
+  redis.defineCommand('sessionsOf', { numberOfKeys: 1, lua: SESSIONS_OF });
   redis.defineCommand('slidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW });
   const scripts = redis as unknown as Scripts;
 
@@ -373,8 +370,8 @@ export function createRedisStoresOn(
           return sealed === null ? null : sealer.open(sealed, skeyHash);
         }),
       delete: (skeyHash) => guard(async () => readDeleteSession(await scripts.deleteSession(sessionKey(skeyHash), indexPrefix, skeyHash))?.deleted === 1),
-      deleteAllOf: (userId) => guard(async () => readDeleteSessionsOf(await scripts.deleteSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.ended ?? 0),
-      countOf: (userId) => guard(async () => readCountSessionsOf(await scripts.countSessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix))?.live ?? 0),
+      deleteAllOf: (userId) => guard(async () => readSessionsOf(await scripts.sessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix, 1))?.live ?? 0),
+      countOf: (userId) => guard(async () => readSessionsOf(await scripts.sessionsOf(indexPrefix + userId, now(), sessionIdleMs, sessionPrefix, 0))?.live ?? 0),
       deleteAll: () =>
         guard(async () => {
           const removed = await deleteMatching(`${sessionPrefix}*`);

@@ -25,7 +25,7 @@ import { callSimulator, createSimulator, type Simulator } from '../../server/wec
 import type { AccountDeleteResponse, AccountExport, AvatarUploadResponse, BindRequiredResponse, LoginResponse } from '../../typings/api';
 import { hashPassword } from '../../server/passwords';
 import { SMALL_PNG } from '../support/images';
-import { describeWithDatabase, emptyTables, sqliteUrl } from './helpers-databases';
+import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
 import { bearer, describeWithRedis, fakeClock, testConfig, type FakeClock } from './helpers';
 
 const HOUR = 3600_000;
@@ -436,10 +436,8 @@ for (const kind of ['postgres', 'mariadb'] as const) {
     lifecycleCases(
       sqlVariant(async () => {
         // One server for the suite: each test starts from empty tables.
-        const opened = openDatabase(parseDatabaseUrl(server().url)!);
+        const opened = await openMigrated(server().url);
         try {
-          const { migrateToLatest } = await import('../../server/stores/sql/migrations');
-          await migrateToLatest(opened.db, opened.kind);
           await emptyTables(opened);
         } finally {
           await opened.db.destroy();

@@ -1,28 +1,22 @@
 /**
  * Platform accounts and bind tickets (bind mode), the same cases on every store that keeps them:
- * memory (the test double), SQLite, PostgreSQL and MariaDB.
+ * memory (the test double), SQLite, PostgreSQL and MariaDB, and the SQL database as the user
+ * database of sessions in Redis.
  */
-import type { OpenDatabase } from '../../server/database';
-import { createMemoryStores } from '../../server/stores/memory';
-import { createSqlStores } from '../../server/stores/sql';
 import type { BindTicketRecord, NewAccount, Stores } from '../../server/stores/types';
-import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
-import { describeWithRedis, fakeClock, redisStores, type FakeClock } from './helpers';
+import { eachStore, type OpenStores } from './helpers-databases';
+import { fakeClock, type FakeClock } from './helpers';
 
-const IDLE = 60_000;
 const MINUTE = 60_000;
-const APPID = 'wx00000000simulated';
-
-type Factory = (clock: FakeClock) => Promise<Stores>;
 
 const account = (name: string, overrides: Partial<NewAccount> = {}): NewAccount => ({ name, displayName: `名 ${name}`, roles: ['staff'], passwordHash: `$scrypt$hash-of-${name}`, ...overrides });
 
-function accountContract(factory: () => Factory) {
+function accountContract(open: OpenStores) {
   let clock: FakeClock;
   let stores: Stores;
   beforeEach(async () => {
     clock = fakeClock();
-    stores = await factory()(clock);
+    ({ stores } = await open(clock));
   });
   afterEach(async () => {
     await stores.close();
@@ -177,31 +171,4 @@ function accountContract(factory: () => Factory) {
   });
 }
 
-describe('memory account stores', () => {
-  accountContract(() => async (clock) => createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }));
-});
-
-const sqlStores = (opened: OpenDatabase, clock: FakeClock): Stores =>
-  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 1), appId: APPID, commandTimeoutMs: 2000 });
-
-describe('sqlite account stores', () => {
-  accountContract(() => async (clock) => sqlStores(await openMigrated(sqliteUrl()), clock));
-});
-
-for (const kind of ['postgres', 'mariadb'] as const) {
-  describeWithDatabase(kind, `${kind} account stores`, (server) => {
-    accountContract(() => async (clock) => {
-      const opened = await openMigrated(server().url);
-      await emptyTables(opened);
-      return sqlStores(opened, clock);
-    });
-  });
-}
-
-describeWithRedis('redis stores with users in SQLite', (redis) => {
-  let suite = 0;
-  // As the server composes them with REDIS_URL and DATABASE_URL: accounts and tickets in the database, sessions in Redis.
-  accountContract(() => async (clock) =>
-    redisStores({ url: redis().url, prefix: `accounts${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 1), userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
-  );
-});
+eachStore('account stores', accountContract);

@@ -3,29 +3,19 @@
  * SQLite, PostgreSQL and MariaDB, and with sessions in Redis beside users in SQLite (as the server
  * composes them with REDIS_URL).
  */
-import type { OpenDatabase } from '../../server/database';
-import { createMemoryStores } from '../../server/stores/memory';
 import { createMemoryAuditStore } from '../../server/stores/memory-audit';
-import { createSqlStores } from '../../server/stores/sql';
 import type { AuditEntry, SessionRecord, Stores, UserRecord } from '../../server/stores/types';
-import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
-import { describeWithRedis, fakeClock, redisStores, type FakeClock } from './helpers';
+import { eachStore, STORE_IDLE_MS as IDLE, type OpenStores } from './helpers-databases';
+import { fakeClock, type FakeClock } from './helpers';
 
-const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
-const SEAL_KEY = Buffer.alloc(32, 1);
 
-type Factory = (clock: FakeClock) => Promise<Stores>;
-
-const sqlStores = (opened: OpenDatabase, clock: FakeClock): Stores =>
-  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: 'wx00000000simulated', commandTimeoutMs: 2000 });
-
-function blockingAndAuditContract(factory: () => Factory) {
+function blockingAndAuditContract(open: OpenStores) {
   let clock: FakeClock;
   let stores: Stores;
   beforeEach(async () => {
     clock = fakeClock();
-    stores = await factory()(clock);
+    ({ stores } = await open(clock));
   });
   afterEach(async () => {
     await stores.close();
@@ -174,33 +164,12 @@ function blockingAndAuditContract(factory: () => Factory) {
   });
 }
 
-describe('memory stores', () => {
-  blockingAndAuditContract(() => async (clock) => createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }));
+eachStore('stores', blockingAndAuditContract);
 
-  it('keep at most their limit of audit entries, dropping the oldest', async () => {
+describe('memory audit store', () => {
+  it('keeps at most its limit of audit entries, dropping the oldest', async () => {
     const audit = createMemoryAuditStore(3);
     for (let i = 0; i < 5; i++) await audit.record({ at: i, userId: 'u', actor: 'user', action: 'login', outcome: 'ok', clientNetwork: null, detail: null });
     expect((await audit.listOf('u', 10)).map((e) => e.at)).toEqual([4, 3, 2]);
   });
-});
-
-describe('sqlite stores', () => {
-  blockingAndAuditContract(() => async (clock) => sqlStores(await openMigrated(sqliteUrl()), clock));
-});
-
-for (const kind of ['postgres', 'mariadb'] as const) {
-  describeWithDatabase(kind, `${kind} stores`, (server) => {
-    blockingAndAuditContract(() => async (clock) => {
-      const opened = await openMigrated(server().url);
-      await emptyTables(opened);
-      return sqlStores(opened, clock);
-    });
-  });
-}
-
-describeWithRedis('redis sessions with users in SQLite', (redis) => {
-  let suite = 0;
-  blockingAndAuditContract(() => async (clock) =>
-    redisStores({ url: redis().url, prefix: `blocking${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
-  );
 });

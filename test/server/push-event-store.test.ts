@@ -1,40 +1,27 @@
 /**
  * The push-event store (stores.pushEvents) and the user-store methods WeChat's account events use,
- * the same cases on memory, SQLite, PostgreSQL and MariaDB; several instances on one database for
- * the SQL stores; and the SQL database as Redis-backed stores' user database.
+ * the same cases on memory, SQLite, PostgreSQL and MariaDB, and the SQL database as Redis-backed
+ * stores' user database; on each but memory, two instances on one database.
  */
 import { sql } from 'kysely';
 import type { OpenDatabase } from '../../server/database';
-import { createMemoryStores } from '../../server/stores/memory';
-import { createSqlStores } from '../../server/stores/sql';
 import type { PushEventRecord, Stores, UserRecord } from '../../server/stores/types';
-import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
-import { describeWithRedis, fakeClock, redisStores, type FakeClock } from './helpers';
+import { eachStore, type OpenStores } from './helpers-databases';
+import { fakeClock, type FakeClock } from './helpers';
 
-const IDLE = 60_000;
 const LEASE = 30_000;
-const SEAL_KEY = Buffer.alloc(32, 1);
 
-const sqlStores = (opened: OpenDatabase, clock: FakeClock): Stores =>
-  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: 'wx00000000simulated', commandTimeoutMs: 2000 });
-
-interface Subject {
-  stores: Stores;
-  /** The rows of push_events as SQL sees them; null for a store without SQL. */
-  rows?: () => Promise<{ dedupe_key: string; openid: string; state: string }[]>;
-}
-
-const rowsOf = (opened: OpenDatabase) => async () =>
+/** The rows of push_events as SQL sees them. */
+const rowsOf = async (opened: OpenDatabase) =>
   (await sql<{ dedupe_key: string; openid: string; state: string }>`select dedupe_key, openid, state from push_events order by dedupe_key`.execute(opened.db)).rows;
 
-function pushEventCases(make: (clock: FakeClock) => Promise<Subject>) {
+function pushEventCases(open: OpenStores) {
   let clock: FakeClock;
-  let subject: Subject;
   let stores: Stores;
+  let database: OpenDatabase | null;
   beforeEach(async () => {
     clock = fakeClock();
-    subject = await make(clock);
-    stores = subject.stores;
+    ({ stores, database } = await open(clock));
   });
   afterEach(() => stores.close());
 
@@ -95,7 +82,7 @@ function pushEventCases(make: (clock: FakeClock) => Promise<Subject>) {
       expect(await stores.pushEvents.due(10)).toEqual([]);
       expect(await stores.pushEvents.counts()).toEqual({ pending: 0, done: 1 });
       expect(await stores.pushEvents.record(recorded)).toBe(false);
-      if (subject.rows) expect(await subject.rows()).toEqual([{ dedupe_key: recorded.dedupeKey, openid: '', state: 'done' }]);
+      if (database) expect(await rowsOf(database)).toEqual([{ dedupe_key: recorded.dedupeKey, openid: '', state: 'done' }]);
     });
 
     it('makes a released event due again at its retry time, not before', async () => {
@@ -163,23 +150,6 @@ function pushEventCases(make: (clock: FakeClock) => Promise<Subject>) {
   });
 }
 
-describe('memory push-event store', () => {
-  pushEventCases(async (clock) => ({ stores: createMemoryStores({ now: clock.now, sessionIdleMs: IDLE }) }));
-});
-
-describe('sqlite push-event store', () => {
-  pushEventCases(async (clock) => {
-    const opened = await openMigrated(sqliteUrl());
-    return { stores: sqlStores(opened, clock), rows: rowsOf(opened) };
-  });
-
-  it('lets one of two instances on one database file claim each event', async () => {
-    const clock = fakeClock();
-    const url = sqliteUrl();
-    await twoInstancesClaimOnce(sqlStores(await openMigrated(url), clock), sqlStores(await openMigrated(url), clock), clock);
-  });
-});
-
 /** 100 events, each claimed by both instances at once: every event has exactly one winner. */
 async function twoInstancesClaimOnce(a: Stores, b: Stores, clock: FakeClock): Promise<void> {
   try {
@@ -195,28 +165,14 @@ async function twoInstancesClaimOnce(a: Stores, b: Stores, clock: FakeClock): Pr
   }
 }
 
-for (const kind of ['postgres', 'mariadb'] as const) {
-  describeWithDatabase(kind, `${kind} push-event store`, (server) => {
-    pushEventCases(async (clock) => {
-      const opened = await openMigrated(server().url);
-      await emptyTables(opened);
-      return { stores: sqlStores(opened, clock), rows: rowsOf(opened) };
-    });
-
+eachStore('push-event store', (open, kind) => {
+  pushEventCases(open);
+  // Memory stores are one instance's own.
+  if (kind !== 'memory') {
     it('lets one of two instances on one database claim each event', async () => {
       const clock = fakeClock();
-      const first = await openMigrated(server().url);
-      await emptyTables(first);
-      await twoInstancesClaimOnce(sqlStores(first, clock), sqlStores(await openMigrated(server().url), clock), clock);
+      const { stores, another } = await open(clock);
+      await twoInstancesClaimOnce(stores, await another!(), clock);
     }, 30_000);
-  });
-}
-
-describeWithRedis('push-event store with sessions in Redis', (redis) => {
-  let suite = 0;
-  // As the server composes them with REDIS_URL and DATABASE_URL: the events live in the database.
-  pushEventCases(async (clock) => {
-    const opened = await openMigrated(sqliteUrl());
-    return { stores: await redisStores({ url: redis().url, prefix: `push${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, userDatabase: sqlStores(opened, clock) }), rows: rowsOf(opened) };
-  });
+  }
 });

@@ -6,24 +6,19 @@ import Redis from 'ioredis';
 import { SessionIndex } from '../../server/stores/session-index';
 import { SlidingWindows } from '../../server/stores/sliding-window';
 import { freePort } from '../../tools/free-port';
-import { createSqlStores } from '../../server/stores/sql';
-import type { OpenDatabase } from '../../server/database';
-import { describeWithDatabase, emptyTables, openMigrated, sqliteUrl } from './helpers-databases';
+import { eachStore, STORE_IDLE_MS as IDLE, type OpenStores } from './helpers-databases';
 import { describeWithRedis, fakeClock, redisStores, startRedis, type FakeClock } from './helpers';
 
-const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 
-type Factory = (clock: FakeClock, options?: { maxSessionsPerUser?: number }) => Promise<Stores>;
-
 /** The one behaviour every store implementation must have. */
-function storeContract(factory: () => Factory) {
+function storeContract(open: OpenStores) {
   let clock: FakeClock;
   let stores: Stores;
   beforeEach(async () => {
     clock = fakeClock();
-    stores = await factory()(clock);
+    ({ stores } = await open(clock));
     // The user the sessions below belong to: a session is of use only with its user.
     await stores.users.findOrCreate({ openid: 'o-u1' }, () => user('u1', 'o-u1'));
   });
@@ -179,7 +174,7 @@ function storeContract(factory: () => Factory) {
     });
 
     it('takes its cap from the options: with 1, each login ends the one before', async () => {
-      const single = await factory()(clock, { maxSessionsPerUser: 1 });
+      const { stores: single } = await open(clock, { maxSessionsPerUser: 1 });
       try {
         await single.users.findOrCreate({ openid: 'o-u1' }, () => user('u1', 'o-u1'));
         expect(await single.sessions.create(session('first'))).toBe(0);
@@ -207,6 +202,27 @@ function storeContract(factory: () => Factory) {
       // The user logs in again afresh: a full cap, nothing revoked.
       for (const hash of hashes(CAP, 10)) expect(await logIn(hash)).toBe(0);
       expect(await liveOf(hashes(CAP, 10))).toEqual(hashes(CAP, 10));
+    });
+
+    it('counts and ends only live sessions: one idle for the whole timeout and one past its lifetime though just used are neither counted nor left behind', async () => {
+      await logIn('idle');
+      clock.advance(IDLE / 2);
+      await logIn('live');
+      // Used within the idle timeout, but its lifetime ends before the idle one would.
+      expect(await stores.sessions.create({ ...session('worn'), expiresAt: clock.now() + IDLE / 4 })).toBe(0);
+      clock.advance(IDLE / 2);
+      expect(await stores.sessions.countOf('u1')).toBe(1);
+      expect(await stores.sessions.deleteAllOf('u1')).toBe(1);
+      for (const hash of ['idle', 'live', 'worn']) expect(await stores.sessions.sessionKey(hash)).toBeNull();
+      expect(await stores.sessions.countOf('u1')).toBe(0);
+    });
+
+    it('prunes at login a session past its lifetime though just used, instead of revoking a live one for it', async () => {
+      for (const hash of hashes(CAP - 1)) await logIn(hash);
+      expect(await stores.sessions.create({ ...session('worn'), expiresAt: clock.now() + IDLE / 4 })).toBe(0);
+      clock.advance(IDLE / 2);
+      expect(await logIn('next')).toBe(0);
+      expect(await liveOf([...hashes(CAP - 1), 'worn', 'next'])).toEqual([...hashes(CAP - 1), 'next']);
     });
 
     it('ends every session of a user with deleteAllOf even while the user logs in at the same time: none left but those created after', async () => {
@@ -615,9 +631,9 @@ function storeContract(factory: () => Factory) {
   });
 }
 
-describe('memory stores', () => {
-  storeContract(() => async (clock, options) => createMemoryStores({ now: clock.now, sessionIdleMs: IDLE, ...options }));
+eachStore('stores', storeContract);
 
+describe('memory stores', () => {
   it('keeps no dead session in its per-user index: touch, logout, pruning at login and deleteAllOf all remove theirs', async () => {
     const clock = fakeClock();
     const index = new SessionIndex();
@@ -706,15 +722,12 @@ describe('in-memory sliding windows', () => {
 
 describeWithRedis('redis stores', (redis) => {
   let suite = 0;
-  // A fresh key prefix per test keeps tests independent on the one server.
-  storeContract(() => (clock, options) => redisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }));
-
-  describe('with users in SQLite', () => {
-    // As the server composes them with REDIS_URL and DATABASE_URL: sessions in Redis, users in the database.
-    storeContract(() => async (clock, options) =>
-      redisStores({ url: redis().url, prefix: `sql${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options, userDatabase: sqlStores(await openMigrated(sqliteUrl()), clock) }),
-    );
-  });
+  // Users in memory (eachStore has them in SQLite). A fresh key prefix per test keeps tests independent on the one server.
+  storeContract(async (clock, options) => ({
+    stores: await redisStores({ url: redis().url, prefix: `t${suite++}:`, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, ...options }),
+    database: null,
+    another: null,
+  }));
 
   it('answers 503 STORE_UNAVAILABLE, not a bare error (500), when a script’s reply is out of step with its reader, on touch as on login', async () => {
     const clock = fakeClock(Date.now());
@@ -1011,22 +1024,3 @@ describeWithRedis('redis stores', (redis) => {
   });
 });
 
-/** SQL stores on `opened` (closing them closes its pool). */
-const sqlStores = (opened: OpenDatabase, clock: FakeClock, options: { maxSessionsPerUser?: number } = {}): Stores =>
-  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: 'wx00000000simulated', commandTimeoutMs: 2000, ...options });
-
-describe('sqlite stores', () => {
-  // A fresh file per test.
-  storeContract(() => async (clock, options) => sqlStores(await openMigrated(sqliteUrl()), clock, options));
-});
-
-for (const kind of ['postgres', 'mariadb'] as const) {
-  describeWithDatabase(kind, `${kind} stores`, (server) => {
-    // The tables emptied before each test: one database for the suite.
-    storeContract(() => async (clock, options) => {
-      const opened = await openMigrated(server().url);
-      await emptyTables(opened);
-      return sqlStores(opened, clock, options);
-    });
-  });
-}

@@ -5,7 +5,7 @@
  */
 import Dialog from '@vant/weapp/dialog/dialog';
 import { appAuth } from '../../services/app-context';
-import { deleteAccount, deleteErrorMessage, deletionScope, type DeletionScope } from '../../services/account';
+import { deleteAccount, deleteErrorMessage, deletionScope, isAlreadyUnbound, type DeletionScope } from '../../services/account';
 import { isSilentError } from '../../utils/error-message';
 import { accountText } from '../../utils/identity-text';
 import { DANGER_COLOR } from '../../utils/theme';
@@ -91,7 +91,14 @@ Component({
         wx.switchTab({ url: HOME });
       } catch (error) {
         this.setData({ deleting: false });
-        if (!isSilentError(error)) this.setData({ errorMessage: deleteErrorMessage(error) });
+        if (isSilentError(error)) return;
+        // Not "请先绑定账号": binding again only to delete would be absurd. Home, as after a deletion.
+        if (isAlreadyUnbound(error)) {
+          wx.showToast({ title: '该微信已解除绑定，无需再注销', icon: 'none' });
+          wx.switchTab({ url: HOME });
+          return;
+        }
+        this.setData({ errorMessage: deleteErrorMessage(error) });
       }
     },
 

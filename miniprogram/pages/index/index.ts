@@ -5,9 +5,9 @@
  */
 import Toast from '@vant/weapp/toast/toast';
 import type { DoneEventDetail, LoginPanel } from '../../components/login-panel/events';
+import { sessionUser } from '../../behaviors/session-user';
 import { appAuth } from '../../services/app-context';
 import { fetchMenus } from '../../services/menus';
-import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
 import { isSilentError } from '../../utils/error-message';
 import type { MenuItem, User } from '../../../typings/api';
 
@@ -20,31 +20,20 @@ function hero(user: User | null) {
 }
 
 Component({
+  behaviors: [sessionUser],
+
   data: {
     ...hero(null),
-    user: null as User | null,
     showLogin: false,
     /** The logged-in user's menus; empty until the server has said, and while logged out. */
     menus: [] as MenuItem[],
   },
 
   lifetimes: {
+    // After the behaviour's: the stored user is on screen, and every change followed.
     attached() {
       const auth = appAuth();
-      // The inline panel stays up after a login until its completion step is done (bind:done).
-      keepSubscription(
-        this,
-        watchSession(auth, (user) => {
-          this.showUser(user, user ? {} : { showLogin: true, menus: [] });
-          if (user) this.loadMenus();
-        }),
-      );
-      const session = auth.getSession();
-      this.showUser(session ? session.user : null);
-      if (!session) auth.ready().then((ready) => this.showUser(ready ? ready.user : null, { showLogin: !ready }));
-    },
-    detached() {
-      dropSubscription(this);
+      if (!auth.getSession()) auth.ready().then((ready) => this.showUser(ready ? ready.user : null, { showLogin: !ready }));
     },
   },
 
@@ -52,6 +41,12 @@ Component({
     /** Page show: roles may have changed since the menus were read (or the login happened elsewhere). */
     onShow() {
       this.loadMenus();
+    },
+
+    /** The inline panel stays up after a login until its completion step is done (bind:done). */
+    onSessionChange(user: User | null) {
+      this.showUser(user, user ? {} : { showLogin: true, menus: [] });
+      if (user) this.loadMenus();
     },
 
     showUser(user: User | null, extra: { showLogin?: boolean; menus?: MenuItem[] } = {}) {

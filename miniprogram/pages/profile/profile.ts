@@ -5,10 +5,11 @@
 import Dialog from '@vant/weapp/dialog/dialog';
 import Toast from '@vant/weapp/toast/toast';
 import type { DoneEventDetail, LoginPanel, PhoneEventDetail, ProfileEventDetail } from '../../components/login-panel/events';
+import { sessionUser } from '../../behaviors/session-user';
 import { appAuth, launchError } from '../../services/app-context';
 import { unbindAccount } from '../../services/binding';
-import { displayName, fetchProfile } from '../../services/profile';
-import { dropSubscription, keepSubscription, watchSession } from '../../services/session-watch';
+import { displayName } from '../../services/profile';
+import type { SessionChange } from '../../services/session-watch';
 import { errorMessage, isSilentError } from '../../utils/error-message';
 import { accountText, phoneText } from '../../utils/identity-text';
 import { showNotice } from '../../utils/notice';
@@ -35,8 +36,9 @@ const ENTRIES: Entry[] = [
 ];
 
 Component({
+  behaviors: [sessionUser],
+
   data: {
-    user: null as User | null,
     accountText: '',
     unbinding: false,
     name: displayName(null),
@@ -51,18 +53,10 @@ Component({
   },
 
   lifetimes: {
+    // After the behaviour's: the stored user is on screen, and every change followed.
     attached() {
       const auth = appAuth();
-      keepSubscription(
-        this,
-        watchSession(auth, (user, change) => {
-          this.showUser(user);
-          if (change === 'sessionExpired') this.setData({ hint: '登录已过期，请重新登录' });
-        }),
-      );
-      const session = auth.getSession();
-      this.showUser(session ? session.user : null);
-      if (!session) {
+      if (!auth.getSession()) {
         this.setData({ checking: true });
         auth.ready().then((ready) => {
           this.setData({ checking: false });
@@ -72,22 +66,19 @@ Component({
         });
       }
     },
-    detached() {
-      dropSubscription(this);
-    },
   },
 
   methods: {
     /** Page show: the stored user may be stale (edited on another device), so ask the server. */
     onShow() {
-      const auth = appAuth();
-      if (!auth.getSession()) return;
-      fetchProfile(auth).then(
-        (user) => this.showUser(user),
-        (error: unknown) => {
-          if (!isSilentError(error)) this.toast(errorMessage(error));
-        },
-      );
+      this.refreshUser().catch((error: unknown) => {
+        if (!isSilentError(error)) this.toast(errorMessage(error));
+      });
+    },
+
+    onSessionChange(user: User | null, change: SessionChange) {
+      this.showUser(user);
+      if (change === 'sessionExpired') this.setData({ hint: '登录已过期，请重新登录' });
     },
 
     showUser(user: User | null) {

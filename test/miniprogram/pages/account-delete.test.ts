@@ -170,6 +170,35 @@ describe('注销账号', () => {
     expect(platform().auth.getSession()).not.toBeNull();
   });
 
+  test('in bind mode a retry after a lost answer says this WeChat user is unbound already and goes home, instead of 请先绑定账号', async () => {
+    const page = await openBoundPage();
+    // The server deletes (the binding goes, every session ends), but its answer never arrives.
+    let lost = 0;
+    platform().fake.route('/api/account/delete', (req) => {
+      if (!req.skey || !platform().fake.isValid(req.skey)) return { statusCode: 401, data: { error: { code: 'SESSION_EXPIRED', message: 'log in again' } } };
+      lost++;
+      platform().server.deleted = true;
+      Object.assign(platform().fake.binding, { bound: false, account: null });
+      platform().fake.expireAllSessions();
+      return { fail: 'request:fail timeout' };
+    });
+    await confirmDeletion(page);
+    await waitFor(() => expect(textOf(select(page, '.delete-error'))).toBe('网络超时，请稍后重试'));
+    await waitFor(() => expect(dialogOnScreen(page)).toBe(false));
+
+    await confirmDeletion(page);
+
+    await waitFor(() => expect(platform().navigations).toEqual([{ api: 'switchTab', url: '/pages/index/index' }]));
+    expect(platform().toasts).toEqual(['该微信已解除绑定，无需再注销']);
+    expect(exists(page, '.delete-error')).toBe(false);
+    expect(page.instance.data.deleting).toBe(false);
+    expect(platform().auth.getSession()).toBeNull();
+    // The retry was refused (401), its renewal login asked for a bind, and nothing was deleted twice.
+    expect(lost).toBe(1);
+    expect(platform().fake.sentTo('/api/account/delete')).toHaveLength(2);
+    expect(platform().fake.sentTo('/auth/login')).toHaveLength(2);
+  });
+
   test('a wx.login that fails sends nothing to the server and says so', async () => {
     const page = await openPage();
     platform().fake.behaviour.loginFails = 'login:fail system error';

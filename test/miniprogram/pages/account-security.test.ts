@@ -51,6 +51,27 @@ describe('账号与安全', () => {
     expect(platform().fake.sentTo('/api/profile')).toHaveLength(2);
   });
 
+  test('a re-read the server answers only after a logout brings nothing of the account back', async () => {
+    const page = await openPage({ phone: '138****8000' });
+    await waitFor(() => expect(platform().fake.sentTo('/api/profile')).toHaveLength(1));
+    let answer = () => undefined as void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const user = platform().server.user;
+    platform().fake.route('/api/profile', async () => {
+      await answered;
+      return { statusCode: 200, data: { user } };
+    });
+
+    const reread = (page.instance as unknown as { refreshUser(): Promise<void> }).refreshUser();
+    await waitFor(() => expect(platform().fake.sentTo('/api/profile')).toHaveLength(2));
+    await platform().auth.logout();
+    answer();
+    await reread;
+
+    expect(exists(page, '#identity-phone')).toBe(false);
+    expect(textOf(page)).not.toContain('138****8000');
+  });
+
   test('导出我的数据 and 注销账号 open their pages', async () => {
     const page = await openPage();
 
