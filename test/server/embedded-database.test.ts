@@ -7,21 +7,18 @@ import type * as Fs from 'node:fs';
 import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { OpenDatabase } from '../../server/database';
-import { createSqlStores } from '../../server/stores/sql';
 import { BACKSTOP_PAGES, CHECKPOINT_EVERY } from '../../server/stores/sql/checkpointer';
 import { embeddedConnectionOf, type EmbeddedConnection } from '../../server/stores/sql/embedded';
 import { transact } from '../../server/stores/sql/support';
 import type { Stores, UserRecord } from '../../server/stores/types';
-import { openMigrated, sqliteUrl } from './helpers-databases';
+import { openMigrated, sqliteUrl, sqlStoresOn, STORE_IDLE_MS } from './helpers-databases';
 import { fakeClock, type FakeClock } from './helpers';
 
 // The module object group-commit.ts calls fsync on (a namespace import would be a copy).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fs = require('node:fs') as typeof Fs;
 
-const IDLE = 60_000;
-const storesOn = (opened: OpenDatabase, clock: FakeClock): Stores =>
-  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: Buffer.alloc(32, 1), appId: 'wx00000000simulated', maxSessionsPerUser: 10, commandTimeoutMs: 2000 });
+const IDLE = STORE_IDLE_MS;
 const fresh = (clock: FakeClock, id: string, openid: string) => (): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
 const session = (clock: FakeClock, hash: string, userId: string) => ({
   skeyHash: hash,
@@ -59,7 +56,7 @@ describe('the embedded database', () => {
 
   const open = async (synchronous: 'full' | 'normal' = 'full') => {
     opened = await openMigrated(sqliteUrl(), undefined, { sqliteSynchronous: synchronous });
-    stores = storesOn(opened, clock);
+    stores = sqlStoresOn(opened, clock);
     embedded = embeddedConnectionOf(opened.db)!;
   };
   afterEach(async () => {

@@ -75,7 +75,7 @@ export const STORE_IDLE_MS = 60_000;
 const SEAL_KEY = Buffer.alloc(32, 1);
 
 /** The stores' own settings a case may change. */
-export type StoreTuning = Pick<StoreOptions, 'maxSessionsPerUser'>;
+export type StoreTuning = Pick<StoreOptions, 'maxSessionsPerUser'> & { commandTimeoutMs?: number };
 
 /** SQL stores on `opened`, on the test's clock (closing them closes its pool). */
 export function sqlStoresOn(opened: OpenDatabase, clock: FakeClock, tuning: StoreTuning = {}): Stores {

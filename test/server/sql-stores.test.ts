@@ -7,24 +7,20 @@ import { Migrator, sql } from 'kysely';
 import { openDatabase, parseDatabaseUrl, type OpenDatabase } from '../../server/database';
 import { loadConfig, type Config } from '../../server/config';
 import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stores/from-config';
-import { createSqlStores } from '../../server/stores/sql';
 import { lockUser } from '../../server/stores/sql/support';
 import { TABLES } from '../../server/stores/sql/schema';
 import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
 import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
-import { describeWithDatabase, openMigrated, sqliteUrl } from './helpers-databases';
+import { describeWithDatabase, openMigrated, sqliteUrl, sqlStoresOn } from './helpers-databases';
 import { fakeClock, until, type FakeClock } from './helpers';
 
 const IDLE = 60_000;
 const LIFETIME = 10 * 60_000;
-const SEAL_KEY = Buffer.alloc(32, 1);
 const APPID = 'wx00000000simulated';
 /** Every migration of this code, in the order they apply. */
 const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-03-blocking-and-audit', '2026-12-07-04-push-events', '2026-12-07-05-sessions-without-expiry-index'];
 
-const storesOn = (opened: OpenDatabase, clock: FakeClock, overrides: { maxSessionsPerUser?: number; commandTimeoutMs?: number } = {}): Stores =>
-  createSqlStores({ ...opened, now: clock.now, sessionIdleMs: IDLE, sealKey: SEAL_KEY, appId: APPID, maxSessionsPerUser: 10, commandTimeoutMs: 2000, ...overrides });
 
 const configFor = (url: string, env: Record<string, string> = {}): Config => loadConfig({ WX_MODE: 'simulated', DATABASE_URL: url, ...env });
 const fresh = (clock: FakeClock, id: string, openid: string) => (): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
@@ -71,7 +67,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
         // A user as that release's first login wrote it (this release's user reads join accounts, which it had not).
         await opened.db.insertInto('users').values({ id: 'old-user', nickname: '', avatar_url: '', created_at: clock.now(), updated_at: clock.now() }).execute();
         await opened.db.insertInto('identities').values({ kind: 'wechat', value: `${APPID}:o-old`, user_id: 'old-user', created_at: clock.now() }).execute();
-        const before = storesOn({ ...opened, db: opened.db }, clock);
+        const before = sqlStoresOn({ ...opened, db: opened.db }, clock);
 
         expect(await migrateToLatest(opened.db, opened.kind)).toEqual(MIGRATIONS.slice(1));
         expect((await before.users.get('old-user'))?.blocked).toBeUndefined();
@@ -114,8 +110,8 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     beforeEach(async () => {
       clock = fakeClock();
       const target = await url();
-      a = storesOn(await openMigrated(target), clock);
-      b = storesOn(await openMigrated(target), clock);
+      a = sqlStoresOn(await openMigrated(target), clock);
+      b = sqlStoresOn(await openMigrated(target), clock);
     });
     afterEach(async () => {
       await a.close();
@@ -161,7 +157,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     beforeEach(async () => {
       clock = fakeClock();
       opened = await openMigrated(await url());
-      stores = storesOn(opened, clock, { maxSessionsPerUser: 3 });
+      stores = sqlStoresOn(opened, clock, { maxSessionsPerUser: 3 });
       await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
       await stores.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
     });
@@ -227,7 +223,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     it('moves a key’s expiry once per window rather than per hit, and sweeps the key only once its last hit is a window old', async () => {
       const clock = fakeClock();
       const opened = await openMigrated(await url());
-      const stores = storesOn(opened, clock);
+      const stores = sqlStoresOn(opened, clock);
       const expiry = async (key: string) => (await opened.db.selectFrom('rate_limits').select('expires_at').where('key', '=', key).executeTakeFirst())?.expires_at;
       try {
         const first = clock.now();
@@ -286,7 +282,7 @@ for (const kind of ['postgres', 'mariadb'] as const) {
     it('answers 503 STORE_UNAVAILABLE while the database is stopped, says so to the readiness probe, and serves again once it is back, without reopening', async () => {
       const clock = fakeClock();
       const opened = await openMigrated(await server().createDatabase('outage'), () => undefined);
-      const stores = storesOn(opened, clock, { commandTimeoutMs: 1000 });
+      const stores = sqlStoresOn(opened, clock, { commandTimeoutMs: 1000 });
       try {
         await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
         await server().stop();
@@ -304,7 +300,7 @@ for (const kind of ['postgres', 'mariadb'] as const) {
     it('answers 503 STORE_UNAVAILABLE within the command timeout while the database hangs (SIGSTOP), and serves again after SIGCONT', async () => {
       const clock = fakeClock();
       const opened = await openMigrated(await server().createDatabase('hang'), () => undefined);
-      const stores = storesOn(opened, clock, { commandTimeoutMs: 500 });
+      const stores = sqlStoresOn(opened, clock, { commandTimeoutMs: 500 });
       try {
         await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
         server().pause();
@@ -326,7 +322,7 @@ for (const kind of ['postgres', 'mariadb'] as const) {
       const url = await server().createDatabase('lockwait');
       // Two connections: the two waiting updates below take both.
       const opened = await openMigrated(url, () => undefined, { poolSize: 2, commandTimeoutMs: 500 });
-      const stores = storesOn(opened, clock, { commandTimeoutMs: 500 });
+      const stores = sqlStoresOn(opened, clock, { commandTimeoutMs: 500 });
       const other = await openMigrated(url);
       let release = () => {};
       try {
