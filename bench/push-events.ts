@@ -2,7 +2,7 @@
  * How long WeChat waits for its answers when many account events arrive at once: 500 pushes
  * (sealed and signed as WeChat does) sent concurrently to a listening server, timed until the last
  * `success`, then until the last event is acted on; on the memory store and on the embedded SQLite
- * (synchronous FULL: each record is a committed write), beside the floor of as many concurrent GET
+ * (each record synced before its answer, by the group commit), beside the floor of as many concurrent GET
  * /healthz on the same server. The issue's target: all answered within 1 s.
  *   npx tsx bench/push-events.ts [count]
  */
