@@ -10,24 +10,14 @@ import type { OpenDatabase } from '../../server/database';
 import { BACKSTOP_PAGES, CHECKPOINT_EVERY } from '../../server/stores/sql/checkpointer';
 import { embeddedConnectionOf, type EmbeddedConnection } from '../../server/stores/sql/embedded';
 import { transact } from '../../server/stores/sql/support';
-import type { Stores, UserRecord } from '../../server/stores/types';
-import { openMigrated, sqliteUrl, sqlStoresOn, STORE_IDLE_MS } from './helpers-databases';
-import { fakeClock, type FakeClock } from './helpers';
+import type { Stores } from '../../server/stores/types';
+import { freshUser, openMigrated, sessionOf, sqliteUrl, sqlStoresOn } from './helpers-databases';
+import { fakeClock } from './helpers';
 
 // The module object group-commit.ts calls fsync on (a namespace import would be a copy).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fs = require('node:fs') as typeof Fs;
 
-const IDLE = STORE_IDLE_MS;
-const fresh = (clock: FakeClock, id: string, openid: string) => (): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
-const session = (clock: FakeClock, hash: string, userId: string) => ({
-  skeyHash: hash,
-  userId,
-  sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
-  createdAt: clock.now(),
-  lastSeenAt: clock.now(),
-  expiresAt: clock.now() + 10 * IDLE,
-});
 
 /** Until `condition` holds, turning the event loop (the syncs run on the thread pool). */
 async function until(condition: () => boolean): Promise<void> {
@@ -77,7 +67,7 @@ describe('the embedded database', () => {
 
     it('acknowledges a record only after a sync of the WAL that began after its write, and a record written during a sync waits for the next one', async () => {
       await open();
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       const syncsBefore = embedded.commits.syncs;
       expect(syncsBefore).toBeGreaterThanOrEqual(1);
       const held = holdSyncs();
@@ -100,18 +90,18 @@ describe('the embedded database', () => {
 
     it('never waits for a sync for a session, a rate-limit hit or a read', async () => {
       await open();
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       const held = holdSyncs();
       expect((await stores.limits.take('login:10.0.0.1', 5, 60_000)).allowed).toBe(true);
-      expect(await stores.sessions.create(session(clock, 'h1', 'id1'))).toBe(0);
+      expect(await stores.sessions.create(sessionOf(clock, 'h1', 'id1'))).toBe(0);
       expect((await stores.sessions.touch('h1'))?.user.id).toBe('id1');
-      expect((await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'unused', 'o1'))).created).toBe(false);
+      expect((await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'unused', 'o1'))).created).toBe(false);
       expect(held).toHaveLength(0);
     });
 
     it('lets 200 concurrent records share a few syncs, every one of them acknowledged', async () => {
       await open();
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       const syncsBefore = embedded.commits.syncs;
       const entries = Array.from({ length: 200 }, (_, i) => stores.audit.record({ at: clock.now() + i, userId: 'id1', actor: 'user', action: 'login', outcome: 'ok', clientNetwork: null, detail: null }));
       await Promise.all(entries);
@@ -123,7 +113,7 @@ describe('the embedded database', () => {
 
     it('answers 503 STORE_UNAVAILABLE when the sync fails, and syncs again for the next record', async () => {
       await open();
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       const real = fs.fsync;
       jest.spyOn(fs, 'fsync').mockImplementationOnce(((_descriptor: number, done: (error: NodeJS.ErrnoException | null) => void) => {
         done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
@@ -137,7 +127,7 @@ describe('the embedded database', () => {
 
     it('at SQLITE_SYNCHRONOUS=normal acknowledges records without a sync', async () => {
       await open('normal');
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       await stores.users.update('id1', { nickname: 'n' });
       expect(embedded.commits.syncs).toBe(0);
     });
@@ -148,9 +138,9 @@ describe('the embedded database', () => {
       await open();
       const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(opened.db)).rows[0] as object)[0];
       expect(await pragma('wal_autocheckpoint')).toBe(BACKSTOP_PAGES);
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       expect(embedded.checkpointer.done).toBe(0);
-      for (let i = 0; i < CHECKPOINT_EVERY; i++) await stores.sessions.create(session(clock, `h${i}`, 'id1'));
+      for (let i = 0; i < CHECKPOINT_EVERY; i++) await stores.sessions.create(sessionOf(clock, `h${i}`, 'id1'));
       await until(() => embedded.checkpointer.done >= 1);
       const result = await embedded.checkpointer.checkpoint();
       expect(result.busy).toBe(0);
@@ -204,7 +194,7 @@ describe('the embedded database', () => {
   describe('prepared queries run directly', () => {
     it('wait for a transaction another operation holds open: they neither read its uncommitted rows nor are rolled back with it', async () => {
       await open();
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       let inside!: () => void;
       const opened_ = new Promise<void>((resolve) => (inside = resolve));
       let finish!: () => void;
@@ -218,7 +208,7 @@ describe('the embedded database', () => {
       await opened_;
       // A prepared read and a prepared write from outside, while the transaction is open.
       const read = stores.users.get('uncommitted');
-      const write = stores.sessions.create(session(clock, 'outside', 'id1'));
+      const write = stores.sessions.create(sessionOf(clock, 'outside', 'id1'));
       expect(await settled(read)).toBe(false);
       expect(await settled(write)).toBe(false);
       finish();

@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import type { DatabaseOptions, OpenDatabase } from '../../server/database';
 import { createMemoryStores } from '../../server/stores/memory';
 import { createSqlStores } from '../../server/stores/sql';
-import type { StoreOptions, Stores } from '../../server/stores/types';
+import type { StoreOptions, Stores, UserRecord } from '../../server/stores/types';
 import { mariadbAvailable, postgresAvailable, startMariadb, startPostgres, type DatabaseServer } from '../../tools/databases';
 import { openMigrated as openMigratedDatabase } from '../../tools/open-migrated';
 import { describeWithRedis, redisStores, type FakeClock } from './helpers';
@@ -76,6 +76,19 @@ const SEAL_KEY = Buffer.alloc(32, 1);
 
 /** The stores' own settings a case may change. */
 export type StoreTuning = Pick<StoreOptions, 'maxSessionsPerUser'> & { commandTimeoutMs?: number };
+
+/** A new user's record for findOrCreate, made on the test's clock. */
+export const freshUser = (clock: FakeClock, id: string, openid: string) => (): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
+
+/** A session as a login stores it, made now on the test's clock, for ten minutes. */
+export const sessionOf = (clock: FakeClock, hash: string, userId: string) => ({
+  skeyHash: hash,
+  userId,
+  sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
+  createdAt: clock.now(),
+  lastSeenAt: clock.now(),
+  expiresAt: clock.now() + 10 * 60_000,
+});
 
 /** SQL stores on `opened`, on the test's clock (closing them closes its pool). */
 export function sqlStoresOn(opened: OpenDatabase, clock: FakeClock, tuning: StoreTuning = {}): Stores {

@@ -10,28 +10,18 @@ import { DatabaseUnreachableError, openCheckedDatabase } from '../../server/stor
 import { lockUser } from '../../server/stores/sql/support';
 import { TABLES } from '../../server/stores/sql/schema';
 import { CharsetError, migrateToLatest, migrations, MIGRATION_LOCK_TABLE, MIGRATION_TABLE, SchemaMismatchError, schemaStatus } from '../../server/stores/sql/migrations';
-import { touchIntervalMs, type Stores, type UserRecord } from '../../server/stores/types';
+import { touchIntervalMs, type Stores } from '../../server/stores/types';
 import { freePort } from '../../tools/free-port';
-import { describeWithDatabase, openMigrated, sqliteUrl, sqlStoresOn } from './helpers-databases';
+import { describeWithDatabase, freshUser, openMigrated, sessionOf, sqliteUrl, sqlStoresOn, STORE_IDLE_MS } from './helpers-databases';
 import { fakeClock, until, type FakeClock } from './helpers';
 
-const IDLE = 60_000;
-const LIFETIME = 10 * 60_000;
+const IDLE = STORE_IDLE_MS;
 const APPID = 'wx00000000simulated';
 /** Every migration of this code, in the order they apply. */
 const MIGRATIONS = ['2026-12-07-01-users-identities-sessions', '2026-12-07-02-platform-accounts', '2026-12-07-03-blocking-and-audit', '2026-12-07-04-push-events', '2026-12-07-05-sessions-without-expiry-index'];
 
 
 const configFor = (url: string, env: Record<string, string> = {}): Config => loadConfig({ WX_MODE: 'simulated', DATABASE_URL: url, ...env });
-const fresh = (clock: FakeClock, id: string, openid: string) => (): UserRecord => ({ id, openid, nickname: '', avatarUrl: '', createdAt: clock.now() });
-const session = (clock: FakeClock, hash: string, userId: string) => ({
-  skeyHash: hash,
-  userId,
-  sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==',
-  createdAt: clock.now(),
-  lastSeenAt: clock.now(),
-  expiresAt: clock.now() + LIFETIME,
-});
 
 /**
  * The cases that hold on every SQL database; `url()` gives a database of its own to each test.
@@ -120,15 +110,15 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
 
     it('makes one user of 50 concurrent first logins of one WeChat user spread over two instances', async () => {
       let n = 0;
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).users.findOrCreate({ openid: 'o-race', unionid: 'u-race' }, fresh(clock, `id${n++}`, 'o-race'))));
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).users.findOrCreate({ openid: 'o-race', unionid: 'u-race' }, freshUser(clock, `id${n++}`, 'o-race'))));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.user.id)).size).toBe(1);
       expect(results.every((r) => r.user.unionid === 'u-race' && r.user.openid === 'o-race')).toBe(true);
     }, 30_000);
 
     it('lets one of two instances bind a contested number: the other user gets PHONE_IN_USE', async () => {
-      await a.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
-      await b.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+      await a.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
+      await b.users.findOrCreate({ openid: 'o2' }, freshUser(clock, 'id2', 'o2'));
       const phone = { countryCode: '86', number: '13800138000' };
       const results = await Promise.all([a.users.bindPhone('id1', phone), b.users.bindPhone('id2', phone), a.users.bindPhone('id2', phone), b.users.bindPhone('id1', phone)]);
       const winners = new Set(results.flatMap((r) => (r?.ok ? [r.user.id] : [])));
@@ -158,18 +148,18 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
       clock = fakeClock();
       opened = await openMigrated(await url());
       stores = sqlStoresOn(opened, clock, { maxSessionsPerUser: 3 });
-      await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
-      await stores.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+      await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
+      await stores.users.findOrCreate({ openid: 'o2' }, freshUser(clock, 'id2', 'o2'));
     });
     afterEach(async () => {
       await stores.close();
     });
 
     it('keeps at most the cap of live sessions per user: a login beyond it ends that user’s oldest, and nobody else’s', async () => {
-      await stores.sessions.create(session(clock, 'other', 'id2'));
+      await stores.sessions.create(sessionOf(clock, 'other', 'id2'));
       for (let i = 1; i <= 5; i++) {
         clock.advance(1000);
-        await stores.sessions.create(session(clock, `s${i}`, 'id1'));
+        await stores.sessions.create(sessionOf(clock, `s${i}`, 'id1'));
       }
       const live = await Promise.all(['s1', 's2', 's3', 's4', 's5', 'other'].map(async (hash) => (await stores.sessions.touch(hash)) !== null));
       expect(live).toEqual([false, false, true, true, true, true]);
@@ -188,8 +178,8 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     });
 
     it('stores session_key sealed: the raw value is nowhere in the table, and a copied value does not open', async () => {
-      await stores.sessions.create(session(clock, 'a'.repeat(64), 'id1'));
-      await stores.sessions.create(session(clock, 'b'.repeat(64), 'id1'));
+      await stores.sessions.create(sessionOf(clock, 'a'.repeat(64), 'id1'));
+      await stores.sessions.create(sessionOf(clock, 'b'.repeat(64), 'id1'));
       const rows = await opened.db.selectFrom('sessions').selectAll().execute();
       expect(JSON.stringify(rows)).not.toContain('tiihtNczf5v6AKRyjwEUhQ==');
       expect(await stores.sessions.sessionKey('a'.repeat(64))).toBe('tiihtNczf5v6AKRyjwEUhQ==');
@@ -200,7 +190,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
 
     it('writes a use only once the recorded one is a touch interval old', async () => {
       const created = clock.now();
-      await stores.sessions.create(session(clock, 'h', 'id1'));
+      await stores.sessions.create(sessionOf(clock, 'h', 'id1'));
       const stored = async () => Number((await opened.db.selectFrom('sessions').select('last_seen_at').where('skey_hash', '=', 'h').executeTakeFirstOrThrow()).last_seen_at);
       clock.advance(touchIntervalMs(IDLE) - 1);
       expect((await stores.sessions.touch('h'))?.session.lastSeenAt).toBe(created);
@@ -211,7 +201,7 @@ function sqlCases(url: () => Promise<string>, { severalInstances }: { severalIns
     });
 
     it('deletes a dead session when it is next presented', async () => {
-      await stores.sessions.create(session(clock, 'h', 'id1'));
+      await stores.sessions.create(sessionOf(clock, 'h', 'id1'));
       clock.advance(IDLE);
       expect(await stores.sessions.touch('h')).toBeNull();
       expect(await opened.db.selectFrom('sessions').select('skey_hash').execute()).toEqual([]);
@@ -284,7 +274,7 @@ for (const kind of ['postgres', 'mariadb'] as const) {
       const opened = await openMigrated(await server().createDatabase('outage'), () => undefined);
       const stores = sqlStoresOn(opened, clock, { commandTimeoutMs: 1000 });
       try {
-        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+        await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
         await server().stop();
         await expect(stores.users.get('id1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
         await expect(stores.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
@@ -302,7 +292,7 @@ for (const kind of ['postgres', 'mariadb'] as const) {
       const opened = await openMigrated(await server().createDatabase('hang'), () => undefined);
       const stores = sqlStoresOn(opened, clock, { commandTimeoutMs: 500 });
       try {
-        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
+        await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
         server().pause();
         const started = Date.now();
         await expect(stores.users.get('id1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
@@ -326,8 +316,8 @@ for (const kind of ['postgres', 'mariadb'] as const) {
       const other = await openMigrated(url);
       let release = () => {};
       try {
-        await stores.users.findOrCreate({ openid: 'o1' }, fresh(clock, 'id1', 'o1'));
-        await stores.users.findOrCreate({ openid: 'o2' }, fresh(clock, 'id2', 'o2'));
+        await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
+        await stores.users.findOrCreate({ openid: 'o2' }, freshUser(clock, 'id2', 'o2'));
         // Another instance holds id1's row lock in a transaction that stays open.
         const held = new Promise<void>((resolve) => (release = resolve));
         let locked = () => {};
