@@ -10,8 +10,8 @@ import type { OpenDatabase } from '../../server/database';
 import { BACKSTOP_PAGES, CHECKPOINT_EVERY } from '../../server/stores/sql/checkpointer';
 import { embeddedConnectionOf, type EmbeddedConnection } from '../../server/stores/sql/embedded';
 import { transact } from '../../server/stores/sql/support';
-import type { Stores } from '../../server/stores/types';
-import { freshUser, openMigrated, sessionOf, sqliteUrl, sqlStoresOn } from './helpers-databases';
+import { touchIntervalMs, type Stores } from '../../server/stores/types';
+import { freshUser, openMigrated, sessionOf, sqliteUrl, sqlStoresOn, STORE_IDLE_MS } from './helpers-databases';
 import { fakeClock } from './helpers';
 
 // The module object group-commit.ts calls fsync on (a namespace import would be a copy).
@@ -88,7 +88,7 @@ describe('the embedded database', () => {
       expect(embedded.commits.syncs - syncsBefore).toBe(2);
     });
 
-    it('never waits for a sync for a session, a rate-limit hit or a read', async () => {
+    it('never waits for a sync for a session, a rate-limit hit, a read or a recorded use, and does for a logout', async () => {
       await open();
       await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
       const held = holdSyncs();
@@ -96,7 +96,16 @@ describe('the embedded database', () => {
       expect(await stores.sessions.create(sessionOf(clock, 'h1', 'id1'))).toBe(0);
       expect((await stores.sessions.touch('h1'))?.user.id).toBe('id1');
       expect((await stores.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'unused', 'o1'))).created).toBe(false);
+      // A read that records the session's use (once per touch interval) writes session data only.
+      clock.advance(touchIntervalMs(STORE_IDLE_MS));
+      expect((await stores.sessions.touch('h1'))?.session.lastSeenAt).toBe(clock.now());
       expect(held).toHaveLength(0);
+      // A logout is not undone by a power cut: the session's deletion waits for its sync.
+      const logout = stores.sessions.delete('h1');
+      await until(() => held.length === 1);
+      expect(await settled(logout)).toBe(false);
+      held.shift()!();
+      expect(await logout).toBe(true);
     });
 
     it('lets 200 concurrent records share a few syncs, every one of them acknowledged', async () => {

@@ -24,7 +24,7 @@ export interface EmbeddedConnection {
    * anything, and skipping the driver's queue, promise and result plumbing saved about a third
    * of what a statement of the hot paths cost.
    */
-  runNow<R>(text: string, parameters: readonly unknown[], inside: boolean): QueryResult<R> | null;
+  runNow<R>(text: string, parameters: readonly unknown[], inside: boolean, ephemeral?: boolean): QueryResult<R> | null;
 }
 
 const connections = new WeakMap<Kysely<Database>, EmbeddedConnection>();
@@ -76,13 +76,19 @@ export function embeddedKysely(file: SqliteDatabase.Database, path: string, sync
   connections.set(db, {
     commits,
     checkpointer,
-    runNow<R>(text: string, parameters: readonly unknown[], inside: boolean): QueryResult<R> | null {
+    runNow<R>(text: string, parameters: readonly unknown[], inside: boolean, ephemeral = false): QueryResult<R> | null {
       if (!inside && file.inTransaction) return null;
       const kept = statement(text);
-      // The result as Kysely's SQLite driver shapes it.
-      if (kept.reader) return { rows: kept.all(parameters) as R[] };
-      const { changes, lastInsertRowid } = kept.run(parameters);
-      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+      // An ephemeral statement of its own is not a record; inside a transaction, the transaction says.
+      commits.ephemeralStatement = ephemeral && !file.inTransaction;
+      try {
+        // The result as Kysely's SQLite driver shapes it.
+        if (kept.reader) return { rows: kept.all(parameters) as R[] };
+        const { changes, lastInsertRowid } = kept.run(parameters);
+        return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+      } finally {
+        commits.ephemeralStatement = false;
+      }
     },
   });
   return db;

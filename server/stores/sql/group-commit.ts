@@ -36,6 +36,8 @@ export class GroupCommit {
    * transaction is open too: a statement run between the flag and BEGIN is no part of it.
    */
   ephemeral = false;
+  /** Set for the duration of one ephemeral statement run outside any transaction (embedded.ts runNow). */
+  ephemeralStatement = false;
   /** fsyncs done, for tests and the benchmark. */
   syncs = 0;
 
@@ -54,7 +56,7 @@ export class GroupCommit {
 
   /** A statement changed `rows` rows. */
   wrote(rows: number): void {
-    if (rows > 0 && !(this.ephemeral && this.inTransaction())) this.written++;
+    if (rows > 0 && !this.ephemeralStatement && !(this.ephemeral && this.inTransaction())) this.written++;
   }
 
   /** The connection is closing: SQLite checkpoints and syncs everything itself. */

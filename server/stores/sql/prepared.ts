@@ -33,7 +33,7 @@ export interface Prepared<P, R> {
  * Each placeholder may appear more than once. A value that changes the query's shape (a list for
  * `in`, an optional clause) cannot be a parameter: prepare one query per shape.
  */
-export function prepare<P extends Record<string, unknown>, R>(db: Kysely<Database>, build: (parameters: P) => Compilable<R>): Prepared<P, R> {
+export function prepare<P extends Record<string, unknown>, R>(db: Kysely<Database>, build: (parameters: P) => Compilable<R>, { ephemeral = false }: PrepareOptions = {}): Prepared<P, R> {
   const placeholders = new Proxy({} as P, { get: (_, name) => new Parameter(String(name)) });
   const compiled = build(placeholders).compile();
   const slots: Slot[] = compiled.parameters.map((value) => (value instanceof Parameter ? { name: value.name } : { constant: value }));
@@ -43,7 +43,7 @@ export function prepare<P extends Record<string, unknown>, R>(db: Kysely<Databas
     if (embedded) {
       try {
         // `on` other than `db` is a transaction's connection: the caller holds it.
-        const result = embedded.runNow<R>(compiled.sql, parameters, on !== db);
+        const result = embedded.runNow<R>(compiled.sql, parameters, on !== db, ephemeral);
         if (result !== null) return Promise.resolve(result);
       } catch (error) {
         return Promise.reject(error);
@@ -52,6 +52,15 @@ export function prepare<P extends Record<string, unknown>, R>(db: Kysely<Databas
     return on.executeQuery<R>({ ...compiled, parameters } as CompiledQuery<R>);
   };
   return Object.assign(run, { sql: compiled.sql });
+}
+
+export interface PrepareOptions {
+  /**
+   * A write of session data, as a session's recorded use: on the embedded database not waited
+   * for by the group commit when it runs on its own (see Durability in support.ts). Run inside a
+   * transaction, it is what the transaction is.
+   */
+  ephemeral?: boolean;
 }
 
 /** The rows a prepared select answered. */

@@ -58,8 +58,11 @@ export function createSqlSessionStore({ db, kind, guard, now, sessionIdleMs, max
   let createsSinceSweep = 0;
 
   const sessionWithUser = prepare(db, (p: { skeyHash: string }) => selectSessionWithUser(db, p.skeyHash));
-  // Never moved back: a concurrent request may have recorded a later use.
-  const recordUse = prepare(db, (p: { skeyHash: string; at: number }) => db.updateTable('sessions').set({ last_seen_at: p.at }).where('skey_hash', '=', p.skeyHash).where('last_seen_at', '<', p.at));
+  // Never moved back: a concurrent request may have recorded a later use. Session data, as a login's
+  // session is: a read that records a use does not wait for a sync.
+  const recordUse = prepare(db, (p: { skeyHash: string; at: number }) => db.updateTable('sessions').set({ last_seen_at: p.at }).where('skey_hash', '=', p.skeyHash).where('last_seen_at', '<', p.at), {
+    ephemeral: true,
+  });
   const deleteOne = prepare(db, (p: { skeyHash: string }) => db.deleteFrom('sessions').where('skey_hash', '=', p.skeyHash));
   const sealedKey = prepare(db, (p: { skeyHash: string }) => db.selectFrom('sessions').select('session_key').where('skey_hash', '=', p.skeyHash));
   // The user's row locked (see lockingUser), then the user's sessions, what the cap is counted on.
