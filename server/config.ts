@@ -47,6 +47,8 @@ export interface Config {
   databasePoolSize: number;
   /** SQLite in WAL mode: `full` (default) keeps every acknowledged write through a power cut, `normal` through a crash of the process only. */
   sqliteSynchronous: 'full' | 'normal';
+  /** PostgreSQL: the stores' fixed queries run as named prepared statements (on by default; off behind PgBouncer in transaction mode before 1.21). */
+  databasePreparedStatements: boolean;
   /** `redis://...`: sessions, rate limits and the access token live there (users stay in the database). */
   redisUrl: string | null;
   /** A Redis command that has not answered within this long fails with 503 STORE_UNAVAILABLE. */
@@ -334,6 +336,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseMigrate !== 'check' && databaseMigrate !== 'auto') problems.push(`DATABASE_MIGRATE must be check or auto (got "${databaseMigrate}")`);
   const sqliteSynchronous = value('SQLITE_SYNCHRONOUS') ?? 'full';
   if (sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') problems.push(`SQLITE_SYNCHRONOUS must be full or normal (got "${sqliteSynchronous}")`);
+  const preparedStatements = value('DATABASE_PREPARED_STATEMENTS') ?? 'on';
+  if (preparedStatements !== 'on' && preparedStatements !== 'off') problems.push(`DATABASE_PREPARED_STATEMENTS must be on or off (got "${preparedStatements}")`);
   const publicUrl = publicOrigin(value('PUBLIC_URL'), problems);
   // The loopback fallback (avatars at http://127.0.0.1:3000/...) is for a developer's own machine:
   // a deployment storing it in every user record would serve avatars no phone can load.
@@ -384,6 +388,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseCommandTimeoutMs: int('DATABASE_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
     sqliteSynchronous: sqliteSynchronous === 'normal' ? 'normal' : 'full',
+    databasePreparedStatements: preparedStatements !== 'off',
     redisUrl,
     redisCommandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS', 2000, 50, 60000),
     sessionKeySealKey: sealKey(value('SESSION_KEY_ENCRYPTION_KEY'), wechat.secret, problems),

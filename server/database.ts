@@ -10,6 +10,7 @@
  *   utf8) in strict mode, so a value that does not fit is an error, never a silent truncation.
  * - PostgreSQL and MySQL: a statement without an answer within the command timeout ends, and its
  *   connection is free again (see each below).
+ * - PostgreSQL: the stores' fixed queries run as named prepared statements (named-statements.ts).
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, type MysqlPool, type MysqlPoolConnection } from 'kysely';
 import { createPool as createMysqlPool, type Pool as Mysql2Pool, type PoolConnection as Mysql2PoolConnection } from 'mysql2';
 import { Pool as PgPool } from 'pg';
+import { namingStatements, StatementNames, useStatementNames } from './named-statements';
 import { embeddedKysely } from './stores/sql/embedded';
 import type { Database } from './stores/sql/schema';
 import { withoutUrlPassword } from './url-password';
@@ -65,6 +67,8 @@ export interface DatabaseOptions {
   sqliteSynchronous?: 'full' | 'normal';
   /** Told about connection trouble on idle connections (the pools reconnect by themselves). */
   onError?: (error: Error) => void;
+  /** PostgreSQL: the stores' fixed queries run as named prepared statements (named-statements.ts); off behind a pooler that cannot keep them. On by default. */
+  preparedStatements?: boolean;
 }
 
 export interface OpenDatabase {
@@ -85,7 +89,7 @@ function ensurePrivateFolder(file: string): void {
 }
 
 /** A Kysely instance on DATABASE_URL's database. Nothing is connected yet for PostgreSQL and MySQL: the pools connect on first use. */
-export function openDatabase(location: DatabaseLocation, { poolSize = 10, commandTimeoutMs = 2000, sqliteSynchronous = 'full', onError }: DatabaseOptions = {}): OpenDatabase {
+export function openDatabase(location: DatabaseLocation, { poolSize = 10, commandTimeoutMs = 2000, sqliteSynchronous = 'full', onError, preparedStatements = true }: DatabaseOptions = {}): OpenDatabase {
   if (location.kind === 'sqlite') {
     ensurePrivateFolder(location.file);
     const file = new SqliteDatabase(location.file, { timeout: Math.max(commandTimeoutMs, 5000) });
@@ -108,13 +112,10 @@ export function openDatabase(location: DatabaseLocation, { poolSize = 10, comman
     // crash. The query in flight fails (503), and the pool drops the broken connection.
     pool.on('error', (error) => onError?.(error));
     pool.on('connect', (client) => client.on('error', (error) => onError?.(error)));
-    return {
-      db: new Kysely<Database>({
-        dialect: new PostgresDialect({ pool }),
-      }),
-      kind: 'postgres',
-      location,
-    };
+    const names = new StatementNames();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparedStatements ? namingStatements(pool, names) : pool }) });
+    if (preparedStatements) useStatementNames(db, names);
+    return { db, kind: 'postgres', location };
   }
   const pool = createMysqlPool({
     uri: location.url,

@@ -30,6 +30,7 @@ export async function openCheckedDatabase(config: Config, location: DatabaseLoca
     poolSize: config.databasePoolSize,
     commandTimeoutMs: config.databaseCommandTimeoutMs,
     sqliteSynchronous: config.sqliteSynchronous,
+    preparedStatements: config.databasePreparedStatements,
     onError,
   });
   try {

@@ -243,12 +243,17 @@ describe('loadConfig', () => {
       expect(problemsOf({ ...SIMULATED, DATABASE_URL: 'sqlite:' }).problems).toHaveLength(1);
     });
 
-    it('checks the schema at start by default, migrates it with DATABASE_MIGRATE=auto, and syncs SQLite fully unless told otherwise', () => {
-      expect(loadConfig(SIMULATED)).toMatchObject({ databaseMigrate: 'check', sqliteSynchronous: 'full', databaseCommandTimeoutMs: 2000, databasePoolSize: 10, maxSessionsPerUser: 10 });
-      expect(loadConfig({ ...SIMULATED, DATABASE_MIGRATE: 'auto', SQLITE_SYNCHRONOUS: 'normal' })).toMatchObject({ databaseMigrate: 'auto', sqliteSynchronous: 'normal' });
-      expect(problemsOf({ ...SIMULATED, DATABASE_MIGRATE: 'yes', SQLITE_SYNCHRONOUS: 'off' }).problems).toEqual([
+    it('checks the schema at start by default, migrates it with DATABASE_MIGRATE=auto, syncs SQLite fully and prepares PostgreSQL statements unless told otherwise', () => {
+      expect(loadConfig(SIMULATED)).toMatchObject({ databaseMigrate: 'check', sqliteSynchronous: 'full', databaseCommandTimeoutMs: 2000, databasePoolSize: 10, maxSessionsPerUser: 10, databasePreparedStatements: true });
+      expect(loadConfig({ ...SIMULATED, DATABASE_MIGRATE: 'auto', SQLITE_SYNCHRONOUS: 'normal', DATABASE_PREPARED_STATEMENTS: 'off' })).toMatchObject({
+        databaseMigrate: 'auto',
+        sqliteSynchronous: 'normal',
+        databasePreparedStatements: false,
+      });
+      expect(problemsOf({ ...SIMULATED, DATABASE_MIGRATE: 'yes', SQLITE_SYNCHRONOUS: 'off', DATABASE_PREPARED_STATEMENTS: 'false' }).problems).toEqual([
         'DATABASE_MIGRATE must be check or auto (got "yes")',
         'SQLITE_SYNCHRONOUS must be full or normal (got "off")',
+        'DATABASE_PREPARED_STATEMENTS must be on or off (got "false")',
       ]);
     });
   });

@@ -5,9 +5,11 @@
  * every statement of a login. A prepared query is written with the same builder, for the three
  * databases alike; where a value goes it takes a named parameter, and each run passes the values.
  * The SQL text is then the same on every run, which is also what lets the SQLite driver keep its
- * statement prepared (database.ts) and PostgreSQL reuse its plan cache.
+ * statement prepared (embedded.ts), and PostgreSQL run it as a named prepared statement, parsed
+ * and planned once per connection (named-statements.ts).
  */
 import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import { declareFixedText } from '../../named-statements';
 import { embeddedConnectionOf } from './embedded';
 import type { Database } from './schema';
 import type { Db } from './support';
@@ -36,6 +38,7 @@ export interface Prepared<P, R> {
 export function prepare<P extends Record<string, unknown>, R>(db: Kysely<Database>, build: (parameters: P) => Compilable<R>, { ephemeral = false }: PrepareOptions = {}): Prepared<P, R> {
   const placeholders = new Proxy({} as P, { get: (_, name) => new Parameter(String(name)) });
   const compiled = build(placeholders).compile();
+  declareFixedText(db, compiled.sql);
   const slots: Slot[] = compiled.parameters.map((value) => (value instanceof Parameter ? { name: value.name } : { constant: value }));
   const embedded = embeddedConnectionOf(db);
   const run = (values: P, on: Db = db): Promise<QueryResult<R>> => {
