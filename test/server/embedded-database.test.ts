@@ -8,7 +8,8 @@ import SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { OpenDatabase } from '../../server/database';
 import { BACKSTOP_PAGES, CHECKPOINT_EVERY } from '../../server/stores/sql/checkpointer';
-import { embeddedConnectionOf, type EmbeddedConnection } from '../../server/stores/sql/embedded';
+import { embeddedConnectionOf, embeddedKysely, type EmbeddedConnection } from '../../server/stores/sql/embedded';
+import { migrateToLatest } from '../../server/stores/sql/migrations';
 import { transact } from '../../server/stores/sql/support';
 import { touchIntervalMs, type Stores } from '../../server/stores/types';
 import { freshUser, openMigrated, sessionOf, sqliteUrl, sqlStoresOn, STORE_IDLE_MS } from './helpers-databases';
@@ -132,6 +133,23 @@ describe('the embedded database', () => {
       const syncsBefore = embedded.commits.syncs;
       expect((await stores.users.update('id1', { nickname: 'kept' }))?.after.nickname).toBe('kept');
       expect(embedded.commits.syncs - syncsBefore).toBe(1);
+    });
+
+    it('where SQLite is not in WAL mode, leaves every commit to SQLite at synchronous FULL and records still succeed', async () => {
+      const file = sqliteUrl().slice('sqlite:'.length);
+      const db = embeddedKysely(new SqliteDatabase(file), file, true);
+      try {
+        await migrateToLatest(db, 'sqlite');
+        const pragma = async (name: string) => Object.values((await sql.raw(`pragma ${name}`).execute(db)).rows[0] as object)[0];
+        expect(await pragma('journal_mode')).toBe('delete');
+        expect(await pragma('synchronous')).toBe(2);
+        const plain = sqlStoresOn({ db, kind: 'sqlite', location: { kind: 'sqlite', file } }, clock);
+        await plain.users.findOrCreate({ openid: 'o1' }, freshUser(clock, 'id1', 'o1'));
+        expect((await plain.users.update('id1', { nickname: 'kept' }))?.after.nickname).toBe('kept');
+        expect(embeddedConnectionOf(db)!.commits.syncs).toBe(0);
+      } finally {
+        await db.destroy();
+      }
     });
 
     it('at SQLITE_SYNCHRONOUS=normal acknowledges records without a sync', async () => {

@@ -44,7 +44,13 @@ export function embeddedConnectionOf(db: Kysely<Database>): EmbeddedConnection |
  */
 export function embeddedKysely(file: SqliteDatabase.Database, path: string, syncsRecords: boolean): Kysely<Database> {
   // Records are synced by the group commit, not by each commit; checkpoints by the checkpointer.
-  file.pragma('synchronous = NORMAL');
+  // Both need the WAL: where SQLite could not enter WAL mode (a file system without shared
+  // memory), every commit is synced by SQLite itself instead.
+  const inWal = file.pragma('journal_mode', { simple: true }) === 'wal';
+  if (!inWal) {
+    file.pragma('synchronous = FULL');
+    syncsRecords = false;
+  } else file.pragma('synchronous = NORMAL');
   file.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
   // A WAL grown by a burst is cut back to this once restarted (by default it keeps its largest size).
   file.pragma(`journal_size_limit = ${BACKSTOP_PAGES * 4096}`);
