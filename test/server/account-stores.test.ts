@@ -4,8 +4,8 @@
  * database of sessions in Redis.
  */
 import type { BindTicketRecord, NewAccount, Stores } from '../../server/stores/types';
-import { eachStore, type OpenStores } from './helpers-databases';
-import { fakeClock, type FakeClock } from './helpers';
+import { eachStore, storesForEachTest, type OpenStores } from './helpers-databases';
+import type { FakeClock } from './helpers';
 
 const MINUTE = 60_000;
 
@@ -14,13 +14,7 @@ const account = (name: string, overrides: Partial<NewAccount> = {}): NewAccount 
 function accountContract(open: OpenStores) {
   let clock: FakeClock;
   let stores: Stores;
-  beforeEach(async () => {
-    clock = fakeClock();
-    ({ stores } = await open(clock));
-  });
-  afterEach(async () => {
-    await stores.close();
-  });
+  storesForEachTest(open, (opened) => ({ stores, clock } = opened));
 
   let tickets = 0;
   const ticket = (openid: string, overrides: Partial<BindTicketRecord> = {}): BindTicketRecord => ({

@@ -5,21 +5,15 @@
  */
 import { createMemoryAuditStore } from '../../server/stores/memory-audit';
 import type { AuditEntry, SessionRecord, Stores, UserRecord } from '../../server/stores/types';
-import { eachStore, STORE_IDLE_MS as IDLE, type OpenStores } from './helpers-databases';
-import { fakeClock, type FakeClock } from './helpers';
+import { eachStore, storesForEachTest, STORE_IDLE_MS as IDLE, type OpenStores } from './helpers-databases';
+import type { FakeClock } from './helpers';
 
 const LIFETIME = 10 * 60_000;
 
 function blockingAndAuditContract(open: OpenStores) {
   let clock: FakeClock;
   let stores: Stores;
-  beforeEach(async () => {
-    clock = fakeClock();
-    ({ stores } = await open(clock));
-  });
-  afterEach(async () => {
-    await stores.close();
-  });
+  storesForEachTest(open, (opened) => ({ stores, clock } = opened));
 
   const newUser = async (id: string, nickname = '') => {
     clock.advance(1);

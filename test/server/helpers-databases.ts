@@ -14,7 +14,7 @@ import { createSqlStores } from '../../server/stores/sql';
 import type { StoreOptions, Stores, UserRecord } from '../../server/stores/types';
 import { mariadbAvailable, postgresAvailable, startMariadb, startPostgres, type DatabaseServer } from '../../tools/databases';
 import { openMigrated as openMigratedDatabase } from '../../tools/open-migrated';
-import { describeWithRedis, redisStores, type FakeClock } from './helpers';
+import { describeWithRedis, fakeClock, redisStores, type FakeClock } from './helpers';
 
 export type ServerKind = 'postgres' | 'mariadb';
 
@@ -93,6 +93,23 @@ export const sessionOf = (clock: FakeClock, hash: string, userId: string) => ({
 /** SQL stores on `opened`, on the test's clock (closing them closes its pool). */
 export function sqlStoresOn(opened: OpenDatabase, clock: FakeClock, tuning: StoreTuning = {}): Stores {
   return createSqlStores({ ...opened, now: clock.now, sessionIdleMs: STORE_IDLE_MS, sealKey: SEAL_KEY, appId: 'wx00000000simulated', commandTimeoutMs: 2000, ...tuning });
+}
+
+/**
+ * Opens fresh stores on a fresh fake clock before each test of the suite and closes them after;
+ * `take` hands both to the suite's own variables.
+ */
+export function storesForEachTest(open: OpenStores, take: (opened: { stores: Stores; clock: FakeClock }) => void): void {
+  let stores: Stores | null = null;
+  beforeEach(async () => {
+    const clock = fakeClock();
+    ({ stores } = await open(clock));
+    take({ stores: stores!, clock });
+  });
+  afterEach(async () => {
+    await stores?.close();
+    stores = null;
+  });
 }
 
 /** Stores eachStore opened for one test. */

@@ -48,6 +48,9 @@ export interface CheckpointResult {
   checkpointed: number;
 }
 
+/** A checkpoint that failed, of a worker that died or was closed: answered as one that found the lock taken. */
+const NOT_DONE: CheckpointResult = { busy: 1, log: -1, checkpointed: -1 };
+
 export class Checkpointer {
   private worker: Worker | null = null;
   private writes = 0;
@@ -66,8 +69,9 @@ export class Checkpointer {
     this.request();
   }
 
-  /** Asks for a checkpoint now; resolves with its result (for tests). */
+  /** Asks for a checkpoint now; resolves with its result (for tests), or as busy once closed. */
   checkpoint(): Promise<CheckpointResult> {
+    if (this.closed) return Promise.resolve(NOT_DONE);
     return new Promise((resolve) => {
       this.listeners.push(resolve);
       if (!this.requested) this.request();
@@ -94,17 +98,18 @@ export class Checkpointer {
       this.requested = false;
       for (const listener of this.listeners.splice(0)) listener(result);
     };
-    // A checkpoint that failed, or a worker that died, answers as one that found the lock taken.
-    const failed = { busy: 1, log: -1, checkpointed: -1 };
     worker.on('message', (result: CheckpointResult | { error: string }) => {
-      if ('error' in result) return answered(failed);
+      if ('error' in result) return answered(NOT_DONE);
       this.done++;
       answered(result);
     });
-    worker.on('error', () => {
+    // A worker that died (or was closed) answers what was asked of it, and the next request starts another.
+    const gone = () => {
       if (this.worker === worker) this.worker = null;
-      answered(failed);
-    });
+      answered(NOT_DONE);
+    };
+    worker.on('error', gone);
+    worker.on('exit', gone);
     this.worker = worker;
     return worker;
   }
